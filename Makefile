@@ -1,0 +1,152 @@
+# Skiff: a bare-metal x86-64 unikernel network appliance.
+#
+#   make            build build/skiff.efi (UEFI app) and build/skiff.elf (gdb)
+#   make run        boot it in QEMU with OVMF (serial console on this terminal)
+#   make iso        build/skiff.iso: GRUB (EFI) chainloading the same image
+#   make run-iso    boot the ISO
+#   make debug      boot under QEMU -s -S and print the gdb command
+#   make test       host unit tests + QEMU integration tests
+#   make unit       host unit tests only
+#
+# Every target that needs Debian packages calls tools/setup.sh first; as root
+# it installs what is missing, otherwise it prints the apt-get line and stops.
+
+BUILD    := build
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+CC       ?= gcc
+HOSTCC   ?= gcc
+LD       := ld
+OBJCOPY  := objcopy
+PYTHON   ?= python3
+
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
+
+# Kernel code: freestanding, no SSE (interrupts do not save vector state), a
+# frame pointer for the panic backtrace, PIC because UEFI relocates the image.
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin-printf -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) \
+	-fpic -fno-plt -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
+	-mno-red-zone -maccumulate-outgoing-args -mno-mmx -mno-sse -mno-sse2 \
+	-mno-avx -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-tree-loop-distribute-patterns \
+	-Wall -Wextra -Werror -Wno-unused-parameter \
+	-DSKIFF_VERSION='"$(VERSION)"' -DGNU_EFI_USE_MS_ABI \
+	-I. -Ikernel/libc -Ikernel -Idrivers -Ilwip-port -Inet
+EFI_CFLAGS := -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol
+
+KERNEL_SRCS := $(wildcard boot/*.c kernel/*.c kernel/libc/*.c drivers/*.c \
+	lwip-port/*.c net/*.c) $(wildcard kernel/*.S)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_SRCS)))
+
+# Extra objects (lwIP, llhttp, www content) are appended by the fragments.
+EXTRA_OBJS :=
+.DEFAULT_GOAL := all
+-include lwip-port/lwip.mk
+-include net/http.mk
+
+.PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
+	bench fuzz
+all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf
+
+setup:
+	@tools/setup.sh build
+
+$(BUILD)/obj/boot/%.o: boot/%.c | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S | setup-build
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+# Checks (and, as root, installs) the build packages once per build dir.
+.PHONY: setup-build
+setup-build:
+	@tools/setup.sh build
+
+$(BUILD)/skiff.so: $(KERNEL_OBJS) $(EXTRA_OBJS) boot/skiff.lds
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined \
+		-T boot/skiff.lds $(EFI_CRT0) $(KERNEL_OBJS) $(EXTRA_OBJS) \
+		-L$(EFI_LIB) -lgnuefi -o $@
+
+# The ELF keeps every symbol and debug section; gdb loads it at the image base
+# the firmware chose (make debug prints it).
+$(BUILD)/skiff.elf: $(BUILD)/skiff.so
+	cp $< $@
+
+$(BUILD)/skiff.efi: $(BUILD)/skiff.so
+	$(OBJCOPY) -j .text -j .rodata -j .data -j .dynamic -j .dynsym \
+		-j .rel -j .rela -j .rel.* -j .rela.* -j .reloc \
+		--target efi-app-x86_64 --subsystem=10 $< $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
+# ---- running -------------------------------------------------------------
+# make run [CMDLINE='key=value ...'] [ACCEL=kvm] [MEM=256] [NET=user|tap]
+#          [ECHO_PORT=7007] [HTTP_PORT=8080] [IPERF_PORT=5001] [PCAP=file]
+run: all
+	@tools/setup.sh run
+	@$(PYTHON) tools/skiffqemu.py run
+
+iso: $(BUILD)/skiff.iso
+$(BUILD)/skiff.iso: $(BUILD)/skiff.efi boot/grub.cfg
+	@tools/setup.sh iso
+	tools/mkiso.sh $(BUILD)/skiff.efi $@
+
+run-iso: $(BUILD)/skiff.iso
+	@tools/setup.sh run
+	@$(PYTHON) tools/skiffqemu.py run --iso
+
+debug: all
+	@tools/setup.sh run
+	@$(PYTHON) tools/skiffqemu.py run --debug
+
+# ---- tests -----------------------------------------------------------------
+UNIT_TESTS :=
+include $(wildcard tests/unit/*.mk)
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -DSKIFF_HOST_TEST -DSKIFF_VERSION='"test"' \
+	-I. -Ikernel -Idrivers -Ilwip-port -Inet -Itests/unit
+UNIT_BINS := $(addprefix $(BUILD)/host/test_,$(UNIT_TESTS))
+
+define unit_rule
+$(BUILD)/host/test_$(1): $$(UNIT_SRCS_$(1)) tests/unit/check_main.c $$(UNIT_DEPS_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) $$(UNIT_SRCS_$(1)) \
+		tests/unit/check_main.c -o $$@ $$(UNIT_LIBS_$(1))
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_BINS)
+	@tools/run-unit.sh $(UNIT_BINS)
+
+# The test ISO's GRUB entry powers off after the banner.
+$(BUILD)/skiff-test.iso: $(BUILD)/skiff.efi boot/grub.cfg
+	@tools/setup.sh iso
+	CMDLINE=test.shutdown=1 tools/mkiso.sh $(BUILD)/skiff.efi $@
+
+qemu-test: all $(BUILD)/skiff-test.iso
+	@tools/setup.sh test
+	$(PYTHON) tests/qemu/run_all.py $(ONLY)
+
+test:
+	@tools/setup.sh test
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory qemu-test
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJS:.o=.d)

@@ -1,0 +1,948 @@
+/* virtio-net driver: VERSION_1 devices, one RX and one TX split queue, no
+ * mergeable buffers (every RX buffer holds a whole 1500-byte-MTU frame).
+ *
+ * Exercised by:
+ *   qemu-system-x86_64 -M q35 -bios OVMF.fd ... \
+ *     -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on
+ * (and the same on -M pc), and on the host by tests/unit/test_virtio_net.c
+ * against the simulated device in tests/unit/sim_virtio.c.
+ *
+ * Ownership of RX buffers: FREE (on our free stack) -> POSTED (in the ring,
+ * the device may write it) -> LENT (delivered; the consumer reads it in
+ * place) -> FREE on vnet_rx_buf_release(). Bad frames go POSTED -> FREE.
+ *
+ * TX chains are [our virtio_net_hdr][caller fragment]...; the header lives
+ * in tx_hdrs[head], indexed by the chain's head descriptor, which no other
+ * chain in flight can share, so transmitting allocates nothing. */
+#include "virtio_net.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "heap.h"
+#include "kerrno.h"
+#include "log.h"
+#include "page_alloc.h"
+#include "printf.h"
+#include "virtqueue.h"
+
+enum vnet_buf_state { VNET_BUF_FREE, VNET_BUF_POSTED, VNET_BUF_LENT };
+
+struct vnet_rxbuf {
+	uint8_t *data; /* virtio_net_hdr, then the frame */
+	uint8_t state; /* enum vnet_buf_state */
+};
+
+struct vnet_tx_slot {
+	void *cookie; /* the caller's; NULL while the slot is idle */
+	uint32_t len; /* frame bytes, counted when the device is done */
+};
+
+struct vnet {
+	struct virtio_device *dev;
+	struct virtqueue rxq;
+	struct virtqueue txq;
+	char rxq_name[48];
+	char txq_name[48];
+	void *ring_mem[2];	 /* per queue, from page_alloc */
+	uint64_t ring_pages[2];
+
+	uint64_t pool_runs[VNET_MAX_POOL_RUNS]; /* 2 MiB runs of RX buffers */
+	unsigned npool_runs;
+	struct vnet_rxbuf *rxbufs; /* nbufs, indexed by handle */
+	uint32_t nbufs;
+	uint32_t *rx_free; /* stack of FREE handles, hottest on top */
+	uint32_t rx_nfree;
+	uint32_t rx_posted;
+	uint32_t rx_lent;
+	uint16_t rx_refill_mark; /* empty ring slots that make a refill worth it */
+	bool rx_starved;	 /* the pool is dry with ring slots empty */
+
+	struct virtio_net_hdr *tx_hdrs; /* txq.num, indexed by chain head */
+	struct vnet_tx_slot *tx_slots;	/* txq.num, indexed by chain head */
+	uint32_t tx_inflight;
+	uint32_t tx_batch; /* frames queued since the last flush */
+
+	uint16_t vectors[VNET_IRQ_SOURCES]; /* MSI-X entries or NO_VECTOR */
+	unsigned work;			    /* VNET_WORK_*, set atomically */
+	uint8_t mac[6];
+	bool link_up;
+	bool tx_csum; /* VIRTIO_NET_F_CSUM */
+	bool rx_csum; /* VIRTIO_NET_F_GUEST_CSUM */
+	struct vnet_stats stats; /* counters; gauges filled in on read */
+};
+
+/* Locally administered, used when the device has no VIRTIO_NET_F_MAC. */
+static const uint8_t vnet_fallback_mac[6] = {0x02, 'S', 'K', 'I', 'F', 'F'};
+
+static const struct vnet_params vnet_default_params;
+
+/* ---- init ------------------------------------------------------------------ */
+
+static void vnet_notify(void *ctx, uint16_t index)
+{
+	struct virtio_device *dev = ctx;
+
+	dev->ops->notify(dev, index);
+}
+
+static int vnet_negotiate(struct vnet *n, const struct vnet_params *p)
+{
+	uint64_t wanted = 1ULL << VIRTIO_F_VERSION_1 |
+			  1ULL << VIRTIO_F_RING_EVENT_IDX |
+			  1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS;
+	int err;
+
+	if (!p->no_csum_offload)
+		wanted |= 1ULL << VIRTIO_NET_F_CSUM |
+			  1ULL << VIRTIO_NET_F_GUEST_CSUM;
+	err = virtio_negotiate(n->dev, wanted, 1ULL << VIRTIO_F_VERSION_1);
+	if (err)
+		return err;
+	n->tx_csum = virtio_has_feature(n->dev, VIRTIO_NET_F_CSUM);
+	n->rx_csum = virtio_has_feature(n->dev, VIRTIO_NET_F_GUEST_CSUM);
+	return 0;
+}
+
+static void vnet_read_mac(struct vnet *n)
+{
+	struct virtio_device *dev = n->dev;
+
+	if (virtio_has_feature(dev, VIRTIO_NET_F_MAC) &&
+	    dev->ops->read_config(dev, offsetof(struct virtio_net_config, mac),
+				  n->mac, sizeof(n->mac)) == 0)
+		return;
+	log_warn("%s: no MAC from the device, using a local one", dev->name);
+	memcpy(n->mac, vnet_fallback_mac, sizeof(n->mac));
+}
+
+/* The spec says a device without VIRTIO_NET_F_STATUS has its link up. */
+static bool vnet_read_link(struct vnet *n)
+{
+	struct virtio_device *dev = n->dev;
+	virtio_le16 status;
+
+	if (!virtio_has_feature(dev, VIRTIO_NET_F_STATUS))
+		return true;
+	if (dev->ops->read_config(dev,
+				  offsetof(struct virtio_net_config, status),
+				  &status, sizeof(status)) != 0) {
+		log_warn("%s: cannot read link status", dev->name);
+		return n->link_up;
+	}
+	return status & VIRTIO_NET_S_LINK_UP;
+}
+
+/* The device's maximum, capped, rounded down to a power of two (the split
+ * ring's free-running indexes need one). */
+static uint16_t vnet_queue_size(uint16_t max, uint16_t cap)
+{
+	uint16_t size = max < cap ? max : cap;
+
+	while (size & (size - 1))
+		size &= (uint16_t)(size - 1);
+	return size;
+}
+
+static uint16_t vnet_request_vector(struct vnet *n,
+				    const struct vnet_params *p,
+				    enum vnet_irq_source src)
+{
+	if (!p->vector || !n->dev->msix)
+		return VIRTIO_MSI_NO_VECTOR;
+	return p->vector(p->vector_ctx, n, src);
+}
+
+/* Hands the rings to the device. A refused vector is not fatal: the queue
+ * still works, only polled. */
+static int vnet_program_queue(struct vnet *n, struct virtqueue *vq,
+			      uint16_t vector, enum vnet_irq_source src)
+{
+	struct virtio_device *dev = n->dev;
+	struct virtio_queue_addrs addrs;
+	int err;
+
+	vq_get_addrs(vq, &addrs);
+	err = dev->ops->setup_queue(dev, vq->index, vq->num, &addrs, vector);
+	if (err == -EIO && vector != VIRTIO_MSI_NO_VECTOR) {
+		log_warn("%s: device refused MSI-X entry %u; polling it",
+			 vq->name, (unsigned)vector);
+		vector = VIRTIO_MSI_NO_VECTOR;
+		err = dev->ops->setup_queue(dev, vq->index, vq->num, &addrs,
+					    vector);
+	}
+	if (err) {
+		log_error("%s: queue setup failed (%d)", vq->name, err);
+		return err;
+	}
+	n->vectors[src] = vector;
+	return 0;
+}
+
+static int vnet_setup_queue(struct vnet *n, const struct vnet_params *p,
+			    uint16_t index, enum vnet_irq_source src)
+{
+	struct virtio_device *dev = n->dev;
+	bool rx = index == VIRTIO_NET_RXQ;
+	struct virtqueue *vq = rx ? &n->rxq : &n->txq;
+	char *name = rx ? n->rxq_name : n->txq_name;
+	uint16_t cap = rx ? p->rx_ring_max : p->tx_ring_max;
+	uint16_t max = dev->ops->queue_max_size(dev, index), size;
+	uint64_t mem;
+	int err;
+
+	if (max == 0) {
+		log_error("%s: device has no queue %u", dev->name,
+			  (unsigned)index);
+		return -ENODEV;
+	}
+	size = vnet_queue_size(max, cap ? cap : VNET_DEFAULT_RING);
+	n->ring_pages[index] = (vq_ring_bytes(size) + PAGE_SIZE - 1) / PAGE_SIZE;
+	mem = page_alloc(n->ring_pages[index], PAGE_SIZE);
+	if (!mem)
+		return -ENOMEM;
+	n->ring_mem[index] = (void *)(uintptr_t)mem;
+
+	ksnprintf(name, sizeof(n->rxq_name), "%s %s", dev->name,
+		  rx ? "rx" : "tx");
+	err = vq_init(vq, name, index, size, n->ring_mem[index],
+		      virtio_has_feature(dev, VIRTIO_F_RING_EVENT_IDX),
+		      vnet_notify, dev);
+	if (err)
+		return err;
+	return vnet_program_queue(n, vq, vnet_request_vector(n, p, src), src);
+}
+
+static int vnet_setup_config_vector(struct vnet *n,
+				    const struct vnet_params *p)
+{
+	struct virtio_device *dev = n->dev;
+	uint16_t vector = vnet_request_vector(n, p, VNET_IRQ_CONFIG);
+
+	if (vector == VIRTIO_MSI_NO_VECTOR)
+		return 0;
+	if (dev->ops->set_config_vector(dev, vector) != 0) {
+		log_warn("%s: device refused config MSI-X entry %u; link "
+			 "changes will not interrupt",
+			 dev->name, (unsigned)vector);
+		return dev->ops->set_config_vector(dev, VIRTIO_MSI_NO_VECTOR);
+	}
+	n->vectors[VNET_IRQ_CONFIG] = vector;
+	return 0;
+}
+
+static int vnet_alloc_tx(struct vnet *n)
+{
+	n->tx_hdrs = kcalloc(n->txq.num, sizeof(*n->tx_hdrs));
+	n->tx_slots = kcalloc(n->txq.num, sizeof(*n->tx_slots));
+	return n->tx_hdrs && n->tx_slots ? 0 : -ENOMEM;
+}
+
+static int vnet_alloc_pool(struct vnet *n, unsigned want)
+{
+	unsigned runs;
+
+	if (want == 0)
+		want = VNET_DEFAULT_POOL_BUFS;
+	if (want > VNET_MAX_POOL_RUNS * VNET_BUFS_PER_RUN) {
+		log_warn("%s: RX pool capped at %u buffers", n->dev->name,
+			 VNET_MAX_POOL_RUNS * VNET_BUFS_PER_RUN);
+		want = VNET_MAX_POOL_RUNS * VNET_BUFS_PER_RUN;
+	}
+	n->rxbufs = kcalloc(want, sizeof(*n->rxbufs));
+	n->rx_free = kcalloc(want, sizeof(*n->rx_free));
+	if (!n->rxbufs || !n->rx_free)
+		return -ENOMEM;
+
+	runs = (want + VNET_BUFS_PER_RUN - 1) / VNET_BUFS_PER_RUN;
+	for (unsigned r = 0; r < runs; r++) {
+		uint64_t run = page_alloc(VNET_POOL_RUN_BYTES / PAGE_SIZE,
+					  VNET_POOL_RUN_BYTES);
+
+		if (!run) {
+			log_error("%s: no 2 MiB run for the RX pool",
+				  n->dev->name);
+			return -ENOMEM;
+		}
+		n->pool_runs[n->npool_runs++] = run;
+	}
+
+	n->nbufs = want;
+	for (uint32_t i = 0; i < want; i++) {
+		uint64_t run = n->pool_runs[i / VNET_BUFS_PER_RUN];
+
+		n->rxbufs[i].data = (uint8_t *)(uintptr_t)(
+			run + (uint64_t)(i % VNET_BUFS_PER_RUN) *
+				      VNET_RX_BUF_SIZE);
+		n->rxbufs[i].state = VNET_BUF_FREE;
+		/* Buffer 0 on top: the first frames use the first lines. */
+		n->rx_free[i] = want - 1 - i;
+	}
+	n->rx_nfree = want;
+	return 0;
+}
+
+static unsigned vnet_rx_post(struct vnet *n);
+
+/* Fills the RX ring and sets DRIVER_OK; the first notification has to wait
+ * for DRIVER_OK, so the kick is split around it. */
+static void vnet_start(struct vnet *n)
+{
+	bool kick;
+
+	/* TX completions are reaped by the main loop; an interrupt for each
+	 * would only wake it for nothing. */
+	vq_disable_cb(&n->txq);
+	vnet_rx_post(n);
+	kick = vq_kick_prepare(&n->rxq);
+	virtio_driver_ok(n->dev);
+	if (kick)
+		vq_notify(&n->rxq);
+	n->link_up = vnet_read_link(n);
+}
+
+static void vnet_log_ready(const struct vnet *n)
+{
+	const uint8_t *m = n->mac;
+
+	log_info("%s: MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s", n->dev->name,
+		 m[0], m[1], m[2], m[3], m[4], m[5], n->link_up ? "up" : "down");
+	log_info("%s: rx ring %u (%u buffers), tx ring %u, csum offload tx %s "
+		 "rx %s, event idx %s",
+		 n->dev->name, (unsigned)n->rxq.num, (unsigned)n->nbufs,
+		 (unsigned)n->txq.num, n->tx_csum ? "on" : "off",
+		 n->rx_csum ? "on" : "off", n->rxq.event_idx ? "on" : "off");
+	log_info("%s: MSI-X entries rx %u tx %u config %u (65535 = polled)",
+		 n->dev->name, (unsigned)n->vectors[VNET_IRQ_RX],
+		 (unsigned)n->vectors[VNET_IRQ_TX],
+		 (unsigned)n->vectors[VNET_IRQ_CONFIG]);
+}
+
+/* Gives back every TX cookie the device still holds (after reset). */
+static void vnet_return_tx(struct vnet *n, vnet_tx_done_fn done, void *ctx)
+{
+	struct vnet_tx_slot *slot;
+
+	while ((slot = vq_detach_unused(&n->txq)) != NULL) {
+		if (done)
+			done(ctx, slot->cookie);
+		slot->cookie = NULL;
+		n->tx_inflight--;
+	}
+}
+
+/* Safe at any point of vnet_probe(): frees whatever exists. */
+static void vnet_teardown(struct vnet *n, vnet_tx_done_fn done, void *ctx)
+{
+	struct virtio_device *dev = n->dev;
+	/* Only a reset guarantees the device no longer writes our memory. */
+	bool quiet = dev->ops->reset(dev) == 0;
+
+	if (!quiet)
+		log_error("%s: device did not reset; leaking its rings and "
+			  "buffers rather than freeing memory it may write",
+			  dev->name);
+	vnet_return_tx(n, done, ctx);
+	for (unsigned q = 0; quiet && q < 2; q++)
+		if (n->ring_mem[q])
+			page_free((uint64_t)(uintptr_t)n->ring_mem[q],
+				  n->ring_pages[q]);
+	for (unsigned r = 0; quiet && r < n->npool_runs; r++)
+		page_free(n->pool_runs[r], VNET_POOL_RUN_BYTES / PAGE_SIZE);
+	vq_destroy(&n->rxq);
+	vq_destroy(&n->txq);
+	kfree(n->rxbufs);
+	kfree(n->rx_free);
+	kfree(n->tx_hdrs);
+	kfree(n->tx_slots);
+	kfree(n);
+}
+
+int vnet_probe(struct virtio_device *dev, const struct vnet_params *params,
+	       struct vnet **out)
+{
+	struct vnet *n;
+	int err;
+
+	if (!params)
+		params = &vnet_default_params;
+	if (dev->device_id != VIRTIO_ID_NET)
+		return -ENODEV;
+	n = kcalloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->dev = dev;
+	for (unsigned i = 0; i < VNET_IRQ_SOURCES; i++)
+		n->vectors[i] = VIRTIO_MSI_NO_VECTOR;
+
+	err = vnet_negotiate(n, params);
+	if (err)
+		goto fail;
+	vnet_read_mac(n);
+	err = vnet_setup_queue(n, params, VIRTIO_NET_RXQ, VNET_IRQ_RX);
+	if (err)
+		goto fail;
+	err = vnet_setup_queue(n, params, VIRTIO_NET_TXQ, VNET_IRQ_TX);
+	if (err)
+		goto fail;
+	err = vnet_alloc_tx(n);
+	if (err)
+		goto fail;
+	err = vnet_alloc_pool(n, params->pool_bufs);
+	if (err)
+		goto fail;
+	err = vnet_setup_config_vector(n, params);
+	if (err)
+		goto fail;
+
+	n->rx_refill_mark = n->rxq.num / 4 ? n->rxq.num / 4 : 1;
+	vnet_start(n);
+	vnet_log_ready(n);
+	*out = n;
+	return 0;
+
+fail:
+	log_error("%s: virtio-net probe failed (%d)", dev->name, err);
+	vnet_teardown(n, NULL, NULL);
+	virtio_fail(dev);
+	return err;
+}
+
+void vnet_remove(struct vnet *n, vnet_tx_done_fn done, void *ctx)
+{
+	vnet_teardown(n, done, ctx);
+}
+
+void vnet_get_mac(const struct vnet *n, uint8_t mac[6])
+{
+	memcpy(mac, n->mac, sizeof(n->mac));
+}
+
+bool vnet_link_up(struct vnet *n)
+{
+	n->link_up = vnet_read_link(n);
+	return n->link_up;
+}
+
+bool vnet_config_changed(struct vnet *n)
+{
+	bool was = n->link_up;
+
+	if (vnet_link_up(n) != was)
+		log_info("%s: link %s", n->dev->name,
+			 n->link_up ? "up" : "down");
+	return n->link_up;
+}
+
+bool vnet_tx_csum_offload(const struct vnet *n)
+{
+	return n->tx_csum;
+}
+
+bool vnet_rx_csum_offload(const struct vnet *n)
+{
+	return n->rx_csum;
+}
+
+unsigned vnet_rx_pool_size(const struct vnet *n)
+{
+	return n->nbufs;
+}
+
+bool vnet_has_irq(const struct vnet *n, enum vnet_irq_source src)
+{
+	return src < VNET_IRQ_SOURCES &&
+	       n->vectors[src] != VIRTIO_MSI_NO_VECTOR;
+}
+
+/* ---- ring helpers -------------------------------------------------------------- */
+
+/* Log2 buckets: 1, 2-3, 4-7, ..., the last one open-ended. */
+static void vnet_hist_add(uint64_t *hist, unsigned count)
+{
+	unsigned b = 0;
+
+	while ((count >>= 1) && b < VNET_HIST_BUCKETS - 1)
+		b++;
+	hist[b]++;
+}
+
+/* ---- transmit -------------------------------------------------------------------- */
+
+/* Collects the non-empty fragments behind the header slot bufs[0]. Returns
+ * the number of buffers or a negative errno; *total gets the frame length. */
+static int vnet_tx_gather(const struct vnet_frag *frags, unsigned nfrags,
+			  struct vq_buf *bufs, uint32_t *total)
+{
+	unsigned nb = 1;
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < nfrags; i++) {
+		if (frags[i].len == 0)
+			continue;
+		if (nb > VNET_TX_MAX_FRAGS)
+			return -E2BIG;
+		bufs[nb].addr = (uint64_t)(uintptr_t)frags[i].data;
+		bufs[nb].len = frags[i].len;
+		sum += frags[i].len;
+		nb++;
+	}
+	if (sum < VNET_ETH_HLEN || sum > VNET_MAX_FRAME)
+		return -EINVAL;
+	*total = (uint32_t)sum;
+	return (int)nb;
+}
+
+static int vnet_tx_fill_hdr(const struct vnet *n, struct virtio_net_hdr *hdr,
+			    const struct vnet_tx_offload *csum, uint32_t total)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	if (!csum)
+		return 0;
+	if (!n->tx_csum)
+		return -ENOTSUP;
+	if ((uint32_t)csum->csum_start + csum->csum_offset + 2 > total)
+		return -EINVAL;
+	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr->csum_start = csum->csum_start;
+	hdr->csum_offset = csum->csum_offset;
+	return 0;
+}
+
+int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
+		  unsigned nfrags, const struct vnet_tx_offload *csum,
+		  void *cookie)
+{
+	struct vq_buf bufs[VNET_TX_MAX_FRAGS + 1];
+	struct vnet_tx_slot *slot;
+	uint32_t total = 0;
+	int nb, head, err;
+
+	if (vq_is_broken(&n->txq))
+		return -EIO;
+	if (!cookie)
+		return -EINVAL;
+	nb = vnet_tx_gather(frags, nfrags, bufs, &total);
+	if (nb < 0)
+		return nb;
+	head = vq_next_head(&n->txq);
+	if (head < 0 || (unsigned)nb > vq_num_free(&n->txq)) {
+		n->stats.tx_ring_full++;
+		return -ENOSPC;
+	}
+	err = vnet_tx_fill_hdr(n, &n->tx_hdrs[head], csum, total);
+	if (err)
+		return err;
+	bufs[0].addr = (uint64_t)(uintptr_t)&n->tx_hdrs[head];
+	bufs[0].len = VNET_HDR_LEN;
+
+	slot = &n->tx_slots[head];
+	err = vq_add_chain(&n->txq, bufs, (unsigned)nb, 0, slot);
+	if (err)
+		return err;
+	slot->cookie = cookie;
+	slot->len = total;
+	n->tx_inflight++;
+	n->tx_batch++;
+	return 0;
+}
+
+bool vnet_tx_flush(struct vnet *n)
+{
+	if (n->tx_batch == 0)
+		return false;
+	vnet_hist_add(n->stats.tx_batch, n->tx_batch);
+	n->tx_batch = 0;
+	return vq_kick(&n->txq);
+}
+
+unsigned vnet_tx_reclaim(struct vnet *n, vnet_tx_done_fn done, void *ctx)
+{
+	struct vq_used u;
+	unsigned count = 0;
+
+	while (vq_get_used(&n->txq, &u)) {
+		struct vnet_tx_slot *slot = u.cookie;
+		void *cookie = slot->cookie;
+
+		/* The device read the frame even if it misreported len. */
+		n->stats.tx_packets++;
+		n->stats.tx_bytes += slot->len;
+		slot->cookie = NULL;
+		n->tx_inflight--;
+		count++;
+		if (done)
+			done(ctx, cookie);
+	}
+	return count;
+}
+
+void vnet_tx_drop(struct vnet *n)
+{
+	n->stats.drops.ring_full++;
+}
+
+/* ---- receive ---------------------------------------------------------------------- */
+
+static void vnet_rx_recycle(struct vnet *n, uint32_t handle)
+{
+	n->rxbufs[handle].state = VNET_BUF_FREE;
+	n->rx_free[n->rx_nfree++] = handle;
+}
+
+static unsigned vnet_rx_post(struct vnet *n)
+{
+	unsigned posted = 0;
+
+	while (n->rx_nfree && vq_num_free(&n->rxq)) {
+		uint32_t h = n->rx_free[n->rx_nfree - 1];
+		struct vq_buf b = {
+			.addr = (uint64_t)(uintptr_t)n->rxbufs[h].data,
+			.len = VNET_RX_BUF_SIZE,
+		};
+
+		if (vq_add_chain(&n->rxq, &b, 0, 1, &n->rxbufs[h]) != 0)
+			break;
+		n->rx_nfree--;
+		n->rxbufs[h].state = VNET_BUF_POSTED;
+		posted++;
+	}
+	n->rx_posted += posted;
+
+	/* Count each time the pool runs dry, not each refill while it is. */
+	if (n->rx_nfree == 0 && vq_num_free(&n->rxq) && !vq_is_broken(&n->rxq)) {
+		if (!n->rx_starved)
+			n->stats.drops.no_buffer++;
+		n->rx_starved = true;
+	} else {
+		n->rx_starved = false;
+	}
+	return posted;
+}
+
+unsigned vnet_rx_refill(struct vnet *n)
+{
+	unsigned posted = vnet_rx_post(n);
+
+	if (posted)
+		vq_kick(&n->rxq);
+	return posted;
+}
+
+int vnet_rx_buf_release(struct vnet *n, uint32_t handle)
+{
+	if (handle >= n->nbufs || n->rxbufs[handle].state != VNET_BUF_LENT) {
+		log_warn("%s: release of RX buffer %u that is not lent out",
+			 n->dev->name, (unsigned)handle);
+		return -EINVAL;
+	}
+	n->rx_lent--;
+	vnet_rx_recycle(n, handle);
+	return 0;
+}
+
+static uint32_t vnet_csum_add(uint32_t sum, const uint8_t *p, uint32_t len)
+{
+	for (; len > 1; len -= 2, p += 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t vnet_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Finishes a partial checksum as the device would have on the wire: the
+ * field already holds the pseudo-header sum, so sum from csum_start to the
+ * end, complement, store big-endian. */
+static int vnet_csum_complete(uint8_t *frame, uint32_t len, uint32_t start,
+			      uint32_t offset)
+{
+	uint32_t at = start + offset;
+	uint16_t csum;
+
+	if (start >= len || at + 2 > len)
+		return -EINVAL;
+	csum = (uint16_t)~vnet_csum_fold(vnet_csum_add(0, frame + start,
+						       len - start));
+	/* Zero would mean "no checksum" to UDP; 0xffff is the same sum. */
+	if (csum == 0)
+		csum = 0xffff;
+	frame[at] = (uint8_t)(csum >> 8);
+	frame[at + 1] = (uint8_t)csum;
+	return 0;
+}
+
+/* Returns the flags for the consumer, or a negative errno for a header we
+ * cannot honour. */
+static int vnet_rx_hdr_flags(const struct vnet *n,
+			     const struct virtio_net_hdr *hdr, uint8_t *frame,
+			     uint32_t len)
+{
+	/* We never offer GUEST_TSO/UFO, so a GSO frame is a device bug. */
+	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return -EINVAL;
+	if (!n->rx_csum)
+		return 0;
+	if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (vnet_csum_complete(frame, len, hdr->csum_start,
+				       hdr->csum_offset))
+			return -EINVAL;
+		return VIRTIO_NET_HDR_F_DATA_VALID;
+	}
+	return hdr->flags & VIRTIO_NET_HDR_F_DATA_VALID;
+}
+
+static void vnet_rx_one(struct vnet *n, const struct vq_used *u,
+			vnet_rx_fn fn, void *ctx)
+{
+	struct vnet_rxbuf *b = u->cookie;
+	uint32_t handle = (uint32_t)(b - n->rxbufs);
+	uint8_t *frame = b->data + VNET_HDR_LEN;
+	uint32_t len;
+	int flags;
+
+	n->rx_posted--;
+	if (u->bad_len) {
+		n->stats.drops.bad_len++;
+		vnet_rx_recycle(n, handle);
+		return;
+	}
+	if (u->len < VNET_HDR_LEN + VNET_ETH_HLEN) {
+		n->stats.drops.too_short++;
+		vnet_rx_recycle(n, handle);
+		return;
+	}
+	len = u->len - VNET_HDR_LEN;
+	flags = vnet_rx_hdr_flags(n, (const struct virtio_net_hdr *)b->data,
+				  frame, len);
+	if (flags < 0) {
+		n->stats.drops.bad_hdr++;
+		vnet_rx_recycle(n, handle);
+		return;
+	}
+	b->state = VNET_BUF_LENT;
+	n->rx_lent++;
+	n->stats.rx_packets++;
+	n->stats.rx_bytes += len;
+	fn(ctx, frame, len, handle, (uint8_t)flags);
+}
+
+static bool vnet_rx_wants_refill(const struct vnet *n)
+{
+	return n->rx_nfree &&
+	       (n->rx_posted == 0 || vq_num_free(&n->rxq) >= n->rx_refill_mark);
+}
+
+int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx)
+{
+	struct vq_used u;
+	unsigned done = 0;
+	int st;
+
+	if (budget > VNET_RX_MAX_BUDGET)
+		budget = VNET_RX_MAX_BUDGET;
+	n->stats.polls++;
+	while (done < budget && vq_get_used(&n->rxq, &u)) {
+		done++;
+		vnet_rx_one(n, &u, fn, ctx);
+	}
+	if (done)
+		vnet_hist_add(n->stats.rx_batch, done);
+	else
+		n->stats.empty_polls++;
+	if (done == 0 && vq_is_broken(&n->rxq))
+		return -EIO;
+
+	st = (int)done;
+	if (done == budget && vq_has_used(&n->rxq))
+		st |= VNET_RX_MORE;
+	if (vnet_rx_wants_refill(n))
+		st |= VNET_RX_REFILL;
+	return st;
+}
+
+/* ---- interrupts ------------------------------------------------------------------- */
+
+void vnet_irq(struct vnet *n, enum vnet_irq_source src)
+{
+	if (src >= VNET_IRQ_SOURCES)
+		return;
+	n->stats.irqs[src]++;
+	if (src == VNET_IRQ_RX)
+		vq_disable_cb(&n->rxq);
+	else if (src == VNET_IRQ_TX)
+		vq_disable_cb(&n->txq);
+	__atomic_fetch_or(&n->work, 1u << src, __ATOMIC_RELEASE);
+}
+
+unsigned vnet_take_work(struct vnet *n)
+{
+	return __atomic_exchange_n(&n->work, 0, __ATOMIC_ACQUIRE);
+}
+
+void vnet_rx_irq_disable(struct vnet *n)
+{
+	vq_disable_cb(&n->rxq);
+}
+
+bool vnet_rx_irq_enable(struct vnet *n)
+{
+	return vq_enable_cb(&n->rxq);
+}
+
+void vnet_tx_irq_disable(struct vnet *n)
+{
+	vq_disable_cb(&n->txq);
+}
+
+bool vnet_tx_irq_enable(struct vnet *n)
+{
+	return vq_enable_cb(&n->txq);
+}
+
+/* ---- counters ---------------------------------------------------------------------- */
+
+void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
+{
+	*out = n->stats;
+	out->drops.bad_id = n->rxq.stats.bad_id + n->rxq.stats.bad_idx +
+			    n->txq.stats.bad_id + n->txq.stats.bad_idx;
+	out->rx_notifications = n->rxq.stats.notifications;
+	out->rx_kicks_suppressed = n->rxq.stats.kicks_suppressed;
+	out->tx_notifications = n->txq.stats.notifications;
+	out->tx_kicks_suppressed = n->txq.stats.kicks_suppressed;
+	out->rx_ring_size = n->rxq.num;
+	out->rx_posted = n->rx_posted;
+	out->rx_lent = n->rx_lent;
+	out->rx_pool_free = n->rx_nfree;
+	out->rx_pool_size = n->nbufs;
+	out->tx_ring_size = n->txq.num;
+	out->tx_inflight = n->tx_inflight;
+	out->link_up = n->link_up;
+	out->broken = vq_is_broken(&n->rxq) || vq_is_broken(&n->txq);
+}
+
+/* Appends to a buffer with ksnprintf semantics across several calls. */
+struct vnet_fmt {
+	char *buf;
+	size_t size;
+	size_t len; /* length of the whole text so far, stored or not */
+};
+
+__attribute__((format(printf, 2, 3))) static void
+vnet_fmt(struct vnet_fmt *f, const char *fmt, ...)
+{
+	size_t room = f->len < f->size ? f->size - f->len : 0;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = kvsnprintf(room ? f->buf + f->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		f->len += (size_t)r;
+}
+
+static void vnet_fmt_hist(struct vnet_fmt *f, const uint64_t *hist, bool json)
+{
+	for (unsigned b = 0; b < VNET_HIST_BUCKETS; b++) {
+		if (json)
+			vnet_fmt(f, "%s%llu", b ? "," : "",
+				 (unsigned long long)hist[b]);
+		else
+			vnet_fmt(f, " %u%s:%llu", 1u << b,
+				 b == VNET_HIST_BUCKETS - 1 ? "+" : "",
+				 (unsigned long long)hist[b]);
+	}
+}
+
+static unsigned long long vnet_u(uint64_t v)
+{
+	return (unsigned long long)v;
+}
+
+int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
+{
+	struct vnet_fmt f = {buf, size, 0};
+	const struct vnet_drops *d = &s->drops;
+
+	if (size)
+		buf[0] = '\0';
+	vnet_fmt(&f, "link %s%s\n", s->link_up ? "up" : "down",
+		 s->broken ? " BROKEN" : "");
+	vnet_fmt(&f, "rx %llu pkts %llu bytes, posted %u/%u, lent %u, "
+		 "pool free %u/%u\n", vnet_u(s->rx_packets),
+		 vnet_u(s->rx_bytes), s->rx_posted, s->rx_ring_size,
+		 s->rx_lent, s->rx_pool_free, s->rx_pool_size);
+	vnet_fmt(&f, "tx %llu pkts %llu bytes, in flight %u/%u, ring full "
+		 "%llu\n", vnet_u(s->tx_packets), vnet_u(s->tx_bytes),
+		 s->tx_inflight, s->tx_ring_size, vnet_u(s->tx_ring_full));
+	vnet_fmt(&f, "drops ring_full %llu bad_len %llu bad_id %llu "
+		 "no_buffer %llu too_short %llu bad_hdr %llu\n",
+		 vnet_u(d->ring_full), vnet_u(d->bad_len), vnet_u(d->bad_id),
+		 vnet_u(d->no_buffer), vnet_u(d->too_short),
+		 vnet_u(d->bad_hdr));
+	vnet_fmt(&f, "irqs rx %llu tx %llu config %llu, polls %llu empty "
+		 "%llu\n", vnet_u(s->irqs[VNET_IRQ_RX]),
+		 vnet_u(s->irqs[VNET_IRQ_TX]),
+		 vnet_u(s->irqs[VNET_IRQ_CONFIG]), vnet_u(s->polls),
+		 vnet_u(s->empty_polls));
+	vnet_fmt(&f, "notify rx %llu (suppressed %llu) tx %llu (suppressed "
+		 "%llu)\n", vnet_u(s->rx_notifications),
+		 vnet_u(s->rx_kicks_suppressed), vnet_u(s->tx_notifications),
+		 vnet_u(s->tx_kicks_suppressed));
+	vnet_fmt(&f, "rx batch");
+	vnet_fmt_hist(&f, s->rx_batch, false);
+	vnet_fmt(&f, "\ntx batch");
+	vnet_fmt_hist(&f, s->tx_batch, false);
+	vnet_fmt(&f, "\n");
+	return (int)f.len;
+}
+
+int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
+{
+	struct vnet_fmt f = {buf, size, 0};
+	const struct vnet_drops *d = &s->drops;
+
+	if (size)
+		buf[0] = '\0';
+	vnet_fmt(&f, "{\"link_up\":%s,\"broken\":%s,",
+		 s->link_up ? "true" : "false", s->broken ? "true" : "false");
+	vnet_fmt(&f, "\"rx_packets\":%llu,\"rx_bytes\":%llu,"
+		 "\"tx_packets\":%llu,\"tx_bytes\":%llu,",
+		 vnet_u(s->rx_packets), vnet_u(s->rx_bytes),
+		 vnet_u(s->tx_packets), vnet_u(s->tx_bytes));
+	vnet_fmt(&f, "\"drops\":{\"ring_full\":%llu,\"bad_len\":%llu,"
+		 "\"bad_id\":%llu,\"no_buffer\":%llu,\"too_short\":%llu,"
+		 "\"bad_hdr\":%llu},",
+		 vnet_u(d->ring_full), vnet_u(d->bad_len), vnet_u(d->bad_id),
+		 vnet_u(d->no_buffer), vnet_u(d->too_short),
+		 vnet_u(d->bad_hdr));
+	vnet_fmt(&f, "\"tx_ring_full\":%llu,\"irqs\":{\"rx\":%llu,\"tx\":%llu,"
+		 "\"config\":%llu},\"polls\":%llu,\"empty_polls\":%llu,",
+		 vnet_u(s->tx_ring_full), vnet_u(s->irqs[VNET_IRQ_RX]),
+		 vnet_u(s->irqs[VNET_IRQ_TX]),
+		 vnet_u(s->irqs[VNET_IRQ_CONFIG]), vnet_u(s->polls),
+		 vnet_u(s->empty_polls));
+	vnet_fmt(&f, "\"notify\":{\"rx\":%llu,\"rx_suppressed\":%llu,"
+		 "\"tx\":%llu,\"tx_suppressed\":%llu},",
+		 vnet_u(s->rx_notifications), vnet_u(s->rx_kicks_suppressed),
+		 vnet_u(s->tx_notifications), vnet_u(s->tx_kicks_suppressed));
+	vnet_fmt(&f, "\"rx_batch_log2\":[");
+	vnet_fmt_hist(&f, s->rx_batch, true);
+	vnet_fmt(&f, "],\"tx_batch_log2\":[");
+	vnet_fmt_hist(&f, s->tx_batch, true);
+	vnet_fmt(&f, "],\"rx_ring\":{\"size\":%u,\"posted\":%u,\"lent\":%u,"
+		 "\"pool_free\":%u,\"pool_size\":%u},",
+		 s->rx_ring_size, s->rx_posted, s->rx_lent, s->rx_pool_free,
+		 s->rx_pool_size);
+	vnet_fmt(&f, "\"tx_ring\":{\"size\":%u,\"inflight\":%u}}",
+		 s->tx_ring_size, s->tx_inflight);
+	return (int)f.len;
+}

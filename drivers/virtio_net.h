@@ -1,0 +1,233 @@
+/* virtio-net driver: one RX and one TX queue over any virtio transport
+ * (struct virtio_device), a zero-copy interface for the lwIP glue, and the
+ * mode-independent pieces of the irq/poll/hybrid main loop.
+ *
+ * Receive: frames land in 2 KiB buffers of a packet pool (2 MiB page runs).
+ * vnet_rx_poll() hands each good frame to a callback in place; the consumer
+ * owns the buffer until vnet_rx_buf_release(); vnet_rx_refill() posts free
+ * buffers back to the ring with one notification per batch.
+ *
+ * Transmit: vnet_tx_chain() queues the caller's fragments behind a driver-
+ * owned virtio_net_hdr as one descriptor chain, without copying; the
+ * fragments must stay untouched until vnet_tx_reclaim() returns the
+ * caller's cookie. vnet_tx_flush() publishes the batch with one notification.
+ *
+ * Interrupts: the transport routes each MSI-X vector to vnet_irq() (the top
+ * half: suppress, flag work). The main loop collects the flags with
+ * vnet_take_work(), polls, and re-arms with vnet_rx_irq_enable(), which
+ * reports whether work arrived meanwhile (then poll again, don't sleep).
+ *
+ * Single-threaded: everything except vnet_irq() runs in the main loop. */
+#ifndef SKIFF_DRIVERS_VIRTIO_NET_H
+#define SKIFF_DRIVERS_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtio.h"
+#include "virtio_net_reg.h"
+
+#define VNET_HDR_LEN sizeof(struct virtio_net_hdr) /* 12 with VERSION_1 */
+#define VNET_ETH_HLEN 14
+#define VNET_MTU 1500
+/* Largest frame either way: Ethernet header, one VLAN tag, MTU. */
+#define VNET_MAX_FRAME (VNET_ETH_HLEN + 4 + VNET_MTU)
+/* One RX buffer: the virtio_net_hdr, then the frame. */
+#define VNET_RX_BUF_SIZE 2048
+/* The pool is carved from 2 MiB-aligned 2 MiB runs of pages. */
+#define VNET_POOL_RUN_BYTES (2u << 20)
+#define VNET_BUFS_PER_RUN (VNET_POOL_RUN_BYTES / VNET_RX_BUF_SIZE)
+#define VNET_MAX_POOL_RUNS 8
+#define VNET_DEFAULT_POOL_BUFS VNET_BUFS_PER_RUN
+#define VNET_DEFAULT_RING 256
+/* Fragments of one TX frame (the header descriptor not counted). */
+#define VNET_TX_MAX_FRAGS 16
+/* Batch-size histogram buckets: [1], [2,3], [4,7], ... , [128, inf). */
+#define VNET_HIST_BUCKETS 8
+
+_Static_assert(VNET_HDR_LEN + VNET_MAX_FRAME <= VNET_RX_BUF_SIZE,
+	       "an RX buffer must hold a whole frame: no mergeable buffers");
+_Static_assert(VNET_POOL_RUN_BYTES % VNET_RX_BUF_SIZE == 0,
+	       "RX buffers must tile a pool run");
+
+struct vnet;
+
+/* Interrupt sources, each with its own MSI-X vector when available. */
+enum vnet_irq_source {
+	VNET_IRQ_RX,
+	VNET_IRQ_TX,
+	VNET_IRQ_CONFIG,
+	VNET_IRQ_SOURCES
+};
+
+/* Work flags set by vnet_irq() and collected by vnet_take_work(). */
+#define VNET_WORK_RX (1u << VNET_IRQ_RX)
+#define VNET_WORK_TX (1u << VNET_IRQ_TX)
+#define VNET_WORK_CONFIG (1u << VNET_IRQ_CONFIG)
+
+/* Asked by vnet_probe() once per source: returns the MSI-X table entry the
+ * transport has set up to deliver that source's interrupt to
+ * vnet_irq(n, src), or VIRTIO_MSI_NO_VECTOR for none. */
+typedef uint16_t (*vnet_vector_fn)(void *ctx, struct vnet *n,
+				   enum vnet_irq_source src);
+
+struct vnet_params {
+	unsigned pool_bufs;	/* RX pool size, 0 = VNET_DEFAULT_POOL_BUFS;
+				 * carved from ceil(n / VNET_BUFS_PER_RUN)
+				 * 2 MiB runs, at most VNET_MAX_POOL_RUNS */
+	uint16_t rx_ring_max;	/* queue size caps, 0 = VNET_DEFAULT_RING */
+	uint16_t tx_ring_max;
+	bool no_csum_offload;	/* don't negotiate CSUM / GUEST_CSUM */
+	vnet_vector_fn vector;	/* NULL: no interrupts (poll mode only) */
+	void *vector_ctx;
+};
+
+/* ---- bring-up -------------------------------------------------------------- */
+
+/* Initializes the device (VERSION_1 required; MAC, STATUS, EVENT_IDX and the
+ * checksum offloads if offered), sets up both queues, fills the RX ring and
+ * sets DRIVER_OK. params may be NULL for defaults. Returns 0 and *out, or
+ * -ENODEV (not a net device / missing queue), -ENOTSUP (features refused,
+ * e.g. a legacy-only device), -ENOMEM, or the transport's error. On failure
+ * the device is left reset (or FAILED) and the transport should release
+ * any vectors it handed out. */
+int vnet_probe(struct virtio_device *dev, const struct vnet_params *params,
+	       struct vnet **out);
+
+typedef void (*vnet_tx_done_fn)(void *ctx, void *cookie);
+
+/* Resets the device, returns the cookies of unfinished TX chains through
+ * done (may be NULL) and frees everything. RX buffers still lent out become
+ * invalid. */
+void vnet_remove(struct vnet *n, vnet_tx_done_fn done, void *ctx);
+
+void vnet_get_mac(const struct vnet *n, uint8_t mac[6]);
+/* Link state from the config space (always up without VIRTIO_NET_F_STATUS). */
+bool vnet_link_up(struct vnet *n);
+/* For VNET_WORK_CONFIG: re-reads the link state, logs a change, returns it. */
+bool vnet_config_changed(struct vnet *n);
+/* Whether the device completes checksums we leave partial (CSUM), so
+ * vnet_tx_chain() accepts an offload request. */
+bool vnet_tx_csum_offload(const struct vnet *n);
+/* Whether received frames may carry DATA_VALID (GUEST_CSUM). */
+bool vnet_rx_csum_offload(const struct vnet *n);
+/* Number of RX buffers in the pool; handles are 0 .. this - 1. */
+unsigned vnet_rx_pool_size(const struct vnet *n);
+/* Whether an MSI-X vector serves src (false: that source must be polled). */
+bool vnet_has_irq(const struct vnet *n, enum vnet_irq_source src);
+
+/* ---- transmit ---------------------------------------------------------------- */
+
+struct vnet_frag {
+	const void *data; /* identity-mapped, so also the DMA address */
+	uint32_t len;	  /* zero-length fragments are skipped */
+};
+
+/* Asks the device to finish a partial checksum: the 16-bit ones' complement
+ * sum from csum_start (frame offset) to the end, stored at
+ * csum_start + csum_offset, where the caller has put the pseudo-header sum. */
+struct vnet_tx_offload {
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
+/* Queues one frame (header + fragments) under a non-NULL cookie. Returns 0,
+ * -ENOSPC when the ring lacks descriptors (counted in tx_ring_full; the
+ * caller may vnet_tx_reclaim() and retry, or give up and report it with
+ * vnet_tx_drop() so it shows as a ring_full drop), -E2BIG (more than
+ * VNET_TX_MAX_FRAGS non-empty fragments: linearize first), -EINVAL (bad
+ * length or offload range, NULL cookie), -ENOTSUP (offload requested but not
+ * negotiated) or -EIO (device broken). */
+int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
+		  unsigned nfrags, const struct vnet_tx_offload *csum,
+		  void *cookie);
+/* Publishes the frames queued since the last flush; one notification for
+ * the batch unless the device suppressed it. Returns whether it notified. */
+bool vnet_tx_flush(struct vnet *n);
+/* Calls done(ctx, cookie) for every frame the device has finished with and
+ * returns how many there were. */
+unsigned vnet_tx_reclaim(struct vnet *n, vnet_tx_done_fn done, void *ctx);
+/* Counts a frame the caller dropped after -ENOSPC. */
+void vnet_tx_drop(struct vnet *n);
+
+/* ---- receive ------------------------------------------------------------------ */
+
+/* Called for each good frame: frame points past the virtio_net_hdr, len is
+ * the frame length, handle names the buffer for vnet_rx_buf_release(), and
+ * flags is VIRTIO_NET_HDR_F_DATA_VALID when the checksums are known good
+ * (only with GUEST_CSUM; partial checksums are completed here first). */
+typedef void (*vnet_rx_fn)(void *ctx, void *frame, uint32_t len,
+			   uint32_t handle, uint8_t flags);
+
+/* vnet_rx_poll() status: the number of used entries consumed (delivered or
+ * dropped) in the low 16 bits, plus flags. Negative: -EIO, device broken. */
+#define VNET_RX_COUNT(st) ((unsigned)(st) & 0xffffu)
+#define VNET_RX_MORE (1 << 16)	 /* budget ran out with entries left */
+#define VNET_RX_REFILL (1 << 17) /* free buffers wait to be posted */
+#define VNET_RX_MAX_BUDGET 0xffffu
+
+/* Takes up to budget (at most VNET_RX_MAX_BUDGET) used RX entries. Bad ones
+ * (too short, length beyond the buffer, bad header) are counted by reason
+ * and their buffers recycled at once. */
+int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx);
+/* Gives a delivered buffer back. Returns 0, or -EINVAL for a handle that is
+ * out of range or not currently lent out (e.g. released twice). */
+int vnet_rx_buf_release(struct vnet *n, uint32_t handle);
+/* Posts every free buffer the ring has room for, one notification for the
+ * batch; returns how many were posted. */
+unsigned vnet_rx_refill(struct vnet *n);
+
+/* ---- interrupts ----------------------------------------------------------------- */
+
+/* Top half, called by the interrupt handler of src's vector (after or
+ * before its EOI): suppresses further interrupts of that queue and flags
+ * the work. MSI-X needs no ISR-register read. */
+void vnet_irq(struct vnet *n, enum vnet_irq_source src);
+/* Takes and clears the work flags (VNET_WORK_*). */
+unsigned vnet_take_work(struct vnet *n);
+void vnet_rx_irq_disable(struct vnet *n);
+/* Re-arms the RX interrupt; true if frames are already waiting (poll again
+ * before sleeping). */
+bool vnet_rx_irq_enable(struct vnet *n);
+/* TX interrupts start disabled: finished chains are reclaimed from the main
+ * loop. Enable them only to wait for ring space; same return rule. */
+void vnet_tx_irq_disable(struct vnet *n);
+bool vnet_tx_irq_enable(struct vnet *n);
+
+/* ---- counters ------------------------------------------------------------------- */
+
+struct vnet_drops {
+	uint64_t ring_full; /* TX frames given up by the caller (vnet_tx_drop) */
+	uint64_t bad_len;   /* RX entries longer than their buffer */
+	uint64_t bad_id;    /* used entries naming no chain in flight */
+	uint64_t no_buffer; /* times the pool ran dry with RX slots empty */
+	uint64_t too_short; /* RX entries shorter than header + Ethernet */
+	uint64_t bad_hdr;   /* RX headers with an impossible checksum/GSO */
+};
+
+struct vnet_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	struct vnet_drops drops;
+	uint64_t tx_ring_full; /* -ENOSPC returns, retried or not */
+	uint64_t irqs[VNET_IRQ_SOURCES];
+	uint64_t polls, empty_polls;
+	uint64_t rx_notifications, rx_kicks_suppressed;
+	uint64_t tx_notifications, tx_kicks_suppressed;
+	uint64_t rx_batch[VNET_HIST_BUCKETS]; /* non-empty polls by size */
+	uint64_t tx_batch[VNET_HIST_BUCKETS]; /* non-empty flushes by size */
+	/* Ring occupancy, sampled by vnet_get_stats(). */
+	uint32_t rx_ring_size, rx_posted, rx_lent, rx_pool_free, rx_pool_size;
+	uint32_t tx_ring_size, tx_inflight;
+	bool link_up;
+	bool broken;
+};
+
+void vnet_get_stats(const struct vnet *n, struct vnet_stats *out);
+/* Both return what ksnprintf returns: the length the whole text needs
+ * (output is truncated, NUL-terminated, when size is smaller). */
+int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size);
+int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,39 @@
+/* The virtio 1.x modern PCI transport: finds the device's configuration
+ * structures through its vendor capabilities and offers them as
+ * struct virtio_transport_ops. */
+#ifndef SKIFF_DRIVERS_VIRTIO_PCI_H
+#define SKIFF_DRIVERS_VIRTIO_PCI_H
+
+#include <stdint.h>
+
+#include "pci.h"
+#include "virtio.h"
+
+#define VIRTIO_PCI_MAX_QUEUES 8
+
+struct virtio_pci {
+	struct virtio_device vdev;
+	struct pci_device *pci;
+	volatile uint8_t *common;     /* struct virtio_pci_common_cfg */
+	volatile uint8_t *isr;
+	volatile uint8_t *device_cfg;
+	uint32_t device_cfg_len;
+	volatile uint8_t *notify;     /* notify region base */
+	uint32_t notify_len;
+	uint32_t notify_multiplier;
+	volatile uint16_t *queue_notify[VIRTIO_PCI_MAX_QUEUES];
+};
+
+/* Finds the first virtio function of this device type (1 = net). Returns
+ * NULL when there is none; a legacy-only one is reported and skipped. */
+struct pci_device *virtio_pci_find(uint16_t device_type);
+/* Maps the capabilities (each bounds-checked against its BAR), enables the
+ * function and MSI-X, and fills vp->vdev. Returns 0 or a negative errno
+ * after logging why. */
+int virtio_pci_attach(struct pci_device *pci, uint16_t device_type,
+		      struct virtio_pci *vp);
+/* Routes MSI-X table entry `entry` to CPU vector `vector`. */
+int virtio_pci_route_vector(struct virtio_pci *vp, uint16_t entry,
+			    uint8_t vector);
+
+#endif

@@ -1,0 +1,62 @@
+/* COM1 16550 driver, polled. Output waits (bounded) for the transmit
+ * holding register; a missing UART never hangs the kernel. "\n" becomes
+ * "\r\n" so the log reads well on a terminal. */
+#include "console.h"
+#include "cpu.h"
+
+#define COM1 0x3f8
+#define UART_DATA 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+
+static int present;
+
+void console_init(void)
+{
+	outb(COM1 + UART_IER, 0x00); /* polled: no UART interrupts */
+	outb(COM1 + UART_LCR, 0x80); /* DLAB on to set the divisor */
+	outb(COM1 + UART_DATA, 0x01); /* 115200 baud */
+	outb(COM1 + UART_IER, 0x00);
+	outb(COM1 + UART_LCR, 0x03); /* 8N1, DLAB off */
+	outb(COM1 + UART_FCR, 0xc7); /* FIFOs on and cleared */
+	outb(COM1 + UART_MCR, 0x03); /* DTR, RTS */
+	/* A floating bus reads 0xff: no UART there. */
+	present = inb(COM1 + UART_LSR) != 0xff;
+}
+
+static void put_raw(char c)
+{
+	for (int spin = 0; spin < 100000; spin++)
+		if (inb(COM1 + UART_LSR) & LSR_THR_EMPTY)
+			break;
+	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+void console_write(const char *s, size_t n)
+{
+	if (!present)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			put_raw('\r');
+		put_raw(s[i]);
+	}
+}
+
+void console_puts(const char *s)
+{
+	while (*s)
+		console_write(s++, 1);
+}
+
+int console_getc(void)
+{
+	if (!present || !(inb(COM1 + UART_LSR) & LSR_DATA_READY))
+		return -1;
+	return inb(COM1 + UART_DATA);
+}

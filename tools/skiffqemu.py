@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Builds and runs the QEMU command line for Skiff: `make run`, `make
+run-iso`, `make debug`, the integration tests and the benchmark all start
+QEMU through here, so they boot the appliance the same way.
+
+    python3 tools/skiffqemu.py run [--iso] [--debug]
+
+Settings come from the environment (the Makefile passes them through):
+ACCEL=tcg|kvm, MEM (MiB), CMDLINE, NET=user|tap|none, ECHO_PORT, HTTP_PORT,
+IPERF_PORT, PCAP=file, MACHINE=q35|pc, QEMU_EXTRA.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+def esp_dir(efi=os.path.join(BUILD, "skiff.efi"), name="esp"):
+    """A directory QEMU exposes as a FAT disk, with our app as the
+    removable-media boot path so OVMF starts it with no boot entry."""
+    d = os.path.join(BUILD, name)
+    boot = os.path.join(d, "EFI", "BOOT")
+    os.makedirs(boot, exist_ok=True)
+    shutil.copyfile(efi, os.path.join(boot, "BOOTX64.EFI"))
+    return d
+
+
+def vars_file(tag="run"):
+    """OVMF keeps settings in a writable VARS flash; each user gets a copy."""
+    path = os.path.join(BUILD, "ovmf-vars-%s.fd" % tag)
+    if not os.path.exists(path):
+        shutil.copyfile(OVMF_VARS, path)
+    return path
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def fw_cfg_string(text):
+    # QEMU's option parser treats "," as a separator; ",," is a literal comma.
+    return text.replace(",", ",,")
+
+
+def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
+                 net="user", hostfwd=(), pcap=None, tap=None, serial="stdio",
+                 vars_tag="run", nic=True, nic_extra="", extra=(),
+                 iso=os.path.join(BUILD, "skiff.iso")):
+    """Returns the argv for one Skiff guest.
+
+    hostfwd: list of (proto, host_port, guest_port).
+    net: "user", "tap" (needs tap=ifname) or "none".
+    """
+    accel = accel or os.environ.get("ACCEL", "tcg")
+    argv = [
+        "qemu-system-x86_64", "-accel", accel, "-M", machine,
+        "-m", str(mem),
+        # One vCPU, but maxcpus=2 keeps QEMU 7.2's TCG from dropping the
+        # guest's memory barriers (a lost virtio notification otherwise).
+        "-smp", "1,maxcpus=2",
+        "-nodefaults", "-display", "none", "-no-reboot",
+        "-serial", serial,
+        "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+        "-drive", "if=pflash,format=raw,file=" + vars_file(vars_tag),
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    ]
+    if accel == "kvm":
+        argv += ["-cpu", "host"]
+    else:
+        argv += ["-cpu", "max"]
+    if boot == "iso":
+        argv += ["-cdrom", iso]
+    else:
+        argv += ["-drive", "file=fat:rw:%s,format=raw" % esp_dir()]
+    if cmdline:
+        argv += ["-fw_cfg", "name=opt/skiff/cmdline,string=" +
+                 fw_cfg_string(cmdline)]
+    if nic and net != "none":
+        if net == "tap":
+            argv += ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
+                     % tap]
+        else:
+            fwd = "".join(",hostfwd=%s:127.0.0.1:%d-:%d" % f for f in hostfwd)
+            argv += ["-netdev", "user,id=n0" + fwd]
+        # romfile= skips iPXE: OVMF would otherwise spend time on it.
+        argv += ["-device", "virtio-net-pci,netdev=n0,disable-legacy=on,"
+                 "romfile=" + nic_extra]
+        if pcap:
+            argv += ["-object", "filter-dump,id=dump0,netdev=n0,file=" + pcap]
+    argv += list(extra)
+    return argv
+
+
+def probe_image_base():
+    """OVMF loads the image at the same address for the same machine, so a
+    quick boot that powers off at once tells where gdb must put symbols."""
+    argv = qemu_command(cmdline="test.shutdown=1", net="none",
+                        serial="stdio", vars_tag="probe")
+    out = subprocess.run(argv, capture_output=True, text=True,
+                         timeout=120).stdout
+    for line in out.splitlines():
+        if "image at " in line:
+            return int(line.split("image at ")[1].split()[0], 16)
+    raise SystemExit("debug: the probe boot printed no image address")
+
+
+def write_gdbinit(base):
+    path = os.path.join(BUILD, "gdbinit")
+    elf = os.path.join(BUILD, "skiff.elf")
+    with open(path, "w") as f:
+        f.write("set confirm off\n")
+        f.write("add-symbol-file %s -o %#x\n" % (elf, base))
+        f.write("target remote 127.0.0.1:1234\n")
+    print("debug: image base %#x; QEMU waits for gdb. In another terminal:"
+          % base)
+    print("  gdb -x %s    (then e.g. 'break kernel_main', 'continue')" % path)
+
+
+def env_int(name, default):
+    v = os.environ.get(name, "")
+    return int(v) if v else default
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or args[0] != "run":
+        print(__doc__)
+        return 2
+    boot = "iso" if "--iso" in args else "efi"
+    debug = "--debug" in args
+    ports = {
+        "echo": env_int("ECHO_PORT", 7007),
+        "http": env_int("HTTP_PORT", 8080),
+        "iperf": env_int("IPERF_PORT", 5001),
+    }
+    hostfwd = [("tcp", ports["echo"], 7), ("udp", ports["echo"], 7),
+               ("tcp", ports["http"], 80), ("tcp", ports["iperf"], 5001)]
+    net = os.environ.get("NET", "user")
+    extra = os.environ.get("QEMU_EXTRA", "").split()
+    if debug:
+        write_gdbinit(probe_image_base())
+        extra += ["-s", "-S"]
+    pcap = os.environ.get("PCAP") or None
+    if net == "tap":
+        os.execvp(sys.executable, [sys.executable,
+                                   os.path.join(ROOT, "tools", "tapnet.py"),
+                                   boot])
+    argv = qemu_command(boot=boot, mem=env_int("MEM", 256),
+                        machine=os.environ.get("MACHINE", "q35"),
+                        cmdline=os.environ.get("CMDLINE", ""), net=net,
+                        hostfwd=hostfwd, pcap=pcap, serial="mon:stdio",
+                        extra=extra)
+    print("Skiff: booting with %s (Ctrl-A X quits QEMU)" %
+          ("GRUB" if boot == "iso" else "OVMF"))
+    if net == "user":
+        print("  TCP/UDP echo:  nc 127.0.0.1 %d   (nc -u for UDP)" %
+              ports["echo"])
+        print("  HTTP:          curl http://127.0.0.1:%d/" % ports["http"])
+        print("  iperf:         iperf -c 127.0.0.1 -p %d" % ports["iperf"])
+    if pcap:
+        print("  capturing the wire to %s" % pcap)
+    sys.stdout.flush()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return subprocess.call(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
