@@ -13,12 +13,12 @@
 #include "cmdline.h"
 #include "printf.h"
 
-#define CMDLINE_KEY_MAX 64   /* longest key + NUL */
+#define CMDLINE_KEY_MAX	  64  /* longest key + NUL */
 #define CMDLINE_VALUE_MAX 256 /* longest value + NUL */
-#define CMDLINE_MSG_MAX 256   /* one report() line */
-#define CMDLINE_SHOW_MAX 40   /* user text quoted in messages is cut here */
+#define CMDLINE_MSG_MAX	  256 /* one report() line */
+#define CMDLINE_SHOW_MAX  40  /* user text quoted in messages is cut here */
 
-/* One word of the line, split at its first unquoted '='. */
+/* One word of the line, split at its first '='. */
 struct word {
 	char key[CMDLINE_KEY_MAX];
 	char value[CMDLINE_VALUE_MAX];
@@ -46,7 +46,9 @@ static void terminate(char *buf, size_t cap, size_t len)
 }
 
 /* Reads the next word at *p; false at the end of the line. Quotes group
- * blanks into the word and are dropped, as in a shell. */
+ * blanks into the word and are dropped. As in Linux's next_arg(), the first
+ * '=' splits the word even inside quotes, so both key="a b" and "key=a b"
+ * work. */
 static bool next_word(const char **p, struct word *w)
 {
 	const char *s = *p;
@@ -61,7 +63,7 @@ static bool next_word(const char **p, struct word *w)
 	for (; *s && (quoted || !is_blank(*s)); s++) {
 		if (*s == '"')
 			quoted = !quoted;
-		else if (*s == '=' && !quoted && !w->has_value)
+		else if (*s == '=' && !w->has_value)
 			w->has_value = true;
 		else if (w->has_value)
 			append(w->value, sizeof(w->value), &w->value_len, *s);
@@ -90,8 +92,8 @@ static bool lower_eq(const char *a, const char *b)
 
 static bool parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = { "1", "on", "yes", "true" };
-	static const char *const no[] = { "0", "off", "no", "false" };
+	static const char *const yes[] = {"1", "on", "yes", "true"};
+	static const char *const no[] = {"0", "off", "no", "false"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (lower_eq(s, yes[i])) {
@@ -290,18 +292,27 @@ int cmdline_format_value(const struct cmdline_option *opt, char *buf,
 	case CMDLINE_IPV4_CIDR:
 		cidr = opt->target;
 		n = format_quad(buf, size, cidr->addr);
-		return n + ksnprintf(buf + ((size_t)n < size ? (size_t)n : size),
-				     (size_t)n < size ? size - (size_t)n : 0,
-				     "/%u", cidr->prefix);
+		return n +
+		       ksnprintf(buf + ((size_t)n < size ? (size_t)n : size),
+				 (size_t)n < size ? size - (size_t)n : 0, "/%u",
+				 cidr->prefix);
 	}
 	if (size)
 		buf[0] = '\0';
 	return -1;
 }
 
+/* Longest string the option takes: its buffer, or the copy buffer. */
+static size_t string_max(const struct cmdline_option *opt)
+{
+	size_t cap = opt->string_cap < CMDLINE_VALUE_MAX ? opt->string_cap
+							 : CMDLINE_VALUE_MAX;
+
+	return cap ? cap - 1 : 0;
+}
+
 /* What a valid value looks like, for messages and help. */
-static void describe(const struct cmdline_option *opt, char *buf,
-		     size_t size)
+static void describe(const struct cmdline_option *opt, char *buf, size_t size)
 {
 	uint32_t min, max;
 	size_t n;
@@ -316,7 +327,7 @@ static void describe(const struct cmdline_option *opt, char *buf,
 		return;
 	case CMDLINE_STRING:
 		ksnprintf(buf, size, "a string of at most %zu characters",
-			  opt->string_cap ? opt->string_cap - 1 : 0);
+			  string_max(opt));
 		return;
 	case CMDLINE_CHOICE:
 		n = (size_t)ksnprintf(buf, size, "one of");
@@ -329,27 +340,30 @@ static void describe(const struct cmdline_option *opt, char *buf,
 		ksnprintf(buf, size, "an IPv4 address like 10.0.2.15");
 		return;
 	case CMDLINE_IPV4_CIDR:
-		ksnprintf(buf, size, "A.B.C.D/N with N 0..32, like 10.0.2.15/24");
+		ksnprintf(buf, size,
+			  "A.B.C.D/N with N 0..32, like 10.0.2.15/24");
 		return;
 	}
 	ksnprintf(buf, size, "nothing (unknown option kind %d)", opt->kind);
 }
 
-/* The current value for "keeping ...": strings are quoted so an empty one
- * is visible. */
-static void describe_current(const struct cmdline_option *opt, char *buf,
-			     size_t size)
+/* The current value; strings are quoted so an empty one is visible. */
+static void describe_current(const struct cmdline_option *opt, char quote,
+			     char *buf, size_t size)
 {
 	char v[CMDLINE_SHOW_MAX + 4];
 
 	cmdline_format_value(opt, v, sizeof(v));
-	ksnprintf(buf, size, opt->kind == CMDLINE_STRING ? "'%s'" : "%s", v);
+	if (opt->kind == CMDLINE_STRING)
+		ksnprintf(buf, size, "%c%s%c", quote, v, quote);
+	else
+		ksnprintf(buf, size, "%s", v);
 }
 
 /* ---- parsing ------------------------------------------------------------- */
 
 static void say(cmdline_report_fn report, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void say(cmdline_report_fn report, const char *fmt, ...)
 {
@@ -390,8 +404,9 @@ static void report_bad_value(const struct cmdline_option *opt,
 	char expect[128], keep[CMDLINE_SHOW_MAX + 8];
 
 	describe(opt, expect, sizeof(expect));
-	describe_current(opt, keep, sizeof(keep));
-	say(report, "cmdline: bad value '%.*s%s' for %s: expected %s; keeping %s",
+	describe_current(opt, '\'', keep, sizeof(keep));
+	say(report,
+	    "cmdline: bad value '%.*s%s' for %s: expected %s; keeping %s",
 	    shown(w->value_len), w->value, cut(w->value_len), opt->key, expect,
 	    keep);
 }
@@ -412,7 +427,8 @@ static int handle_bare(const struct word *w, const struct cmdline_option *opts,
 	opt = find(opts, nopts, w->key);
 	if (!opt) {
 		say(report,
-		    "cmdline: unknown word '%s' (ignored; 'help' lists every key)",
+		    "cmdline: unknown word '%s' (ignored; 'help' lists every "
+		    "key)",
 		    w->key);
 		return 1;
 	}
@@ -421,7 +437,7 @@ static int handle_bare(const struct word *w, const struct cmdline_option *opts,
 		return 0;
 	}
 	describe(opt, expect, sizeof(expect));
-	describe_current(opt, keep, sizeof(keep));
+	describe_current(opt, '\'', keep, sizeof(keep));
 	say(report, "cmdline: %s needs a value: expected %s; keeping %s",
 	    opt->key, expect, keep);
 	return 1;
@@ -435,7 +451,8 @@ static int handle_word(const struct word *w, const struct cmdline_option *opts,
 	const struct cmdline_option *opt;
 
 	if (w->open_quote) {
-		say(report, "cmdline: missing closing quote in '%.*s%s' (ignored)",
+		say(report,
+		    "cmdline: missing closing quote in '%.*s%s' (ignored)",
 		    shown(w->key_len), w->key, cut(w->key_len));
 		return 1;
 	}
@@ -454,7 +471,8 @@ static int handle_word(const struct word *w, const struct cmdline_option *opts,
 	opt = find(opts, nopts, w->key);
 	if (!opt) {
 		say(report,
-		    "cmdline: unknown key '%s' (ignored; 'help' lists every key)",
+		    "cmdline: unknown key '%s' (ignored; 'help' lists every "
+		    "key)",
 		    w->key);
 		return 1;
 	}
@@ -476,8 +494,8 @@ int cmdline_parse(const char *line, const struct cmdline_option *opts,
 	if (!line)
 		return 0;
 	while (next_word(&line, &w))
-		problems += handle_word(&w, opts, nopts, report,
-					help_requested);
+		problems +=
+		    handle_word(&w, opts, nopts, report, help_requested);
 	return problems;
 }
 
@@ -488,8 +506,9 @@ void cmdline_print_help(const struct cmdline_option *opts, size_t nopts,
 
 	for (size_t i = 0; i < nopts; i++) {
 		describe(&opts[i], expect, sizeof(expect));
-		describe_current(&opts[i], value, sizeof(value));
-		say(report, "  %s=%s  %s (%s)", opts[i].key, value,
+		/* Double quotes, so the line can be pasted back. */
+		describe_current(&opts[i], '"', value, sizeof(value));
+		say(report, "%s=%s  %s (%s)", opts[i].key, value,
 		    opts[i].help ? opts[i].help : "", expect);
 	}
 }

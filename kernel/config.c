@@ -12,7 +12,15 @@ struct config config = {
 	.timer_hz = 100,
 	.test_fault = FAULT_NONE,
 	.test_shutdown = false,
+	.net_mode = NET_MODE_HYBRID,
+	.net_budget = 64,
+	.net_hybrid_polls = 256,
+	.net_stats = 0,
+	.net_rx_bufs = 1024,
+	.net_csum_offload = true,
 };
+
+static const char *const net_modes[] = {"irq", "poll", "hybrid", NULL};
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug",
 					 NULL};
@@ -28,6 +36,30 @@ static const struct cmdline_option options[] = {
 	 .string_cap = sizeof(config.loader),
 	 .help = "name of the boot loader, shown in the banner (GRUB's menu "
 		 "sets it)"},
+	{.key = "net.mode", .kind = CMDLINE_CHOICE, .target = &config.net_mode,
+	 .choices = net_modes,
+	 .help = "receive path: interrupts (NAPI-style), busy polling, or "
+		 "polling that falls back to interrupts when idle"},
+	{.key = "net.budget", .kind = CMDLINE_U32, .target = &config.net_budget,
+	 .min = 1, .max = 4096, .help = "frames per bottom-half run"},
+	{.key = "net.hybrid_polls", .kind = CMDLINE_U32,
+	 .target = &config.net_hybrid_polls, .min = 1, .max = 10000000,
+	 .help = "hybrid: empty polls in a row before sleeping on interrupts"},
+	{.key = "net.stats", .kind = CMDLINE_U32, .target = &config.net_stats,
+	 .min = 0, .max = 86400,
+	 .help = "print counters on the console every N seconds (0 = off)"},
+	{.key = "net.rx_bufs", .kind = CMDLINE_U32,
+	 .target = &config.net_rx_bufs, .min = 64, .max = 8192,
+	 .help = "receive packet buffers (2 KiB each, in 2 MiB pages)"},
+	{.key = "net.csum_offload", .kind = CMDLINE_BOOL,
+	 .target = &config.net_csum_offload,
+	 .help = "negotiate virtio checksum offloads"},
+	{.key = "ip", .kind = CMDLINE_IPV4_CIDR, .target = &config.ip,
+	 .help = "static address A.B.C.D/N (default: DHCP)"},
+	{.key = "gw", .kind = CMDLINE_IPV4, .target = &config.gw,
+	 .help = "default gateway with a static address"},
+	{.key = "dns", .kind = CMDLINE_IPV4, .target = &config.dns,
+	 .help = "DNS server with a static address"},
 	{.key = "test.fault", .kind = CMDLINE_CHOICE,
 	 .target = &config.test_fault, .choices = faults,
 	 .help = "provoke a crash after boot (tests the panic path)"},

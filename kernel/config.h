@@ -6,8 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmdline.h"
+
 enum test_fault { FAULT_NONE, FAULT_PF, FAULT_UD, FAULT_GP, FAULT_DE,
 		  FAULT_STACK, FAULT_PANIC };
+
+enum net_mode { NET_MODE_IRQ, NET_MODE_POLL, NET_MODE_HYBRID };
 
 struct config {
 	int log_level;	     /* enum log_level */
@@ -15,6 +19,15 @@ struct config {
 	int test_fault;	     /* enum test_fault: provoke a crash after boot */
 	bool test_shutdown;  /* power off right after the ready banner */
 	char loader[16];     /* who started us, if it says so (GRUB does) */
+
+	int net_mode;		 /* enum net_mode */
+	uint32_t net_budget;	 /* frames per bottom-half run */
+	uint32_t net_hybrid_polls; /* empty polls before hybrid sleeps */
+	uint32_t net_stats;	 /* seconds between stats lines, 0 = off */
+	uint32_t net_rx_bufs;	 /* RX packet-buffer pool size */
+	bool net_csum_offload;	 /* negotiate virtio checksum offloads */
+	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
+	uint32_t gw, dns;	 /* host order */
 };
 
 extern struct config config;

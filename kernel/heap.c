@@ -2,7 +2,8 @@
  *
  *  - small requests (<= 2048 bytes) are rounded up to one of a few size
  *    classes and served from per-class free lists, refilled by carving
- *    64 KiB chunks taken from the pool; these chunks are never returned;
+ *    64 KiB chunks taken from the pool; small blocks never go back to the
+ *    pool, only to their class list;
  *  - large requests take a dedicated region from the pool, which is an
  *    address-ordered first-fit free list that splits regions and merges
  *    neighbours again on free.
@@ -21,11 +22,11 @@
 
 #include "heap.h"
 
-#define HEAP_ALIGN 16
-#define HEAP_MAGIC 0x5ea7b10cU
+#define HEAP_ALIGN  16
+#define HEAP_MAGIC  0x5ea7b10cU
 #define LARGE_MAGIC 0x1a76eb10c5ea7f00ULL
 /* Small chunks and the minimum pool growth: one grow call per 16 pages. */
-#define CHUNK_BYTES (64 * 1024)
+#define CHUNK_BYTES  (64 * 1024)
 #define GROW_GRANULE 4096
 /* A free region smaller than this is not split off; it stays with the
  * block, which only wastes a little of it. */
@@ -65,9 +66,9 @@ struct small_free {
 };
 
 static const uint16_t class_size[] = {
-	16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
+    16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
 };
-#define NCLASSES (sizeof(class_size) / sizeof(class_size[0]))
+#define NCLASSES    (sizeof(class_size) / sizeof(class_size[0]))
 #define CLASS_LARGE 0xff
 
 static struct {
@@ -160,7 +161,8 @@ static void pool_insert(uintptr_t start, uint64_t bytes)
 /* Gets at least min_bytes more from the grow callback into the pool. */
 static bool pool_grow(uint64_t min_bytes)
 {
-	size_t want = (min_bytes + GROW_GRANULE - 1) & ~(size_t)(GROW_GRANULE - 1);
+	size_t want =
+	    (min_bytes + GROW_GRANULE - 1) & ~(size_t)(GROW_GRANULE - 1);
 	uintptr_t start, end;
 	void *p;
 
@@ -251,8 +253,10 @@ static bool small_refill(size_t block)
 	}
 	if (!p)
 		return false;
-	/* Whatever was left of the old chunk is smaller than one block of
-	 * this class; it is abandoned rather than tracked. */
+	/* The rest of the old chunk is too small for this class; give it
+	 * back to the pool (where it may merge) unless it is a crumb. */
+	if (heap.bump_end - heap.bump >= SPLIT_MIN)
+		pool_insert(heap.bump, heap.bump_end - heap.bump);
 	heap.bump = (uintptr_t)p;
 	heap.bump_end = heap.bump + bytes;
 	return true;
@@ -267,8 +271,7 @@ static struct blk_hdr *small_pop(unsigned cls)
 	if (!f)
 		return NULL;
 	h = (struct blk_hdr *)f - 1;
-	if (h->check != hdr_check(h) || h->state != BLK_FREE ||
-	    h->cls != cls) {
+	if (h->check != hdr_check(h) || h->state != BLK_FREE || h->cls != cls) {
 		report("heap: free list corrupted (write after free?)", f);
 		heap.small[cls] = NULL; /* drop the list, never follow it */
 		return NULL;
@@ -340,8 +343,8 @@ static void large_free(struct blk_hdr *h)
 /* Shrinks a large block's region to fit size, if a page or more frees. */
 static void large_trim(struct large_hdr *l, size_t size)
 {
-	uint64_t keep = (sizeof(*l) + size + HEAP_ALIGN - 1) &
-			~(uint64_t)(HEAP_ALIGN - 1);
+	uint64_t keep =
+	    (sizeof(*l) + size + HEAP_ALIGN - 1) & ~(uint64_t)(HEAP_ALIGN - 1);
 
 	if (l->region_bytes - keep < GROW_GRANULE)
 		return;
@@ -410,7 +413,8 @@ void *kmalloc(size_t size)
 	void *p = NULL;
 
 	if (size <= MAX_REQUEST)
-		p = cls == CLASS_LARGE ? large_alloc(size) : small_alloc(size, cls);
+		p = cls == CLASS_LARGE ? large_alloc(size)
+				       : small_alloc(size, cls);
 	if (!p) {
 		heap.stats.failures++;
 		return NULL;

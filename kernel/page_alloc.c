@@ -1,6 +1,7 @@
-/* Physical page allocator: one bit per 4 KiB page, set = in use. The bitmap
- * lives in storage the caller provides, and the allocator never reads or
- * writes the pages it manages, so host tests can hand it fake addresses.
+/* Physical page allocator: two bitmaps with one bit per 4 KiB page, "in
+ * use" and "managed" (added and not reserved). Both live in the storage the
+ * caller provides, and the allocator never reads or writes the pages it
+ * manages, so host tests can hand it fake addresses.
  *
  * Searches are next-fit: they start where the previous allocation ended, so
  * a long-running kernel does not rescan the busy low memory every time, and
@@ -58,7 +59,7 @@ void page_alloc_init(void *bitmap, uint64_t max_phys)
 		pa.used[i] = ~0ULL;
 		pa.managed[i] = 0;
 	}
-	pa.stats = (struct page_alloc_stats){ 0 };
+	pa.stats = (struct page_alloc_stats){0};
 }
 
 /* __builtin_popcountll would need libgcc without -mpopcnt; the kernel

@@ -14,12 +14,12 @@
  * overflow the int arithmetic below. */
 #define FMT_MAX_FIELD 0x7fff0000
 
-#define FL_LEFT 0x01	/* '-': pad on the right */
-#define FL_ZERO 0x02	/* '0': pad numbers with zeros */
-#define FL_PLUS 0x04	/* '+': always print a sign */
-#define FL_SPACE 0x08	/* ' ': a space where '+' would go */
-#define FL_ALT 0x10	/* '#': 0x prefix, leading octal 0 */
-#define FL_UPPER 0x20	/* %X */
+#define FL_LEFT	 0x01 /* '-': pad on the right */
+#define FL_ZERO	 0x02 /* '0': pad numbers with zeros */
+#define FL_PLUS	 0x04 /* '+': always print a sign */
+#define FL_SPACE 0x08 /* ' ': a space where '+' would go */
+#define FL_ALT	 0x10 /* '#': 0x prefix, leading octal 0 */
+#define FL_UPPER 0x20 /* %X */
 
 struct out {
 	char *buf;
@@ -30,7 +30,7 @@ struct out {
 struct spec {
 	unsigned flags;
 	int width;
-	int prec; /* -1 when not given */
+	int prec;    /* -1 when not given */
 	char length; /* 'H' = hh, 'h', 'l', 'L' = ll, 'z', 't', 'j', 0 */
 	char conv;
 };
@@ -205,8 +205,7 @@ static uint64_t fetch_unsigned(const struct spec *s, va_list *ap)
 
 /* Writes v in base into the end of tmp; returns the digit count. A zero
  * value with precision 0 has no digits at all, as C99 requires. */
-static int to_digits(char *end, uint64_t v, unsigned base, bool upper,
-		     int prec)
+static int to_digits(char *end, uint64_t v, unsigned base, bool upper, int prec)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	int n = 0;
@@ -309,7 +308,8 @@ static void convert(struct out *o, struct spec *s, va_list *ap)
 	case 'd':
 	case 'i':
 		sv = fetch_signed(s, ap);
-		/* Negate in unsigned arithmetic so INT64_MIN is well defined. */
+		/* Negate in unsigned arithmetic so INT64_MIN is well defined.
+		 */
 		emit_number(o, s, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, sv < 0,
 			    10);
 		break;
@@ -350,7 +350,7 @@ static void convert(struct out *o, struct spec *s, va_list *ap)
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { .buf = buf, .size = size, .len = 0 };
+	struct out o = {.buf = buf, .size = size, .len = 0};
 	struct spec s;
 	va_list args;
 

@@ -154,8 +154,8 @@ def main():
     pcap = os.environ.get("PCAP") or None
     if net == "tap":
         os.execvp(sys.executable, [sys.executable,
-                                   os.path.join(ROOT, "tools", "tapnet.py"),
-                                   boot])
+                                   os.path.join(ROOT, "tools", "netns.py"),
+                                   "run"] + (["--iso"] if boot == "iso" else []))
     argv = qemu_command(boot=boot, mem=env_int("MEM", 256),
                         machine=os.environ.get("MACHINE", "q35"),
                         cmdline=os.environ.get("CMDLINE", ""), net=net,

@@ -7,7 +7,7 @@
 #include "cmdline.h"
 
 #define MAX_MSGS 16
-#define MSG_LEN 512
+#define MSG_LEN	 512
 
 static char msgs[MAX_MSGS][MSG_LEN];
 static int nmsgs;
@@ -21,7 +21,7 @@ static void collect(const char *message)
 	nmsgs++;
 }
 
-static const char *const modes[] = { "poll", "irq", "hybrid", NULL };
+static const char *const modes[] = {"poll", "irq", "hybrid", NULL};
 
 /* The options, reset to their defaults before every test. */
 static bool verbose, promisc;
@@ -33,22 +33,42 @@ static struct cmdline_ipv4_cidr net;
 static bool help;
 
 static const struct cmdline_option opts[] = {
-	{ .key = "verbose", .kind = CMDLINE_BOOL, .target = &verbose,
-	  .help = "log every packet" },
-	{ .key = "net.promisc", .kind = CMDLINE_BOOL, .target = &promisc,
-	  .help = "accept all frames" },
-	{ .key = "net.budget", .kind = CMDLINE_U32, .target = &budget,
-	  .min = 1, .max = 4096, .help = "RX packets per poll" },
-	{ .key = "any", .kind = CMDLINE_U32, .target = &anyval,
-	  .help = "no bounds given" },
-	{ .key = "hostname", .kind = CMDLINE_STRING, .target = hostname,
-	  .string_cap = sizeof(hostname), .help = "DHCP host name" },
-	{ .key = "net.mode", .kind = CMDLINE_CHOICE, .target = &mode,
-	  .choices = modes, .help = "how the NIC is serviced" },
-	{ .key = "ip", .kind = CMDLINE_IPV4, .target = &ip,
-	  .help = "static address" },
-	{ .key = "net", .kind = CMDLINE_IPV4_CIDR, .target = &net,
-	  .help = "static address and prefix" },
+    {.key = "verbose",
+     .kind = CMDLINE_BOOL,
+     .target = &verbose,
+     .help = "log every packet"},
+    {.key = "net.promisc",
+     .kind = CMDLINE_BOOL,
+     .target = &promisc,
+     .help = "accept all frames"},
+    {.key = "net.budget",
+     .kind = CMDLINE_U32,
+     .target = &budget,
+     .min = 1,
+     .max = 4096,
+     .help = "RX packets per poll"},
+    {.key = "any",
+     .kind = CMDLINE_U32,
+     .target = &anyval,
+     .help = "no bounds given"},
+    {.key = "hostname",
+     .kind = CMDLINE_STRING,
+     .target = hostname,
+     .string_cap = sizeof(hostname),
+     .help = "DHCP host name"},
+    {.key = "net.mode",
+     .kind = CMDLINE_CHOICE,
+     .target = &mode,
+     .choices = modes,
+     .help = "how the NIC is serviced"},
+    {.key = "ip",
+     .kind = CMDLINE_IPV4,
+     .target = &ip,
+     .help = "static address"},
+    {.key = "net",
+     .kind = CMDLINE_IPV4_CIDR,
+     .target = &net,
+     .help = "static address and prefix"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -78,8 +98,8 @@ static bool defaults_intact(void)
 {
 	return !verbose && promisc && budget == 64 && anyval == 7 &&
 	       strcmp(hostname, "skiff") == 0 && mode == 0 &&
-	       ip == 0x0a00020f && net.addr == 0x0a000200 &&
-	       net.prefix == 24 && !help;
+	       ip == 0x0a00020f && net.addr == 0x0a000200 && net.prefix == 24 &&
+	       !help;
 }
 
 TEST(cmdline_empty_lines)
@@ -95,10 +115,10 @@ TEST(cmdline_empty_lines)
 
 TEST(cmdline_bool_values)
 {
-	static const char *const on[] = { "1", "on", "yes", "true", "ON",
-					  "True" };
-	static const char *const off[] = { "0", "off", "no", "false", "OFF",
-					   "No" };
+	static const char *const on[] = {"1",	 "on", "yes",
+					 "true", "ON", "True"};
+	static const char *const off[] = {"0",	   "off", "no",
+					  "false", "OFF", "No"};
 	char line[64];
 
 	for (size_t i = 0; i < sizeof(on) / sizeof(*on); i++) {
@@ -200,9 +220,9 @@ TEST(cmdline_choices)
 TEST(cmdline_ipv4)
 {
 	static const char *const bad[] = {
-		"256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "a.b.c.d",
-		"1.2.3.4x", "", ".1.2.3", "1.2.3.", "1.2.3.0004", "-1.2.3.4",
-		"1.2.3.4/24",
+	    "256.1.1.1", "1.2.3",      "1.2.3.4.5", "1..2.3",
+	    "a.b.c.d",	 "1.2.3.4x",   "",	    ".1.2.3",
+	    "1.2.3.",	 "1.2.3.0004", "-1.2.3.4",  "1.2.3.4/24",
 	};
 	char line[64];
 
@@ -227,9 +247,9 @@ TEST(cmdline_ipv4)
 TEST(cmdline_ipv4_cidr)
 {
 	static const char *const bad[] = {
-		"10.0.0.0", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/1x",
-		"10.0.0.0/024", "10.0.0.0/-1", "10.0.0/8", "/8", "10.0.0.0/0x8",
-		"10.0.0.0/8/8",
+	    "10.0.0.0",	    "10.0.0.0/",    "10.0.0.0/33", "10.0.0.0/1x",
+	    "10.0.0.0/024", "10.0.0.0/-1",  "10.0.0/8",	   "/8",
+	    "10.0.0.0/0x8", "10.0.0.0/8/8",
 	};
 	char line[64];
 
@@ -247,9 +267,10 @@ TEST(cmdline_ipv4_cidr)
 		CHECK_EQ(net.addr, 0x0a000200);
 		CHECK_EQ(net.prefix, 24);
 	}
-	CHECK_STR(msgs[0], "cmdline: bad value '10.0.0.0/8/8' for net: expected "
-			   "A.B.C.D/N with N 0..32, like 10.0.2.15/24; keeping "
-			   "10.0.2.0/24");
+	CHECK_STR(msgs[0],
+		  "cmdline: bad value '10.0.0.0/8/8' for net: expected "
+		  "A.B.C.D/N with N 0..32, like 10.0.2.15/24; keeping "
+		  "10.0.2.0/24");
 }
 
 TEST(cmdline_unknown_keys_and_words)
@@ -308,10 +329,9 @@ TEST(cmdline_quotes)
 	CHECK_STR(hostname, "q r");
 	CHECK_EQ(parse("net.budget=\"12\""), 0);
 	CHECK_EQ(budget, 12);
-	/* An '=' inside quotes does not split the key. */
-	CHECK_EQ(parse("\"a=b\"=1"), 1);
-	CHECK_STR(msgs[0], "cmdline: unknown key 'a=b' (ignored; 'help' lists "
-			   "every key)");
+	/* As in Linux, the first '=' splits even inside quotes. */
+	CHECK_EQ(parse("\"hostname=c\"=d"), 0);
+	CHECK_STR(hostname, "c=d");
 }
 
 TEST(cmdline_unterminated_quote)
@@ -379,9 +399,9 @@ TEST(cmdline_value_just_under_the_copy_limit)
 TEST(cmdline_null_report_still_counts)
 {
 	defaults();
-	CHECK_EQ(cmdline_parse("foo bar=1 net.budget=0", opts, NOPTS, NULL,
-			       &help),
-		 3);
+	CHECK_EQ(
+	    cmdline_parse("foo bar=1 net.budget=0", opts, NOPTS, NULL, &help),
+	    3);
 }
 
 TEST(cmdline_format_values)
@@ -418,9 +438,12 @@ TEST(cmdline_print_help_one_line_per_option)
 	defaults();
 	cmdline_print_help(opts, NOPTS, collect);
 	CHECK_EQ(nmsgs, (int)NOPTS);
-	CHECK_STR(msgs[2], "  net.budget=64  RX packets per poll (an integer "
+	/* No indentation: the report callback decides the layout. */
+	CHECK_STR(msgs[2], "net.budget=64  RX packets per poll (an integer "
 			   "1..4096)");
-	CHECK_STR(msgs[5], "  net.mode=poll  how the NIC is serviced (one of "
+	CHECK_STR(msgs[4], "hostname=\"skiff\"  DHCP host name (a string of "
+			   "at most 15 characters)");
+	CHECK_STR(msgs[5], "net.mode=poll  how the NIC is serviced (one of "
 			   "poll|irq|hybrid)");
 	for (size_t i = 0; i < NOPTS && i < MAX_MSGS; i++) {
 		CHECK(strstr(msgs[i], opts[i].key) != NULL);

@@ -477,7 +477,8 @@ TEST(heap_write_after_free_is_detected)
 	reset(0);
 }
 
-/* ---- randomized stress ----------------------------------------------------- */
+/* ---- randomized stress -----------------------------------------------------
+ */
 
 #define STRESS_SLOTS 1024
 

@@ -332,7 +332,7 @@ TEST(page_whole_gigabyte_in_large_pages)
 /* ---- randomized stress against a shadow map ------------------------------ */
 
 #define STRESS_PAGES 4096
-#define STRESS_LIVE 256
+#define STRESS_LIVE  256
 
 static uint64_t rng = 0x243f6a8885a308d3ULL;
 static uint64_t rnd(void)

@@ -27,9 +27,10 @@ static int compare_v(size_t size, const char *fmt, ...)
 	va_end(ap);
 	/* Bytes past the terminator must be untouched too. */
 	if (kn != hn || memcmp(kbuf, hbuf, sizeof(kbuf)) != 0) {
-		fprintf(stderr, "  fmt \"%s\" size %zu: kernel %d \"%.*s\", host "
-			"%d \"%.*s\"\n", fmt, size, kn,
-			(int)(size ? size : 1), kbuf, hn,
+		fprintf(stderr,
+			"  fmt \"%s\" size %zu: kernel %d \"%.*s\", host "
+			"%d \"%.*s\"\n",
+			fmt, size, kn, (int)(size ? size : 1), kbuf, hn,
 			(int)(size ? size : 1), hbuf);
 		check_failures_in_test++;
 		return 1;
@@ -49,33 +50,33 @@ TEST(printf_plain_text)
 }
 
 static const char *const signed_fmts[] = {
-	"%d", "%i", "%5d", "%-5d|", "%05d", "%+d", "% d", "%+ d", "%.3d",
-	"%8.3d", "%-8.3d|", "%+08d", "%.0d", "%5.0d", "%-+7d|", "% 05d",
-	"%012d", "%1d", "%.10d", "%-012d|",
+    "%d",     "%i",    "%5d",	"%-5d|",   "%05d",  "%+d",     "% d",
+    "%+ d",   "%.3d",  "%8.3d", "%-8.3d|", "%+08d", "%.0d",    "%5.0d",
+    "%-+7d|", "% 05d", "%012d", "%1d",	   "%.10d", "%-012d|",
 };
 
 static const int signed_vals[] = {
-	0, 1, -1, 7, -7, 42, -42, 999, 1000, -1000, 123456789, INT_MAX,
-	INT_MIN, INT_MIN + 1,
+    0,	 1,    -1,    7,	 -7,	  42,	   -42,
+    999, 1000, -1000, 123456789, INT_MAX, INT_MIN, INT_MIN + 1,
 };
 
 TEST(printf_signed_int_matrix)
 {
 	for (size_t f = 0; f < sizeof(signed_fmts) / sizeof(*signed_fmts); f++)
-		for (size_t v = 0; v < sizeof(signed_vals) / sizeof(*signed_vals);
-		     v++)
+		for (size_t v = 0;
+		     v < sizeof(signed_vals) / sizeof(*signed_vals); v++)
 			CMP(signed_fmts[f], signed_vals[v]);
 }
 
 static const char *const unsigned_fmts[] = {
-	"%u", "%x", "%X", "%o", "%#x", "%#X", "%#o", "%#.0o", "%#.0x",
-	"%08x", "%#08x", "%#8x", "%-#8x|", "%.5x", "%#.5o", "%#10.5X",
-	"%10u", "%-10u|", "%.0u", "%#5o", "%+u", "% x", "%#05o",
+    "%u",    "%x",     "%X",	"%o",	"%#x",	  "%#X",  "%#o",   "%#.0o",
+    "%#.0x", "%08x",   "%#08x", "%#8x", "%-#8x|", "%.5x", "%#.5o", "%#10.5X",
+    "%10u",  "%-10u|", "%.0u",	"%#5o", "%+u",	  "% x",  "%#05o",
 };
 
 static const unsigned unsigned_vals[] = {
-	0, 1, 7, 8, 9, 15, 16, 255, 256, 0777, 01000, 0xdeadbeef, UINT_MAX,
-	0x80000000u,
+    0,	 1,   7,    8,	   9,	       15,	 16,
+    255, 256, 0777, 01000, 0xdeadbeef, UINT_MAX, 0x80000000u,
 };
 
 TEST(printf_unsigned_int_matrix)
@@ -116,13 +117,13 @@ TEST(printf_short_lengths_truncate_argument)
 
 TEST(printf_chars_and_strings)
 {
-	const char unterminated[4] = { 'a', 'b', 'c', 'd' };
+	const char unterminated[4] = {'a', 'b', 'c', 'd'};
 
 	CMP("%c%c%c", 'a', 'b', 'c');
 	CMP("[%5c][%-5c][%1c]", 'x', 'y', 'z');
 	CMP("%c", 0xff41); /* only the low byte is printed */
-	CMP("[%s][%10s][%-10s][%.2s][%8.3s][%-8.3s][%.0s]", "hello", "hi",
-	    "hi", "hello", "hello", "hello", "hello");
+	CMP("[%s][%10s][%-10s][%.2s][%8.3s][%-8.3s][%.0s]", "hello", "hi", "hi",
+	    "hello", "hello", "hello", "hello");
 	CMP("[%.*s]", 4, unterminated); /* must not read past 4 bytes */
 	CMP("[%.*s]", -1, "negative precision means none");
 	CMP("[%*s][%*s]", 6, "ab", -6, "ab");
@@ -223,9 +224,10 @@ static uint64_t rnd(void)
 static uint64_t rnd_value(void)
 {
 	static const uint64_t edges[] = {
-		0, 1, 9, 10, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
-		0x7fffffff, 0x80000000, 0xffffffff, INT64_MAX,
-		(uint64_t)INT64_MIN, UINT64_MAX,
+	    0,		1,	    9,		10,	   0x7f,
+	    0x80,	0xff,	    0x7fff,	0x8000,	   0xffff,
+	    0x7fffffff, 0x80000000, 0xffffffff, INT64_MAX, (uint64_t)INT64_MIN,
+	    UINT64_MAX,
 	};
 
 	if (rnd() % 3 == 0)
@@ -237,8 +239,8 @@ static void random_format(char *fmt, size_t size, char *conv, int *len)
 {
 	static const char flags[] = "-+ #0";
 	static const char convs[] = "diuxXo";
-	static const char *const lens[] = { "", "hh", "h", "l", "ll",
-					    "z", "j", "t" };
+	static const char *const lens[] = {"",	 "hh", "h", "l",
+					   "ll", "z",  "j", "t"};
 	size_t n = 0;
 
 	fmt[n++] = '[';

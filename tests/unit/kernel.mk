@@ -1,0 +1,12 @@
+# Host unit tests for the freestanding kernel libraries (see unit.mk).
+UNIT_TESTS += printf page_alloc heap cmdline
+UNIT_SRCS_printf := tests/unit/test_printf.c kernel/printf.c
+UNIT_SRCS_page_alloc := tests/unit/test_page_alloc.c kernel/page_alloc.c
+UNIT_SRCS_heap := tests/unit/test_heap.c kernel/heap.c
+# cmdline formats its messages with the kernel's own printf.
+UNIT_SRCS_cmdline := tests/unit/test_cmdline.c kernel/cmdline.c \
+	kernel/printf.c
+UNIT_DEPS_printf := kernel/printf.h tests/unit/check.h
+UNIT_DEPS_page_alloc := kernel/page_alloc.h tests/unit/check.h
+UNIT_DEPS_heap := kernel/heap.h tests/unit/check.h
+UNIT_DEPS_cmdline := kernel/cmdline.h kernel/printf.h tests/unit/check.h
