@@ -44,7 +44,7 @@ struct vnet {
 	struct virtqueue txq;
 	char rxq_name[48];
 	char txq_name[48];
-	void *ring_mem[2];	 /* per queue, from page_alloc */
+	void *ring_mem[2]; /* per queue, from page_alloc */
 	uint64_t ring_pages[2];
 
 	uint64_t pool_runs[VNET_MAX_POOL_RUNS]; /* 2 MiB runs of RX buffers */
@@ -55,8 +55,8 @@ struct vnet {
 	uint32_t rx_nfree;
 	uint32_t rx_posted;
 	uint32_t rx_lent;
-	uint16_t rx_refill_mark; /* empty ring slots that make a refill worth it */
-	bool rx_starved;	 /* the pool is dry with ring slots empty */
+	uint16_t rx_refill_mark; /* empty slots worth a refill */
+	bool rx_starved;	 /* the pool is dry, ring slots empty */
 
 	struct virtio_net_hdr *tx_hdrs; /* txq.num, indexed by chain head */
 	struct vnet_tx_slot *tx_slots;	/* txq.num, indexed by chain head */
@@ -67,8 +67,8 @@ struct vnet {
 	unsigned work;			    /* VNET_WORK_*, set atomically */
 	uint8_t mac[6];
 	bool link_up;
-	bool tx_csum; /* VIRTIO_NET_F_CSUM */
-	bool rx_csum; /* VIRTIO_NET_F_GUEST_CSUM */
+	bool tx_csum;		 /* VIRTIO_NET_F_CSUM */
+	bool rx_csum;		 /* VIRTIO_NET_F_GUEST_CSUM */
 	struct vnet_stats stats; /* counters; gauges filled in on read */
 };
 
@@ -77,7 +77,7 @@ static const uint8_t vnet_fallback_mac[6] = {0x02, 'S', 'K', 'I', 'F', 'F'};
 
 static const struct vnet_params vnet_default_params;
 
-/* ---- init ------------------------------------------------------------------ */
+/* ---- init ---- */
 
 static void vnet_notify(void *ctx, uint16_t index)
 {
@@ -88,14 +88,14 @@ static void vnet_notify(void *ctx, uint16_t index)
 
 static int vnet_negotiate(struct vnet *n, const struct vnet_params *p)
 {
-	uint64_t wanted = 1ULL << VIRTIO_F_VERSION_1 |
-			  1ULL << VIRTIO_F_RING_EVENT_IDX |
-			  1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS;
+	uint64_t wanted =
+	    1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
+	    1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS;
 	int err;
 
 	if (!p->no_csum_offload)
-		wanted |= 1ULL << VIRTIO_NET_F_CSUM |
-			  1ULL << VIRTIO_NET_F_GUEST_CSUM;
+		wanted |=
+		    1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM;
 	err = virtio_negotiate(n->dev, wanted, 1ULL << VIRTIO_F_VERSION_1);
 	if (err)
 		return err;
@@ -144,8 +144,7 @@ static uint16_t vnet_queue_size(uint16_t max, uint16_t cap)
 	return size;
 }
 
-static uint16_t vnet_request_vector(struct vnet *n,
-				    const struct vnet_params *p,
+static uint16_t vnet_request_vector(struct vnet *n, const struct vnet_params *p,
 				    enum vnet_irq_source src)
 {
 	if (!p->vector || !n->dev->msix)
@@ -197,7 +196,8 @@ static int vnet_setup_queue(struct vnet *n, const struct vnet_params *p,
 		return -ENODEV;
 	}
 	size = vnet_queue_size(max, cap ? cap : VNET_DEFAULT_RING);
-	n->ring_pages[index] = (vq_ring_bytes(size) + PAGE_SIZE - 1) / PAGE_SIZE;
+	n->ring_pages[index] =
+	    (vq_ring_bytes(size) + PAGE_SIZE - 1) / PAGE_SIZE;
 	mem = page_alloc(n->ring_pages[index], PAGE_SIZE);
 	if (!mem)
 		return -ENOMEM;
@@ -213,8 +213,7 @@ static int vnet_setup_queue(struct vnet *n, const struct vnet_params *p,
 	return vnet_program_queue(n, vq, vnet_request_vector(n, p, src), src);
 }
 
-static int vnet_setup_config_vector(struct vnet *n,
-				    const struct vnet_params *p)
+static int vnet_setup_config_vector(struct vnet *n, const struct vnet_params *p)
 {
 	struct virtio_device *dev = n->dev;
 	uint16_t vector = vnet_request_vector(n, p, VNET_IRQ_CONFIG);
@@ -271,9 +270,10 @@ static int vnet_alloc_pool(struct vnet *n, unsigned want)
 	for (uint32_t i = 0; i < want; i++) {
 		uint64_t run = n->pool_runs[i / VNET_BUFS_PER_RUN];
 
-		n->rxbufs[i].data = (uint8_t *)(uintptr_t)(
-			run + (uint64_t)(i % VNET_BUFS_PER_RUN) *
-				      VNET_RX_BUF_SIZE);
+		n->rxbufs[i].data =
+		    (uint8_t *)(uintptr_t)(run +
+					   (uint64_t)(i % VNET_BUFS_PER_RUN) *
+					       VNET_RX_BUF_SIZE);
 		n->rxbufs[i].state = VNET_BUF_FREE;
 		/* Buffer 0 on top: the first frames use the first lines. */
 		n->rx_free[i] = want - 1 - i;
@@ -306,7 +306,8 @@ static void vnet_log_ready(const struct vnet *n)
 	const uint8_t *m = n->mac;
 
 	log_info("%s: MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s", n->dev->name,
-		 m[0], m[1], m[2], m[3], m[4], m[5], n->link_up ? "up" : "down");
+		 m[0], m[1], m[2], m[3], m[4], m[5],
+		 n->link_up ? "up" : "down");
 	log_info("%s: rx ring %u (%u buffers), tx ring %u, csum offload tx %s "
 		 "rx %s, event idx %s",
 		 n->dev->name, (unsigned)n->rxq.num, (unsigned)n->nbufs,
@@ -455,7 +456,7 @@ bool vnet_has_irq(const struct vnet *n, enum vnet_irq_source src)
 	       n->vectors[src] != VIRTIO_MSI_NO_VECTOR;
 }
 
-/* ---- ring helpers -------------------------------------------------------------- */
+/* ---- ring helpers ---- */
 
 /* Log2 buckets: 1, 2-3, 4-7, ..., the last one open-ended. */
 static void vnet_hist_add(uint64_t *hist, unsigned count)
@@ -467,7 +468,7 @@ static void vnet_hist_add(uint64_t *hist, unsigned count)
 	hist[b]++;
 }
 
-/* ---- transmit -------------------------------------------------------------------- */
+/* ---- transmit ---- */
 
 /* Collects the non-empty fragments behind the header slot bufs[0]. Returns
  * the number of buffers or a negative errno; *total gets the frame length. */
@@ -582,7 +583,7 @@ void vnet_tx_drop(struct vnet *n)
 	n->stats.drops.ring_full++;
 }
 
-/* ---- receive ---------------------------------------------------------------------- */
+/* ---- receive ---- */
 
 static void vnet_rx_recycle(struct vnet *n, uint32_t handle)
 {
@@ -597,8 +598,8 @@ static unsigned vnet_rx_post(struct vnet *n)
 	while (n->rx_nfree && vq_num_free(&n->rxq)) {
 		uint32_t h = n->rx_free[n->rx_nfree - 1];
 		struct vq_buf b = {
-			.addr = (uint64_t)(uintptr_t)n->rxbufs[h].data,
-			.len = VNET_RX_BUF_SIZE,
+		    .addr = (uint64_t)(uintptr_t)n->rxbufs[h].data,
+		    .len = VNET_RX_BUF_SIZE,
 		};
 
 		if (vq_add_chain(&n->rxq, &b, 0, 1, &n->rxbufs[h]) != 0)
@@ -610,7 +611,8 @@ static unsigned vnet_rx_post(struct vnet *n)
 	n->rx_posted += posted;
 
 	/* Count each time the pool runs dry, not each refill while it is. */
-	if (n->rx_nfree == 0 && vq_num_free(&n->rxq) && !vq_is_broken(&n->rxq)) {
+	if (n->rx_nfree == 0 && vq_num_free(&n->rxq) &&
+	    !vq_is_broken(&n->rxq)) {
 		if (!n->rx_starved)
 			n->stats.drops.no_buffer++;
 		n->rx_starved = true;
@@ -668,8 +670,8 @@ static int vnet_csum_complete(uint8_t *frame, uint32_t len, uint32_t start,
 
 	if (start >= len || at + 2 > len)
 		return -EINVAL;
-	csum = (uint16_t)~vnet_csum_fold(vnet_csum_add(0, frame + start,
-						       len - start));
+	csum = (uint16_t)~vnet_csum_fold(
+	    vnet_csum_add(0, frame + start, len - start));
 	/* Zero would mean "no checksum" to UDP; 0xffff is the same sum. */
 	if (csum == 0)
 		csum = 0xffff;
@@ -698,8 +700,8 @@ static int vnet_rx_hdr_flags(const struct vnet *n,
 	return hdr->flags & VIRTIO_NET_HDR_F_DATA_VALID;
 }
 
-static void vnet_rx_one(struct vnet *n, const struct vq_used *u,
-			vnet_rx_fn fn, void *ctx)
+static void vnet_rx_one(struct vnet *n, const struct vq_used *u, vnet_rx_fn fn,
+			void *ctx)
 {
 	struct vnet_rxbuf *b = u->cookie;
 	uint32_t handle = (uint32_t)(b - n->rxbufs);
@@ -767,7 +769,7 @@ int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx)
 	return st;
 }
 
-/* ---- interrupts ------------------------------------------------------------------- */
+/* ---- interrupts ---- */
 
 void vnet_irq(struct vnet *n, enum vnet_irq_source src)
 {
@@ -806,7 +808,7 @@ bool vnet_tx_irq_enable(struct vnet *n)
 	return vq_enable_cb(&n->txq);
 }
 
-/* ---- counters ---------------------------------------------------------------------- */
+/* ---- counters ---- */
 
 void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
 {
@@ -835,8 +837,8 @@ struct vnet_fmt {
 	size_t len; /* length of the whole text so far, stored or not */
 };
 
-__attribute__((format(printf, 2, 3))) static void
-vnet_fmt(struct vnet_fmt *f, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void vnet_fmt(struct vnet_fmt *f,
+							   const char *fmt, ...)
 {
 	size_t room = f->len < f->size ? f->size - f->len : 0;
 	va_list ap;
@@ -876,27 +878,33 @@ int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
 		buf[0] = '\0';
 	vnet_fmt(&f, "link %s%s\n", s->link_up ? "up" : "down",
 		 s->broken ? " BROKEN" : "");
-	vnet_fmt(&f, "rx %llu pkts %llu bytes, posted %u/%u, lent %u, "
-		 "pool free %u/%u\n", vnet_u(s->rx_packets),
-		 vnet_u(s->rx_bytes), s->rx_posted, s->rx_ring_size,
-		 s->rx_lent, s->rx_pool_free, s->rx_pool_size);
-	vnet_fmt(&f, "tx %llu pkts %llu bytes, in flight %u/%u, ring full "
-		 "%llu\n", vnet_u(s->tx_packets), vnet_u(s->tx_bytes),
-		 s->tx_inflight, s->tx_ring_size, vnet_u(s->tx_ring_full));
-	vnet_fmt(&f, "drops ring_full %llu bad_len %llu bad_id %llu "
+	vnet_fmt(&f,
+		 "rx %llu pkts %llu bytes, posted %u/%u, lent %u, "
+		 "pool free %u/%u\n",
+		 vnet_u(s->rx_packets), vnet_u(s->rx_bytes), s->rx_posted,
+		 s->rx_ring_size, s->rx_lent, s->rx_pool_free, s->rx_pool_size);
+	vnet_fmt(&f,
+		 "tx %llu pkts %llu bytes, in flight %u/%u, ring full "
+		 "%llu\n",
+		 vnet_u(s->tx_packets), vnet_u(s->tx_bytes), s->tx_inflight,
+		 s->tx_ring_size, vnet_u(s->tx_ring_full));
+	vnet_fmt(&f,
+		 "drops ring_full %llu bad_len %llu bad_id %llu "
 		 "no_buffer %llu too_short %llu bad_hdr %llu\n",
 		 vnet_u(d->ring_full), vnet_u(d->bad_len), vnet_u(d->bad_id),
 		 vnet_u(d->no_buffer), vnet_u(d->too_short),
 		 vnet_u(d->bad_hdr));
-	vnet_fmt(&f, "irqs rx %llu tx %llu config %llu, polls %llu empty "
-		 "%llu\n", vnet_u(s->irqs[VNET_IRQ_RX]),
-		 vnet_u(s->irqs[VNET_IRQ_TX]),
+	vnet_fmt(&f,
+		 "irqs rx %llu tx %llu config %llu, polls %llu empty "
+		 "%llu\n",
+		 vnet_u(s->irqs[VNET_IRQ_RX]), vnet_u(s->irqs[VNET_IRQ_TX]),
 		 vnet_u(s->irqs[VNET_IRQ_CONFIG]), vnet_u(s->polls),
 		 vnet_u(s->empty_polls));
-	vnet_fmt(&f, "notify rx %llu (suppressed %llu) tx %llu (suppressed "
-		 "%llu)\n", vnet_u(s->rx_notifications),
-		 vnet_u(s->rx_kicks_suppressed), vnet_u(s->tx_notifications),
-		 vnet_u(s->tx_kicks_suppressed));
+	vnet_fmt(&f,
+		 "notify rx %llu (suppressed %llu) tx %llu (suppressed "
+		 "%llu)\n",
+		 vnet_u(s->rx_notifications), vnet_u(s->rx_kicks_suppressed),
+		 vnet_u(s->tx_notifications), vnet_u(s->tx_kicks_suppressed));
 	vnet_fmt(&f, "rx batch");
 	vnet_fmt_hist(&f, s->rx_batch, false);
 	vnet_fmt(&f, "\ntx batch");
@@ -914,23 +922,26 @@ int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 		buf[0] = '\0';
 	vnet_fmt(&f, "{\"link_up\":%s,\"broken\":%s,",
 		 s->link_up ? "true" : "false", s->broken ? "true" : "false");
-	vnet_fmt(&f, "\"rx_packets\":%llu,\"rx_bytes\":%llu,"
+	vnet_fmt(&f,
+		 "\"rx_packets\":%llu,\"rx_bytes\":%llu,"
 		 "\"tx_packets\":%llu,\"tx_bytes\":%llu,",
 		 vnet_u(s->rx_packets), vnet_u(s->rx_bytes),
 		 vnet_u(s->tx_packets), vnet_u(s->tx_bytes));
-	vnet_fmt(&f, "\"drops\":{\"ring_full\":%llu,\"bad_len\":%llu,"
+	vnet_fmt(&f,
+		 "\"drops\":{\"ring_full\":%llu,\"bad_len\":%llu,"
 		 "\"bad_id\":%llu,\"no_buffer\":%llu,\"too_short\":%llu,"
 		 "\"bad_hdr\":%llu},",
 		 vnet_u(d->ring_full), vnet_u(d->bad_len), vnet_u(d->bad_id),
 		 vnet_u(d->no_buffer), vnet_u(d->too_short),
 		 vnet_u(d->bad_hdr));
-	vnet_fmt(&f, "\"tx_ring_full\":%llu,\"irqs\":{\"rx\":%llu,\"tx\":%llu,"
+	vnet_fmt(&f,
+		 "\"tx_ring_full\":%llu,\"irqs\":{\"rx\":%llu,\"tx\":%llu,"
 		 "\"config\":%llu},\"polls\":%llu,\"empty_polls\":%llu,",
 		 vnet_u(s->tx_ring_full), vnet_u(s->irqs[VNET_IRQ_RX]),
-		 vnet_u(s->irqs[VNET_IRQ_TX]),
-		 vnet_u(s->irqs[VNET_IRQ_CONFIG]), vnet_u(s->polls),
-		 vnet_u(s->empty_polls));
-	vnet_fmt(&f, "\"notify\":{\"rx\":%llu,\"rx_suppressed\":%llu,"
+		 vnet_u(s->irqs[VNET_IRQ_TX]), vnet_u(s->irqs[VNET_IRQ_CONFIG]),
+		 vnet_u(s->polls), vnet_u(s->empty_polls));
+	vnet_fmt(&f,
+		 "\"notify\":{\"rx\":%llu,\"rx_suppressed\":%llu,"
 		 "\"tx\":%llu,\"tx_suppressed\":%llu},",
 		 vnet_u(s->rx_notifications), vnet_u(s->rx_kicks_suppressed),
 		 vnet_u(s->tx_notifications), vnet_u(s->tx_kicks_suppressed));
@@ -938,7 +949,8 @@ int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 	vnet_fmt_hist(&f, s->rx_batch, true);
 	vnet_fmt(&f, "],\"tx_batch_log2\":[");
 	vnet_fmt_hist(&f, s->tx_batch, true);
-	vnet_fmt(&f, "],\"rx_ring\":{\"size\":%u,\"posted\":%u,\"lent\":%u,"
+	vnet_fmt(&f,
+		 "],\"rx_ring\":{\"size\":%u,\"posted\":%u,\"lent\":%u,"
 		 "\"pool_free\":%u,\"pool_size\":%u},",
 		 s->rx_ring_size, s->rx_posted, s->rx_lent, s->rx_pool_free,
 		 s->rx_pool_size);

@@ -28,19 +28,19 @@
 #include "virtio.h"
 #include "virtio_net_reg.h"
 
-#define VNET_HDR_LEN sizeof(struct virtio_net_hdr) /* 12 with VERSION_1 */
+#define VNET_HDR_LEN  sizeof(struct virtio_net_hdr) /* 12 with VERSION_1 */
 #define VNET_ETH_HLEN 14
-#define VNET_MTU 1500
+#define VNET_MTU      1500
 /* Largest frame either way: Ethernet header, one VLAN tag, MTU. */
 #define VNET_MAX_FRAME (VNET_ETH_HLEN + 4 + VNET_MTU)
 /* One RX buffer: the virtio_net_hdr, then the frame. */
 #define VNET_RX_BUF_SIZE 2048
 /* The pool is carved from 2 MiB-aligned 2 MiB runs of pages. */
-#define VNET_POOL_RUN_BYTES (2u << 20)
-#define VNET_BUFS_PER_RUN (VNET_POOL_RUN_BYTES / VNET_RX_BUF_SIZE)
-#define VNET_MAX_POOL_RUNS 8
+#define VNET_POOL_RUN_BYTES    (2u << 20)
+#define VNET_BUFS_PER_RUN      (VNET_POOL_RUN_BYTES / VNET_RX_BUF_SIZE)
+#define VNET_MAX_POOL_RUNS     8
 #define VNET_DEFAULT_POOL_BUFS VNET_BUFS_PER_RUN
-#define VNET_DEFAULT_RING 256
+#define VNET_DEFAULT_RING      256
 /* Fragments of one TX frame (the header descriptor not counted). */
 #define VNET_TX_MAX_FRAGS 16
 /* Batch-size histogram buckets: [1], [2,3], [4,7], ... , [128, inf). */
@@ -62,8 +62,8 @@ enum vnet_irq_source {
 };
 
 /* Work flags set by vnet_irq() and collected by vnet_take_work(). */
-#define VNET_WORK_RX (1u << VNET_IRQ_RX)
-#define VNET_WORK_TX (1u << VNET_IRQ_TX)
+#define VNET_WORK_RX	 (1u << VNET_IRQ_RX)
+#define VNET_WORK_TX	 (1u << VNET_IRQ_TX)
 #define VNET_WORK_CONFIG (1u << VNET_IRQ_CONFIG)
 
 /* Asked by vnet_probe() once per source: returns the MSI-X table entry the
@@ -73,17 +73,17 @@ typedef uint16_t (*vnet_vector_fn)(void *ctx, struct vnet *n,
 				   enum vnet_irq_source src);
 
 struct vnet_params {
-	unsigned pool_bufs;	/* RX pool size, 0 = VNET_DEFAULT_POOL_BUFS;
-				 * carved from ceil(n / VNET_BUFS_PER_RUN)
-				 * 2 MiB runs, at most VNET_MAX_POOL_RUNS */
-	uint16_t rx_ring_max;	/* queue size caps, 0 = VNET_DEFAULT_RING */
+	unsigned pool_bufs;   /* RX pool size, 0 = VNET_DEFAULT_POOL_BUFS;
+			       * carved from ceil(n / VNET_BUFS_PER_RUN)
+			       * 2 MiB runs, at most VNET_MAX_POOL_RUNS */
+	uint16_t rx_ring_max; /* queue size caps, 0 = VNET_DEFAULT_RING */
 	uint16_t tx_ring_max;
-	bool no_csum_offload;	/* don't negotiate CSUM / GUEST_CSUM */
-	vnet_vector_fn vector;	/* NULL: no interrupts (poll mode only) */
+	bool no_csum_offload;  /* don't negotiate CSUM / GUEST_CSUM */
+	vnet_vector_fn vector; /* NULL: no interrupts (poll mode only) */
 	void *vector_ctx;
 };
 
-/* ---- bring-up -------------------------------------------------------------- */
+/* ---- bring-up ---- */
 
 /* Initializes the device (VERSION_1 required; MAC, STATUS, EVENT_IDX and the
  * checksum offloads if offered), sets up both queues, fills the RX ring and
@@ -117,7 +117,7 @@ unsigned vnet_rx_pool_size(const struct vnet *n);
 /* Whether an MSI-X vector serves src (false: that source must be polled). */
 bool vnet_has_irq(const struct vnet *n, enum vnet_irq_source src);
 
-/* ---- transmit ---------------------------------------------------------------- */
+/* ---- transmit ---- */
 
 struct vnet_frag {
 	const void *data; /* identity-mapped, so also the DMA address */
@@ -151,7 +151,7 @@ unsigned vnet_tx_reclaim(struct vnet *n, vnet_tx_done_fn done, void *ctx);
 /* Counts a frame the caller dropped after -ENOSPC. */
 void vnet_tx_drop(struct vnet *n);
 
-/* ---- receive ------------------------------------------------------------------ */
+/* ---- receive ---- */
 
 /* Called for each good frame: frame points past the virtio_net_hdr, len is
  * the frame length, handle names the buffer for vnet_rx_buf_release(), and
@@ -162,9 +162,9 @@ typedef void (*vnet_rx_fn)(void *ctx, void *frame, uint32_t len,
 
 /* vnet_rx_poll() status: the number of used entries consumed (delivered or
  * dropped) in the low 16 bits, plus flags. Negative: -EIO, device broken. */
-#define VNET_RX_COUNT(st) ((unsigned)(st) & 0xffffu)
-#define VNET_RX_MORE (1 << 16)	 /* budget ran out with entries left */
-#define VNET_RX_REFILL (1 << 17) /* free buffers wait to be posted */
+#define VNET_RX_COUNT(st)  ((unsigned)(st)&0xffffu)
+#define VNET_RX_MORE	   (1 << 16) /* budget ran out with entries left */
+#define VNET_RX_REFILL	   (1 << 17) /* free buffers wait to be posted */
 #define VNET_RX_MAX_BUDGET 0xffffu
 
 /* Takes up to budget (at most VNET_RX_MAX_BUDGET) used RX entries. Bad ones
@@ -178,7 +178,7 @@ int vnet_rx_buf_release(struct vnet *n, uint32_t handle);
  * batch; returns how many were posted. */
 unsigned vnet_rx_refill(struct vnet *n);
 
-/* ---- interrupts ----------------------------------------------------------------- */
+/* ---- interrupts ---- */
 
 /* Top half, called by the interrupt handler of src's vector (after or
  * before its EOI): suppresses further interrupts of that queue and flags
@@ -195,10 +195,10 @@ bool vnet_rx_irq_enable(struct vnet *n);
 void vnet_tx_irq_disable(struct vnet *n);
 bool vnet_tx_irq_enable(struct vnet *n);
 
-/* ---- counters ------------------------------------------------------------------- */
+/* ---- counters ---- */
 
 struct vnet_drops {
-	uint64_t ring_full; /* TX frames given up by the caller (vnet_tx_drop) */
+	uint64_t ring_full; /* TX frames the caller gave up (vnet_tx_drop) */
 	uint64_t bad_len;   /* RX entries longer than their buffer */
 	uint64_t bad_id;    /* used entries naming no chain in flight */
 	uint64_t no_buffer; /* times the pool ran dry with RX slots empty */

@@ -16,41 +16,41 @@
 #define VIRTIO_NET_TXQ 1
 
 /* Feature bits (device-specific range 0..23, plus 63). */
-#define VIRTIO_NET_F_CSUM 0		  /* device completes partial csums */
-#define VIRTIO_NET_F_GUEST_CSUM 1	  /* we accept partial/valid csums */
+#define VIRTIO_NET_F_CSUM		 0 /* device completes partial csums */
+#define VIRTIO_NET_F_GUEST_CSUM		 1 /* we accept partial/valid csums */
 #define VIRTIO_NET_F_CTRL_GUEST_OFFLOADS 2
-#define VIRTIO_NET_F_MTU 3		  /* config.mtu is valid */
-#define VIRTIO_NET_F_MAC 5		  /* config.mac is valid */
-#define VIRTIO_NET_F_GUEST_TSO4 7
-#define VIRTIO_NET_F_GUEST_TSO6 8
-#define VIRTIO_NET_F_GUEST_ECN 9
-#define VIRTIO_NET_F_GUEST_UFO 10
-#define VIRTIO_NET_F_HOST_TSO4 11
-#define VIRTIO_NET_F_HOST_TSO6 12
-#define VIRTIO_NET_F_HOST_ECN 13
-#define VIRTIO_NET_F_HOST_UFO 14
-#define VIRTIO_NET_F_MRG_RXBUF 15	  /* frames may span several buffers */
-#define VIRTIO_NET_F_STATUS 16		  /* config.status is valid */
-#define VIRTIO_NET_F_CTRL_VQ 17
-#define VIRTIO_NET_F_CTRL_RX 18
-#define VIRTIO_NET_F_CTRL_VLAN 19
-#define VIRTIO_NET_F_GUEST_ANNOUNCE 21
-#define VIRTIO_NET_F_MQ 22
-#define VIRTIO_NET_F_CTRL_MAC_ADDR 23
-#define VIRTIO_NET_F_SPEED_DUPLEX 63
+#define VIRTIO_NET_F_MTU		 3 /* config.mtu is valid */
+#define VIRTIO_NET_F_MAC		 5 /* config.mac is valid */
+#define VIRTIO_NET_F_GUEST_TSO4		 7
+#define VIRTIO_NET_F_GUEST_TSO6		 8
+#define VIRTIO_NET_F_GUEST_ECN		 9
+#define VIRTIO_NET_F_GUEST_UFO		 10
+#define VIRTIO_NET_F_HOST_TSO4		 11
+#define VIRTIO_NET_F_HOST_TSO6		 12
+#define VIRTIO_NET_F_HOST_ECN		 13
+#define VIRTIO_NET_F_HOST_UFO		 14
+#define VIRTIO_NET_F_MRG_RXBUF		 15 /* frames may span several buffers */
+#define VIRTIO_NET_F_STATUS		 16 /* config.status is valid */
+#define VIRTIO_NET_F_CTRL_VQ		 17
+#define VIRTIO_NET_F_CTRL_RX		 18
+#define VIRTIO_NET_F_CTRL_VLAN		 19
+#define VIRTIO_NET_F_GUEST_ANNOUNCE	 21
+#define VIRTIO_NET_F_MQ			 22
+#define VIRTIO_NET_F_CTRL_MAC_ADDR	 23
+#define VIRTIO_NET_F_SPEED_DUPLEX	 63
 
 /* config.status bits */
-#define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_S_LINK_UP  1
 #define VIRTIO_NET_S_ANNOUNCE 2
 
 /* Device configuration space. Read it field by field through the
  * transport's read_config() at these offsets; the struct only pins them. */
 struct virtio_net_config {
 	uint8_t mac[6];
-	virtio_le16 status;		  /* VIRTIO_NET_F_STATUS */
+	virtio_le16 status;		 /* VIRTIO_NET_F_STATUS */
 	virtio_le16 max_virtqueue_pairs; /* VIRTIO_NET_F_MQ */
-	virtio_le16 mtu;		  /* VIRTIO_NET_F_MTU */
-	virtio_le32 speed;		  /* VIRTIO_NET_F_SPEED_DUPLEX, Mb/s */
+	virtio_le16 mtu;		 /* VIRTIO_NET_F_MTU */
+	virtio_le32 speed;		 /* VIRTIO_NET_F_SPEED_DUPLEX, Mb/s */
 	uint8_t duplex;
 };
 
@@ -61,19 +61,20 @@ _Static_assert(offsetof(struct virtio_net_config, mtu) == 10, "mtu");
 _Static_assert(offsetof(struct virtio_net_config, speed) == 12, "speed");
 _Static_assert(offsetof(struct virtio_net_config, duplex) == 16, "duplex");
 
-/* virtio_net_hdr.flags */
-#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* csum_start/offset describe a partial
-				       * checksum still to be completed */
-#define VIRTIO_NET_HDR_F_DATA_VALID 2 /* the device checked the checksums */
-#define VIRTIO_NET_HDR_F_RSC_INFO 4
+/* virtio_net_hdr.flags. NEEDS_CSUM: csum_start/csum_offset describe a
+ * partial checksum still to be completed. DATA_VALID: the device (or host)
+ * checked the checksums. */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_F_RSC_INFO   4
 
 /* virtio_net_hdr.gso_type */
-#define VIRTIO_NET_HDR_GSO_NONE 0
-#define VIRTIO_NET_HDR_GSO_TCPV4 1
-#define VIRTIO_NET_HDR_GSO_UDP 3
-#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_NONE	  0
+#define VIRTIO_NET_HDR_GSO_TCPV4  1
+#define VIRTIO_NET_HDR_GSO_UDP	  3
+#define VIRTIO_NET_HDR_GSO_TCPV6  4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
-#define VIRTIO_NET_HDR_GSO_ECN 0x80
+#define VIRTIO_NET_HDR_GSO_ECN	  0x80
 
 /* Precedes every frame in both directions. With VERSION_1 it always has
  * num_buffers (12 bytes), whether or not MRG_RXBUF is negotiated. */

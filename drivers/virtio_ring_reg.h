@@ -29,8 +29,8 @@ typedef uint64_t virtio_le64;
 #define VIRTQ_MAX_SIZE 32768
 
 /* virtq_desc.flags */
-#define VIRTQ_DESC_F_NEXT 1     /* the chain continues in .next */
-#define VIRTQ_DESC_F_WRITE 2    /* device writes (otherwise reads) the buffer */
+#define VIRTQ_DESC_F_NEXT     1 /* the chain continues in .next */
+#define VIRTQ_DESC_F_WRITE    2 /* device writes (otherwise reads) the buffer */
 #define VIRTQ_DESC_F_INDIRECT 4 /* the buffer is a table of descriptors */
 
 /* virtq_avail.flags: without EVENT_IDX, asks the device not to interrupt. */
@@ -39,9 +39,9 @@ typedef uint64_t virtio_le64;
 #define VIRTQ_USED_F_NO_NOTIFY 1
 
 /* Required alignments of the three areas (split virtqueue, virtio 1.x). */
-#define VIRTQ_DESC_ALIGN 16
+#define VIRTQ_DESC_ALIGN  16
 #define VIRTQ_AVAIL_ALIGN 2
-#define VIRTQ_USED_ALIGN 4
+#define VIRTQ_USED_ALIGN  4
 
 struct virtq_desc {
 	virtio_le64 addr; /* guest-physical address of the buffer */
@@ -57,13 +57,14 @@ struct virtq_avail {
 };
 
 struct virtq_used_elem {
-	virtio_le32 id;  /* head of the chain the device finished with */
+	virtio_le32 id;	 /* head of the chain the device finished with */
 	virtio_le32 len; /* bytes the device wrote into the chain */
 };
 
 struct virtq_used {
 	virtio_le16 flags;
-	virtio_le16 idx; /* where the device puts the next entry, free-running */
+	virtio_le16
+	    idx; /* where the device puts the next entry, free-running */
 	struct virtq_used_elem ring[]; /* then avail_event (EVENT_IDX) */
 };
 

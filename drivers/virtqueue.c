@@ -15,7 +15,7 @@
 #include "kerrno.h"
 #include "log.h"
 
-/* ---- shared-memory accessors --------------------------------------------
+/* ---- shared-memory accessors ----
  * Fields the other side reads or writes concurrently are accessed through
  * volatile so each is exactly one load or store where the code says. */
 
@@ -34,7 +34,7 @@ static inline void vq_write16(volatile virtio_le16 *p, uint16_t v)
 	*p = v;
 }
 
-/* ---- init ----------------------------------------------------------------- */
+/* ---- init ---- */
 
 static bool vq_num_valid(unsigned num)
 {
@@ -115,7 +115,7 @@ void vq_get_addrs(const struct virtqueue *vq, struct virtio_queue_addrs *out)
 	out->used = (uint64_t)(uintptr_t)vq->used;
 }
 
-/* ---- adding chains ---------------------------------------------------------- */
+/* ---- adding chains ---- */
 
 /* Checks the buffers and sums the device-writable bytes. */
 static int vq_check_bufs(const struct vq_buf *bufs, unsigned out, unsigned in,
@@ -142,8 +142,8 @@ int vq_next_head(const struct virtqueue *vq)
 	return vq->free_head;
 }
 
-int vq_add_chain(struct virtqueue *vq, const struct vq_buf *bufs,
-		 unsigned out, unsigned in, void *cookie)
+int vq_add_chain(struct virtqueue *vq, const struct vq_buf *bufs, unsigned out,
+		 unsigned in, void *cookie)
 {
 	unsigned total = out + in;
 	uint16_t head, idx, last = 0;
@@ -190,7 +190,7 @@ int vq_add_chain(struct virtqueue *vq, const struct vq_buf *bufs,
 	return 0;
 }
 
-/* ---- publishing and notifying ------------------------------------------------ */
+/* ---- publishing and notifying ---- */
 
 bool vq_kick_prepare(struct virtqueue *vq)
 {
@@ -214,8 +214,7 @@ bool vq_kick_prepare(struct virtqueue *vq)
 
 	if (vq->event_idx)
 		need = virtq_need_event(
-			vq_read16(virtq_avail_event(vq->used, vq->num)), new,
-			old);
+		    vq_read16(virtq_avail_event(vq->used, vq->num)), new, old);
 	else
 		need = !(vq_read16(&vq->used->flags) & VIRTQ_USED_F_NO_NOTIFY);
 	if (!need)
@@ -237,7 +236,7 @@ bool vq_kick(struct virtqueue *vq)
 	return true;
 }
 
-/* ---- reaping used chains ----------------------------------------------------- */
+/* ---- reaping used chains ---- */
 
 static void vq_mark_broken(struct virtqueue *vq, const char *why)
 {
@@ -314,7 +313,8 @@ static void vq_update_used_event(struct virtqueue *vq)
 /* Consumes the entry at last_used; returns false if it was dropped. */
 static bool vq_take_used(struct virtqueue *vq, struct vq_used *out)
 {
-	struct virtq_used_elem *e = &vq->used->ring[vq->last_used & (vq->num - 1)];
+	struct virtq_used_elem *e =
+	    &vq->used->ring[vq->last_used & (vq->num - 1)];
 	uint32_t id = vq_read32(&e->id);
 	uint32_t len = vq_read32(&e->len);
 	struct vq_desc_extra *x;
@@ -363,7 +363,7 @@ bool vq_has_used(const struct virtqueue *vq)
 	       vq_read16(&vq->used->idx) != vq->last_used;
 }
 
-/* ---- interrupt suppression ------------------------------------------------- */
+/* ---- interrupt suppression ---- */
 
 void vq_disable_cb(struct virtqueue *vq)
 {
@@ -403,7 +403,7 @@ bool vq_enable_cb(struct virtqueue *vq)
 	return pending;
 }
 
-/* ---- teardown ----------------------------------------------------------------- */
+/* ---- teardown ---- */
 
 void *vq_detach_unused(struct virtqueue *vq)
 {

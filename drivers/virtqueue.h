@@ -46,23 +46,23 @@ struct vq_buf {
 
 /* A chain handed back by vq_get_used(). */
 struct vq_used {
-	void *cookie;	/* what the chain was added with */
-	uint32_t len;	/* bytes the device wrote; 0 when bad_len */
-	bool bad_len;	/* the device claimed more than the chain can hold:
-			 * the contents are untrustworthy, recycle the buffer */
+	void *cookie; /* what the chain was added with */
+	uint32_t len; /* bytes the device wrote; 0 when bad_len */
+	bool bad_len; /* the device claimed more than the chain can hold:
+		       * the contents are untrustworthy, recycle the buffer */
 };
 
 struct vq_stats {
 	uint64_t chains_added;
-	uint64_t chains_used;	  /* good and bad_len chains returned */
-	uint64_t kicks;		  /* batches published (vq_kick_prepare) */
-	uint64_t notifications;	  /* batches the device was notified of */
+	uint64_t chains_used;	   /* good and bad_len chains returned */
+	uint64_t kicks;		   /* batches published (vq_kick_prepare) */
+	uint64_t notifications;	   /* batches the device was notified of */
 	uint64_t kicks_suppressed; /* batches the device asked not to hear of */
-	uint64_t ring_full;	  /* adds refused for lack of descriptors */
-	uint64_t bad_id;	  /* used entries dropped: id not in flight */
-	uint64_t bad_len;	  /* used entries with a length too large */
-	uint64_t bad_idx;	  /* used index ran more than num ahead */
-	uint64_t enable_pending;  /* vq_enable_cb() found entries waiting */
+	uint64_t ring_full;	   /* adds refused for lack of descriptors */
+	uint64_t bad_id;	   /* used entries dropped: id not in flight */
+	uint64_t bad_len;	   /* used entries with a length too large */
+	uint64_t bad_idx;	   /* used index ran more than num ahead */
+	uint64_t enable_pending;   /* vq_enable_cb() found entries waiting */
 };
 
 /* Private shadow of one descriptor: the device can read (and, if it is
@@ -97,8 +97,8 @@ struct virtqueue {
 	uint16_t avail_next;	  /* avail index of the next chain added */
 	uint16_t avail_published; /* avail->idx as we last wrote it */
 	uint16_t last_used;	  /* used index of the next entry to reap */
-	uint16_t used_seen;	  /* used->idx as last read, after the barrier */
-	unsigned bad_run;	  /* bad used entries in a row */
+	uint16_t used_seen; /* used->idx as last read, after the barrier */
+	unsigned bad_run;   /* bad used entries in a row */
 	struct vq_stats stats;
 };
 
@@ -121,8 +121,8 @@ void vq_get_addrs(const struct virtqueue *vq, struct virtio_queue_addrs *out);
  * until the next vq_kick_prepare(). Returns 0, -ENOSPC (not enough free
  * descriptors; counted in ring_full), -EINVAL (no buffers, a zero length,
  * NULL cookie, writable bytes over 4 GiB) or -EIO (queue broken). */
-int vq_add_chain(struct virtqueue *vq, const struct vq_buf *bufs,
-		 unsigned out, unsigned in, void *cookie);
+int vq_add_chain(struct virtqueue *vq, const struct vq_buf *bufs, unsigned out,
+		 unsigned in, void *cookie);
 /* The descriptor the next vq_add_chain() will use as its head, or -ENOSPC.
  * Lets a driver keep per-chain data (e.g. a net header) in an array indexed
  * by head without allocating. */

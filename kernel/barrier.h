@@ -26,6 +26,6 @@
 
 #define virtio_wmb() compiler_barrier()
 #define virtio_rmb() compiler_barrier()
-#define virtio_mb() __asm__ volatile("mfence" : : : "memory")
+#define virtio_mb()  __asm__ volatile("mfence" : : : "memory")
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define MMIO_ACCESSORS(bits)                                                   \
-	static inline uint##bits##_t mmio_read##bits(const volatile void *a)  \
+	static inline uint##bits##_t mmio_read##bits(const volatile void *a)   \
 	{                                                                      \
 		uint##bits##_t v;                                              \
 		__asm__ volatile("" : : : "memory");                           \

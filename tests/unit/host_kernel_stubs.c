@@ -16,6 +16,7 @@
 uint64_t host_pages_outstanding;
 int host_page_alloc_fail_after = -1;
 unsigned host_log_count[4];
+bool host_log_quiet;
 
 static const char *const host_level_names[] = {"error", "warn", "info",
 					       "debug"};
@@ -31,7 +32,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	if ((unsigned)level < 4)
 		host_log_count[level]++;
-	if (!verbose && level != LOG_ERROR)
+	if (!verbose && (level != LOG_ERROR || host_log_quiet))
 		return;
 	fprintf(stderr, "    [log %s] ",
 		(unsigned)level < 4 ? host_level_names[level] : "?");

@@ -3,6 +3,7 @@
 #ifndef SKIFF_TESTS_HOST_KERNEL_STUBS_H
 #define SKIFF_TESTS_HOST_KERNEL_STUBS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Pages handed out by page_alloc() and not yet freed. */
@@ -10,9 +11,10 @@ extern uint64_t host_pages_outstanding;
 /* When > 0, page_alloc() succeeds this many more times, then fails (and
  * keeps failing until the test sets it back to -1, meaning never fail). */
 extern int host_page_alloc_fail_after;
-/* Lines log_msg() printed at each level (error, warn, info, debug). */
+/* Lines log_msg() was asked for at each level (error, warn, info, debug). */
 extern unsigned host_log_count[4];
-/* Set SKIFF_TEST_LOG=1 in the environment to see log lines on stderr;
- * otherwise only errors are shown. */
+/* Errors are printed on stderr unless a test that provokes them on purpose
+ * sets this; SKIFF_TEST_LOG=1 in the environment prints every line. */
+extern bool host_log_quiet;
 
 #endif

@@ -23,7 +23,7 @@
 #include "virtio_ring_reg.h"
 
 #define SIM_MAX_CHAIN 64
-#define SIM_NQUEUES 2
+#define SIM_NQUEUES   2
 #define SIM_MAX_FRAME 4096
 
 /* One chain as the device sees it. */
@@ -43,7 +43,8 @@ struct sim_queue {
 	uint16_t size;
 	bool enabled;
 	bool event_idx;
-	uint16_t vector; /* VIRTIO_MSI_NO_VECTOR: interrupts are not delivered */
+	uint16_t
+	    vector; /* VIRTIO_MSI_NO_VECTOR: interrupts are not delivered */
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
 	struct virtq_used *used;
@@ -83,10 +84,10 @@ void sim_queue_set_avail_event(struct sim_queue *q, uint16_t v);
 /* Features a QEMU virtio-net-pci (disable-legacy=on) offers that matter
  * here; MRG_RXBUF and CTRL_VQ are offered so tests see they are declined. */
 #define SIM_NET_FEATURES                                                       \
-	(1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |       \
-	 1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_NET_F_MAC |          \
-	 1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_NET_F_CSUM |            \
-	 1ULL << VIRTIO_NET_F_GUEST_CSUM | 1ULL << VIRTIO_NET_F_MRG_RXBUF |   \
+	(1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |        \
+	 1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_NET_F_MAC |           \
+	 1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_NET_F_CSUM |             \
+	 1ULL << VIRTIO_NET_F_GUEST_CSUM | 1ULL << VIRTIO_NET_F_MRG_RXBUF |    \
 	 1ULL << VIRTIO_NET_F_CTRL_VQ)
 
 struct sim_virtio {
