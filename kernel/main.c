@@ -20,6 +20,7 @@
 #include "heap.h"
 #include "log.h"
 #include "memory.h"
+#include "netstack.h"
 #include "page_alloc.h"
 #include "paging.h"
 #include "panic.h"
@@ -124,6 +125,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 		 (unsigned long long)p2m, (unsigned long long)p4k,
 		 (unsigned long long)tables);
 
+	int net = netstack_init();
 	print_banner();
 	if (config.test_fault != FAULT_NONE)
 		provoke_fault(config.test_fault);
@@ -131,8 +133,9 @@ static __attribute__((noreturn)) void kernel_run(void)
 		log_info("test.shutdown: powering off");
 		machine_poweroff();
 	}
-	for (;;)
-		cpu_idle();
+	if (net == 0)
+		netstack_run();
+	netstack_idle_forever();
 }
 
 void kernel_main(struct boot_info *b)

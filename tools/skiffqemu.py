@@ -55,7 +55,7 @@ def fw_cfg_string(text):
 
 def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
                  net="user", hostfwd=(), pcap=None, tap=None, serial="stdio",
-                 vars_tag="run", nic=True, nic_extra="", extra=(),
+                 vars_tag="run", nic=True, nic_opts="disable-legacy=on", extra=(),
                  iso=os.path.join(BUILD, "skiff.iso")):
     """Returns the argv for one Skiff guest.
 
@@ -94,8 +94,7 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
             fwd = "".join(",hostfwd=%s:127.0.0.1:%d-:%d" % f for f in hostfwd)
             argv += ["-netdev", "user,id=n0" + fwd]
         # romfile= skips iPXE: OVMF would otherwise spend time on it.
-        argv += ["-device", "virtio-net-pci,netdev=n0,disable-legacy=on,"
-                 "romfile=" + nic_extra]
+        argv += ["-device", "virtio-net-pci,netdev=n0,romfile=," + nic_opts]
         if pcap:
             argv += ["-object", "filter-dump,id=dump0,netdev=n0,file=" + pcap]
     argv += list(extra)

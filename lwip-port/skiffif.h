@@ -1,0 +1,123 @@
+/* skiffif: the lwIP network interface over a virtio-net device (struct
+ * vnet), after lwIP's contrib ethernetif.c skeleton.
+ *
+ * Receive is zero-copy: each frame becomes a custom pbuf (PBUF_REF) that
+ * points into the RX buffer where the device wrote it; lwIP's last
+ * pbuf_free() hands the buffer back to the driver, and skiffif_poll()
+ * posts freed buffers to the ring in batches. Transmit is zero-copy too:
+ * the pbuf chain becomes one descriptor chain, referenced until the device
+ * is done with it.
+ *
+ * Set-up (after vnet_probe() and lwip_init()):
+ *
+ *	netif_add(&netif, &ip, &mask, &gw, vnet, skiffif_init, netif_input);
+ *	netif_set_default(&netif);
+ *	netif_set_up(&netif);
+ *
+ * The netif owns the vnet from then on (skiffif_remove() removes both).
+ * Main loop, one round (NO_SYS: all of this runs in the main loop only):
+ *
+ *	work = vnet_take_work(vnet);
+ *	if (work & VNET_WORK_CONFIG)
+ *		skiffif_link_update(&netif);
+ *	st = skiffif_poll(&netif, budget);     RX -> lwIP, TX reclaim, refill
+ *	sys_check_timeouts();
+ *	...services...
+ *	skiffif_flush(&netif);                 publish what they sent
+ *	if (!(st & VNET_RX_MORE) && !vnet_rx_irq_enable(vnet))
+ *		sleep until an interrupt;
+ *
+ * Without a config-change MSI-X vector the glue polls the link state from
+ * an lwIP timer once a second instead. */
+#ifndef SKIFF_LWIP_PORT_SKIFFIF_H
+#define SKIFF_LWIP_PORT_SKIFFIF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwip/err.h"
+#include "lwip/netif.h"
+
+#include "virtio_net.h"
+
+#define SKIFFIF_MTU 1500
+/* Frames queued on the TX ring before a notification goes out even though
+ * the round has not ended: long bursts reach the device without waiting
+ * for skiffif_flush(). */
+#define SKIFFIF_TX_FLUSH_BATCH 32
+/* How often the link state is read when no interrupt reports changes. */
+#define SKIFFIF_LINK_POLL_MS 1000
+
+struct skiffif_drops {
+	uint64_t rx_no_pbuf;   /* no free custom pbuf (cannot happen: one per
+				* RX buffer; counted should it ever) */
+	uint64_t rx_input;     /* netif->input refused the frame */
+	uint64_t tx_ring_full; /* ring still full after reclaim and retry */
+	uint64_t tx_no_mem;    /* no PBUF_RAM for linearizing a long chain */
+	uint64_t tx_csum;      /* TCP checksum left to the device, but the
+				* frame is an IP fragment it cannot finish */
+	uint64_t tx_error;     /* the driver refused the chain (length,
+				* broken device) */
+};
+
+struct skiffif_stats {
+	uint64_t rx_frames;	   /* frames handed to lwIP */
+	uint64_t rx_csum_trusted;  /* of those, DATA_VALID: TCP/UDP not checked */
+	uint64_t rx_released;	   /* RX buffers given back by pbuf frees */
+	uint32_t rx_pbufs_in_use;  /* custom pbufs lwIP holds now */
+	uint32_t rx_pbufs_peak;	   /* high-water mark of rx_pbufs_in_use */
+	uint32_t rx_pbufs_total;   /* pool size = RX buffers of the device */
+	uint32_t tx_inflight;	   /* frames the device still holds */
+	uint64_t tx_frames;	   /* frames queued on the ring */
+	uint64_t tx_done;	   /* frames reclaimed (pbuf reference dropped) */
+	uint64_t tx_csum_offload;  /* TCP segments the device checksums */
+	uint64_t tx_linearized;	   /* chains copied into one pbuf */
+	uint64_t tx_retries;	   /* ring full, then room after a reclaim */
+	uint64_t tx_flushes;	   /* batches published (skiffif_flush or full
+				    * batch) */
+	uint64_t link_changes;	   /* link up/down transitions seen */
+	bool link_up;
+	bool tx_csum_offload_on;   /* TCP TX checksums are the device's */
+	bool rx_csum_offload_on;   /* frames may arrive with DATA_VALID */
+	struct skiffif_drops drops;
+};
+
+/* netif_init_fn for netif_add(), whose state argument must be the struct
+ * vnet (it is replaced by the glue's own state). Sets the MAC, MTU, flags
+ * and name "en", the link state, checksum control, and allocates the RX
+ * pbuf pool. Returns ERR_OK, ERR_ARG (no vnet) or ERR_MEM. */
+err_t skiffif_init(struct netif *netif);
+
+/* Detaches the glue after netif_remove(): resets and frees the device
+ * (vnet_remove), frees the pbufs it still held for TX and the glue's state.
+ * Returns ERR_INPROGRESS, changing nothing, while lwIP still holds received
+ * pbufs (they point into the device's buffers); ERR_OK when done. */
+err_t skiffif_remove(struct netif *netif);
+
+/* One poll round: up to budget received frames go through netif->input,
+ * finished TX frames are reclaimed, free RX buffers reposted when the
+ * driver asks for it (VNET_RX_REFILL), and queued TX published. Returns
+ * vnet_rx_poll()'s status: VNET_RX_COUNT(st) frames taken, VNET_RX_MORE
+ * when the budget ran out with frames left (poll again, don't sleep);
+ * VNET_RX_REFILL is consumed here. Negative: -EIO, the device is broken. */
+int skiffif_poll(struct netif *netif, unsigned budget);
+
+/* Publishes the TX frames queued since the last flush (one notification
+ * for the batch). Call at the end of every main-loop round: timers and
+ * services transmit outside skiffif_poll(). */
+void skiffif_flush(struct netif *netif);
+
+/* Re-reads the link state (vnet_config_changed) and reports a change to
+ * lwIP (netif_set_link_up/down). For VNET_WORK_CONFIG; returns the state. */
+bool skiffif_link_update(struct netif *netif);
+
+struct vnet *skiffif_vnet(const struct netif *netif);
+
+void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out);
+/* Returns what ksnprintf returns: the length the whole text needs (output
+ * truncated, NUL-terminated, when size is smaller). */
+int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
+			      size_t size);
+
+#endif

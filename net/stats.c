@@ -1,0 +1,144 @@
+/* /stats: one JSON document assembled from every subsystem's counters.
+ * A small cursor keeps appends bounded; when the buffer is too small the
+ * result is truncated but the returned length says how much was needed. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "clock.h"
+#include "echo.h"
+#include "heap.h"
+#include "iperf.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "netstack.h"
+#include "page_alloc.h"
+#include "printf.h"
+#include "stats.h"
+
+struct out {
+	char *buf;
+	size_t cap, len;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+
+	va_start(ap, fmt);
+	int n = kvsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+/* Appends "name": <object from fn>, or null when fn has nothing. */
+static void put_member(struct out *o, const char *name,
+		       int (*fn)(char *, size_t))
+{
+	put(o, ",\"%s\":", name);
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+	int n = fn(room ? o->buf + o->len : NULL, room);
+	if (n < 0)
+		put(o, "null");
+	else
+		o->len += (size_t)n;
+}
+
+static int driver_json(char *buf, size_t cap)
+{
+	return netstack_driver_json(buf, (unsigned)cap);
+}
+
+static int netif_json(char *buf, size_t cap)
+{
+	return netstack_netif_json(buf, (unsigned)cap);
+}
+
+static void put_proto(struct out *o, const char *name,
+		      const struct stats_proto *p, bool first)
+{
+	put(o, "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
+	       "\"lenerr\":%u,\"memerr\":%u,\"rterr\":%u,\"proterr\":%u,"
+	       "\"err\":%u}",
+	    first ? "" : ",", name, (unsigned)p->xmit, (unsigned)p->recv,
+	    (unsigned)p->drop, (unsigned)p->chkerr, (unsigned)p->lenerr,
+	    (unsigned)p->memerr, (unsigned)p->rterr, (unsigned)p->proterr,
+	    (unsigned)p->err);
+}
+
+/* Pool names, in memp_t order, from lwIP's own list. */
+static const char *const memp_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+static void put_lwip(struct out *o)
+{
+	put(o, ",\"lwip\":{");
+	put_proto(o, "link", &lwip_stats.link, true);
+	put_proto(o, "etharp", &lwip_stats.etharp, false);
+	put_proto(o, "ip", &lwip_stats.ip, false);
+	put_proto(o, "icmp", &lwip_stats.icmp, false);
+	put_proto(o, "udp", &lwip_stats.udp, false);
+	put_proto(o, "tcp", &lwip_stats.tcp, false);
+	put(o, ",\"memp\":{");
+	for (int i = 0; i < MEMP_MAX; i++) {
+		const struct stats_mem *m = lwip_stats.memp[i];
+		put(o, "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
+		    i ? "," : "", memp_names[i], (unsigned)m->used,
+		    (unsigned)m->max, (unsigned)m->avail, (unsigned)m->err);
+	}
+	put(o, "}}");
+}
+
+static void put_memory(struct out *o)
+{
+	struct heap_stats h;
+	struct page_alloc_stats p;
+
+	heap_get_stats(&h);
+	page_alloc_get_stats(&p);
+	put(o, ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
+	       "\"allocs\":%llu,\"frees\":%llu,\"failures\":%llu}",
+	    (unsigned long long)h.in_use, (unsigned long long)h.peak,
+	    (unsigned long long)h.arena_bytes, (unsigned long long)h.allocs,
+	    (unsigned long long)h.frees, (unsigned long long)h.failures);
+	put(o, ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
+	       "\"failures\":%llu}",
+	    (unsigned long long)p.total_pages, (unsigned long long)p.free_pages,
+	    (unsigned long long)p.min_free_pages,
+	    (unsigned long long)p.failures);
+	put(o, ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
+	       "\"ref_max\":%u}",
+	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used,
+	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->max,
+	    (unsigned)lwip_stats.memp[MEMP_PBUF]->used,
+	    (unsigned)lwip_stats.memp[MEMP_PBUF]->max);
+}
+
+int stats_json(char *buf, size_t cap)
+{
+	struct out o = {buf, cap, 0};
+	struct netstack_loop_stats ls;
+
+	netstack_loop_stats(&ls);
+	put(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
+		"\"sleeps\":%llu,\"wakeups\":%llu,\"mode_switches\":%llu}",
+	    (unsigned long long)clock_ms(), netstack_mode_name(),
+	    (unsigned long long)ls.loops, (unsigned long long)ls.sleeps,
+	    (unsigned long long)ls.wakeups,
+	    (unsigned long long)ls.mode_switches);
+	put_member(&o, "driver", driver_json);
+	put_member(&o, "netif", netif_json);
+	put_lwip(&o);
+	put_memory(&o);
+	put_member(&o, "echo", echo_stats_json);
+	put_member(&o, "iperf", iperf_stats_json);
+	put(&o, "}");
+	if (cap)
+		buf[o.len < cap ? o.len : cap - 1] = '\0';
+	return (int)o.len;
+}
