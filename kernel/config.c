@@ -60,6 +60,17 @@ static const struct cmdline_option options[] = {
 	 .help = "default gateway with a static address"},
 	{.key = "dns", .kind = CMDLINE_IPV4, .target = &config.dns,
 	 .help = "DNS server with a static address"},
+	{.key = "echo.max_conns", .kind = CMDLINE_U32,
+	 .target = &config.echo_max_conns, .min = 0, .max = 256,
+	 .help = "concurrent TCP echo connections (0 = default 200)"},
+	{.key = "echo.max_held_kb", .kind = CMDLINE_U32,
+	 .target = &config.echo_max_held_kb, .min = 0, .max = 1048576,
+	 .help = "KiB of heap for echo data waiting for send room (0 = "
+		 "default)"},
+	{.key = "echo.idle_timeout", .kind = CMDLINE_U32,
+	 .target = &config.echo_idle_s, .min = 0, .max = 86400,
+	 .help = "seconds before an idle echo connection is dropped (0 = "
+		 "never)"},
 	{.key = "test.fault", .kind = CMDLINE_CHOICE,
 	 .target = &config.test_fault, .choices = faults,
 	 .help = "provoke a crash after boot (tests the panic path)"},

@@ -28,6 +28,10 @@ struct config {
 	bool net_csum_offload;	 /* negotiate virtio checksum offloads */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	 /* host order */
+
+	uint32_t echo_max_conns;   /* 0 = the service's default */
+	uint32_t echo_max_held_kb; /* heap for data awaiting send room */
+	uint32_t echo_idle_s;	   /* idle connection timeout, 0 = never */
 };
 
 extern struct config config;
