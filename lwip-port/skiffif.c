@@ -61,7 +61,7 @@ _Static_assert(VNET_RX_BUF_SIZE <= 0xffff, "frame lengths fit a pbuf's u16");
 
 /* One received frame lent to lwIP. */
 struct skiffif_rx_pbuf {
-	struct pbuf_custom pc;	      /* what lwIP sees; its free fn finds us */
+	struct pbuf_custom pc; /* what lwIP sees; its free fn finds us */
 	struct skiffif *sif;
 	uint32_t handle;	      /* the RX buffer the pbuf points into */
 	struct skiffif_rx_pbuf *next; /* free list link while not lent */
@@ -96,14 +96,14 @@ static void skiffif_put16(uint8_t *p, uint16_t v)
 /* Frames are parsed as bytes: a received IP header sits 2 bytes off
  * alignment (ETH_PAD_SIZE 0). */
 #define SKIFFIF_ETH_TYPE 12
-#define SKIFFIF_IP (SIZEOF_ETH_HDR)
-#define SKIFFIF_IP_LEN (SKIFFIF_IP + 2)
-#define SKIFFIF_IP_FRAG (SKIFFIF_IP + 6)
+#define SKIFFIF_IP	 (SIZEOF_ETH_HDR)
+#define SKIFFIF_IP_LEN	 (SKIFFIF_IP + 2)
+#define SKIFFIF_IP_FRAG	 (SKIFFIF_IP + 6)
 #define SKIFFIF_IP_PROTO (SKIFFIF_IP + 9)
-#define SKIFFIF_IP_SRC (SKIFFIF_IP + 12) /* then the destination */
-#define SKIFFIF_TCP_CSUM 16		 /* offset in the TCP header */
+#define SKIFFIF_IP_SRC	 (SKIFFIF_IP + 12) /* then the destination */
+#define SKIFFIF_TCP_CSUM 16		   /* offset in the TCP header */
 
-/* ---- init ------------------------------------------------------------------- */
+/* ---- init ---------------------------------------------------------------- */
 
 static void skiffif_link_timer(void *arg)
 {
@@ -163,8 +163,8 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 	if (sif->tx_csum)
 		sif->csum_flags &= (uint16_t)~NETIF_CHECKSUM_GEN_TCP;
 	sif->csum_flags_trusted =
-		sif->csum_flags &
-		(uint16_t)~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
+	    sif->csum_flags &
+	    (uint16_t) ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	NETIF_SET_CHECKSUM_CTRL(netif, sif->csum_flags);
 	sif->stats.tx_csum_offload_on = sif->tx_csum;
 	sif->stats.rx_csum_offload_on = vnet_rx_csum_offload(n);
@@ -236,7 +236,7 @@ struct vnet *skiffif_vnet(const struct netif *netif)
 	return sif->vnet;
 }
 
-/* ---- transmit ------------------------------------------------------------- */
+/* ---- transmit ------------------------------------------------------------ */
 
 static void skiffif_flush_now(struct skiffif *sif)
 {
@@ -414,9 +414,9 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 	 * done, whoever else still holds p. */
 	if (frame == p)
 		pbuf_ref(p);
-	err = skiffif_tx_queue(sif, frags, (unsigned)nfrags,
-			       csum == SKIFFIF_CSUM_DEVICE ? &off : NULL,
-			       frame);
+	err =
+	    skiffif_tx_queue(sif, frags, (unsigned)nfrags,
+			     csum == SKIFFIF_CSUM_DEVICE ? &off : NULL, frame);
 	if (err == ERR_OK)
 		return ERR_OK;
 	if (frame == p)
@@ -427,16 +427,16 @@ out_free_copy:
 	return err;
 }
 
-/* ---- receive --------------------------------------------------------------- */
+/* ---- receive ------------------------------------------------------------- */
 
 /* lwIP's last reference to a received frame is gone: the RX buffer goes
  * back to the driver exactly once (pbuf reference counts decide when). */
 static void skiffif_rx_pbuf_free(struct pbuf *p)
 {
 	struct skiffif_rx_pbuf *rp =
-		(struct skiffif_rx_pbuf *)((char *)p -
-					   offsetof(struct skiffif_rx_pbuf,
-						    pc.pbuf));
+	    (struct skiffif_rx_pbuf *)((char *)p -
+				       offsetof(struct skiffif_rx_pbuf,
+						pc.pbuf));
 	struct skiffif *sif = rp->sif;
 
 	vnet_rx_buf_release(sif->vnet, rp->handle);
@@ -539,7 +539,7 @@ int skiffif_poll(struct netif *netif, unsigned budget)
 	return st;
 }
 
-/* ---- link ------------------------------------------------------------------ */
+/* ---- link ---------------------------------------------------------------- */
 
 bool skiffif_link_update(struct netif *netif)
 {
@@ -557,7 +557,7 @@ bool skiffif_link_update(struct netif *netif)
 	return up;
 }
 
-/* ---- counters -------------------------------------------------------------- */
+/* ---- counters ------------------------------------------------------------ */
 
 void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out)
 {
@@ -577,28 +577,27 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 	const struct skiffif_drops *d = &s->drops;
 
 	return ksnprintf(
-		buf, size,
-		"{\"link_up\":%s,\"link_changes\":%llu,"
-		"\"csum_offload\":{\"tx_tcp\":%s,\"rx\":%s},"
-		"\"rx\":{\"frames\":%llu,\"csum_trusted\":%llu,"
-		"\"released\":%llu,\"pbufs_in_use\":%u,\"pbufs_peak\":%u,"
-		"\"pbufs_total\":%u},"
-		"\"tx\":{\"frames\":%llu,\"done\":%llu,\"inflight\":%u,"
-		"\"csum_offload\":%llu,\"linearized\":%llu,\"retries\":%llu,"
-		"\"flushes\":%llu},"
-		"\"drops\":{\"rx_no_pbuf\":%llu,\"rx_input\":%llu,"
-		"\"tx_ring_full\":%llu,\"tx_no_mem\":%llu,\"tx_csum\":%llu,"
-		"\"tx_error\":%llu}}",
-		s->link_up ? "true" : "false", skiffif_u(s->link_changes),
-		s->tx_csum_offload_on ? "true" : "false",
-		s->rx_csum_offload_on ? "true" : "false",
-		skiffif_u(s->rx_frames), skiffif_u(s->rx_csum_trusted),
-		skiffif_u(s->rx_released), s->rx_pbufs_in_use,
-		s->rx_pbufs_peak, s->rx_pbufs_total, skiffif_u(s->tx_frames),
-		skiffif_u(s->tx_done), s->tx_inflight,
-		skiffif_u(s->tx_csum_offload), skiffif_u(s->tx_linearized),
-		skiffif_u(s->tx_retries), skiffif_u(s->tx_flushes),
-		skiffif_u(d->rx_no_pbuf), skiffif_u(d->rx_input),
-		skiffif_u(d->tx_ring_full), skiffif_u(d->tx_no_mem),
-		skiffif_u(d->tx_csum), skiffif_u(d->tx_error));
+	    buf, size,
+	    "{\"link_up\":%s,\"link_changes\":%llu,"
+	    "\"csum_offload\":{\"tx_tcp\":%s,\"rx\":%s},"
+	    "\"rx\":{\"frames\":%llu,\"csum_trusted\":%llu,"
+	    "\"released\":%llu,\"pbufs_in_use\":%u,\"pbufs_peak\":%u,"
+	    "\"pbufs_total\":%u},"
+	    "\"tx\":{\"frames\":%llu,\"done\":%llu,\"inflight\":%u,"
+	    "\"csum_offload\":%llu,\"linearized\":%llu,\"retries\":%llu,"
+	    "\"flushes\":%llu},"
+	    "\"drops\":{\"rx_no_pbuf\":%llu,\"rx_input\":%llu,"
+	    "\"tx_ring_full\":%llu,\"tx_no_mem\":%llu,\"tx_csum\":%llu,"
+	    "\"tx_error\":%llu}}",
+	    s->link_up ? "true" : "false", skiffif_u(s->link_changes),
+	    s->tx_csum_offload_on ? "true" : "false",
+	    s->rx_csum_offload_on ? "true" : "false", skiffif_u(s->rx_frames),
+	    skiffif_u(s->rx_csum_trusted), skiffif_u(s->rx_released),
+	    s->rx_pbufs_in_use, s->rx_pbufs_peak, s->rx_pbufs_total,
+	    skiffif_u(s->tx_frames), skiffif_u(s->tx_done), s->tx_inflight,
+	    skiffif_u(s->tx_csum_offload), skiffif_u(s->tx_linearized),
+	    skiffif_u(s->tx_retries), skiffif_u(s->tx_flushes),
+	    skiffif_u(d->rx_no_pbuf), skiffif_u(d->rx_input),
+	    skiffif_u(d->tx_ring_full), skiffif_u(d->tx_no_mem),
+	    skiffif_u(d->tx_csum), skiffif_u(d->tx_error));
 }

@@ -62,24 +62,24 @@ struct skiffif_drops {
 };
 
 struct skiffif_stats {
-	uint64_t rx_frames;	   /* frames handed to lwIP */
-	uint64_t rx_csum_trusted;  /* of those, DATA_VALID: TCP/UDP not checked */
-	uint64_t rx_released;	   /* RX buffers given back by pbuf frees */
-	uint32_t rx_pbufs_in_use;  /* custom pbufs lwIP holds now */
-	uint32_t rx_pbufs_peak;	   /* high-water mark of rx_pbufs_in_use */
-	uint32_t rx_pbufs_total;   /* pool size = RX buffers of the device */
-	uint32_t tx_inflight;	   /* frames the device still holds */
-	uint64_t tx_frames;	   /* frames queued on the ring */
-	uint64_t tx_done;	   /* frames reclaimed (pbuf reference dropped) */
-	uint64_t tx_csum_offload;  /* TCP segments the device checksums */
-	uint64_t tx_linearized;	   /* chains copied into one pbuf */
-	uint64_t tx_retries;	   /* ring full, then room after a reclaim */
-	uint64_t tx_flushes;	   /* batches published (skiffif_flush or full
-				    * batch) */
-	uint64_t link_changes;	   /* link up/down transitions seen */
+	uint64_t rx_frames;	  /* frames handed to lwIP */
+	uint64_t rx_csum_trusted; /* of those, DATA_VALID: no TCP/UDP check */
+	uint64_t rx_released;	  /* RX buffers given back by pbuf frees */
+	uint32_t rx_pbufs_in_use; /* custom pbufs lwIP holds now */
+	uint32_t rx_pbufs_peak;	  /* high-water mark of rx_pbufs_in_use */
+	uint32_t rx_pbufs_total;  /* pool size = RX buffers of the device */
+	uint32_t tx_inflight;	  /* frames the device still holds */
+	uint64_t tx_frames;	  /* frames queued on the ring */
+	uint64_t tx_done; /* frames reclaimed (pbuf reference dropped) */
+	uint64_t tx_csum_offload; /* TCP segments the device checksums */
+	uint64_t tx_linearized;	  /* chains copied into one pbuf */
+	uint64_t tx_retries;	  /* ring full, then room after a reclaim */
+	uint64_t tx_flushes;	  /* batches published (skiffif_flush or full
+				   * batch) */
+	uint64_t link_changes;	  /* link up/down transitions seen */
 	bool link_up;
-	bool tx_csum_offload_on;   /* TCP TX checksums are the device's */
-	bool rx_csum_offload_on;   /* frames may arrive with DATA_VALID */
+	bool tx_csum_offload_on; /* TCP TX checksums are the device's */
+	bool rx_csum_offload_on; /* frames may arrive with DATA_VALID */
 	struct skiffif_drops drops;
 };
 

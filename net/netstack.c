@@ -44,6 +44,8 @@ static struct vnet *vnet;
 static struct netif netif;
 static bool have_nic, announced;
 static struct netstack_loop_stats loop_stats;
+/* Work flags taken while deciding to sleep, handed to the next pass. */
+static unsigned carried_work;
 
 /* One per interrupt source: what the vector's handler needs. */
 static struct irq_source {
@@ -255,11 +257,13 @@ static void sleep_until_work(void)
 	if (!work) {
 		loop_stats.sleeps++;
 		cpu_idle(); /* sti; hlt */
-		if (vnet && vnet_take_work(vnet))
+		work = vnet ? vnet_take_work(vnet) : 0;
+		if (work)
 			loop_stats.wakeups++;
 	} else {
 		irq_enable();
 	}
+	carried_work |= work;
 }
 
 /* Re-arms the RX interrupt after a run under budget; returns true when
@@ -284,12 +288,23 @@ void netstack_run(void)
 	for (;;) {
 		loop_stats.loops++;
 		housekeeping(&next_stats_ms);
-		if (vnet_config_changed(vnet))
+		unsigned work = vnet_take_work(vnet) | carried_work;
+		carried_work = 0;
+		/* Only a config interrupt says the link may have changed; with
+		 * no config vector the glue polls the link on a timer. */
+		if (work & VNET_WORK_CONFIG)
 			skiffif_link_update(&netif);
 		int st = skiffif_poll(&netif, config.net_budget);
 		/* One notification for everything this round queued: replies
 		 * made during RX processing and by timers alike. */
 		skiffif_flush(&netif);
+		if (st < 0) {
+			/* The driver marked the device broken: stop polling
+			 * it, keep the timers and the console alive. */
+			log_error("net: device broken (%d); receive path stopped",
+				  st);
+			netstack_idle_forever();
+		}
 		bool more = st & VNET_RX_MORE;
 		unsigned got = VNET_RX_COUNT(st);
 
