@@ -170,6 +170,18 @@ void *paging_map_mmio(uint64_t phys, uint64_t size)
 	return (void *)phys;
 }
 
+int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec)
+{
+	uint64_t flags = PTE_PRESENT | (writable ? PTE_WRITE : 0) |
+			 (exec ? 0 : PTE_NX);
+	uint64_t start = addr & ~(PAGE_SIZE - 1);
+
+	for (uint64_t a = start; a < addr + size; a += PAGE_SIZE)
+		if (map_4k(a, flags))
+			return -1;
+	return 0;
+}
+
 void paging_unmap_page(uint64_t addr)
 {
 	uint64_t *e = walk(addr, 0);

@@ -4,6 +4,7 @@
 #ifndef SKIFF_KERNEL_PAGING_H
 #define SKIFF_KERNEL_PAGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct boot_info;
@@ -21,6 +22,9 @@ void paging_init(const struct boot_info *boot);
 /* Maps a device range uncached (identity); returns it as a pointer, or NULL
  * when page tables cannot be allocated. */
 void *paging_map_mmio(uint64_t phys, uint64_t size);
+/* Changes the rights of an identity-mapped RAM range (4 KiB granularity):
+ * used to seal JIT output read-only+exec (W^X). Returns 0 or -ENOMEM. */
+int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec);
 /* Removes the 4 KiB mapping at addr (used for stack guard pages). */
 void paging_unmap_page(uint64_t addr);
 /* Counts of mapped pages by size, for the boot log. */

@@ -10,16 +10,18 @@ build_pkgs="gcc make binutils gnu-efi git"
 run_pkgs="qemu-system-x86 ovmf python3 iproute2"
 iso_pkgs="grub-efi-amd64-bin grub-common mtools xorriso"
 lwip_pkgs="dpkg-dev ca-certificates"
+# eBPF programs for the XDP-style hook: clang -target bpf, libbpf headers.
+bpf_pkgs="clang llvm libbpf-dev"
 http_pkgs="node-llhttp"
 test_pkgs="curl netcat-openbsd iputils-ping iperf socat clang"
 bench_pkgs="wrk apache2-utils gnuplot-nox busybox-static nginx-light linux-image-cloud-amd64 cpio"
 
 case "$profile" in
-build) want="$build_pkgs $lwip_pkgs $http_pkgs" ;;
-run) want="$build_pkgs $lwip_pkgs $http_pkgs $run_pkgs" ;;
+build) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs" ;;
+run) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs" ;;
 iso) want="$build_pkgs $iso_pkgs" ;;
-test) want="$build_pkgs $lwip_pkgs $http_pkgs $run_pkgs $iso_pkgs $test_pkgs" ;;
-bench) want="$build_pkgs $lwip_pkgs $http_pkgs $run_pkgs $test_pkgs $bench_pkgs" ;;
+test) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs $iso_pkgs $test_pkgs" ;;
+bench) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs $test_pkgs $bench_pkgs" ;;
 fuzz) want="clang" ;;
 *) echo "setup.sh: unknown profile '$profile'" >&2; exit 2 ;;
 esac
