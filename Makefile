@@ -140,8 +140,12 @@ qemu-test: all $(BUILD)/skiff-test.iso
 
 test:
 	@tools/setup.sh test
+	@tools/setup.sh bench
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory qemu-test
+	@$(MAKE) --no-print-directory bench-smoke
+
+-include tools/bench.mk
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

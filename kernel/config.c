@@ -18,6 +18,14 @@ struct config config = {
 	.net_stats = 0,
 	.net_rx_bufs = 1024,
 	.net_csum_offload = true,
+	/* The same values as HTTP_LIMITS_DEFAULT in net/http.h. */
+	.http_max_conns = 128,
+	.http_max_header = 8192,
+	.http_max_uri = 2048,
+	.http_max_body = 64 * 1024,
+	.http_idle_ms = 15000,
+	.http_header_ms = 10000,
+	.http_log = false,
 };
 
 static const char *const net_modes[] = {"irq", "poll", "hybrid", NULL};
@@ -71,6 +79,27 @@ static const struct cmdline_option options[] = {
 	 .target = &config.echo_idle_s, .min = 0, .max = 86400,
 	 .help = "seconds before an idle echo connection is dropped (0 = "
 		 "never)"},
+	{.key = "http.max_conns", .kind = CMDLINE_U32,
+	 .target = &config.http_max_conns, .min = 1, .max = 4096,
+	 .help = "open HTTP connections; the next one gets 503"},
+	{.key = "http.max_header", .kind = CMDLINE_U32,
+	 .target = &config.http_max_header, .min = 256, .max = 1024 * 1024,
+	 .help = "bytes of request line + headers (431 beyond)"},
+	{.key = "http.max_uri", .kind = CMDLINE_U32,
+	 .target = &config.http_max_uri, .min = 16, .max = 64 * 1024,
+	 .help = "bytes of request target (414 beyond)"},
+	{.key = "http.max_body", .kind = CMDLINE_U32,
+	 .target = &config.http_max_body, .min = 0, .max = 64 * 1024 * 1024,
+	 .help = "bytes of request body (413 beyond)"},
+	{.key = "http.idle_timeout", .kind = CMDLINE_U32,
+	 .target = &config.http_idle_ms, .min = 100, .max = 86400000,
+	 .help = "ms a keep-alive connection may sit idle"},
+	{.key = "http.header_timeout", .kind = CMDLINE_U32,
+	 .target = &config.http_header_ms, .min = 100, .max = 86400000,
+	 .help = "ms from a request's first byte to the end of its headers "
+		 "(slow clients are cut off)"},
+	{.key = "http.log", .kind = CMDLINE_BOOL, .target = &config.http_log,
+	 .help = "one access-log line per request on the console"},
 	{.key = "test.fault", .kind = CMDLINE_CHOICE,
 	 .target = &config.test_fault, .choices = faults,
 	 .help = "provoke a crash after boot (tests the panic path)"},

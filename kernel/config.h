@@ -32,6 +32,10 @@ struct config {
 	uint32_t echo_max_conns;   /* 0 = the service's default */
 	uint32_t echo_max_held_kb; /* heap for data awaiting send room */
 	uint32_t echo_idle_s;	   /* idle connection timeout, 0 = never */
+
+	uint32_t http_max_conns, http_max_header, http_max_uri, http_max_body;
+	uint32_t http_idle_ms, http_header_ms;
+	bool http_log;
 };
 
 extern struct config config;

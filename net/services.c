@@ -1,7 +1,8 @@
-/* Starts every service on lwIP's raw API: echo (TCP and UDP port 7) and
- * the iperf 2 server (lwiperf, port 5001). */
+/* Starts every service on lwIP's raw API: echo (TCP and UDP port 7), the
+ * iperf 2 server (lwiperf, port 5001) and HTTP (port 80). */
 #include "config.h"
 #include "echo.h"
+#include "http.h"
 #include "iperf.h"
 #include "log.h"
 #include "services.h"
@@ -13,5 +14,17 @@ void services_start(void)
 			config.echo_idle_s);
 	echo_init();
 	iperf_init();
-	log_info("services: echo on tcp/udp 7, iperf on tcp 5001");
+
+	struct http_limits limits = {
+		.max_conns = config.http_max_conns,
+		.max_header_bytes = config.http_max_header,
+		.max_uri = config.http_max_uri,
+		.max_body = config.http_max_body,
+		.idle_timeout_ms = config.http_idle_ms,
+		.header_timeout_ms = config.http_header_ms,
+		.log = config.http_log,
+	};
+	http_set_limits(&limits);
+	http_init();
+	log_info("services: echo on tcp/udp 7, iperf on tcp 5001, http on tcp 80");
 }

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "echo.h"
 #include "heap.h"
+#include "http.h"
 #include "iperf.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
@@ -137,6 +138,7 @@ int stats_json(char *buf, size_t cap)
 	put_memory(&o);
 	put_member(&o, "echo", echo_stats_json);
 	put_member(&o, "iperf", iperf_stats_json);
+	put_member(&o, "http", http_stats_json);
 	put(&o, "}");
 	if (cap)
 		buf[o.len < cap ? o.len : cap - 1] = '\0';

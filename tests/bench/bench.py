@@ -1,0 +1,677 @@
+#!/usr/bin/env python3
+"""Skiff against a Linux guest on the same QEMU, behind the same tap, in one
+network namespace this script creates: `make bench` (QUICK=1 for a few
+minutes). See tests/bench/README.md.
+
+    python3 tests/bench/bench.py [--quick] [--rounds N] [--modes irq,poll,hybrid]
+                                 [--duration S] [--out DIR]
+
+Environment: QUICK=1, ROUNDS, MODES, DURATION (wrk/ab seconds), MEM (MiB,
+default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf).
+
+Writes build/bench/<timestamp>/results.json, table.md, echo-cdf.png and
+the raw round-trip samples, and prints the table."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(ROOT, "build")
+BENCH = os.path.join(BUILD, "bench")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, HERE)
+import skiffqemu  # noqa: E402
+from netns import TapNamespace  # noqa: E402
+import linux_guest  # noqa: E402
+
+CLIENT = os.path.join(BENCH, "rtt_client")
+# Both guests get the same MAC, and the namespace a permanent neighbour
+# entry for it: no ARP in the boot-time figure or the first round trips.
+GUEST_MAC = "52:54:00:5b:00:02"
+LINUX_READY = r"LINUX-GUEST READY uptime=([\d.]+)"
+SKIFF_READY = r"net: \w+ up, address"
+SKIFF_BOOT_MS = r"ready: .*boot (\d+) ms"
+BOOT_DEADLINE = 120  # s, QEMU start to first answered echo
+
+# Every per-boot measurement: name -> (unit, better: "lower"|"higher").
+METRICS = {
+    "boot_s": ("s", "lower"),
+    "guest_boot_s": ("s", "lower"),
+    "tcp_p50_us": ("us", "lower"),
+    "tcp_p90_us": ("us", "lower"),
+    "tcp_p99_us": ("us", "lower"),
+    "tcp_max_us": ("us", "lower"),
+    "udp_p50_us": ("us", "lower"),
+    "udp_p90_us": ("us", "lower"),
+    "udp_p99_us": ("us", "lower"),
+    "udp_max_us": ("us", "lower"),
+    "udp_lost": ("packets", "lower"),
+    "http1_rps": ("req/s", "higher"),
+    "http1_p50_us": ("us", "lower"),
+    "http1_p99_us": ("us", "lower"),
+    "http16_rps": ("req/s", "higher"),
+    "http16_p50_us": ("us", "lower"),
+    "http16_p99_us": ("us", "lower"),
+    "big_MBps": ("MB/s", "higher"),
+    "conn_rps": ("conn/s", "higher"),
+}
+LABELS = {
+    "boot_s": "boot: QEMU start to first echo",
+    "guest_boot_s": "boot: guest's own (entry to ready)",
+    "tcp_p50_us": "TCP echo 64 B p50", "tcp_p90_us": "TCP echo 64 B p90",
+    "tcp_p99_us": "TCP echo 64 B p99", "tcp_max_us": "TCP echo 64 B max",
+    "udp_p50_us": "UDP echo 64 B p50", "udp_p90_us": "UDP echo 64 B p90",
+    "udp_p99_us": "UDP echo 64 B p99", "udp_max_us": "UDP echo 64 B max",
+    "udp_lost": "UDP echo lost",
+    "http1_rps": "HTTP / keep-alive, 1 conn", "http1_p50_us": "  latency p50",
+    "http1_p99_us": "  latency p99",
+    "http16_rps": "HTTP / keep-alive, 16 conns",
+    "http16_p50_us": "  latency p50", "http16_p99_us": "  latency p99",
+    "big_MBps": "HTTP /big.bin, 1 conn", "conn_rps": "new connections (ab, no keep-alive)",
+}
+
+_live = []  # QEMU Popen objects still running, for the signal path
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------- building
+
+def build_all(skip_make=False):
+    """Skiff (make), the latency client, the Linux guest. Returns paths."""
+    os.makedirs(BENCH, exist_ok=True)
+    efi = os.path.join(BUILD, "skiff.efi")
+    if not skip_make:
+        r = subprocess.run(["make", "-C", ROOT], capture_output=True,
+                           text=True, timeout=1200)
+        if r.returncode != 0:
+            if not os.path.exists(efi):
+                raise SystemExit("bench: make failed:\n" + r.stderr[-2000:])
+            log("bench: make failed; using the existing build/skiff.efi")
+    if not os.path.exists(efi):
+        raise SystemExit("bench: no build/skiff.efi")
+    src = os.path.join(HERE, "rtt_client.c")
+    if (not os.path.exists(CLIENT) or
+            os.path.getmtime(src) > os.path.getmtime(CLIENT)):
+        subprocess.run(["gcc", "-O2", "-Wall", "-o", CLIENT, src], check=True)
+    kernel, initrd = linux_guest.build(log=log)
+    return {"efi": efi, "kernel": kernel, "initrd": initrd}
+
+
+# ---------------------------------------------------------------- guests
+
+def qemu_argv(target, ns, paths, log_path, mem, accel):
+    common = dict(mem=mem, accel=accel, net="tap", tap=ns.tap,
+                  serial="file:" + log_path,
+                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC)
+    if target == "linux":
+        argv = skiffqemu.qemu_command(vars_tag="bench-linux", **common)
+        # Same machine, firmware and NIC; the kernel instead of the ESP.
+        i = argv.index("file=fat:rw:%s,format=raw" % skiffqemu.esp_dir())
+        del argv[i - 1:i + 1]
+        if os.environ.get("LINUX_FW", "ovmf") == "seabios":
+            argv = [a for j, a in enumerate(argv)
+                    if not (a.startswith("if=pflash") or
+                            (j + 1 < len(argv) and
+                             argv[j + 1].startswith("if=pflash")))]
+        argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
+                 "-append", "console=ttyS0 quiet panic=-1"]
+        return argv
+    mode = target.split("-", 1)[1]
+    return skiffqemu.qemu_command(
+        vars_tag="bench-skiff",
+        cmdline=ns.guest_cmdline() + " net.mode=" + mode, **common)
+
+
+class Guest:
+    def __init__(self, target, ns, paths, outdir, tag, mem, accel):
+        self.target = target
+        self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
+                                     accel))
+        self.proc = None
+
+    def start(self):
+        open(self.log_path, "w").close()
+        self.t0 = time.time()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log_path + ".err", "w"))
+        _live.append(self.proc)
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read().replace("\r", "")
+        except OSError:
+            return ""
+
+    def wait_for(self, pattern, timeout):
+        rx = re.compile(pattern, re.M)
+        end = time.time() + timeout
+        while time.time() < end:
+            m = rx.search(self.log())
+            if m or self.proc.poll() is not None:
+                return m
+            time.sleep(0.05)
+        return None
+
+    def stop(self):
+        p = self.proc
+        if p and p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+        if p in _live:
+            _live.remove(p)
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def kill_live(*_):
+    for p in list(_live):
+        try:
+            p.kill()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- clients
+
+def run_ns(ns, argv, timeout):
+    try:
+        r = subprocess.run(ns.cmd(argv), capture_output=True, text=True,
+                           timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+    except subprocess.TimeoutExpired:
+        return -1, "", "timeout after %ss" % timeout
+
+
+def echo_rtt(ns, proto, count, deadline, samples):
+    rc, out, err = run_ns(ns, [CLIENT, proto, ns.guest_ip, "7", "64",
+                               str(count), str(deadline), samples],
+                          deadline + 15)
+    if rc != 0:
+        log("  %s echo failed: %s" % (proto, (err or out).strip()[-300:]))
+        return None
+    return json.loads(out.strip().splitlines()[-1])
+
+
+_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
+_BYTES = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+
+
+def _dur_us(text):
+    m = re.match(r"([\d.]+)(us|ms|s)$", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else None
+
+
+def wrk(ns, path, conns, duration):
+    url = "http://%s%s" % (ns.guest_ip, path)
+    rc, out, err = run_ns(ns, ["wrk", "-t1", "-c%d" % conns,
+                               "-d%ds" % duration, "--latency",
+                               "--timeout", "5s", url], duration + 30)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    reqs = re.search(r"(\d+) requests in", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if rc != 0 or not m or not reqs or int(reqs.group(1)) == 0 or bad:
+        log("  wrk %s -c%d: no valid result (%s)" %
+            (path, conns, (err or out).strip()[-200:].replace("\n", " | ")))
+        return None
+    res = {"rps": float(m.group(1)), "requests": int(reqs.group(1))}
+    for p in ("50", "90", "99"):
+        lm = re.search(r"^\s+%s%%\s+(\S+)" % p, out, re.M)
+        res["p%s_us" % p] = _dur_us(lm.group(1)) if lm else None
+    tm = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", out)
+    res["MBps"] = (float(tm.group(1)) * _BYTES[tm.group(2)] / 1e6
+                   if tm else None)
+    errs = re.search(r"Socket errors: (.*)", out)
+    res["socket_errors"] = errs.group(1) if errs else None
+    return res
+
+
+def ab_conn_rate(ns, duration):
+    rc, out, err = run_ns(ns, ["ab", "-q", "-c", "1", "-t", str(duration),
+                               "-n", "1000000", "-s", "5",
+                               "http://%s/" % ns.guest_ip], duration + 30)
+    m = re.search(r"Requests per second:\s+([\d.]+)", out)
+    failed = re.search(r"Failed requests:\s+(\d+)", out)
+    if not m or (failed and int(failed.group(1)) > 0):
+        log("  ab: no valid result (%s)" % (err or out).strip()[-200:])
+        return None
+    return float(m.group(1))
+
+
+def http_up(ns):
+    rc, out, _ = run_ns(ns, ["curl", "-s", "-m", "3", "-o", "/dev/null",
+                             "-w", "%{http_code}",
+                             "http://%s/" % ns.guest_ip], 10)
+    return out.strip() == "200"
+
+
+# ---------------------------------------------------------------- one boot
+
+def measure(target, ns, paths, outdir, tag, cfg):
+    """Boots one guest, measures everything, stops it. Returns a dict with
+    every METRICS key (None where a measurement did not complete)."""
+    res = {k: None for k in METRICS}
+    res["http_available"] = False
+    g = Guest(target, ns, paths, outdir, tag, cfg["mem"], cfg["accel"])
+    try:
+        g.start()
+        rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
+                                   str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
+        if rc != 0:
+            log("  %s: no echo within %ds; serial tail:\n%s" %
+                (target, BOOT_DEADLINE, g.log()[-800:]))
+            return res
+        res["boot_s"] = round(json.loads(out)["answered_at"] - g.t0, 3)
+        if target == "linux":
+            m = g.wait_for(LINUX_READY, 30)
+            res["guest_boot_s"] = float(m.group(1)) if m else None
+        else:
+            g.wait_for(SKIFF_READY, 30)
+            m = re.search(SKIFF_BOOT_MS, g.log())
+            res["guest_boot_s"] = int(m.group(1)) / 1000.0 if m else None
+        sdir = os.path.join(outdir, "samples")
+        os.makedirs(sdir, exist_ok=True)
+        for proto in ("tcp", "udp"):
+            r = echo_rtt(ns, proto, cfg["echo_count"], cfg["echo_deadline"],
+                         os.path.join(sdir, "%s-%s-%s.txt" %
+                                      (target, tag, proto)))
+            if r:
+                for p in ("p50", "p90", "p99", "max"):
+                    res["%s_%s_us" % (proto, p)] = r[p + "_us"]
+                if proto == "udp":
+                    res["udp_lost"] = r["lost"]
+        if http_up(ns):
+            res["http_available"] = True
+            d = cfg["duration"]
+            for conns in (1, 16):
+                w = wrk(ns, "/", conns, d)
+                if w:
+                    res["http%d_rps" % conns] = w["rps"]
+                    res["http%d_p50_us" % conns] = w["p50_us"]
+                    res["http%d_p99_us" % conns] = w["p99_us"]
+            w = wrk(ns, "/big.bin", 1, d)
+            if w:
+                res["big_MBps"] = w["MBps"]
+            res["conn_rps"] = ab_conn_rate(ns, d)
+        else:
+            log("  %s: HTTP on port 80 not answering; HTTP fields null"
+                % target)
+        if g.proc.poll() is not None:
+            log("  %s: QEMU exited during the run" % target)
+    finally:
+        g.stop()
+    return res
+
+
+# ---------------------------------------------------------------- summary
+
+def summarise(runs):
+    out = {}
+    for k in METRICS:
+        vals = [r[k] for r in runs if r.get(k) is not None]
+        out[k] = ({"median": statistics.median(vals), "min": min(vals),
+                   "max": max(vals), "n": len(vals)} if vals else
+                  {"median": None, "min": None, "max": None, "n": 0})
+    return out
+
+
+def ratios(summary, base):
+    out = {}
+    for k in METRICS:
+        a, b = summary[k]["median"], base[k]["median"]
+        out[k] = round(a / b, 3) if a is not None and b else None
+    return out
+
+
+def machine_info():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            cpu = m.group(1).strip() if m else ""
+    except OSError:
+        pass
+    qv = subprocess.run(["qemu-system-x86_64", "--version"],
+                        capture_output=True, text=True).stdout.split("\n")[0]
+    return {"host": socket.gethostname(), "cpu": cpu,
+            "cpus": os.cpu_count(), "kernel": platform.release(),
+            "qemu": qv}
+
+
+def fmt(v, unit):
+    if v is None:
+        return "–"
+    if unit == "us" and v >= 10000:
+        return "%.1f ms" % (v / 1000)
+    if unit in ("us", "req/s", "conn/s", "packets"):
+        return "%.0f" % v
+    if unit == "s":
+        return "%.2f" % v
+    return "%.1f" % v
+
+
+def table(results):
+    meta = results["meta"]
+    targets = results["order"]
+    skiffs = [t for t in targets if t != "linux"]
+    lines = []
+    lines.append("Measured %s on %s (%s, %d CPUs), %s, `%s`, q35, "
+                 "`-smp 1,maxcpus=2`, `-m %d`, virtio-net-pci "
+                 "(disable-legacy=on) on a tap in a network namespace; "
+                 "%d rounds%s. Linux: %s + initramfs (busybox, C epoll echo, "
+                 "nginx %s), booted with `-kernel` through %s. Medians over "
+                 "rounds, [min–max] in brackets; ratio = Skiff / Linux "
+                 "(below 1 is better for times, above 1 for rates)."
+                 % (meta["date"], meta["machine"]["host"],
+                    meta["machine"]["cpu"], meta["machine"]["cpus"],
+                    meta["machine"]["qemu"], meta["accel"], meta["mem"],
+                    meta["rounds"], " (QUICK)" if meta["quick"] else "",
+                    os.path.basename(meta["linux_kernel"]),
+                    meta.get("nginx", ""), meta["linux_fw"].upper()))
+    lines.append("")
+    head = "| metric | Linux |"
+    sep = "|---|---|"
+    for t in skiffs:
+        head += " Skiff %s | ratio |" % t.split("-", 1)[1]
+        sep += "---|---|"
+    lines += [head, sep]
+    for k, (unit, better) in METRICS.items():
+        lin = results["targets"]["linux"]["summary"][k]
+        row = "| %s (%s) | %s |" % (LABELS[k], unit, cell(lin, unit))
+        for t in skiffs:
+            s = results["targets"][t]["summary"][k]
+            r = results["ratios"][t][k]
+            row += " %s | %s |" % (cell(s, unit),
+                                   "–" if r is None else "%.2f" % r)
+        lines.append(row)
+    sz = results["sizes"]
+    row = "| image size (MiB) | %.2f (kernel %.2f + initrd %.2f) |" % (
+        sz["linux_total_bytes"] / 2 ** 20, sz["linux_kernel_bytes"] / 2 ** 20,
+        sz["linux_initrd_bytes"] / 2 ** 20)
+    for t in skiffs:
+        row += " %.2f | %.2f |" % (sz["skiff_efi_bytes"] / 2 ** 20,
+                                   sz["size_ratio"])
+    lines.append(row)
+    if not all(results["http_available"].values()):
+        lines.append("")
+        lines.append("HTTP answered: " + ", ".join(
+            "%s %s" % (t, "yes" if v else "no")
+            for t, v in results["http_available"].items()) +
+            " (fields of a guest that did not answer are –).")
+    return "\n".join(lines) + "\n"
+
+
+def cell(s, unit):
+    if s["median"] is None:
+        return "–"
+    if s["n"] > 1 and s["min"] != s["max"]:
+        return "%s [%s–%s]" % (fmt(s["median"], unit), fmt(s["min"], unit),
+                               fmt(s["max"], unit))
+    return fmt(s["median"], unit)
+
+
+def plot(results, outdir):
+    """Echo latency CDF (TCP solid, UDP dashed) with gnuplot; returns the
+    PNG path or None when gnuplot is missing."""
+    if not shutil.which("gnuplot"):
+        log("bench: gnuplot missing; no plot")
+        return None
+    sdir = os.path.join(outdir, "samples")
+    series = []
+    for t in results["order"]:
+        for proto in ("tcp", "udp"):
+            vals = []
+            for n in sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []:
+                if n.startswith(t + "-") and n.endswith("-%s.txt" % proto):
+                    with open(os.path.join(sdir, n)) as f:
+                        vals += [float(x) for x in f if x.strip()]
+            if not vals:
+                continue
+            vals.sort()
+            path = os.path.join(outdir, "cdf-%s-%s.dat" % (t, proto))
+            step = max(1, len(vals) // 2000)
+            with open(path, "w") as f:
+                for i in range(0, len(vals), step):
+                    f.write("%.1f %.5f\n" % (vals[i], (i + 1) / len(vals)))
+                f.write("%.1f 1.0\n" % vals[-1])
+            series.append((path, t, proto))
+    if not series:
+        return None
+    png = os.path.join(outdir, "echo-cdf.png")
+    colours = {"linux": "#d62728", "skiff-hybrid": "#1f77b4",
+               "skiff-irq": "#2ca02c", "skiff-poll": "#9467bd"}
+    plots = []
+    for path, t, proto in series:
+        plots.append("'%s' using 1:2 with lines lw 2 dt %d lc rgb '%s' "
+                     "title '%s %s'" % (path, 1 if proto == "tcp" else 2,
+                                        colours.get(t, "#333333"),
+                                        t.replace("-", " "),
+                                        proto.upper()))
+    script = "\n".join([
+        "set terminal pngcairo size 900,520 font ',10'" if _has_cairo()
+        else "set terminal png size 900,520",
+        "set output '%s'" % png,
+        "set title 'Echo round trip, 64 B, one connection (%s)'"
+        % results["meta"]["date"],
+        "set xlabel 'round trip (us, log scale)'",
+        "set ylabel 'fraction of round trips'",
+        "set logscale x", "set grid", "set key bottom right",
+        "set yrange [0:1]",
+        "plot " + ", \\\n  ".join(plots), ""])
+    r = subprocess.run(["gnuplot"], input=script, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        log("bench: gnuplot failed: " + r.stderr[-300:])
+        return None
+    return png
+
+
+def plot_rps(results, outdir):
+    """Requests/s by guest and mode (1 and 16 keep-alive connections,
+    medians with min-max error bars); None when no guest served HTTP."""
+    if not shutil.which("gnuplot"):
+        return None
+    rows = []
+    for t in results["order"]:
+        s = results["targets"][t]["summary"]
+        vals = []
+        for k in ("http1_rps", "http16_rps"):
+            m = s[k]
+            vals += ([m["median"], m["min"], m["max"]]
+                     if m["median"] is not None else [0, 0, 0])
+        rows.append((t.replace("skiff-", "Skiff "), vals))
+    if not any(v[0] or v[3] for _, v in rows):
+        return None
+    dat = os.path.join(outdir, "rps.dat")
+    with open(dat, "w") as f:
+        for name, v in rows:
+            f.write('"%s" %s\n' % (name, " ".join("%g" % x for x in v)))
+    png = os.path.join(outdir, "rps.png")
+    script = "\n".join([
+        "set terminal pngcairo size 800,450 font ',10'" if _has_cairo()
+        else "set terminal png size 800,450",
+        "set output '%s'" % png,
+        "set title 'HTTP GET / with keep-alive, wrk (%s)'"
+        % results["meta"]["date"],
+        "set ylabel 'requests/s'", "set yrange [0:*]", "set grid ytics",
+        "set style data histogram",
+        "set style histogram errorbars gap 2 lw 1",
+        "set style fill solid 0.8 border -1", "set key top left",
+        "plot '%s' using 2:3:4:xtic(1) title '1 connection' lc rgb '#1f77b4',"
+        " '' using 5:6:7 title '16 connections' lc rgb '#ff7f0e'" % dat, ""])
+    r = subprocess.run(["gnuplot"], input=script, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        log("bench: gnuplot (rps) failed: " + r.stderr[-300:])
+        return None
+    return png
+
+
+def _has_cairo():
+    r = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True,
+                       text=True)
+    return "pngcairo" in (r.stdout + r.stderr)
+
+
+# ---------------------------------------------------------------- main
+
+def config(args):
+    quick = args.quick or os.environ.get("QUICK", "") not in ("", "0")
+    env = os.environ.get
+    cfg = {
+        "quick": quick,
+        "rounds": args.rounds or int(env("ROUNDS") or 3),
+        "modes": (args.modes or env("MODES") or
+                  ("hybrid" if quick else "hybrid,irq,poll")).split(","),
+        "duration": args.duration or int(env("DURATION") or
+                                         (3 if quick else 10)),
+        "echo_count": args.echo_count or (2000 if quick else 10000),
+        "mem": int(env("MEM") or 256),
+        "accel": env("ACCEL") or "tcg",
+        "linux_fw": env("LINUX_FW") or "ovmf",
+    }
+    cfg["echo_deadline"] = 20 if quick else 60
+    return cfg
+
+
+def run(cfg, outdir=None, skip_make=False):
+    """The whole bench; returns the results dict (also written to disk)."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    outdir = outdir or os.path.join(BENCH, stamp)
+    os.makedirs(outdir, exist_ok=True)
+    paths = build_all(skip_make=skip_make)
+    targets = ["skiff-" + m for m in cfg["modes"]] + ["linux"]
+    runs = {t: [] for t in targets}
+    nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
+                             text=True).stderr.strip().split("/")[-1]
+    start = time.time()
+    ns = TapNamespace(suffix="-bench")
+    # Ctrl-C, kill and a closed terminal all unwind through the finally
+    # below (SIGINT explicitly: a shell's background job inherits it ignored).
+    # Only the main thread may set handlers (run_smoke may run on another).
+    old = ({s: signal.signal(s, _interrupted) for s in
+            (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+           if threading.current_thread() is threading.main_thread() else {})
+    try:
+        ns.__enter__()
+        subprocess.run(["ip", "-n", ns.name, "neigh", "replace", ns.guest_ip,
+                        "lladdr", GUEST_MAC, "dev", ns.tap, "nud",
+                        "permanent"], check=True)
+        for rnd in range(cfg["rounds"]):
+            # Alternate: Linux between Skiff modes, order flipped each round.
+            order = []
+            for t in targets[:-1]:
+                order += [t]
+            order.insert(len(order) // 2 if len(order) > 1 else 1, "linux")
+            if rnd % 2:
+                order.reverse()
+            for t in order:
+                log("bench: round %d/%d, %s" % (rnd + 1, cfg["rounds"], t))
+                r = measure(t, ns, paths, outdir, "r%d" % (rnd + 1), cfg)
+                r["round"] = rnd + 1
+                runs[t].append(r)
+                log("  " + ", ".join("%s=%s" % (k, r[k]) for k in
+                                     ("boot_s", "tcp_p50_us", "udp_p50_us",
+                                      "http1_rps", "http16_rps")))
+    finally:
+        kill_live()
+        ns.close()
+        for s, h in old.items():
+            signal.signal(s, h)
+    results = {
+        "meta": {
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": machine_info(), "quick": cfg["quick"],
+            "rounds": cfg["rounds"], "modes": cfg["modes"],
+            "mem": cfg["mem"], "accel": cfg["accel"],
+            "smp": "1,maxcpus=2", "machine_type": "q35",
+            "nic": "virtio-net-pci,disable-legacy=on,romfile=",
+            "network": "tap in a network namespace; clients in it",
+            "duration_s": cfg["duration"], "echo_count": cfg["echo_count"],
+            "linux_kernel": paths["kernel"], "linux_fw": cfg["linux_fw"],
+            "nginx": nginx_v, "elapsed_s": round(time.time() - start, 1),
+        },
+        "order": targets,
+        "targets": {t: {"runs": runs[t], "summary": summarise(runs[t])}
+                    for t in targets},
+    }
+    base = results["targets"]["linux"]["summary"]
+    results["ratios"] = {t: ratios(results["targets"][t]["summary"], base)
+                         for t in targets if t != "linux"}
+    results["http_available"] = {t: any(r["http_available"] for r in runs[t])
+                                 for t in targets}
+    ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
+    es = os.path.getsize(paths["efi"])
+    results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,
+                        "linux_initrd_bytes": ki, "linux_total_bytes": ks + ki,
+                        "size_ratio": round(es / (ks + ki), 3)}
+    md = table(results)
+    png = plot(results, outdir)
+    results["plot"] = os.path.basename(png) if png else None
+    rps_png = plot_rps(results, outdir)
+    results["plot_rps"] = os.path.basename(rps_png) if rps_png else None
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(md)
+    results["outdir"] = outdir
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--modes")
+    ap.add_argument("--duration", type=int)
+    ap.add_argument("--echo-count", type=int)
+    ap.add_argument("--out")
+    ap.add_argument("--no-make", action="store_true")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root (network namespace, tap)")
+    cfg = config(args)
+    log("bench: %s mode, %d rounds, Skiff modes %s, %ds per wrk/ab run"
+        % ("QUICK" if cfg["quick"] else "full", cfg["rounds"],
+           ",".join(cfg["modes"]), cfg["duration"]))
+    try:
+        res = run(cfg, outdir=args.out, skip_make=args.no_make)
+    except KeyboardInterrupt:
+        kill_live()
+        log("bench: interrupted; cleaned up")
+        return 130
+    print()
+    with open(os.path.join(res["outdir"], "table.md")) as f:
+        print(f.read())
+    log("bench: results in %s (%.0f s)" % (res["outdir"],
+                                            res["meta"]["elapsed_s"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

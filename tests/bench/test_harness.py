@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The bench's harness on a tiny scale, so it cannot rot: both guests boot
+behind the tap, one measurement of each kind completes, results.json has
+every field, the table and the plot are written. Numbers are never
+asserted. `make test` calls run_smoke(); as a script it prints
+'N passed, N failed' and exits non-zero on a failure. Needs root and the
+`tools/setup.sh bench` packages; takes about half a minute under TCG."""
+import json
+import os
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench  # noqa: E402
+
+NEEDS = ["wrk", "ab", "curl", "gcc", "cpio", "qemu-system-x86_64",
+         "/bin/busybox", "/usr/sbin/nginx"]
+
+
+def _check(results, name, cond, msg=""):
+    print("%s bench_%s%s" % ("ok  " if cond else "FAIL", name,
+                             "" if cond else "\n  " + msg), flush=True)
+    results.append(bool(cond))
+
+
+def run_smoke():
+    """Returns (passed, failed)."""
+    checks = []
+    missing = [n for n in NEEDS if not (shutil.which(n) or os.path.exists(n))]
+    if os.geteuid() != 0 or missing:
+        _check(checks, "prerequisites", False,
+               "needs root and %s (tools/setup.sh bench)" % " ".join(missing))
+        return 0, 1
+    outdir = os.path.join(bench.BENCH, "smoke")
+    shutil.rmtree(outdir, ignore_errors=True)
+    cfg = {"quick": True, "rounds": 1, "modes": ["hybrid"], "duration": 1,
+           "echo_count": 50, "echo_deadline": 10, "mem": 256,
+           "accel": os.environ.get("ACCEL") or "tcg",
+           "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
+    start = time.time()
+    try:
+        res = bench.run(cfg, outdir=outdir, skip_make=os.path.exists(
+            os.path.join(bench.BUILD, "skiff.efi")))
+    except BaseException as e:  # a crash of the harness is a failure
+        _check(checks, "run", False, "%s: %s" % (type(e).__name__, e))
+        return 0, 1
+    _check(checks, "run", True)
+    sk, lx = res["targets"]["skiff-hybrid"], res["targets"]["linux"]
+    for t, data in (("skiff", sk), ("linux", lx)):
+        r = data["runs"][0] if data["runs"] else {}
+        _check(checks, t + "_boots", r.get("boot_s") is not None,
+               "no echo answered after boot; see %s/logs" % outdir)
+        _check(checks, t + "_echo", r.get("tcp_p50_us") is not None and
+               r.get("udp_p50_us") is not None, "an echo measurement failed")
+        # Linux must serve HTTP; Skiff only where its HTTP service answers.
+        if t == "linux" or r.get("http_available"):
+            _check(checks, t + "_http",
+                   all(r.get(k) is not None for k in
+                       ("http1_rps", "http16_rps", "big_MBps", "conn_rps")),
+                   "an HTTP measurement failed: %s" %
+                   {k: r.get(k) for k in ("http1_rps", "http16_rps",
+                                          "big_MBps", "conn_rps")})
+    # The files and every field in them.
+    path = os.path.join(outdir, "results.json")
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        _check(checks, "json", False, str(e))
+        data = None
+    if data is not None:
+        want_meta = ["date", "machine", "quick", "rounds", "modes", "mem",
+                     "accel", "smp", "machine_type", "nic", "network",
+                     "duration_s", "echo_count", "linux_kernel", "linux_fw",
+                     "nginx", "elapsed_s"]
+        gaps = [k for k in want_meta if k not in data.get("meta", {})]
+        gaps += ["sizes." + k for k in
+                 ("skiff_efi_bytes", "linux_kernel_bytes",
+                  "linux_initrd_bytes", "linux_total_bytes", "size_ratio")
+                 if k not in data.get("sizes", {})]
+        for t in ("skiff-hybrid", "linux"):
+            tgt = data.get("targets", {}).get(t, {})
+            for r in tgt.get("runs", [{}]):
+                gaps += ["%s.runs.%s" % (t, k) for k in bench.METRICS
+                         if k not in r]
+            gaps += ["%s.summary.%s" % (t, k) for k in bench.METRICS
+                     if k not in tgt.get("summary", {})]
+        gaps += ["ratios.skiff-hybrid.%s" % k for k in bench.METRICS
+                 if k not in data.get("ratios", {}).get("skiff-hybrid", {})]
+        gaps += [k for k in ("http_available", "plot", "plot_rps", "order")
+                 if k not in data]
+        _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
+    _check(checks, "table", os.path.getsize(os.path.join(outdir, "table.md"))
+           > 0 if os.path.exists(os.path.join(outdir, "table.md")) else False,
+           "no table.md")
+    if shutil.which("gnuplot"):
+        _check(checks, "plot",
+               os.path.exists(os.path.join(outdir, "echo-cdf.png")),
+               "no echo-cdf.png")
+    print("  (bench smoke took %.0f s)" % (time.time() - start), flush=True)
+    passed = sum(checks)
+    return passed, len(checks) - passed
+
+
+if __name__ == "__main__":
+    p, f = run_smoke()
+    print("%d passed, %d failed" % (p, f))
+    sys.exit(1 if f else 0)
