@@ -146,6 +146,7 @@ test:
 	@$(MAKE) --no-print-directory bench-smoke
 
 -include tools/bench.mk
+-include tools/ddio.mk
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -10,6 +10,10 @@
  * Ownership of RX buffers: FREE (on our free stack) -> POSTED (in the ring,
  * the device may write it) -> LENT (delivered; the consumer reads it in
  * place) -> FREE on vnet_rx_buf_release(). Bad frames go POSTED -> FREE.
+ * The free list is a stack: the buffer released last (whose lines the CPU
+ * touched last, so most likely still cached) is posted first, and at most
+ * rx_target buffers are posted at once (fixed, or adaptive: see
+ * vnet_rx_adapt()).
  *
  * TX chains are [our virtio_net_hdr][caller fragment]...; the header lives
  * in tx_hdrs[head], indexed by the chain's head descriptor, which no other
@@ -55,8 +59,19 @@ struct vnet {
 	uint32_t rx_nfree;
 	uint32_t rx_posted;
 	uint32_t rx_lent;
-	uint16_t rx_refill_mark; /* empty slots worth a refill */
-	bool rx_starved;	 /* the pool is dry, ring slots empty */
+	uint32_t rx_target;	 /* most buffers posted at once */
+	uint32_t rx_refill_mark; /* room below the target worth a refill */
+	uint32_t rx_calm_polls;	 /* adaptive: small polls in a row */
+	bool rx_adaptive;
+	bool rx_starved; /* the pool is dry, below the target */
+
+	/* Optional RX buffer trace (vnet_trace_enable), off when cap is 0. */
+	struct vnet_trace_rec *trace;
+	uint32_t trace_cap;
+	uint32_t trace_count;
+	uint64_t trace_dropped;
+	uint64_t trace_seq; /* timestamps without a clock */
+	uint64_t (*clock)(void);
 
 	struct virtio_net_hdr *tx_hdrs; /* txq.num, indexed by chain head */
 	struct vnet_tx_slot *tx_slots;	/* txq.num, indexed by chain head */
@@ -284,6 +299,18 @@ static int vnet_alloc_pool(struct vnet *n, unsigned want)
 
 static unsigned vnet_rx_post(struct vnet *n);
 
+/* Caps the target to the ring; a refill is worth it once a quarter of the
+ * target is missing. */
+static void vnet_rx_set_target(struct vnet *n, uint32_t target)
+{
+	if (target > n->rxq.num)
+		target = n->rxq.num;
+	if (target == 0)
+		target = 1;
+	n->rx_target = target;
+	n->rx_refill_mark = target / 4 ? target / 4 : 1;
+}
+
 /* Fills the RX ring and sets DRIVER_OK; the first notification has to wait
  * for DRIVER_OK, so the kick is split around it. */
 static void vnet_start(struct vnet *n)
@@ -313,6 +340,9 @@ static void vnet_log_ready(const struct vnet *n)
 		 n->dev->name, (unsigned)n->rxq.num, (unsigned)n->nbufs,
 		 (unsigned)n->txq.num, n->tx_csum ? "on" : "off",
 		 n->rx_csum ? "on" : "off", n->rxq.event_idx ? "on" : "off");
+	log_info("%s: rx posted %s%u", n->dev->name,
+		 n->rx_adaptive ? "adaptive, from " : "at most ",
+		 (unsigned)n->rx_target);
 	log_info("%s: MSI-X entries rx %u tx %u config %u (65535 = polled)",
 		 n->dev->name, (unsigned)n->vectors[VNET_IRQ_RX],
 		 (unsigned)n->vectors[VNET_IRQ_TX],
@@ -396,7 +426,14 @@ int vnet_probe(struct virtio_device *dev, const struct vnet_params *params,
 	if (err)
 		goto fail;
 
-	n->rx_refill_mark = n->rxq.num / 4 ? n->rxq.num / 4 : 1;
+	n->clock = params->clock;
+	vnet_trace_enable(n, params->trace, params->trace_cap);
+	n->rx_adaptive = params->rx_posted_adaptive;
+	if (n->rx_adaptive)
+		vnet_rx_set_target(n, VNET_RX_ADAPT_START);
+	else
+		vnet_rx_set_target(n, params->rx_posted ? params->rx_posted
+							: n->rxq.num);
 	vnet_start(n);
 	vnet_log_ready(n);
 	*out = n;
@@ -583,6 +620,58 @@ void vnet_tx_drop(struct vnet *n)
 	n->stats.drops.ring_full++;
 }
 
+/* ---- RX buffer trace ---- */
+
+static void vnet_trace_add(struct vnet *n, uint32_t handle, uint8_t event,
+			   uint32_t len)
+{
+	struct vnet_trace_rec *r;
+
+	if (n->trace_count == n->trace_cap) {
+		n->trace_dropped++;
+		return;
+	}
+	r = &n->trace[n->trace_count++];
+	r->ns = n->clock ? n->clock() : n->trace_seq++;
+	r->handle = handle;
+	r->len = len > 0xffff ? 0xffff : (uint16_t)len;
+	r->event = event;
+	r->pad = 0;
+}
+
+/* One predictable branch when tracing is off. */
+static inline void vnet_trace(struct vnet *n, uint32_t handle, uint8_t event,
+			      uint32_t len)
+{
+	if (__builtin_expect(n->trace_cap != 0, 0))
+		vnet_trace_add(n, handle, event, len);
+}
+
+void vnet_trace_enable(struct vnet *n, struct vnet_trace_rec *buf,
+		       uint32_t cap)
+{
+	n->trace = buf;
+	n->trace_cap = buf ? cap : 0;
+	n->trace_count = 0;
+	n->trace_dropped = 0;
+	n->trace_seq = 0;
+}
+
+uint32_t vnet_trace_count(const struct vnet *n, uint64_t *dropped)
+{
+	if (dropped)
+		*dropped = n->trace_dropped;
+	return n->trace_count;
+}
+
+int vnet_trace_format_line(const struct vnet_trace_rec *r, char *buf,
+			   size_t size)
+{
+	return ksnprintf(buf, size, "%llu %u %u %u\n",
+			 (unsigned long long)r->ns, (unsigned)r->handle,
+			 (unsigned)r->event, (unsigned)r->len);
+}
+
 /* ---- receive ---- */
 
 static void vnet_rx_recycle(struct vnet *n, uint32_t handle)
@@ -591,11 +680,18 @@ static void vnet_rx_recycle(struct vnet *n, uint32_t handle)
 	n->rx_free[n->rx_nfree++] = handle;
 }
 
+/* Room for more posted buffers: below the target and in the ring. */
+static bool vnet_rx_has_room(const struct vnet *n, unsigned posted)
+{
+	return n->rx_posted + posted < n->rx_target && vq_num_free(&n->rxq);
+}
+
+/* Pops the free stack (hottest first) into the ring, up to the target. */
 static unsigned vnet_rx_post(struct vnet *n)
 {
 	unsigned posted = 0;
 
-	while (n->rx_nfree && vq_num_free(&n->rxq)) {
+	while (n->rx_nfree && vnet_rx_has_room(n, posted)) {
 		uint32_t h = n->rx_free[n->rx_nfree - 1];
 		struct vq_buf b = {
 		    .addr = (uint64_t)(uintptr_t)n->rxbufs[h].data,
@@ -606,12 +702,12 @@ static unsigned vnet_rx_post(struct vnet *n)
 			break;
 		n->rx_nfree--;
 		n->rxbufs[h].state = VNET_BUF_POSTED;
+		vnet_trace(n, h, VNET_TRACE_POSTED, 0);
 		posted++;
 	}
-	n->rx_posted += posted;
 
 	/* Count each time the pool runs dry, not each refill while it is. */
-	if (n->rx_nfree == 0 && vq_num_free(&n->rxq) &&
+	if (n->rx_nfree == 0 && vnet_rx_has_room(n, posted) &&
 	    !vq_is_broken(&n->rxq)) {
 		if (!n->rx_starved)
 			n->stats.drops.no_buffer++;
@@ -619,6 +715,7 @@ static unsigned vnet_rx_post(struct vnet *n)
 	} else {
 		n->rx_starved = false;
 	}
+	n->rx_posted += posted;
 	return posted;
 }
 
@@ -640,6 +737,7 @@ int vnet_rx_buf_release(struct vnet *n, uint32_t handle)
 	}
 	n->rx_lent--;
 	vnet_rx_recycle(n, handle);
+	vnet_trace(n, handle, VNET_TRACE_RELEASED, 0);
 	return 0;
 }
 
@@ -700,6 +798,13 @@ static int vnet_rx_hdr_flags(const struct vnet *n,
 	return hdr->flags & VIRTIO_NET_HDR_F_DATA_VALID;
 }
 
+/* A bad frame's buffer goes straight back to the free stack. */
+static void vnet_rx_drop(struct vnet *n, uint32_t handle)
+{
+	vnet_rx_recycle(n, handle);
+	vnet_trace(n, handle, VNET_TRACE_RELEASED, 0);
+}
+
 static void vnet_rx_one(struct vnet *n, const struct vq_used *u, vnet_rx_fn fn,
 			void *ctx)
 {
@@ -710,14 +815,16 @@ static void vnet_rx_one(struct vnet *n, const struct vq_used *u, vnet_rx_fn fn,
 	int flags;
 
 	n->rx_posted--;
+	vnet_trace(n, handle, VNET_TRACE_WRITTEN,
+		   u->len > VNET_HDR_LEN ? u->len - VNET_HDR_LEN : 0);
 	if (u->bad_len) {
 		n->stats.drops.bad_len++;
-		vnet_rx_recycle(n, handle);
+		vnet_rx_drop(n, handle);
 		return;
 	}
 	if (u->len < VNET_HDR_LEN + VNET_ETH_HLEN) {
 		n->stats.drops.too_short++;
-		vnet_rx_recycle(n, handle);
+		vnet_rx_drop(n, handle);
 		return;
 	}
 	len = u->len - VNET_HDR_LEN;
@@ -725,25 +832,68 @@ static void vnet_rx_one(struct vnet *n, const struct vq_used *u, vnet_rx_fn fn,
 				  frame, len);
 	if (flags < 0) {
 		n->stats.drops.bad_hdr++;
-		vnet_rx_recycle(n, handle);
+		vnet_rx_drop(n, handle);
 		return;
 	}
 	b->state = VNET_BUF_LENT;
 	n->rx_lent++;
 	n->stats.rx_packets++;
 	n->stats.rx_bytes += len;
+	vnet_trace(n, handle, VNET_TRACE_READ, len);
 	fn(ctx, frame, len, handle, (uint8_t)flags);
 }
 
 static bool vnet_rx_wants_refill(const struct vnet *n)
 {
-	return n->rx_nfree &&
-	       (n->rx_posted == 0 || vq_num_free(&n->rxq) >= n->rx_refill_mark);
+	uint32_t room;
+
+	if (n->rx_nfree == 0 || vq_num_free(&n->rxq) == 0 ||
+	    n->rx_posted >= n->rx_target)
+		return false;
+	room = n->rx_target - n->rx_posted;
+	return n->rx_posted == 0 || room >= n->rx_refill_mark;
+}
+
+/* Adaptive occupancy, once per poll that found posted buffers. A poll that
+ * took 3/4 or more of them (the ring nearly or fully drained: the device
+ * may be dropping frames for want of a buffer), or that ran out of budget
+ * with entries left (a backlog: a burst is under way), doubles the target;
+ * a run of
+ * VNET_RX_ADAPT_CALM_POLLS polls that each took at most an eighth of it
+ * takes an eighth off. Anything in between keeps it. Shrinking never takes
+ * buffers back from the device: refills just wait until fewer are posted. */
+static void vnet_rx_adapt(struct vnet *n, uint32_t posted_before,
+			  unsigned done, bool backlog)
+{
+	uint32_t t = n->rx_target;
+
+	if (backlog || (done && done * 4 >= posted_before * 3)) {
+		n->rx_calm_polls = 0;
+		if (t < n->rxq.num) {
+			vnet_rx_set_target(n, t * 2);
+			n->stats.rx_target_grows++;
+		}
+		return;
+	}
+	if (done * 8 > t) {
+		n->rx_calm_polls = 0;
+		return;
+	}
+	if (++n->rx_calm_polls < VNET_RX_ADAPT_CALM_POLLS)
+		return;
+	n->rx_calm_polls = 0;
+	if (t > VNET_RX_ADAPT_MIN) {
+		t -= t / 8 ? t / 8 : 1;
+		vnet_rx_set_target(n, t < VNET_RX_ADAPT_MIN ? VNET_RX_ADAPT_MIN
+							     : t);
+		n->stats.rx_target_shrinks++;
+	}
 }
 
 int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx)
 {
 	struct vq_used u;
+	uint32_t posted_before = n->rx_posted;
 	unsigned done = 0;
 	int st;
 
@@ -764,6 +914,8 @@ int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx)
 	st = (int)done;
 	if (done == budget && vq_has_used(&n->rxq))
 		st |= VNET_RX_MORE;
+	if (n->rx_adaptive && posted_before)
+		vnet_rx_adapt(n, posted_before, done, st & VNET_RX_MORE);
 	if (vnet_rx_wants_refill(n))
 		st |= VNET_RX_REFILL;
 	return st;
@@ -824,6 +976,8 @@ void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
 	out->rx_lent = n->rx_lent;
 	out->rx_pool_free = n->rx_nfree;
 	out->rx_pool_size = n->nbufs;
+	out->rx_target = n->rx_target;
+	out->rx_adaptive = n->rx_adaptive;
 	out->tx_ring_size = n->txq.num;
 	out->tx_inflight = n->tx_inflight;
 	out->link_up = n->link_up;
@@ -883,6 +1037,9 @@ int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
 		 "pool free %u/%u\n",
 		 vnet_u(s->rx_packets), vnet_u(s->rx_bytes), s->rx_posted,
 		 s->rx_ring_size, s->rx_lent, s->rx_pool_free, s->rx_pool_size);
+	vnet_fmt(&f, "rx target %u%s, grows %llu shrinks %llu\n", s->rx_target,
+		 s->rx_adaptive ? " (adaptive)" : "",
+		 vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
 	vnet_fmt(&f,
 		 "tx %llu pkts %llu bytes, in flight %u/%u, ring full "
 		 "%llu\n",
@@ -951,9 +1108,11 @@ int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 	vnet_fmt_hist(&f, s->tx_batch, true);
 	vnet_fmt(&f,
 		 "],\"rx_ring\":{\"size\":%u,\"posted\":%u,\"lent\":%u,"
-		 "\"pool_free\":%u,\"pool_size\":%u},",
+		 "\"pool_free\":%u,\"pool_size\":%u,\"target\":%u,"
+		 "\"adaptive\":%s,\"grows\":%llu,\"shrinks\":%llu},",
 		 s->rx_ring_size, s->rx_posted, s->rx_lent, s->rx_pool_free,
-		 s->rx_pool_size);
+		 s->rx_pool_size, s->rx_target, s->rx_adaptive ? "true" : "false",
+		 vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
 	vnet_fmt(&f, "\"tx_ring\":{\"size\":%u,\"inflight\":%u}}",
 		 s->tx_ring_size, s->tx_inflight);
 	return (int)f.len;

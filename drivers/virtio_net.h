@@ -7,6 +7,17 @@
  * owns the buffer until vnet_rx_buf_release(); vnet_rx_refill() posts free
  * buffers back to the ring with one notification per batch.
  *
+ * RX ring occupancy: by default every free buffer the ring has room for is
+ * posted. vnet_params.rx_posted caps that (fewer buffers in flight, so fewer
+ * DMA writes waiting in the LLC's DDIO ways: see docs/leaky-dma.md), and
+ * rx_posted_adaptive keeps few posted, doubling on bursts and shrinking by
+ * an eighth when calm. Free buffers are reused last-in-first-out, so the
+ * device writes the most recently read (cache-hot) ones first.
+ *
+ * Tracing (optional, off by default): vnet_trace_enable() records every RX
+ * buffer event (posted, written, read, released) with a timestamp into a
+ * caller's array, the input of tools/ddio_model.c.
+ *
  * Transmit: vnet_tx_chain() queues the caller's fragments behind a driver-
  * owned virtio_net_hdr as one descriptor chain, without copying; the
  * fragments must stay untouched until vnet_tx_reclaim() returns the
@@ -45,6 +56,15 @@
 #define VNET_TX_MAX_FRAGS 16
 /* Batch-size histogram buckets: [1], [2,3], [4,7], ... , [128, inf). */
 #define VNET_HIST_BUCKETS 8
+/* Adaptive RX occupancy: the target starts at VNET_RX_ADAPT_START posted
+ * buffers (capped by the ring), doubles (up to the ring size) when a poll
+ * takes at least 3/4 of what was posted or ends with VNET_RX_MORE (budget
+ * spent, frames still waiting), and loses an eighth (not below
+ * VNET_RX_ADAPT_MIN) after VNET_RX_ADAPT_CALM_POLLS polls in a row that
+ * each took at most an eighth of the target. */
+#define VNET_RX_ADAPT_START	 32
+#define VNET_RX_ADAPT_MIN	 16
+#define VNET_RX_ADAPT_CALM_POLLS 64
 
 _Static_assert(VNET_HDR_LEN + VNET_MAX_FRAME <= VNET_RX_BUF_SIZE,
 	       "an RX buffer must hold a whole frame: no mergeable buffers");
@@ -52,6 +72,7 @@ _Static_assert(VNET_POOL_RUN_BYTES % VNET_RX_BUF_SIZE == 0,
 	       "RX buffers must tile a pool run");
 
 struct vnet;
+struct vnet_trace_rec;
 
 /* Interrupt sources, each with its own MSI-X vector when available. */
 enum vnet_irq_source {
@@ -81,6 +102,17 @@ struct vnet_params {
 	bool no_csum_offload;  /* don't negotiate CSUM / GUEST_CSUM */
 	vnet_vector_fn vector; /* NULL: no interrupts (poll mode only) */
 	void *vector_ctx;
+	/* Most RX buffers posted at once: 0 = as many as the ring holds;
+	 * larger than the ring means the ring. Ignored when adaptive. */
+	uint16_t rx_posted;
+	bool rx_posted_adaptive; /* grow/shrink the posted target (above) */
+	/* Timestamps of trace records; the kernel passes clock_ns. NULL:
+	 * records carry a sequence number (0, 1, 2, ...) instead. */
+	uint64_t (*clock)(void);
+	/* Optional: trace from the start, including the first ring fill, as
+	 * vnet_trace_enable(n, trace, trace_cap) would. */
+	struct vnet_trace_rec *trace;
+	uint32_t trace_cap;
 };
 
 /* ---- bring-up ---- */
@@ -178,6 +210,41 @@ int vnet_rx_buf_release(struct vnet *n, uint32_t handle);
  * batch; returns how many were posted. */
 unsigned vnet_rx_refill(struct vnet *n);
 
+/* ---- RX buffer trace ---- */
+
+/* What happened to an RX buffer. WRITTEN is recorded when the driver takes
+ * the used entry (the earliest it knows the device wrote the buffer), READ
+ * right before the frame goes to the vnet_rx_fn callback. Frames dropped
+ * as bad go WRITTEN -> RELEASED without READ. */
+enum vnet_trace_event {
+	VNET_TRACE_POSTED = 0,
+	VNET_TRACE_WRITTEN = 1,
+	VNET_TRACE_READ = 2,
+	VNET_TRACE_RELEASED = 3,
+};
+
+struct vnet_trace_rec {
+	uint64_t ns;	 /* vnet_params.clock, or a sequence number */
+	uint32_t handle; /* buffer index, 0 .. vnet_rx_pool_size() - 1 */
+	uint16_t len;	 /* WRITTEN/READ: frame bytes (no virtio header) */
+	uint8_t event;	 /* enum vnet_trace_event */
+	uint8_t pad;
+};
+_Static_assert(sizeof(struct vnet_trace_rec) == 16, "trace record layout");
+
+/* Starts recording into buf[0 .. cap-1] from record 0; once full, further
+ * events are only counted (nothing is overwritten). buf NULL or cap 0 stops
+ * recording; so does vnet_remove(). The array stays the caller's. */
+void vnet_trace_enable(struct vnet *n, struct vnet_trace_rec *buf,
+		       uint32_t cap);
+/* Records stored so far; *dropped (may be NULL) gets the events that did
+ * not fit. */
+uint32_t vnet_trace_count(const struct vnet *n, uint64_t *dropped);
+/* One record as a line of the text format tools/ddio_model.c reads:
+ * "<ns> <handle> <event> <len>\n". Returns what ksnprintf returns. */
+int vnet_trace_format_line(const struct vnet_trace_rec *r, char *buf,
+			   size_t size);
+
 /* ---- interrupts ---- */
 
 /* Top half, called by the interrupt handler of src's vector (after or
@@ -217,8 +284,12 @@ struct vnet_stats {
 	uint64_t tx_notifications, tx_kicks_suppressed;
 	uint64_t rx_batch[VNET_HIST_BUCKETS]; /* non-empty polls by size */
 	uint64_t tx_batch[VNET_HIST_BUCKETS]; /* non-empty flushes by size */
+	uint64_t rx_target_grows;   /* adaptive: times the target doubled */
+	uint64_t rx_target_shrinks; /* adaptive: times it lost an eighth */
 	/* Ring occupancy, sampled by vnet_get_stats(). */
 	uint32_t rx_ring_size, rx_posted, rx_lent, rx_pool_free, rx_pool_size;
+	uint32_t rx_target; /* most buffers posted at once, now */
+	bool rx_adaptive;
 	uint32_t tx_ring_size, tx_inflight;
 	bool link_up;
 	bool broken;

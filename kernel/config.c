@@ -59,6 +59,14 @@ static const struct cmdline_option options[] = {
 	{.key = "net.rx_bufs", .kind = CMDLINE_U32,
 	 .target = &config.net_rx_bufs, .min = 64, .max = 8192,
 	 .help = "receive packet buffers (2 KiB each, in 2 MiB pages)"},
+	{.key = "net.rx_posted", .kind = CMDLINE_STRING,
+	 .target = config.net_rx_posted, .string_cap = sizeof(config.net_rx_posted),
+	 .help = "RX buffers kept posted: N, or 'adaptive' (few, LIFO, grows "
+		 "on bursts); default: the whole ring"},
+	{.key = "net.trace", .kind = CMDLINE_U32, .target = &config.net_trace,
+	 .min = 0, .max = 1000000,
+	 .help = "record N RX buffer events (posted/written/read/released) "
+		 "and dump them on the console when full (leaky-DMA model)"},
 	{.key = "net.csum_offload", .kind = CMDLINE_BOOL,
 	 .target = &config.net_csum_offload,
 	 .help = "negotiate virtio checksum offloads"},

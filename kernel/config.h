@@ -25,6 +25,8 @@ struct config {
 	uint32_t net_hybrid_polls; /* empty polls before hybrid sleeps */
 	uint32_t net_stats;	 /* seconds between stats lines, 0 = off */
 	uint32_t net_rx_bufs;	 /* RX packet-buffer pool size */
+	char net_rx_posted[12];	 /* "" = fill the ring, N, or "adaptive" */
+	uint32_t net_trace;	 /* RX buffer trace records, 0 = off */
 	bool net_csum_offload;	 /* negotiate virtio checksum offloads */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	 /* host order */

@@ -7,6 +7,7 @@
 #include "bootinfo.h"
 #include "cpu.h"
 #include "image.h"
+#include "kerrno.h"
 #include "log.h"
 #include "page_alloc.h"
 #include "paging.h"
@@ -178,7 +179,7 @@ int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec)
 
 	for (uint64_t a = start; a < addr + size; a += PAGE_SIZE)
 		if (map_4k(a, flags))
-			return -1;
+			return -ENOMEM;
 	return 0;
 }
 

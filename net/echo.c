@@ -234,7 +234,7 @@ static struct pbuf *echo_hold(struct echo_conn *es, struct pbuf *p)
 	return p;
 }
 
-/* ---- TCP ------------------------------------------------------------------ */
+/* ---- TCP ---------------------------------------------------------------- */
 
 /* Hands up to len bytes to lwIP's send buffer and reopens the receive
  * window by as much. Returns the bytes taken; 0 means wait (for the sent
@@ -313,9 +313,9 @@ static void echo_set_callbacks(struct tcp_pcb *pcb, struct echo_conn *es)
 
 /* Our FIN, after everything queued (the caller checked the queue is
  * empty, so every received byte has been passed to tcp_recved and
- * tcp_close will not turn into a RST). On failure the connection stays
- * and poll tries again. */
-static void echo_close(struct echo_conn *es)
+ * tcp_close will not turn into a RST). Returns true when the slot is
+ * freed; on failure the connection stays and poll tries again. */
+static bool echo_close(struct echo_conn *es)
 {
 	struct tcp_pcb *pcb = es->pcb;
 
@@ -324,17 +324,21 @@ static void echo_close(struct echo_conn *es)
 		echo_set_callbacks(pcb, es);
 		es->state = ECHO_CLOSING;
 		echo.stats.tcp_close_retries++;
-		return;
+		return false;
 	}
 	echo.stats.tcp_closed++;
 	echo_conn_free(es);
+	return true;
 }
 
-static void echo_close_if_done(struct echo_conn *es)
+/* Closes once the peer has closed and everything is echoed. Returns true
+ * when the slot is gone. */
+static bool echo_close_if_done(struct echo_conn *es)
 {
 	if ((es->state == ECHO_PEER_CLOSED || es->state == ECHO_CLOSING) &&
 	    echo_conn_queue_empty(es))
-		echo_close(es);
+		return echo_close(es);
+	return false;
 }
 
 static err_t echo_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
@@ -410,11 +414,12 @@ static err_t echo_tcp_poll(void *arg, struct tcp_pcb *pcb)
 	if (es->pinned)
 		es->pinned = echo_hold(es, es->pinned);
 	echo_drain(es);
-	if (es->state != ECHO_OPEN) {
-		echo_close_if_done(es);
+	if (echo_close_if_done(es))
 		return ERR_OK;
-	}
-	if (echo.idle_polls_limit && ++es->idle_polls >= echo.idle_polls_limit) {
+	/* Also after the peer's FIN: a peer that half-closes and never
+	 * reads would otherwise keep its slot and queue for ever. */
+	if (echo.idle_polls_limit &&
+	    ++es->idle_polls >= echo.idle_polls_limit) {
 		/* tcp_abort() would call our err callback; count this as an
 		 * idle close instead. */
 		echo_set_callbacks(pcb, NULL);
@@ -488,7 +493,7 @@ static err_t echo_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	return ERR_OK;
 }
 
-/* ---- UDP ------------------------------------------------------------------ */
+/* ---- UDP ---------------------------------------------------------------- */
 
 static void echo_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 			  const ip_addr_t *addr, u16_t port)
@@ -513,7 +518,7 @@ static void echo_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	pbuf_free(p);
 }
 
-/* ---- start-up and statistics ---------------------------------------------- */
+/* ---- start-up and statistics -------------------------------------------- */
 
 int echo_init(void)
 {

@@ -36,14 +36,14 @@ struct echo_stats {
 	uint32_t tcp_active;	  /* connections holding a state slot now */
 	uint32_t tcp_active_peak;
 	/* TCP data. */
-	uint64_t tcp_bytes;	   /* bytes echoed (accepted by tcp_write) */
-	uint64_t tcp_held_bytes;   /* heap bytes holding data lwIP could not
-				      take yet (whole chunks), now */
-	uint64_t tcp_held_peak;	   /* high-water mark of tcp_held_bytes */
-	uint64_t tcp_pinned;	   /* times data stayed in receive buffers
-				      because no chunk could be had */
-	uint64_t tcp_deferred;	   /* segments handed back to lwIP (ERR_MEM
-				      from recv) while data was pinned */
+	uint64_t tcp_bytes;	    /* bytes echoed (accepted by tcp_write) */
+	uint64_t tcp_held_bytes;    /* heap bytes holding data lwIP could not
+				       take yet (whole chunks), now */
+	uint64_t tcp_held_peak;	    /* high-water mark of tcp_held_bytes */
+	uint64_t tcp_pinned;	    /* times data stayed in receive buffers
+				       because no chunk could be had */
+	uint64_t tcp_deferred;	    /* segments handed back to lwIP (ERR_MEM
+				       from recv) while data was pinned */
 	uint64_t tcp_write_retries; /* tcp_write ERR_MEM, retried later */
 	uint64_t tcp_close_retries; /* tcp_close failures, retried from poll */
 	/* UDP. */

@@ -94,8 +94,8 @@ int iperf_stats_json(char *buf, size_t cap)
 		ksnprintf(last, sizeof(last),
 			  "{\"result\":\"%s\",\"remote\":\"%s:%u\","
 			  "\"bytes\":%u,\"ms\":%u,\"kbit_per_s\":%u}",
-			  iperf_report_name(r->type), r->remote,
-			  r->remote_port, r->bytes, r->ms, r->kbit_per_s);
+			  iperf_report_name(r->type), r->remote, r->remote_port,
+			  r->bytes, r->ms, r->kbit_per_s);
 	return ksnprintf(buf, cap,
 			 "{\"reports\":%lu,\"completed\":%lu,\"aborted\":%lu,"
 			 "\"bytes\":%lu,\"last\":%s}",

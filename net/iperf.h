@@ -12,20 +12,20 @@
 #define IPERF_PORT 5001
 
 struct iperf_report {
-	int type;		 /* enum lwiperf_report_type */
-	char remote[16];	 /* client address, dotted quad */
+	int type;	 /* enum lwiperf_report_type */
+	char remote[16]; /* client address, dotted quad */
 	uint16_t remote_port;
-	uint32_t bytes;		 /* bytes transferred (lwiperf counts in u32) */
-	uint32_t ms;		 /* test duration */
-	uint32_t kbit_per_s;	 /* bandwidth as lwiperf computed it */
+	uint32_t bytes;	     /* bytes transferred (lwiperf counts in u32) */
+	uint32_t ms;	     /* test duration */
+	uint32_t kbit_per_s; /* bandwidth as lwiperf computed it */
 };
 
 struct iperf_stats {
-	uint64_t reports;	 /* tests finished, whatever the outcome */
-	uint64_t completed;	 /* of those, LWIPERF_TCP_DONE_SERVER/CLIENT */
-	uint64_t aborted;	 /* the others: local or remote abort */
-	uint64_t bytes;		 /* sum over all reports */
-	int have_last;		 /* last is valid */
+	uint64_t reports;   /* tests finished, whatever the outcome */
+	uint64_t completed; /* of those, LWIPERF_TCP_DONE_SERVER/CLIENT */
+	uint64_t aborted;   /* the others: local or remote abort */
+	uint64_t bytes;	    /* sum over all reports */
+	int have_last;	    /* last is valid */
 	struct iperf_report last;
 };
 

@@ -12,6 +12,7 @@
  *           a row it re-arms interrupts and halts, like NAPI busy polling.
  *
  * The APIC timer ticks in every mode, so lwIP's timers run when idle. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apic.h"
@@ -44,6 +45,8 @@ static struct vnet *vnet;
 static struct netif netif;
 static bool have_nic, announced;
 static struct netstack_loop_stats loop_stats;
+static struct vnet_trace_rec *trace;
+static bool trace_dumped;
 /* Work flags taken while deciding to sleep, handed to the next pass. */
 static unsigned carried_work;
 
@@ -152,6 +155,64 @@ static void configure_address(void)
 	status_changed(&netif);
 }
 
+/* net.rx_posted: empty = the whole ring, "adaptive", or a count. */
+static void parse_rx_posted(struct vnet_params *p)
+{
+	const char *v = config.net_rx_posted;
+	char *end;
+
+	if (!v[0])
+		return;
+	if (!strcmp(v, "adaptive")) {
+		p->rx_posted_adaptive = true;
+		return;
+	}
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || n < 1 || n > 65535) {
+		log_warn("cmdline: bad value '%s' for net.rx_posted: expected "
+			 "1..65535 or 'adaptive'; filling the ring", v);
+		return;
+	}
+	p->rx_posted = (uint16_t)n;
+}
+
+static void setup_trace(struct vnet_params *p)
+{
+	if (!config.net_trace)
+		return;
+	trace = kcalloc(config.net_trace, sizeof(*trace));
+	if (!trace) {
+		log_warn("net: no memory for %u trace records; tracing off",
+			 config.net_trace);
+		return;
+	}
+	p->trace = trace;
+	p->trace_cap = config.net_trace;
+	log_info("net: recording %u RX buffer events", config.net_trace);
+}
+
+/* Once the trace is full, print it for tools/ddio_model (--trace). */
+static void maybe_dump_trace(void)
+{
+	uint64_t dropped;
+	char line[64];
+
+	if (!trace || trace_dumped ||
+	    vnet_trace_count(vnet, &dropped) < config.net_trace)
+		return;
+	trace_dumped = true;
+	log_info("trace: begin %u records (ns buffer event len)",
+		 config.net_trace);
+	for (uint32_t i = 0; i < config.net_trace; i++) {
+		vnet_trace_format_line(&trace[i], line, sizeof(line));
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		log_info("trace: %s", line);
+	}
+	log_info("trace: end");
+}
+
 int netstack_init(void)
 {
 	pci_init();
@@ -172,7 +233,10 @@ int netstack_init(void)
 		.vector = config.net_mode == NET_MODE_POLL ? NULL
 							   : assign_vector,
 		.vector_ctx = &vpci,
+		.clock = clock_ns,
 	};
+	parse_rx_posted(&params);
+	setup_trace(&params);
 	err = vnet_probe(&vpci.vdev, &params, &vnet);
 	if (err) {
 		log_error("net: virtio-net probe failed (%d); no network", err);
@@ -239,6 +303,8 @@ static void print_stats_line(void)
 static void housekeeping(uint64_t *next_stats_ms)
 {
 	sys_check_timeouts();
+	if (trace)
+		maybe_dump_trace();
 	if (config.net_stats) {
 		uint64_t now = clock_ms();
 		if (now >= *next_stats_ms) {

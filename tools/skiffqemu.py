@@ -28,7 +28,20 @@ def esp_dir(efi=os.path.join(BUILD, "skiff.efi"), name="esp"):
     d = os.path.join(BUILD, name)
     boot = os.path.join(d, "EFI", "BOOT")
     os.makedirs(boot, exist_ok=True)
-    shutil.copyfile(efi, os.path.join(boot, "BOOTX64.EFI"))
+    target = os.path.join(boot, "BOOTX64.EFI")
+    with open(efi, "rb") as f:
+        image = f.read()
+    try:
+        with open(target, "rb") as f:
+            if f.read() == image:
+                return d  # unchanged: never rewrite under a running QEMU
+    except OSError:
+        pass
+    # Write aside and rename, so a QEMU reading the old file sees it whole.
+    tmp = "%s.%d" % (target, os.getpid())
+    with open(tmp, "wb") as f:
+        f.write(image)
+    os.replace(tmp, target)
     return d
 
 

@@ -808,6 +808,316 @@ TEST(net_rx_pool_exhaustion_counts_no_buffer)
 	fx_down(f);
 }
 
+/* ---- RX ring occupancy, LIFO reuse, trace ---- */
+
+/* Injects up to count frames; returns how many found a posted buffer. */
+static unsigned inject_n(struct fixture *f, unsigned count)
+{
+	uint8_t frame[60];
+	unsigned ok = 0;
+
+	make_frame(frame, sizeof(frame), 17);
+	for (unsigned i = 0; i < count; i++)
+		ok += sim_net_inject(&f->sim, frame, sizeof(frame)) == 0;
+	return ok;
+}
+
+/* Takes everything waiting (budget 256), gives it back, refills. Returns
+ * the number of frames. */
+static unsigned drain(struct fixture *f)
+{
+	unsigned got = VNET_RX_COUNT(vnet_rx_poll(f->n, 256, fx_on_rx, f));
+
+	fx_release_all(f);
+	vnet_rx_refill(f->n);
+	return got;
+}
+
+TEST(net_rx_fixed_posted_is_honoured)
+{
+	struct fixture *f = fx_alloc(SIM_NET_FEATURES, 256);
+	struct vnet_stats s;
+	int st;
+
+	f->params.rx_posted = 10;
+	CHECK_EQ(fx_probe(f), 0);
+	s = stats_of(f);
+	CHECK_EQ(f->sim.q[VIRTIO_NET_RXQ].avail->idx, 10);
+	CHECK_EQ(s.rx_posted, 10);
+	CHECK_EQ(s.rx_target, 10);
+	CHECK(!s.rx_adaptive);
+	CHECK_EQ(s.rx_pool_free, VNET_DEFAULT_POOL_BUFS - 10);
+
+	/* The device has exactly 10 buffers: the 11th frame is lost. */
+	CHECK_EQ(inject_n(f, 11), 10);
+	CHECK_EQ(f->sim.rx_no_buffer, 1);
+	st = vnet_rx_poll(f->n, 64, fx_on_rx, f);
+	CHECK_EQ(VNET_RX_COUNT(st), 10);
+	CHECK(st & VNET_RX_REFILL);
+	fx_release_all(f);
+	CHECK_EQ(vnet_rx_refill(f->n), 10);
+	CHECK_EQ(vnet_rx_refill(f->n), 0);
+
+	/* One missing is not worth a refill yet; a quarter (2) is. */
+	CHECK_EQ(inject_n(f, 1), 1);
+	st = vnet_rx_poll(f->n, 64, fx_on_rx, f);
+	CHECK(!(st & VNET_RX_REFILL));
+	CHECK_EQ(inject_n(f, 1), 1);
+	st = vnet_rx_poll(f->n, 64, fx_on_rx, f);
+	CHECK(st & VNET_RX_REFILL);
+	fx_release_all(f);
+	CHECK_EQ(vnet_rx_refill(f->n), 2);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_posted, 10);
+	CHECK_EQ(s.drops.no_buffer, 0); /* the pool never ran dry */
+	CHECK_EQ(s.rx_target_grows + s.rx_target_shrinks, 0);
+	fx_down(f);
+
+	/* More than the ring holds means the ring. */
+	f = fx_alloc(SIM_NET_FEATURES, 256);
+	f->params.rx_posted = 1000;
+	CHECK_EQ(fx_probe(f), 0);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_posted, 256);
+	CHECK_EQ(s.rx_target, 256);
+	fx_down(f);
+}
+
+TEST(net_rx_adaptive_grows_on_burst_and_shrinks_when_calm)
+{
+	struct fixture *f = fx_alloc(SIM_NET_FEATURES, 256);
+	struct vnet_stats s;
+	unsigned polls;
+
+	f->params.rx_posted_adaptive = true;
+	f->params.rx_posted = 5; /* ignored when adaptive */
+	CHECK_EQ(fx_probe(f), 0);
+	s = stats_of(f);
+	CHECK(s.rx_adaptive);
+	CHECK_EQ(s.rx_target, VNET_RX_ADAPT_START);
+	CHECK_EQ(s.rx_posted, VNET_RX_ADAPT_START);
+
+	/* A trickle (one frame a poll) leaves the target alone. */
+	for (unsigned i = 0; i < 10; i++) {
+		CHECK_EQ(inject_n(f, 1), 1);
+		CHECK_EQ(drain(f), 1);
+	}
+	s = stats_of(f);
+	CHECK_EQ(s.rx_target, 32);
+	CHECK_EQ(s.rx_target_grows, 0);
+
+	/* A burst drains the ring: double, and again, up to the ring. */
+	CHECK_EQ(inject_n(f, 40), 32);
+	CHECK_EQ(drain(f), 32);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_target, 64);
+	CHECK_EQ(s.rx_posted, 64);
+	CHECK_EQ(inject_n(f, 50), 50); /* 50 of 64: >= 3/4 */
+	CHECK_EQ(drain(f), 50);
+	CHECK_EQ(stats_of(f).rx_target, 128);
+	CHECK_EQ(inject_n(f, 128), 128);
+	CHECK_EQ(drain(f), 128);
+	CHECK_EQ(inject_n(f, 256), 256);
+	CHECK_EQ(drain(f), 256);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_target, 256);
+	CHECK_EQ(s.rx_target_grows, 3); /* the last drain had no room left */
+	CHECK_EQ(s.rx_posted, 256);
+
+	/* Calm: 63 empty polls change nothing, the 64th takes an eighth. */
+	for (unsigned i = 0; i < VNET_RX_ADAPT_CALM_POLLS - 1; i++)
+		CHECK_EQ(vnet_rx_poll(f->n, 64, fx_on_rx, f), 0);
+	CHECK_EQ(stats_of(f).rx_target, 256);
+	CHECK_EQ(vnet_rx_poll(f->n, 64, fx_on_rx, f), 0);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_target, 224);
+	CHECK_EQ(s.rx_target_shrinks, 1);
+	/* Nothing is taken back from the device; the next refills post
+	 * nothing until fewer than the target are out there. */
+	CHECK_EQ(s.rx_posted, 256);
+	CHECK_EQ(inject_n(f, 20), 20);
+	CHECK_EQ(drain(f), 20); /* at most 224 / 8: a calm poll */
+	s = stats_of(f);
+	CHECK_EQ(s.rx_posted, 236); /* still above the target */
+	CHECK_EQ(inject_n(f, 40), 40);
+	CHECK_EQ(drain(f), 40); /* moderate: no change */
+	s = stats_of(f);
+	CHECK_EQ(s.rx_posted, 224);
+	CHECK_EQ(s.rx_target, 224);
+
+	/* Long calm: down to the floor, and no further. */
+	for (polls = 0; polls < 100000 && stats_of(f).rx_target >
+					      VNET_RX_ADAPT_MIN;
+	     polls++)
+		vnet_rx_poll(f->n, 64, fx_on_rx, f);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_target, VNET_RX_ADAPT_MIN);
+	CHECK(polls < 100000);
+	for (unsigned i = 0; i < 4 * VNET_RX_ADAPT_CALM_POLLS; i++)
+		vnet_rx_poll(f->n, 64, fx_on_rx, f);
+	CHECK_EQ(stats_of(f).rx_target, VNET_RX_ADAPT_MIN);
+
+	/* The posted count follows the target down as frames come in. */
+	CHECK_EQ(inject_n(f, 224), 224);
+	CHECK_EQ(drain(f), 224); /* all of it: grows again, to 32 */
+	s = stats_of(f);
+	CHECK_EQ(s.rx_target, 2 * VNET_RX_ADAPT_MIN);
+	CHECK_EQ(s.rx_posted, 2 * VNET_RX_ADAPT_MIN);
+
+	/* A backlog beyond the budget grows it too, though the poll took
+	 * only 8 of 32: the budget, not the ring, limited it. */
+	CHECK_EQ(inject_n(f, 20), 20);
+	CHECK(vnet_rx_poll(f->n, 8, fx_on_rx, f) & VNET_RX_MORE);
+	CHECK_EQ(stats_of(f).rx_target, 4 * VNET_RX_ADAPT_MIN);
+	CHECK_EQ(drain(f), 12);
+	s = stats_of(f);
+	CHECK_EQ(s.rx_lent, 0);
+	CHECK_EQ(s.rx_posted + s.rx_pool_free, s.rx_pool_size);
+	fx_down(f);
+}
+
+/* The free list is a stack: the buffers given back last are posted (and so
+ * written by the device) first. */
+TEST(net_rx_free_buffers_are_reused_lifo)
+{
+	struct fixture *f = fx_alloc(SIM_NET_FEATURES, 256);
+	uint32_t order[3];
+
+	f->params.rx_ring_max = 8;
+	f->params.pool_bufs = 64;
+	CHECK_EQ(fx_probe(f), 0);
+	CHECK_EQ(inject_n(f, 8), 8);
+	CHECK_EQ(VNET_RX_COUNT(vnet_rx_poll(f->n, 64, fx_on_rx, f)), 8);
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_EQ(f->rx[i].handle, i); /* buffer 0 was on top */
+
+	/* Give back 3, 1, 6 (in that order), keep the rest lent. */
+	CHECK_EQ(vnet_rx_buf_release(f->n, 3), 0);
+	CHECK_EQ(vnet_rx_buf_release(f->n, 1), 0);
+	CHECK_EQ(vnet_rx_buf_release(f->n, 6), 0);
+	CHECK_EQ(vnet_rx_refill(f->n), 8);
+	f->nrx = 0;
+	CHECK_EQ(inject_n(f, 8), 8);
+	CHECK_EQ(VNET_RX_COUNT(vnet_rx_poll(f->n, 64, fx_on_rx, f)), 8);
+	for (unsigned i = 0; i < 3; i++)
+		order[i] = f->rx[i].handle;
+	CHECK_EQ(order[0], 6);
+	CHECK_EQ(order[1], 1);
+	CHECK_EQ(order[2], 3);
+	/* Then the untouched part of the pool, lowest first. */
+	CHECK_EQ(f->rx[3].handle, 8);
+	CHECK_EQ(f->rx[7].handle, 12);
+	fx_release_all(f);
+	for (unsigned h = 0; h < 8; h++)
+		if (h != 1 && h != 3 && h != 6)
+			CHECK_EQ(vnet_rx_buf_release(f->n, h), 0);
+	fx_down(f);
+}
+
+static uint64_t fx_clock_now;
+
+static uint64_t fx_clock(void)
+{
+	return fx_clock_now += 10;
+}
+
+TEST(net_rx_trace_records_in_order)
+{
+	struct fixture *f = fx_alloc(SIM_NET_FEATURES, 256);
+	struct vnet_trace_rec tr[24], tr2[4];
+	uint64_t dropped = 1;
+	char line[64];
+	unsigned k = 0;
+
+	fx_clock_now = 0;
+	f->params.rx_ring_max = 4;
+	f->params.pool_bufs = 8;
+	f->params.clock = fx_clock;
+	f->params.trace = tr;
+	f->params.trace_cap = 24;
+	CHECK_EQ(fx_probe(f), 0);
+	CHECK_EQ(vnet_trace_count(f->n, &dropped), 4);
+	CHECK_EQ(dropped, 0);
+	/* The first fill: buffers 0..3 posted, in order. */
+	for (; k < 4; k++) {
+		CHECK_EQ(tr[k].event, VNET_TRACE_POSTED);
+		CHECK_EQ(tr[k].handle, k);
+		CHECK_EQ(tr[k].ns, 10 * (k + 1));
+	}
+
+	/* A good frame and a short one (dropped as bad). */
+	CHECK_EQ(inject_n(f, 1), 1);
+	CHECK_EQ(sim_net_inject_len(&f->sim, VNET_HDR_LEN + 5), 0);
+	host_log_quiet = true;
+	CHECK_EQ(VNET_RX_COUNT(vnet_rx_poll(f->n, 64, fx_on_rx, f)), 2);
+	host_log_quiet = false;
+	CHECK_EQ(vnet_rx_buf_release(f->n, 0), 0);
+	f->nrx = 0;
+	CHECK_EQ(vnet_rx_refill(f->n), 2);
+	CHECK_EQ(vnet_trace_count(f->n, NULL), 4 + 2 + 2 + 1 + 2);
+	{
+		static const struct {
+			uint32_t handle, event, len;
+		} want[] = {
+		    {0, VNET_TRACE_WRITTEN, 60},  {0, VNET_TRACE_READ, 60},
+		    {1, VNET_TRACE_WRITTEN, 5},	  {1, VNET_TRACE_RELEASED, 0},
+		    {0, VNET_TRACE_RELEASED, 0},  {0, VNET_TRACE_POSTED, 0},
+		    {1, VNET_TRACE_POSTED, 0},
+		};
+
+		for (unsigned i = 0; i < 7; i++, k++) {
+			CHECK_EQ(tr[k].handle, want[i].handle);
+			CHECK_EQ(tr[k].event, want[i].event);
+			CHECK_EQ(tr[k].len, want[i].len);
+			CHECK(tr[k].ns > tr[k - 1].ns);
+		}
+	}
+	/* Buffer 0 was released after 1 went back: it is posted first. */
+	CHECK_EQ(vnet_trace_format_line(&tr[9], line, sizeof(line)),
+		 (int)strlen("100 0 0 0\n"));
+	CHECK(strcmp(line, "100 0 0 0\n") == 0);
+
+	/* Full: nothing is overwritten, the rest is counted. */
+	CHECK_EQ(inject_n(f, 4), 4);
+	CHECK_EQ(VNET_RX_COUNT(vnet_rx_poll(f->n, 64, fx_on_rx, f)), 4);
+	fx_release_all(f);
+	CHECK_EQ(vnet_rx_refill(f->n), 4);
+	/* 11 + 8 (written, read) + 4 (released) + 4 (posted) = 27. */
+	CHECK_EQ(vnet_trace_count(f->n, &dropped), 24);
+	CHECK_EQ(dropped, 3);
+	CHECK_EQ(tr[4].event, VNET_TRACE_WRITTEN);
+	CHECK_EQ(tr[23].event, VNET_TRACE_POSTED);
+
+	/* Re-enabling starts over in the new array; NULL stops. */
+	vnet_trace_enable(f->n, tr2, 4);
+	CHECK_EQ(vnet_trace_count(f->n, &dropped), 0);
+	CHECK_EQ(dropped, 0);
+	CHECK_EQ(inject_n(f, 1), 1);
+	CHECK_EQ(drain(f), 1);
+	CHECK_EQ(vnet_trace_count(f->n, NULL), 4);
+	CHECK_EQ(tr2[0].event, VNET_TRACE_WRITTEN);
+	CHECK_EQ(tr2[3].event, VNET_TRACE_POSTED);
+	CHECK(tr2[0].ns > tr[23].ns);
+	vnet_trace_enable(f->n, NULL, 0);
+	CHECK_EQ(inject_n(f, 1), 1);
+	CHECK_EQ(VNET_RX_COUNT(vnet_rx_poll(f->n, 64, fx_on_rx, f)), 1);
+	CHECK_EQ(vnet_trace_count(f->n, &dropped), 0);
+	CHECK_EQ(dropped, 0);
+	fx_release_all(f);
+	fx_down(f);
+
+	/* Without a clock: a sequence number. */
+	f = fx_alloc(SIM_NET_FEATURES, 256);
+	f->params.rx_ring_max = 4;
+	f->params.pool_bufs = 8;
+	f->params.trace = tr;
+	f->params.trace_cap = 24;
+	CHECK_EQ(fx_probe(f), 0);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ(tr[i].ns, i);
+	fx_down(f);
+}
+
 /* ---- interrupts ---- */
 
 TEST(net_irq_top_half_and_lost_wakeup)
@@ -961,6 +1271,8 @@ TEST(net_stats_formatting)
 	CHECK(strstr(json, "\"link_up\":true"));
 	CHECK(strstr(json, "\"rx_batch_log2\":[0,1,0,0,0,0,0,0]"));
 	CHECK(strstr(json, "\"rx_ring\":{\"size\":256,\"posted\":253,"));
+	CHECK(strstr(json, "\"target\":256,\"adaptive\":false,\"grows\":0,"));
+	CHECK(strstr(text, "rx target 256, grows 0 shrinks 0\n"));
 
 	/* Truncation: the full length comes back, the buffer stays a
 	 * terminated prefix. */
