@@ -141,9 +141,7 @@ qemu-test: all $(BUILD)/skiff-test.iso
 test:
 	@tools/setup.sh test
 	@tools/setup.sh bench
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory qemu-test
-	@$(MAKE) --no-print-directory bench-smoke
+	@MAKE="$(MAKE)" tools/test-all.sh
 
 -include tools/bench.mk
 -include tools/ddio.mk

@@ -76,8 +76,9 @@ EXTRA_OBJS += $(LLHTTP_OBJS) $(WWW_OBJ)
 
 -include $(LLHTTP_OBJS:.o=.d)
 
-.PHONY: www
-www: $(WWW_C)
+# (Not "www": that is the site directory, a prerequisite of the table.)
+.PHONY: www-table
+www-table: $(WWW_C)
 
 # ---- fuzzing ---------------------------------------------------------------
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make test`: every test stage in turn (host unit tests, QEMU integration
+# tests, the benchmark harness on a tiny scale, a short fuzz run), each
+# ending with its own "N passed, N failed"; then the total on the last line.
+# Exits non-zero if any stage failed.
+set -u
+make=${MAKE:-make}
+total_pass=0 total_fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+stage() {
+	local name=$1; shift
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local line
+	line=$(grep -E '([a-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+	local p=0 f=0
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	fi
+	# A stage that failed without counting a failure counts as one.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ -z "$line" ] && [ "$rc" -eq 0 ]; then p=1; fi
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+}
+
+stage unit $make --no-print-directory unit
+stage qemu $make --no-print-directory qemu-test
+stage bench-smoke $make --no-print-directory bench-smoke
+if command -v clang >/dev/null; then
+	stage fuzz-smoke $make --no-print-directory fuzz-smoke
+else
+	echo "=== fuzz-smoke: clang not installed, skipped"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
