@@ -33,11 +33,12 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin-printf -nostdinc \
 	-fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
 	-DSKIFF_VERSION='"$(VERSION)"' -DGNU_EFI_USE_MS_ABI \
-	-I. -Ikernel/libc -Ikernel -Idrivers -Ilwip-port -Inet
+	-I. -Ikernel/libc -Ikernel -Idrivers -Ilwip-port -Inet -Inet/ebpf -Inet/xdp
 EFI_CFLAGS := -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol
 
+-include net/ebpf/ebpf.mk
 KERNEL_SRCS := $(wildcard boot/*.c kernel/*.c kernel/libc/*.c drivers/*.c \
-	lwip-port/*.c net/*.c) $(wildcard kernel/*.S)
+	lwip-port/*.c net/*.c) $(wildcard kernel/*.S) $(EBPF_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_SRCS)))
 
 # Extra objects (lwIP, llhttp, www content) are appended by the fragments.
@@ -45,6 +46,7 @@ EXTRA_OBJS :=
 .DEFAULT_GOAL := all
 -include lwip-port/lwip.mk
 -include net/http.mk
+-include net/xdp/xdp.mk
 
 .PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
 	bench fuzz

@@ -26,6 +26,7 @@ struct config config = {
 	.http_idle_ms = 15000,
 	.http_header_ms = 10000,
 	.http_log = false,
+	.xdp_jit = true,
 };
 
 static const char *const net_modes[] = {"irq", "poll", "hybrid", NULL};
@@ -108,6 +109,16 @@ static const struct cmdline_option options[] = {
 		 "(slow clients are cut off)"},
 	{.key = "http.log", .kind = CMDLINE_BOOL, .target = &config.http_log,
 	 .help = "one access-log line per request on the console"},
+	{.key = "xdp.prog", .kind = CMDLINE_STRING, .target = config.xdp_prog,
+	 .string_cap = sizeof(config.xdp_prog),
+	 .help = "attach a built-in eBPF program at the receive hook "
+		 "(udp_reflect, blocklist, count, ...)"},
+	{.key = "xdp.jit", .kind = CMDLINE_BOOL, .target = &config.xdp_jit,
+	 .help = "JIT-compile the program to x86-64 (off: interpreter)"},
+	{.key = "xdp.blocklist", .kind = CMDLINE_STRING,
+	 .target = config.xdp_blocklist,
+	 .string_cap = sizeof(config.xdp_blocklist),
+	 .help = "sources the blocklist program drops: A.B.C.D[:port],..."},
 	{.key = "test.fault", .kind = CMDLINE_CHOICE,
 	 .target = &config.test_fault, .choices = faults,
 	 .help = "provoke a crash after boot (tests the panic path)"},

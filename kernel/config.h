@@ -38,6 +38,10 @@ struct config {
 	uint32_t http_max_conns, http_max_header, http_max_uri, http_max_body;
 	uint32_t http_idle_ms, http_header_ms;
 	bool http_log;
+
+	char xdp_prog[32];	 /* built-in program to attach, "" = none */
+	bool xdp_jit;		 /* compile it to x86-64 (else interpret) */
+	char xdp_blocklist[256]; /* "A.B.C.D[:port],..." for blocklist */
 };
 
 extern struct config config;

@@ -47,6 +47,7 @@
 #include "heap.h"
 #include "kerrno.h"
 #include "printf.h"
+#include "xdp_hook.h"
 
 #if !LWIP_SUPPORT_CUSTOM_PBUF
 #error "zero-copy receive needs LWIP_SUPPORT_CUSTOM_PBUF"
@@ -204,13 +205,23 @@ err_t skiffif_init(struct netif *netif)
 	return ERR_OK;
 }
 
+/* A TX cookie is either a pbuf (lwIP's frames) or, with the low bit set,
+ * the RX buffer handle of a frame the XDP hook sent back out (XDP_TX):
+ * pbufs are at least 4-byte aligned, so the bit is free. */
+#define XDP_TX_COOKIE(handle) ((void *)(((uintptr_t)(handle) << 1) | 1))
+#define IS_XDP_TX_COOKIE(c) (((uintptr_t)(c)) & 1)
+#define XDP_TX_HANDLE(c) ((uint32_t)((uintptr_t)(c) >> 1))
+
 static void skiffif_tx_done(void *ctx, void *cookie)
 {
 	struct skiffif *sif = ctx;
 
 	sif->stats.tx_inflight--;
 	sif->stats.tx_done++;
-	pbuf_free(cookie);
+	if (IS_XDP_TX_COOKIE(cookie))
+		vnet_rx_buf_release(sif->vnet, XDP_TX_HANDLE(cookie));
+	else
+		pbuf_free(cookie);
 }
 
 err_t skiffif_remove(struct netif *netif)
@@ -334,13 +345,12 @@ static enum skiffif_tx_csum skiffif_tx_csum_prepare(struct pbuf *p,
 	return SKIFFIF_CSUM_DEVICE;
 }
 
-/* Queues frame (p itself or our copy of it) under the frame as cookie;
- * on -ENOSPC gives the device what is queued, reclaims and tries once
- * more. */
+/* Queues a frame under cookie (p itself, our copy of it, or an XDP_TX
+ * RX-buffer cookie); on -ENOSPC gives the device what is queued, reclaims
+ * and tries once more. */
 static err_t skiffif_tx_queue(struct skiffif *sif,
 			      const struct vnet_frag *frags, unsigned nfrags,
-			      const struct vnet_tx_offload *csum,
-			      struct pbuf *frame)
+			      const struct vnet_tx_offload *csum, void *frame)
 {
 	struct vnet *n = sif->vnet;
 	int err;
@@ -491,14 +501,53 @@ static bool skiffif_rx_csum_trusted(const uint8_t *f, uint32_t len)
 }
 
 /* vnet_rx_poll() callback: one frame into lwIP. */
+/* XDP_TX: the frame goes back out from its own RX buffer, no copy; the
+ * buffer returns to the pool when the device is done sending it. */
+static void skiffif_xdp_tx(struct skiffif *sif, void *frame, uint32_t len,
+			   uint32_t handle)
+{
+	struct vnet_frag frag = {frame, len};
+
+	if (skiffif_tx_queue(sif, &frag, 1, NULL, XDP_TX_COOKIE(handle)) !=
+	    ERR_OK) {
+		xdp_hook_count_tx_failed();
+		vnet_rx_buf_release(sif->vnet, handle);
+	}
+}
+
+/* Runs the attached program; true when it consumed the frame. */
+static bool skiffif_xdp(struct skiffif *sif, void *frame, uint32_t len,
+			uint32_t handle, uint8_t flags)
+{
+	switch (xdp_hook_run(frame, len, flags, 0)) {
+	case EBPF_XDP_PASS:
+		return false;
+	case EBPF_XDP_TX:
+		skiffif_xdp_tx(sif, frame, len, handle);
+		return true;
+	case EBPF_XDP_REDIRECT:
+		if (!xsk_push(frame, len, handle))
+			vnet_rx_buf_release(sif->vnet, handle);
+		return true;
+	default: /* DROP */
+		vnet_rx_buf_release(sif->vnet, handle);
+		return true;
+	}
+}
+
 static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 			     uint32_t handle, uint8_t flags)
 {
 	struct skiffif *sif = ctx;
 	struct netif *netif = sif->netif;
-	struct pbuf *p = low_level_input(sif, frame, len, handle);
+	struct pbuf *p;
 	bool trusted;
 
+	/* The hook: with no program attached, this branch is all it costs. */
+	if (__builtin_expect(xdp_hook_prog != NULL, 0) &&
+	    skiffif_xdp(sif, frame, len, handle, flags))
+		return;
+	p = low_level_input(sif, frame, len, handle);
 	if (!p)
 		return;
 	sif->stats.rx_frames++;

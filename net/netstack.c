@@ -39,12 +39,14 @@
 #include "trap.h"
 #include "virtio_net.h"
 #include "virtio_pci.h"
+#include "xdp_hook.h"
 
 static struct virtio_pci vpci;
 static struct vnet *vnet;
 static struct netif netif;
 static bool have_nic, announced;
 static struct netstack_loop_stats loop_stats;
+
 static struct vnet_trace_rec *trace;
 static bool trace_dumped;
 /* Work flags taken while deciding to sleep, handed to the next pass. */
@@ -251,6 +253,11 @@ int netstack_init(void)
 	 * would only wake us for bookkeeping. */
 	vnet_tx_irq_disable(vnet);
 
+	if (config.xdp_prog[0] &&
+	    xdp_hook_attach(config.xdp_prog, config.xdp_jit) == 0 &&
+	    config.xdp_blocklist[0])
+		xdp_hook_blocklist(config.xdp_blocklist);
+
 	lwip_init();
 	if (!netif_add(&netif, NULL, NULL, NULL, vnet, skiffif_init,
 		       ethernet_input)) {
@@ -297,6 +304,14 @@ static void print_stats_line(void)
 			log_info("stats: driver %s", line);
 		}
 	}
+}
+
+/* The raw-frame consumer of the XDP redirect ring: like AF_XDP's "rxdrop"
+ * sample it takes each frame (xsk_drain counts them) and gives the buffer
+ * straight back. */
+static void xsk_consume(void *ctx, const struct xsk_frame *f)
+{
+	vnet_rx_buf_release(vnet, f->handle);
 }
 
 /* Timers and periodic output: cheap enough for every pass. */
@@ -361,6 +376,8 @@ void netstack_run(void)
 		if (work & VNET_WORK_CONFIG)
 			skiffif_link_update(&netif);
 		int st = skiffif_poll(&netif, config.net_budget);
+		if (xdp_hook_prog)
+			xsk_drain(xsk_consume, NULL);
 		/* One notification for everything this round queued: replies
 		 * made during RX processing and by timers alike. */
 		skiffif_flush(&netif);

@@ -15,6 +15,7 @@
 #include "page_alloc.h"
 #include "printf.h"
 #include "stats.h"
+#include "xdp_hook.h"
 
 struct out {
 	char *buf;
@@ -139,6 +140,7 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "echo", echo_stats_json);
 	put_member(&o, "iperf", iperf_stats_json);
 	put_member(&o, "http", http_stats_json);
+	put_member(&o, "xdp", xdp_hook_stats_json);
 	put(&o, "}");
 	if (cap)
 		buf[o.len < cap ? o.len : cap - 1] = '\0';

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -38,7 +39,7 @@ def esp_dir(efi=os.path.join(BUILD, "skiff.efi"), name="esp"):
     except OSError:
         pass
     # Write aside and rename, so a QEMU reading the old file sees it whole.
-    tmp = "%s.%d" % (target, os.getpid())
+    tmp = "%s.%d.%d" % (target, os.getpid(), threading.get_ident())
     with open(tmp, "wb") as f:
         f.write(image)
     os.replace(tmp, target)

@@ -18,7 +18,7 @@ stage() {
 	line=$(grep -E '([a-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
 	local p=0 f=0
 	if [ -n "$line" ]; then
-		p=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
+		p=$(echo "$line" | sed -E 's/^(.*[^0-9])?([0-9]+) passed.*/\2/')
 		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	fi
 	# A stage that failed without counting a failure counts as one.

@@ -57,11 +57,17 @@ struct ebpf_prog {
 	uint64_t (*jitted)(void *ctx);
 	size_t jit_size;
 	uint64_t runs;
+	/* Set once ebpf_prog_prepare() rewrote the xdp_md context loads into
+	 * struct ebpf_xdp_ctx loads (ebpf_load_elf does it); the verifier
+	 * checks context accesses against whichever layout is in force. */
+	bool ctx_rewritten;
 };
 
 /* Loads the first program in section `section` ("xdp" if NULL) of a BPF
  * ELF object, creates its maps, applies map relocations. On error returns
- * a negative errno and writes a one-line reason to err. */
+ * a negative errno and writes a one-line reason to err.
+ * It also runs ebpf_prog_prepare() (verification + context rewriting), so
+ * a program that fails the verifier fails here with "insn N: reason". */
 int ebpf_load_elf(const void *elf, size_t len, const char *section,
 		  struct ebpf_prog **out, char *err, size_t errlen);
 void ebpf_prog_free(struct ebpf_prog *p);
@@ -90,5 +96,117 @@ struct ebpf_map *ebpf_prog_map(const struct ebpf_prog *p, const char *name);
 typedef uint64_t (*ebpf_helper_fn)(uint64_t, uint64_t, uint64_t, uint64_t,
 				   uint64_t);
 ebpf_helper_fn ebpf_helper(int32_t id);
+
+/* ---- additions (loader/verifier/interpreter/maps helper) ---------------- */
+
+/* ld_imm64 with src == EBPF_PSEUDO_MAP_FD: imm is an index into
+ * prog->maps; the interpreter and the JIT load that struct ebpf_map *. */
+#define EBPF_PSEUDO_MAP_FD 1
+
+/* Instruction encoding (linux/bpf_common.h, linux/bpf.h). */
+#define EBPF_CLASS(c) ((c) & 0x07)
+#define EBPF_LD 0x00
+#define EBPF_LDX 0x01
+#define EBPF_ST 0x02
+#define EBPF_STX 0x03
+#define EBPF_ALU 0x04
+#define EBPF_JMP 0x05
+#define EBPF_JMP32 0x06
+#define EBPF_ALU64 0x07
+#define EBPF_SIZE(c) ((c) & 0x18)
+#define EBPF_W 0x00
+#define EBPF_H 0x08
+#define EBPF_B 0x10
+#define EBPF_DW 0x18
+#define EBPF_MODE(c) ((c) & 0xe0)
+#define EBPF_IMM 0x00
+#define EBPF_MEM 0x60
+#define EBPF_ATOMIC 0xc0
+#define EBPF_OP(c) ((c) & 0xf0)
+#define EBPF_SRC(c) ((c) & 0x08)
+#define EBPF_K 0x00
+#define EBPF_X 0x08
+/* ALU ops */
+#define EBPF_ADD 0x00
+#define EBPF_SUB 0x10
+#define EBPF_MUL 0x20
+#define EBPF_DIV 0x30
+#define EBPF_OR 0x40
+#define EBPF_AND 0x50
+#define EBPF_LSH 0x60
+#define EBPF_RSH 0x70
+#define EBPF_NEG 0x80
+#define EBPF_MOD 0x90
+#define EBPF_XOR 0xa0
+#define EBPF_MOV 0xb0
+#define EBPF_ARSH 0xc0
+#define EBPF_END 0xd0 /* EBPF_K: to little endian, EBPF_X: to big endian */
+/* JMP ops */
+#define EBPF_JA 0x00
+#define EBPF_JEQ 0x10
+#define EBPF_JGT 0x20
+#define EBPF_JGE 0x30
+#define EBPF_JSET 0x40
+#define EBPF_JNE 0x50
+#define EBPF_JSGT 0x60
+#define EBPF_JSGE 0x70
+#define EBPF_CALL 0x80
+#define EBPF_EXIT 0x90
+#define EBPF_JLT 0xa0
+#define EBPF_JLE 0xb0
+#define EBPF_JSLT 0xc0
+#define EBPF_JSLE 0xd0
+/* Atomic operations (imm of an EBPF_STX | EBPF_ATOMIC). */
+#define EBPF_FETCH 0x01
+#define EBPF_XCHG (0xe0 | EBPF_FETCH)
+#define EBPF_CMPXCHG (0xf0 | EBPF_FETCH)
+
+/* enum xdp_action, as in linux/bpf.h. */
+enum ebpf_xdp_action {
+	EBPF_XDP_ABORTED = 0,
+	EBPF_XDP_DROP = 1,
+	EBPF_XDP_PASS = 2,
+	EBPF_XDP_TX = 3,
+	EBPF_XDP_REDIRECT = 4,
+};
+
+/* Map update flags, as in linux/bpf.h. */
+#define EBPF_ANY 0
+#define EBPF_NOEXIST 1
+#define EBPF_EXIST 2
+
+/* Helper numbers (linux/bpf.h) that ebpf_helper() knows. */
+#define EBPF_FUNC_map_lookup_elem 1
+#define EBPF_FUNC_map_update_elem 2
+#define EBPF_FUNC_map_delete_elem 3
+#define EBPF_FUNC_ktime_get_ns 5
+#define EBPF_FUNC_csum_diff 28
+
+/* Limits the loader enforces on maps from an (untrusted) object. */
+#define EBPF_MAP_MAX_KEY 256
+#define EBPF_MAP_MAX_VALUE 4096
+#define EBPF_MAP_MAX_ENTRIES 65536
+#define EBPF_MAP_MAX_BYTES (4u << 20)
+
+/* Creates an empty map (array maps start zero-filled). Returns 0 or a
+ * negative errno (-EINVAL for bad sizes/type, -E2BIG over the limits,
+ * -ENOMEM). */
+int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
+		    uint32_t value_size, uint32_t max_entries,
+		    struct ebpf_map **out);
+void ebpf_map_free(struct ebpf_map *m);
+/* Elements present (array: max_entries). */
+uint32_t ebpf_map_count(const struct ebpf_map *m);
+
+/* A program from an instruction array (tests, hand-assembled programs):
+ * copies the instructions; maps are attached by the caller through
+ * p->maps/p->nmaps and are freed with the program. */
+int ebpf_prog_from_insns(const char *name, const struct ebpf_insn *insns,
+			 uint32_t ninsns, struct ebpf_prog **out);
+/* Verifies and then rewrites the struct xdp_md context loads into struct
+ * ebpf_xdp_ctx loads (pointers become 64-bit loads). ebpf_load_elf calls
+ * it, so a loaded program is verified and ready for the interpreter and
+ * the JIT. Returns 0 or -EINVAL with "insn N: reason" in err. */
+int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen);
 
 #endif

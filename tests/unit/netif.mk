@@ -39,9 +39,9 @@ UNIT_TESTS += netif
 UNIT_SRCS_netif := tests/unit/test_netif.c lwip-port/skiffif.c \
 	drivers/virtio_net.c drivers/virtio.c drivers/virtqueue.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
-	tests/unit/host_printf_stub.c
+	tests/unit/host_printf_stub.c tests/unit/host_xdp_stub.c
 UNIT_DEPS_netif := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/skiffif.h \
 	lwip-port/lwipopts.h lwip-port/arch/cc.h \
 	$(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
-UNIT_CFLAGS_netif := $(NETIF_LWIP_INC)
+UNIT_CFLAGS_netif := $(NETIF_LWIP_INC) -Inet/ebpf
 UNIT_LIBS_netif := $(NETIF_LWIP_LIB)
