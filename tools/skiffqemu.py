@@ -133,11 +133,14 @@ def write_gdbinit(base):
     elf = os.path.join(BUILD, "skiff.elf")
     with open(path, "w") as f:
         f.write("set confirm off\n")
+        # QEMU starts the CPU in real mode; declare the 64-bit target up
+        # front so the register layout gdb expects stays the same.
+        f.write("set architecture i386:x86-64\n")
         f.write("add-symbol-file %s -o %#x\n" % (elf, base))
         f.write("target remote 127.0.0.1:1234\n")
     print("debug: image base %#x; QEMU waits for gdb. In another terminal:"
           % base)
-    print("  gdb -x %s    (then e.g. 'break kernel_main', 'continue')" % path)
+    print("  gdb -x %s    (then e.g. 'hbreak kernel_main', 'continue')" % path)
 
 
 def env_int(name, default):
