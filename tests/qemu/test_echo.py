@@ -275,7 +275,10 @@ def check_backpressure(g, port, idle):
     if not after:
         raise TestFailure("no stats line after the stalled client")
     grew = after.peak - idle.heap
-    if grew < 128 * 1024:
+    # Half of lwIP's 128 KiB send buffer is enough to show the guest held
+    # data instead of the host's socket buffers absorbing it all; how much
+    # more depends on timing (seen: 100-230 KiB).
+    if grew < 64 * 1024:
         raise TestFailure("the stalled client never filled the guest's send "
                           "buffer: heap peak only %d bytes above idle" % grew)
 
