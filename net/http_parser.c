@@ -25,6 +25,7 @@
 
 #include "heap.h"
 #include "http.h"
+#include "kbuf.h"
 #include "log.h"
 #include "printf.h"
 #include "stats.h"
@@ -96,27 +97,6 @@ void http_count_status(int status)
 		http_counters.by_code[idx]++;
 }
 
-/* Appends to a JSON buffer, remembering the length the whole text needs. */
-struct jbuf {
-	char *buf;
-	size_t cap, len;
-};
-
-static void jb_printf(struct jbuf *j, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void jb_printf(struct jbuf *j, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = kvsnprintf(j->len < j->cap ? j->buf + j->len : NULL,
-		       j->len < j->cap ? j->cap - j->len : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		j->len += (size_t)n;
-}
-
 int http_stats_json(char *buf, size_t cap)
 {
 	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
@@ -128,11 +108,11 @@ int http_stats_json(char *buf, size_t cap)
 	};
 	const struct http_counters *c = &http_counters;
 	const struct http_limits *l = &http_limits;
-	struct jbuf j = {buf, cap, 0};
+	struct kbuf j = {buf, cap, 0};
 
 	if (cap)
 		buf[0] = '\0';
-	jb_printf(
+	kbuf_printf(
 	    &j,
 	    "{\"requests\":%llu,\"active\":%u,\"active_peak\":%u,"
 	    "\"accepted\":%llu,\"refused\":%llu,\"timeouts\":%llu,"
@@ -144,13 +124,13 @@ int http_stats_json(char *buf, size_t cap)
 	    (unsigned long long)c->bytes_received,
 	    (unsigned long long)c->bytes_sent);
 	for (int i = 0; i < 5; i++)
-		jb_printf(&j, "%s\"%s\":%llu", i ? "," : "", classes[i],
+		kbuf_printf(&j, "%s\"%s\":%llu", i ? "," : "", classes[i],
 			  (unsigned long long)c->by_class[i + 1]);
-	jb_printf(&j, "},\"by_status\":{");
+	kbuf_printf(&j, "},\"by_status\":{");
 	for (int i = 0; i < HTTP_CODE_IDX_COUNT; i++)
-		jb_printf(&j, "%s\"%d\":%llu", i ? "," : "", codes[i],
+		kbuf_printf(&j, "%s\"%d\":%llu", i ? "," : "", codes[i],
 			  (unsigned long long)c->by_code[i]);
-	jb_printf(&j,
+	kbuf_printf(&j,
 		  "},\"limits\":{\"max_conns\":%u,\"max_header_bytes\":%u,"
 		  "\"max_uri\":%u,\"max_body\":%u,\"idle_timeout_ms\":%u,"
 		  "\"header_timeout_ms\":%u,\"log\":%s},"
@@ -770,29 +750,29 @@ static void respond(struct http_session *s, int status,
 	bool keep_alive = !o->close && llhttp_should_keep_alive(&s->parser) &&
 			  !s->parser.upgrade;
 	const struct status_text *st = status_text(status);
-	struct jbuf j = {r->head, sizeof(r->head), 0};
+	struct kbuf j = {r->head, sizeof(r->head), 0};
 
-	jb_printf(&j, "HTTP/1.1 %d %s\r\nServer: Skiff\r\n", status,
+	kbuf_printf(&j, "HTTP/1.1 %d %s\r\nServer: Skiff\r\n", status,
 		  st->reason);
 	if (o->ctype)
-		jb_printf(&j, "Content-Type: %s\r\n", o->ctype);
+		kbuf_printf(&j, "Content-Type: %s\r\n", o->ctype);
 	if (!o->no_length)
-		jb_printf(&j, "Content-Length: %zu\r\n", o->len);
+		kbuf_printf(&j, "Content-Length: %zu\r\n", o->len);
 	if (o->etag)
-		jb_printf(&j, "ETag: %s\r\n", o->etag);
+		kbuf_printf(&j, "ETag: %s\r\n", o->etag);
 	if (o->allow)
-		jb_printf(&j, "Allow: %s\r\n", o->allow);
+		kbuf_printf(&j, "Allow: %s\r\n", o->allow);
 	if (o->location)
-		jb_printf(&j, "Location: %s\r\n", o->location);
+		kbuf_printf(&j, "Location: %s\r\n", o->location);
 	if (o->no_store)
-		jb_printf(&j, "Cache-Control: no-store\r\n");
+		kbuf_printf(&j, "Cache-Control: no-store\r\n");
 	if (!keep_alive)
-		jb_printf(&j, "Connection: close\r\n");
+		kbuf_printf(&j, "Connection: close\r\n");
 	else if (s->parser.http_major == 1 && s->parser.http_minor == 0)
-		jb_printf(&j, "Connection: keep-alive\r\n");
+		kbuf_printf(&j, "Connection: keep-alive\r\n");
 	if (status == 503)
-		jb_printf(&j, "Retry-After: 1\r\n");
-	jb_printf(&j, "\r\n");
+		kbuf_printf(&j, "Retry-After: 1\r\n");
+	kbuf_printf(&j, "\r\n");
 	if (j.len >= sizeof(r->head)) {
 		/* Not reached (callers keep variable parts short); a
 		 * truncated head would desynchronise the client. */

@@ -1,12 +1,12 @@
 /* /stats: one JSON document assembled from every subsystem's counters.
- * A small cursor keeps appends bounded; when the buffer is too small the
- * result is truncated but the returned length says how much was needed. */
-#include <stdarg.h>
+ * When the buffer is too small the result is truncated, but the returned
+ * length says how much was needed (kbuf). */
 #include <string.h>
 
 #include "clock.h"
 #include "echo.h"
 #include "heap.h"
+#include "kbuf.h"
 #include "http.h"
 #include "iperf.h"
 #include "lwip/memp.h"
@@ -17,34 +17,15 @@
 #include "stats.h"
 #include "xdp_hook.h"
 
-struct out {
-	char *buf;
-	size_t cap, len;
-};
-
-static void put(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->len < o->cap ? o->cap - o->len : 0;
-
-	va_start(ap, fmt);
-	int n = kvsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
-
 /* Appends "name": <object from fn>, or null when fn has nothing. */
-static void put_member(struct out *o, const char *name,
+static void put_member(struct kbuf *o, const char *name,
 		       int (*fn)(char *, size_t))
 {
-	put(o, ",\"%s\":", name);
+	kbuf_printf(o, ",\"%s\":", name);
 	size_t room = o->len < o->cap ? o->cap - o->len : 0;
 	int n = fn(room ? o->buf + o->len : NULL, room);
 	if (n < 0)
-		put(o, "null");
+		kbuf_printf(o, "null");
 	else
 		o->len += (size_t)n;
 }
@@ -59,10 +40,10 @@ static int netif_json(char *buf, size_t cap)
 	return netstack_netif_json(buf, (unsigned)cap);
 }
 
-static void put_proto(struct out *o, const char *name,
+static void put_proto(struct kbuf *o, const char *name,
 		      const struct stats_proto *p, bool first)
 {
-	put(o, "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
+	kbuf_printf(o, "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
 	       "\"lenerr\":%u,\"memerr\":%u,\"rterr\":%u,\"proterr\":%u,"
 	       "\"err\":%u}",
 	    first ? "" : ",", name, (unsigned)p->xmit, (unsigned)p->recv,
@@ -77,43 +58,43 @@ static const char *const memp_names[] = {
 #include "lwip/priv/memp_std.h"
 };
 
-static void put_lwip(struct out *o)
+static void put_lwip(struct kbuf *o)
 {
-	put(o, ",\"lwip\":{");
+	kbuf_printf(o, ",\"lwip\":{");
 	put_proto(o, "link", &lwip_stats.link, true);
 	put_proto(o, "etharp", &lwip_stats.etharp, false);
 	put_proto(o, "ip", &lwip_stats.ip, false);
 	put_proto(o, "icmp", &lwip_stats.icmp, false);
 	put_proto(o, "udp", &lwip_stats.udp, false);
 	put_proto(o, "tcp", &lwip_stats.tcp, false);
-	put(o, ",\"memp\":{");
+	kbuf_printf(o, ",\"memp\":{");
 	for (int i = 0; i < MEMP_MAX; i++) {
 		const struct stats_mem *m = lwip_stats.memp[i];
-		put(o, "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
+		kbuf_printf(o, "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
 		    i ? "," : "", memp_names[i], (unsigned)m->used,
 		    (unsigned)m->max, (unsigned)m->avail, (unsigned)m->err);
 	}
-	put(o, "}}");
+	kbuf_printf(o, "}}");
 }
 
-static void put_memory(struct out *o)
+static void put_memory(struct kbuf *o)
 {
 	struct heap_stats h;
 	struct page_alloc_stats p;
 
 	heap_get_stats(&h);
 	page_alloc_get_stats(&p);
-	put(o, ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
+	kbuf_printf(o, ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
 	       "\"allocs\":%llu,\"frees\":%llu,\"failures\":%llu}",
 	    (unsigned long long)h.in_use, (unsigned long long)h.peak,
 	    (unsigned long long)h.arena_bytes, (unsigned long long)h.allocs,
 	    (unsigned long long)h.frees, (unsigned long long)h.failures);
-	put(o, ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
+	kbuf_printf(o, ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
 	       "\"failures\":%llu}",
 	    (unsigned long long)p.total_pages, (unsigned long long)p.free_pages,
 	    (unsigned long long)p.min_free_pages,
 	    (unsigned long long)p.failures);
-	put(o, ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
+	kbuf_printf(o, ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
 	       "\"ref_max\":%u}",
 	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used,
 	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->max,
@@ -123,11 +104,11 @@ static void put_memory(struct out *o)
 
 int stats_json(char *buf, size_t cap)
 {
-	struct out o = {buf, cap, 0};
+	struct kbuf o = {buf, cap, 0};
 	struct netstack_loop_stats ls;
 
 	netstack_loop_stats(&ls);
-	put(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
+	kbuf_printf(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
 		"\"sleeps\":%llu,\"wakeups\":%llu,\"mode_switches\":%llu}",
 	    (unsigned long long)clock_ms(), netstack_mode_name(),
 	    (unsigned long long)ls.loops, (unsigned long long)ls.sleeps,
@@ -141,8 +122,6 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "iperf", iperf_stats_json);
 	put_member(&o, "http", http_stats_json);
 	put_member(&o, "xdp", xdp_hook_stats_json);
-	put(&o, "}");
-	if (cap)
-		buf[o.len < cap ? o.len : cap - 1] = '\0';
-	return (int)o.len;
+	kbuf_printf(&o, "}");
+	return kbuf_finish(&o);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kbuf.h"
 #include "kerrno.h"
 #include "log.h"
 #include "printf.h"
@@ -210,18 +211,11 @@ void xdp_hook_get_stats(struct xdp_hook_stats *out)
 int xdp_hook_stats_json(char *buf, size_t cap)
 {
 	struct ebpf_prog *p = xdp_hook_prog;
-	size_t len = 0;
-	int n;
+	struct kbuf b = {buf, cap, 0};
 
-#define PUT(...)                                                               \
-	do {                                                                   \
-		n = ksnprintf(len < cap ? buf + len : NULL,                    \
-			      len < cap ? cap - len : 0, __VA_ARGS__);         \
-		len += n > 0 ? (size_t)n : 0;                                  \
-	} while (0)
 	if (!p)
 		return ksnprintf(buf, cap, "{\"attached\":null}");
-	PUT("{\"attached\":\"%s\",\"jit\":%s,\"runs\":%llu,\"pass\":%llu,"
+	kbuf_printf(&b, "{\"attached\":\"%s\",\"jit\":%s,\"runs\":%llu,\"pass\":%llu,"
 	    "\"drop\":%llu,\"tx\":%llu,\"redirect\":%llu,\"aborted\":%llu,"
 	    "\"tx_failed\":%llu,\"redirect_full\":%llu,\"xsk_frames\":%llu,"
 	    "\"xsk_bytes\":%llu,\"maps\":{",
@@ -236,7 +230,7 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 	    (unsigned long long)stats.xsk_bytes);
 	for (uint32_t i = 0; i < p->nmaps; i++) {
 		const struct ebpf_map *m = p->maps[i];
-		PUT("%s\"%s\":{\"lookups\":%llu,\"updates\":%llu,\"misses\":%llu",
+		kbuf_printf(&b, "%s\"%s\":{\"lookups\":%llu,\"updates\":%llu,\"misses\":%llu",
 		    i ? "," : "", m->name, (unsigned long long)m->lookups,
 		    (unsigned long long)m->updates,
 		    (unsigned long long)m->misses);
@@ -246,21 +240,18 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 			/* Reading them must not count as program lookups. */
 			struct ebpf_map *mm = (struct ebpf_map *)m;
 			uint64_t lookups = mm->lookups, misses = mm->misses;
-			PUT(",\"values\":[");
+			kbuf_printf(&b, ",\"values\":[");
 			for (uint32_t k = 0; k < m->max_entries; k++) {
 				uint64_t *v = ebpf_map_lookup(mm, &k);
-				PUT("%s%llu", k ? "," : "",
+				kbuf_printf(&b, "%s%llu", k ? "," : "",
 				    (unsigned long long)(v ? *v : 0));
 			}
-			PUT("]");
+			kbuf_printf(&b, "]");
 			mm->lookups = lookups;
 			mm->misses = misses;
 		}
-		PUT("}");
+		kbuf_printf(&b, "}");
 	}
-	PUT("}}");
-#undef PUT
-	if (cap)
-		buf[len < cap ? len : cap - 1] = '\0';
-	return (int)len;
+	kbuf_printf(&b, "}}");
+	return kbuf_finish(&b);
 }

@@ -9,6 +9,6 @@ UNIT_SRCS_virtqueue := tests/unit/test_virtqueue.c $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtqueue := $(DRIVERS_HOST_DEPS)
 
 UNIT_TESTS += virtio_net
-UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c drivers/virtio_net.c \
+UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c drivers/virtio_net.c kernel/kbuf.c \
 	drivers/virtio.c $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtio_net := $(DRIVERS_HOST_DEPS)

@@ -9,7 +9,7 @@
 # LLHTTP_SRCS, LLHTTP_INC and WWW_C come from net/http.mk, which the top
 # Makefile includes before the unit fragments.
 
-HTTP_TEST_SRCS := tests/unit/test_http.c net/http_parser.c kernel/printf.c \
+HTTP_TEST_SRCS := tests/unit/test_http.c net/http_parser.c kernel/printf.c kernel/kbuf.c \
 	$(LLHTTP_SRCS)
 HTTP_TEST_DEPS := net/http.h net/www.h net/stats.h kernel/heap.h \
 	kernel/log.h kernel/printf.h tests/unit/check.h
