@@ -32,7 +32,7 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin-printf -nostdinc \
 	-mno-avx -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
-	-DSKIFF_VERSION='"$(VERSION)"' -DGNU_EFI_USE_MS_ABI \
+	-DGNU_EFI_USE_MS_ABI -I$(BUILD)/gen \
 	-I. -Ikernel/libc -Ikernel -Idrivers -Ilwip-port -Inet -Inet/ebpf -Inet/xdp
 EFI_CFLAGS := -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol
 
@@ -47,6 +47,17 @@ EXTRA_OBJS :=
 -include lwip-port/lwip.mk
 -include net/http.mk
 -include net/xdp/xdp.mk
+
+# The version string lives in a generated header that is rewritten only
+# when `git describe` changes, so the banner is never stale and nothing
+# else rebuilds.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define SKIFF_VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/kernel/main.o: $(BUILD)/gen/version.h
+.PHONY: FORCE
+FORCE:
 
 .PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
 	bench fuzz

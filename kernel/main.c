@@ -27,6 +27,7 @@
 #include "printf.h"
 #include "shutdown.h"
 #include "trap.h"
+#include "version.h"
 
 #define MAIN_STACK_PAGES 32 /* 128 KiB */
 #define IST_STACK_PAGES 4
