@@ -66,7 +66,38 @@ METRICS = {
     "http16_p99_us": ("us", "lower"),
     "big_MBps": ("MB/s", "higher"),
     "conn_rps": ("conn/s", "higher"),
+    # Skiff only, from its /stats after the load (Linux: null).
+    "heap_peak_KiB": ("KiB", "lower"),
+    "heap_in_use_KiB": ("KiB", "lower"),
+    "pbuf_pool_max": ("pbufs", "lower"),
+    "pbuf_ref_max": ("pbufs", "lower"),
 }
+# The XDP targets: Skiff with udp_reflect attached at the receive hook,
+# interpreted or JIT-compiled, measured with the same UDP client.
+XDP_VARIANTS = {"interp": 0, "jit": 1}
+XDP_LABELS = {"interp": "interpreted", "jit": "JIT"}
+# Memory search: the -m sizes (MiB) tried upward, per try a bounded boot.
+MEM_SIZES_FULL = [16, 24, 32, 48, 64, 96, 128, 192, 256]
+MEM_SIZES_QUICK = [32, 64, 128, 256]
+MEM_TRY_TIMEOUT = 30  # s per try, QEMU start to first TCP echo
+# A try that has visibly failed stops early instead of waiting it out.
+MEM_FAIL = (r"PANIC: |Kernel panic|Out of memory|out of memory|"
+            r"Not enough memory|RETURN_OUT_OF_RESOURCES|"
+            r"!!!! X64 Exception[^!]*!!!!|BdsDxe: failed to load[^\n]*|"
+            r"Start PXE over IPv4")
+
+
+def failure_stage(text):
+    """Where a -m try failed, from its serial console: "firmware" (OVMF
+    faulted, could not load the image, or fell through to PXE, before the
+    guest ran), "guest" (the guest started and then failed), or "unknown"
+    (no output at all)."""
+    if re.search(r"X64 Exception|BdsDxe: failed to load|Start PXE", text):
+        return "firmware"
+    if re.search(r"info: Skiff .* starting|PANIC: |Kernel panic|"
+                 r"LINUX-GUEST|Linux version|EFI stub", text):
+        return "guest"
+    return "unknown"
 LABELS = {
     "boot_s": "boot: QEMU start to first echo",
     "guest_boot_s": "boot: guest's own (entry to ready)",
@@ -80,7 +111,25 @@ LABELS = {
     "http16_rps": "HTTP / keep-alive, 16 conns",
     "http16_p50_us": "  latency p50", "http16_p99_us": "  latency p99",
     "big_MBps": "HTTP /big.bin, 1 conn", "conn_rps": "new connections (ab, no keep-alive)",
+    "heap_peak_KiB": "Skiff heap peak after the load (/stats heap.peak)",
+    "heap_in_use_KiB": "Skiff heap in use after the load (heap.in_use)",
+    "pbuf_pool_max": "Skiff pbuf pool high-water mark (pbuf.pool_max)",
+    "pbuf_ref_max": "Skiff ref-pbuf high-water mark (pbuf.ref_max)",
 }
+
+
+def is_xdp(target):
+    return target.startswith("xdp-")
+
+
+def skiff_cmdline(target, ns, cfg):
+    """The guest command line of a Skiff target: skiff-<mode> or
+    xdp-<interp|jit> (udp_reflect at the hook, in cfg's XDP mode)."""
+    if is_xdp(target):
+        return "%s net.mode=%s xdp.prog=udp_reflect xdp.jit=%d" % (
+            ns.guest_cmdline(), cfg["xdp_mode"],
+            XDP_VARIANTS[target.split("-", 1)[1]])
+    return ns.guest_cmdline() + " net.mode=" + target.split("-", 1)[1]
 
 _live = []  # QEMU Popen objects still running, for the signal path
 
@@ -114,7 +163,7 @@ def build_all(skip_make=False):
 
 # ---------------------------------------------------------------- guests
 
-def qemu_argv(target, ns, paths, log_path, mem, accel):
+def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None):
     common = dict(mem=mem, accel=accel, net="tap", tap=ns.tap,
                   serial="file:" + log_path,
                   nic_opts="disable-legacy=on,mac=" + GUEST_MAC)
@@ -131,19 +180,18 @@ def qemu_argv(target, ns, paths, log_path, mem, accel):
         argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
                  "-append", "console=ttyS0 quiet panic=-1"]
         return argv
-    mode = target.split("-", 1)[1]
-    return skiffqemu.qemu_command(
-        vars_tag="bench-skiff",
-        cmdline=ns.guest_cmdline() + " net.mode=" + mode, **common)
+    return skiffqemu.qemu_command(vars_tag="bench-skiff", cmdline=cmdline,
+                                  **common)
 
 
 class Guest:
-    def __init__(self, target, ns, paths, outdir, tag, mem, accel):
+    def __init__(self, target, ns, paths, outdir, tag, mem, accel,
+                 cmdline=None):
         self.target = target
         self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
-                                     accel))
+                                     accel, cmdline))
         self.proc = None
 
     def start(self):
@@ -198,6 +246,16 @@ def kill_live(*_):
 
 
 # ---------------------------------------------------------------- clients
+
+def qemu_err(path):
+    """The last line QEMU wrote to stderr (why it exited), or ''."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [x.strip() for x in f if x.strip()]
+        return lines[-1] if lines else "exited"
+    except OSError:
+        return "exited"
+
 
 def run_ns(ns, argv, timeout):
     try:
@@ -263,6 +321,49 @@ def ab_conn_rate(ns, duration):
     return float(m.group(1))
 
 
+def skiff_stats(ns):
+    """Skiff's /stats JSON (None when it does not answer)."""
+    rc, out, _ = run_ns(ns, ["curl", "-s", "-m", "5",
+                             "http://%s/stats" % ns.guest_ip], 15)
+    try:
+        return json.loads(out) if rc == 0 else None
+    except ValueError:
+        return None
+
+
+def wait_echo(ns, g, timeout, fail_rx=None):
+    """Waits (bounded) for the guest's first TCP echo while watching its
+    serial console and QEMU: returns (answered_at or None, why)."""
+    argv = ns.cmd([CLIENT, "wait", ns.guest_ip, "7", str(timeout)])
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    rx = re.compile(fail_rx) if fail_rx else None
+    end = time.time() + timeout + 10
+    why = "timeout"
+    try:
+        while time.time() < end:
+            if p.poll() is not None:
+                out = p.stdout.read()
+                if p.returncode == 0:
+                    return json.loads(out)["answered_at"], "ok"
+                why = "no echo within %ds" % timeout
+                break
+            if g.proc.poll() is not None:
+                why = "QEMU exited (%d)" % g.proc.returncode
+                break
+            if rx:
+                m = rx.search(g.log())
+                if m:
+                    why = "console: " + m.group(0)
+                    break
+            time.sleep(0.1)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=5)
+    return None, why
+
+
 def http_up(ns):
     rc, out, _ = run_ns(ns, ["curl", "-s", "-m", "3", "-o", "/dev/null",
                              "-w", "%{http_code}",
@@ -277,7 +378,12 @@ def measure(target, ns, paths, outdir, tag, cfg):
     every METRICS key (None where a measurement did not complete)."""
     res = {k: None for k in METRICS}
     res["http_available"] = False
-    g = Guest(target, ns, paths, outdir, tag, cfg["mem"], cfg["accel"])
+    xdp = is_xdp(target)
+    if xdp:
+        res.update({"xdp_attached": None, "xdp_tx": None,
+                    "lwip_udp_recv_delta": None})
+    g = Guest(target, ns, paths, outdir, tag, cfg["mem"], cfg["accel"],
+              None if target == "linux" else skiff_cmdline(target, ns, cfg))
     try:
         g.start()
         rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
@@ -296,7 +402,14 @@ def measure(target, ns, paths, outdir, tag, cfg):
             res["guest_boot_s"] = int(m.group(1)) / 1000.0 if m else None
         sdir = os.path.join(outdir, "samples")
         os.makedirs(sdir, exist_ok=True)
-        for proto in ("tcp", "udp"):
+        before = None
+        if xdp:
+            # The hook must really be answering: its TX counter moves and
+            # lwIP's UDP receive counter does not.
+            m = g.wait_for(r"xdp: udp_reflect attached: .*", 10)
+            res["xdp_attached"] = m.group(0).strip() if m else None
+            before = skiff_stats(ns)
+        for proto in (("udp",) if xdp else ("tcp", "udp")):
             r = echo_rtt(ns, proto, cfg["echo_count"], cfg["echo_deadline"],
                          os.path.join(sdir, "%s-%s-%s.txt" %
                                       (target, tag, proto)))
@@ -305,7 +418,21 @@ def measure(target, ns, paths, outdir, tag, cfg):
                     res["%s_%s_us" % (proto, p)] = r[p + "_us"]
                 if proto == "udp":
                     res["udp_lost"] = r["lost"]
-        if http_up(ns):
+        if xdp:
+            after = skiff_stats(ns)
+            try:
+                res["xdp_tx"] = after["xdp"]["tx"] - before["xdp"]["tx"]
+                res["lwip_udp_recv_delta"] = (after["lwip"]["udp"]["recv"] -
+                                              before["lwip"]["udp"]["recv"])
+            except (TypeError, KeyError):
+                log("  %s: /stats without xdp/lwip counters" % target)
+            if not res["xdp_attached"] or not res["xdp_tx"]:
+                log("  %s: udp_reflect not answering at the hook (%s, tx %s);"
+                    " its UDP figures are dropped" %
+                    (target, res["xdp_attached"], res["xdp_tx"]))
+                for p in ("p50", "p90", "p99", "max"):
+                    res["udp_%s_us" % p] = None
+        elif http_up(ns):
             res["http_available"] = True
             d = cfg["duration"]
             for conns in (1, 16):
@@ -321,11 +448,47 @@ def measure(target, ns, paths, outdir, tag, cfg):
         else:
             log("  %s: HTTP on port 80 not answering; HTTP fields null"
                 % target)
+        if target != "linux" and not xdp:
+            st = skiff_stats(ns)
+            try:
+                res["heap_peak_KiB"] = round(st["heap"]["peak"] / 1024, 1)
+                res["heap_in_use_KiB"] = round(st["heap"]["in_use"] / 1024, 1)
+                res["pbuf_pool_max"] = st["pbuf"]["pool_max"]
+                res["pbuf_ref_max"] = st["pbuf"]["ref_max"]
+            except (TypeError, KeyError):
+                log("  %s: no heap/pbuf figures from /stats" % target)
         if g.proc.poll() is not None:
             log("  %s: QEMU exited during the run" % target)
+            res["qemu_exited"] = qemu_err(g.log_path + ".err")
     finally:
         g.stop()
     return res
+
+
+def min_memory(target, ns, paths, outdir, cfg):
+    """The smallest -m (MiB) of cfg["mem_sizes"], tried upward, at which
+    the guest boots and answers a TCP echo within MEM_TRY_TIMEOUT s.
+    Returns {"min_mib", "tries": [{"mib", "ok", "s", "why"}]}."""
+    tries = []
+    found = None
+    for mib in cfg["mem_sizes"]:
+        g = Guest(target, ns, paths, outdir, "mem%d" % mib, mib, cfg["accel"],
+                  None if target == "linux" else
+                  skiff_cmdline(target, ns, cfg))
+        try:
+            g.start()
+            at, why = wait_echo(ns, g, cfg["mem_timeout"], MEM_FAIL)
+        finally:
+            g.stop()
+        ok = at is not None
+        tries.append({"mib": mib, "ok": ok,
+                      "s": round((at or time.time()) - g.t0, 2), "why": why,
+                      "stage": None if ok else failure_stage(g.log())})
+        log("  %s -m %d: %s" % (target, mib, "answers" if ok else why))
+        if ok:
+            found = mib
+            break
+    return {"min_mib": found, "tries": tries}
 
 
 # ---------------------------------------------------------------- summary
@@ -368,31 +531,42 @@ def fmt(v, unit):
         return "–"
     if unit == "us" and v >= 10000:
         return "%.1f ms" % (v / 1000)
-    if unit in ("us", "req/s", "conn/s", "packets"):
+    if unit in ("us", "req/s", "conn/s", "packets", "pbufs"):
         return "%.0f" % v
     if unit == "s":
         return "%.2f" % v
     return "%.1f" % v
 
 
-def table(results):
+def table(results, run_dir=None):
     meta = results["meta"]
     targets = results["order"]
-    skiffs = [t for t in targets if t != "linux"]
+    skiffs = [t for t in targets if t.startswith("skiff-")]
+    xdps = [t for t in targets if is_xdp(t)]
     lines = []
-    lines.append("Measured %s on %s (%s, %d CPUs), %s, `%s`, q35, "
-                 "`-smp 1,maxcpus=2`, `-m %d`, virtio-net-pci "
-                 "(disable-legacy=on) on a tap in a network namespace; "
-                 "%d rounds%s. Linux: %s + initramfs (busybox, C epoll echo, "
-                 "nginx %s), booted with `-kernel` through %s. Medians over "
-                 "rounds, [min–max] in brackets; ratio = Skiff / Linux "
-                 "(below 1 is better for times, above 1 for rates)."
+    load = meta.get("loadavg", {})
+    lines.append("Measured %s on %s (%s, %d CPUs), %s, `-accel %s`, q35, "
+                 "`-smp 1,maxcpus=2`, `-m %d`, OVMF, one "
+                 "`virtio-net-pci,disable-legacy=on` on a tap in a network "
+                 "namespace (clients inside it); %s mode, %d rounds, %d echo "
+                 "round trips and %d s per wrk/ab run per boot. Linux guest: "
+                 "%s + busybox initramfs, echo server "
+                 "`tests/bench/linux-guest/echo_server.c` (C, epoll, one "
+                 "thread, static), HTTP server nginx %s (Debian nginx-light, "
+                 "one worker, keep-alive, sendfile), booted with `-kernel` "
+                 "through %s. Host load average %s at the start, %s at the "
+                 "end (other jobs share the 2 cores: read the spreads). "
+                 "Medians over rounds, [min–max] in brackets; ratio = Skiff / "
+                 "Linux (below 1 is better for times and sizes, above 1 for "
+                 "rates)."
                  % (meta["date"], meta["machine"]["host"],
                     meta["machine"]["cpu"], meta["machine"]["cpus"],
                     meta["machine"]["qemu"], meta["accel"], meta["mem"],
-                    meta["rounds"], " (QUICK)" if meta["quick"] else "",
+                    "QUICK" if meta["quick"] else "full", meta["rounds"],
+                    meta["echo_count"], meta["duration_s"],
                     os.path.basename(meta["linux_kernel"]),
-                    meta.get("nginx", ""), meta["linux_fw"].upper()))
+                    meta.get("nginx", ""), meta["linux_fw"].upper(),
+                    load.get("start", "?"), load.get("end", "?")))
     lines.append("")
     head = "| metric | Linux |"
     sep = "|---|---|"
@@ -417,6 +591,10 @@ def table(results):
         row += " %.2f | %.2f |" % (sz["skiff_efi_bytes"] / 2 ** 20,
                                    sz["size_ratio"])
     lines.append(row)
+    if xdps:
+        lines += xdp_table(results, skiffs, xdps)
+    lines += incomplete_notes(results, run_dir)
+    lines += memory_table(results)
     if not all(results["http_available"].values()):
         lines.append("")
         lines.append("HTTP answered: " + ", ".join(
@@ -424,6 +602,96 @@ def table(results):
             for t, v in results["http_available"].items()) +
             " (fields of a guest that did not answer are –).")
     return "\n".join(lines) + "\n"
+
+
+def incomplete_notes(results, run_dir=None):
+    """One line per boot with figures missing (and why QEMU exited when it
+    did), so a median over fewer rounds is visible."""
+    notes = []
+    for t in results["order"]:
+        for r in results["targets"][t]["runs"]:
+            want = [k for k in METRICS if not (
+                t == "linux" and k.startswith(("heap_", "pbuf_")))]
+            if is_xdp(t):
+                want = ["boot_s", "guest_boot_s", "udp_p50_us"]
+            miss = [k for k in want if r.get(k) is None]
+            if not miss:
+                continue
+            why = r.get("qemu_exited")
+            if why is None and run_dir:
+                lp = os.path.join(run_dir, "logs",
+                                  "%s-r%d.log.err" % (t, r["round"]))
+                w = qemu_err(lp)
+                why = w if "terminating" in w else None
+            notes.append("- %s, round %d: no %s%s" % (
+                t, r["round"], ", ".join(miss),
+                "; QEMU: `%s`" % why if why else ""))
+    if not notes:
+        return []
+    return ["", "Boots with figures missing (their medians are over fewer "
+            "rounds):", ""] + notes
+
+
+def xdp_table(results, skiffs, xdps):
+    """UDP 64 B round trip: Linux, lwIP's echo and udp_reflect at the hook."""
+    mode = results["meta"].get("xdp_mode", "hybrid")
+    base = results["targets"]["linux"]["summary"]
+    rows = [("UDP echo, Linux guest (epoll echo server)", "linux")]
+    if "skiff-" + mode in skiffs:
+        rows.append(("UDP echo, Skiff lwIP echo service (%s)" % mode,
+                     "skiff-" + mode))
+    for t in xdps:
+        rows.append(("UDP echo via XDP udp_reflect (%s)" %
+                     XDP_LABELS[t.split("-", 1)[1]], t))
+    lines = ["", "UDP echo, 64 B, one datagram at a time: the stack against "
+             "the XDP hook (Skiff `net.mode=%s`, `xdp.prog=udp_reflect "
+             "xdp.jit=0|1`: answered in the driver's receive path, lwIP never "
+             "sees it). Ratio = Skiff / Linux of the same percentile." % mode,
+             "",
+             "| path | p50 (us) | p90 (us) | p99 (us) | max (us) | lost | "
+             "ratio p50 | ratio p90 | ratio p99 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for label, t in rows:
+        s = results["targets"][t]["summary"]
+        row = "| %s |" % label
+        for p in ("p50", "p90", "p99", "max"):
+            row += " %s |" % cell(s["udp_%s_us" % p], "us")
+        row += " %s |" % cell(s["udp_lost"], "packets")
+        for p in ("p50", "p90", "p99"):
+            k = "udp_%s_us" % p
+            a, b = s[k]["median"], base[k]["median"]
+            row += " %s |" % ("–" if t == "linux" or a is None or not b
+                              else "%.2f" % (a / b))
+        lines.append(row)
+    return lines
+
+
+def memory_table(results):
+    mem = results.get("memory") or {}
+    if not mem.get("sizes_tried"):
+        return []
+    def mib(t):
+        m = mem.get(t) or {}
+        if m.get("min_mib") is None:
+            return "none of %s" % mem["sizes_tried"] if m else "–"
+        below = ["%d: %s" % (x["mib"], x.get("stage") or "?")
+                 for x in m["tries"] if not x["ok"]]
+        return "%d%s" % (m["min_mib"], " (failed at %s)" % "; ".join(below)
+                         if below else "")
+    r = mem.get("ratio")
+    return ["", "Memory: the smallest `-m` (MiB, tried upward over %s, %d s "
+            "per try) at which the guest boots and answers a TCP echo "
+            "(Skiff in `net.mode=%s`)." % (mem["sizes_tried"],
+                                           mem["timeout_s"], mem["mode"]),
+            "", "| memory | Linux | Skiff | ratio |", "|---|---|---|---|",
+            "| smallest `-m` that serves (MiB) | %s | %s | %s |" % (
+                mib("linux"), mib("skiff"),
+                "–" if r is None else "%.2f" % r),
+            "", "A failure at the *firmware* stage is OVMF itself (an "
+            "exception, the image not loaded, or a fall-through to PXE) "
+            "before the guest ran: such a floor is the firmware's, not the "
+            "guest's. *guest*: the guest started and failed; *unknown*: no "
+            "console output at all."]
 
 
 def cell(s, unit):
@@ -464,7 +732,8 @@ def plot(results, outdir):
         return None
     png = os.path.join(outdir, "echo-cdf.png")
     colours = {"linux": "#d62728", "skiff-hybrid": "#1f77b4",
-               "skiff-irq": "#2ca02c", "skiff-poll": "#9467bd"}
+               "skiff-irq": "#2ca02c", "skiff-poll": "#9467bd",
+               "xdp-interp": "#ff7f0e", "xdp-jit": "#8c564b"}
     plots = []
     for path, t, proto in series:
         plots.append("'%s' using 1:2 with lines lw 2 dt %d lc rgb '%s' "
@@ -498,6 +767,8 @@ def plot_rps(results, outdir):
         return None
     rows = []
     for t in results["order"]:
+        if is_xdp(t):
+            continue
         s = results["targets"][t]["summary"]
         vals = []
         for k in ("http1_rps", "http16_rps"):
@@ -556,7 +827,24 @@ def config(args):
         "linux_fw": env("LINUX_FW") or "ovmf",
     }
     cfg["echo_deadline"] = 20 if quick else 60
+    xdp = env("XDP")
+    cfg["xdp"] = ([] if xdp in ("0", "none") else xdp.split(",") if xdp else
+                  ["jit", "interp"])
+    cfg["xdp_mode"] = "hybrid" if "hybrid" in cfg["modes"] else cfg["modes"][0]
+    mem = env("MEM_SEARCH")
+    cfg["mem_sizes"] = ([] if mem == "0" else
+                        [int(x) for x in mem.split(",")] if mem else
+                        MEM_SIZES_QUICK if quick else MEM_SIZES_FULL)
+    cfg["mem_timeout"] = MEM_TRY_TIMEOUT
     return cfg
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return None
 
 
 def run(cfg, outdir=None, skip_make=False):
@@ -565,7 +853,16 @@ def run(cfg, outdir=None, skip_make=False):
     outdir = outdir or os.path.join(BENCH, stamp)
     os.makedirs(outdir, exist_ok=True)
     paths = build_all(skip_make=skip_make)
-    targets = ["skiff-" + m for m in cfg["modes"]] + ["linux"]
+    cfg.setdefault("xdp", [])
+    cfg.setdefault("xdp_mode", cfg["modes"][0])
+    cfg.setdefault("mem_sizes", [])
+    cfg.setdefault("mem_timeout", MEM_TRY_TIMEOUT)
+    targets = (["skiff-" + m for m in cfg["modes"]] +
+               ["xdp-" + v for v in cfg["xdp"]] + ["linux"])
+    load_start = loadavg()
+    memory = {"sizes_tried": cfg["mem_sizes"], "timeout_s": cfg["mem_timeout"],
+              "mode": cfg["xdp_mode"], "skiff": None, "linux": None,
+              "ratio": None}
     runs = {t: [] for t in targets}
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
@@ -595,9 +892,18 @@ def run(cfg, outdir=None, skip_make=False):
                 r = measure(t, ns, paths, outdir, "r%d" % (rnd + 1), cfg)
                 r["round"] = rnd + 1
                 runs[t].append(r)
-                log("  " + ", ".join("%s=%s" % (k, r[k]) for k in
+                log("  " + ", ".join("%s=%s" % (k, r.get(k)) for k in
                                      ("boot_s", "tcp_p50_us", "udp_p50_us",
-                                      "http1_rps", "http16_rps")))
+                                      "http1_rps", "http16_rps",
+                                      "heap_peak_KiB", "xdp_tx")
+                                     if r.get(k) is not None))
+        if cfg["mem_sizes"]:
+            for key, t in (("skiff", "skiff-" + cfg["xdp_mode"]),
+                           ("linux", "linux")):
+                log("bench: memory search, %s, -m %s" % (t, cfg["mem_sizes"]))
+                memory[key] = min_memory(t, ns, paths, outdir, cfg)
+            a, b = memory["skiff"]["min_mib"], memory["linux"]["min_mib"]
+            memory["ratio"] = round(a / b, 3) if a and b else None
     finally:
         kill_live()
         ns.close()
@@ -615,6 +921,13 @@ def run(cfg, outdir=None, skip_make=False):
             "duration_s": cfg["duration"], "echo_count": cfg["echo_count"],
             "linux_kernel": paths["kernel"], "linux_fw": cfg["linux_fw"],
             "nginx": nginx_v, "elapsed_s": round(time.time() - start, 1),
+            "xdp": cfg["xdp"], "xdp_mode": cfg["xdp_mode"],
+            "loadavg": {"start": load_start, "end": loadavg()},
+            "linux_services": {
+                "echo": "tests/bench/linux-guest/echo_server.c (C, epoll, "
+                        "one thread, TCP_NODELAY, gcc -static -O2)",
+                "http": "nginx %s from Debian nginx-light, one worker, epoll, "
+                        "keep-alive, sendfile, tcp_nodelay" % nginx_v},
         },
         "order": targets,
         "targets": {t: {"runs": runs[t], "summary": summarise(runs[t])}
@@ -624,7 +937,8 @@ def run(cfg, outdir=None, skip_make=False):
     results["ratios"] = {t: ratios(results["targets"][t]["summary"], base)
                          for t in targets if t != "linux"}
     results["http_available"] = {t: any(r["http_available"] for r in runs[t])
-                                 for t in targets}
+                                 for t in targets if not is_xdp(t)}
+    results["memory"] = memory
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])
     results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,
@@ -643,8 +957,35 @@ def run(cfg, outdir=None, skip_make=False):
     return results
 
 
+def retable(run_dir):
+    """Re-renders table.md of a finished run from its results.json (and
+    fills each failed -m try's stage from its console log)."""
+    path = os.path.join(run_dir, "results.json")
+    with open(path) as f:
+        results = json.load(f)
+    for g, t in (("skiff", "skiff-" + results["memory"]["mode"]),
+                 ("linux", "linux")):
+        for x in (results["memory"].get(g) or {}).get("tries", []):
+            if not x["ok"] and not x.get("stage"):
+                lp = os.path.join(run_dir, "logs", "%s-mem%d.log" %
+                                  (t, x["mib"]))
+                try:
+                    with open(lp, errors="replace") as f:
+                        x["stage"] = failure_stage(f.read())
+                except OSError:
+                    x["stage"] = "unknown"
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
+    md = table(results, run_dir)
+    with open(os.path.join(run_dir, "table.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--retable", metavar="RUN_DIR",
+                    help="re-render RUN_DIR/table.md from its results.json")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--modes")
@@ -653,12 +994,17 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--no-make", action="store_true")
     args = ap.parse_args()
+    if args.retable:
+        retable(args.retable)
+        return 0
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (network namespace, tap)")
     cfg = config(args)
-    log("bench: %s mode, %d rounds, Skiff modes %s, %ds per wrk/ab run"
+    log("bench: %s mode, %d rounds, Skiff modes %s, XDP udp_reflect %s, "
+        "%ds per wrk/ab run, memory search over %s MiB"
         % ("QUICK" if cfg["quick"] else "full", cfg["rounds"],
-           ",".join(cfg["modes"]), cfg["duration"]))
+           ",".join(cfg["modes"]), ",".join(cfg["xdp"]) or "none",
+           cfg["duration"], cfg["mem_sizes"] or "none"))
     try:
         res = run(cfg, outdir=args.out, skip_make=args.no_make)
     except KeyboardInterrupt:

@@ -37,6 +37,8 @@ def run_smoke():
     shutil.rmtree(outdir, ignore_errors=True)
     cfg = {"quick": True, "rounds": 1, "modes": ["hybrid"], "duration": 1,
            "echo_count": 50, "echo_deadline": 10, "mem": 256,
+           "xdp": ["jit"], "xdp_mode": "hybrid", "mem_sizes": [256],
+           "mem_timeout": 30,
            "accel": os.environ.get("ACCEL") or "tcg",
            "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
     start = time.time()
@@ -54,14 +56,33 @@ def run_smoke():
                "no echo answered after boot; see %s/logs" % outdir)
         _check(checks, t + "_echo", r.get("tcp_p50_us") is not None and
                r.get("udp_p50_us") is not None, "an echo measurement failed")
-        # Linux must serve HTTP; Skiff only where its HTTP service answers.
-        if t == "linux" or r.get("http_available"):
+        # Both serve HTTP (Skiff's server on port 80 has landed).
+        if True:
             _check(checks, t + "_http",
                    all(r.get(k) is not None for k in
                        ("http1_rps", "http16_rps", "big_MBps", "conn_rps")),
                    "an HTTP measurement failed: %s" %
                    {k: r.get(k) for k in ("http1_rps", "http16_rps",
                                           "big_MBps", "conn_rps")})
+    r = sk["runs"][0] if sk["runs"] else {}
+    _check(checks, "skiff_stats",
+           all(r.get(k) is not None for k in
+               ("heap_peak_KiB", "heap_in_use_KiB", "pbuf_pool_max",
+                "pbuf_ref_max")),
+           "no heap/pbuf figures from Skiff's /stats")
+    xr = res["targets"]["xdp-jit"]["runs"]
+    xr = xr[0] if xr else {}
+    _check(checks, "xdp_jit_udp",
+           xr.get("udp_p50_us") is not None and (xr.get("xdp_tx") or 0) > 0
+           and xr.get("lwip_udp_recv_delta") == 0,
+           "udp_reflect (JIT) round trip missing or not answered at the "
+           "hook: %s" % {k: xr.get(k) for k in
+                         ("udp_p50_us", "xdp_attached", "xdp_tx",
+                          "lwip_udp_recv_delta")})
+    mem = res.get("memory") or {}
+    _check(checks, "memory_search",
+           all((mem.get(g) or {}).get("tries") for g in ("skiff", "linux")),
+           "the -m search did not run: %s" % mem)
     # The files and every field in them.
     path = os.path.join(outdir, "results.json")
     try:
@@ -74,22 +95,37 @@ def run_smoke():
         want_meta = ["date", "machine", "quick", "rounds", "modes", "mem",
                      "accel", "smp", "machine_type", "nic", "network",
                      "duration_s", "echo_count", "linux_kernel", "linux_fw",
-                     "nginx", "elapsed_s"]
+                     "nginx", "elapsed_s", "xdp", "xdp_mode", "loadavg",
+                     "linux_services"]
         gaps = [k for k in want_meta if k not in data.get("meta", {})]
         gaps += ["sizes." + k for k in
                  ("skiff_efi_bytes", "linux_kernel_bytes",
                   "linux_initrd_bytes", "linux_total_bytes", "size_ratio")
                  if k not in data.get("sizes", {})]
-        for t in ("skiff-hybrid", "linux"):
+        for t in ("skiff-hybrid", "xdp-jit", "linux"):
             tgt = data.get("targets", {}).get(t, {})
             for r in tgt.get("runs", [{}]):
                 gaps += ["%s.runs.%s" % (t, k) for k in bench.METRICS
                          if k not in r]
             gaps += ["%s.summary.%s" % (t, k) for k in bench.METRICS
                      if k not in tgt.get("summary", {})]
-        gaps += ["ratios.skiff-hybrid.%s" % k for k in bench.METRICS
-                 if k not in data.get("ratios", {}).get("skiff-hybrid", {})]
-        gaps += [k for k in ("http_available", "plot", "plot_rps", "order")
+        for t in ("skiff-hybrid", "xdp-jit"):
+            gaps += ["ratios.%s.%s" % (t, k) for k in bench.METRICS
+                     if k not in data.get("ratios", {}).get(t, {})]
+        for t in ("xdp-jit",):
+            for r in data.get("targets", {}).get(t, {}).get("runs", [{}]):
+                gaps += ["%s.runs.%s" % (t, k) for k in
+                         ("xdp_attached", "xdp_tx", "lwip_udp_recv_delta")
+                         if k not in r]
+        mem = data.get("memory", {})
+        gaps += ["memory." + k for k in ("sizes_tried", "timeout_s", "mode",
+                                         "skiff", "linux", "ratio")
+                 if k not in mem]
+        for g in ("skiff", "linux"):
+            gaps += ["memory.%s.%s" % (g, k) for k in ("min_mib", "tries")
+                     if k not in (mem.get(g) or {})]
+        gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
+                             "memory")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
     _check(checks, "table", os.path.getsize(os.path.join(outdir, "table.md"))
