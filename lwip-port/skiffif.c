@@ -218,10 +218,14 @@ static void skiffif_tx_done(void *ctx, void *cookie)
 
 	sif->stats.tx_inflight--;
 	sif->stats.tx_done++;
-	if (IS_XDP_TX_COOKIE(cookie))
+	if (IS_XDP_TX_COOKIE(cookie)) {
 		vnet_rx_buf_release(sif->vnet, XDP_TX_HANDLE(cookie));
-	else
+		/* A reclaim may run outside a poll (the TX retry path):
+		 * make the next flush repost the buffer. */
+		sif->rx_freed_outside = true;
+	} else {
 		pbuf_free(cookie);
+	}
 }
 
 err_t skiffif_remove(struct netif *netif)
@@ -256,6 +260,14 @@ static void skiffif_flush_now(struct skiffif *sif)
 	sif->tx_unflushed = 0;
 	sif->stats.tx_flushes++;
 	vnet_tx_flush(sif->vnet);
+}
+
+void skiffif_rx_release(struct netif *netif, uint32_t handle)
+{
+	struct skiffif *sif = netif->state;
+
+	vnet_rx_buf_release(sif->vnet, handle);
+	sif->rx_freed_outside = true;
 }
 
 void skiffif_flush(struct netif *netif)

@@ -107,6 +107,9 @@ int skiffif_poll(struct netif *netif, unsigned budget);
  * for the batch). Call at the end of every main-loop round: timers and
  * services transmit outside skiffif_poll(). */
 void skiffif_flush(struct netif *netif);
+/* Gives back an RX buffer held outside lwIP (an XDP redirect consumer);
+ * the next skiffif_flush() posts it to the ring again. */
+void skiffif_rx_release(struct netif *netif, uint32_t handle);
 
 /* Re-reads the link state (vnet_config_changed) and reports a change to
  * lwIP (netif_set_link_up/down). For VNET_WORK_CONFIG; returns the state. */

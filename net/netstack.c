@@ -311,7 +311,7 @@ static void print_stats_line(void)
  * straight back. */
 static void xsk_consume(void *ctx, const struct xsk_frame *f)
 {
-	vnet_rx_buf_release(vnet, f->handle);
+	skiffif_rx_release(&netif, f->handle);
 }
 
 /* Timers and periodic output: cheap enough for every pass. */

@@ -31,6 +31,10 @@ int xdp_hook_attach(const char *name, bool jit)
 	struct ebpf_prog *p;
 	char err[160];
 
+	if (xdp_hook_prog) { /* replacing: the old program goes */
+		ebpf_prog_free(xdp_hook_prog);
+		xdp_hook_prog = NULL;
+	}
 	if (!b) {
 		log_error("xdp: no built-in program '%s'; available:", name);
 		for (unsigned i = 0; i < xdp_nbuiltins; i++)
@@ -171,6 +175,18 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags,
 	}
 }
 
+void xdp_hook_detach(void)
+{
+	struct ebpf_prog *p = xdp_hook_prog;
+
+	xdp_hook_prog = NULL;
+	if (p)
+		ebpf_prog_free(p);
+	jitted = false;
+	memset(&stats, 0, sizeof(stats));
+	xsk.head = xsk.tail = 0;
+}
+
 void xdp_hook_count_tx_failed(void)
 {
 	stats.tx_failed++;
@@ -219,7 +235,7 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 	    "\"drop\":%llu,\"tx\":%llu,\"redirect\":%llu,\"aborted\":%llu,"
 	    "\"tx_failed\":%llu,\"redirect_full\":%llu,\"xsk_frames\":%llu,"
 	    "\"xsk_bytes\":%llu,\"maps\":{",
-	    p->name, jitted ? "true" : "false",
+	    p->name, p->jitted ? "true" : "false",
 	    (unsigned long long)stats.runs, (unsigned long long)stats.pass,
 	    (unsigned long long)stats.drop, (unsigned long long)stats.tx,
 	    (unsigned long long)stats.redirect,

@@ -35,6 +35,10 @@ int xdp_hook_blocklist(const char *list);
 int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags,
 		 uint32_t queue);
 void xdp_hook_count_tx_failed(void);
+/* Detaches and frees the program, zeroes the counters and empties the xsk
+ * ring without releasing what it holds: drain it (xsk_drain) first, or the
+ * RX buffers of queued frames stay lent. For tests and reconfiguration. */
+void xdp_hook_detach(void);
 
 /* The AF_XDP-style ring a REDIRECT lands in: frames stay in their RX
  * buffers (zero copy) until the consumer releases them. */
