@@ -2,33 +2,16 @@
 the adaptive mode starts small and still serves bulk traffic, and
 net.trace records buffer events and prints them for tools/ddio_model."""
 import re
-import socket
-import threading
 
 from harness import Guest, expect, test
+import netclient
 import skiffqemu
 
 UP = r"net: \w+ up, address"
 
 
 def pump_echo(port, size=256 * 1024):
-    data = bytes(range(256)) * (size // 256)
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    got = bytearray()
-
-    def reader():
-        while len(got) < size:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got.extend(chunk)
-
-    t = threading.Thread(target=reader)
-    t.start()
-    s.sendall(data)
-    t.join(60)
-    s.close()
-    return bytes(got) == data
+    return netclient.tcp_echo("127.0.0.1", port, size).startswith("ok")
 
 
 def boot_with(name, cmdline):
