@@ -84,6 +84,7 @@ struct vnet {
 	uint8_t mac[6];
 	bool link_up;
 	bool tx_csum;		 /* VIRTIO_NET_F_CSUM */
+	bool tx_tso;		 /* VIRTIO_NET_F_HOST_TSO4 (with CSUM) */
 	bool rx_csum;		 /* VIRTIO_NET_F_GUEST_CSUM */
 	struct vnet_stats stats; /* counters; gauges filled in on read */
 };
@@ -112,10 +113,15 @@ static int vnet_negotiate(struct vnet *n, const struct vnet_params *p)
 	if (!p->no_csum_offload)
 		wanted |=
 		    1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM;
+	/* HOST_TSO4 depends on CSUM (spec 5.1.3.1). */
+	if (!p->no_csum_offload && !p->no_tso)
+		wanted |= 1ULL << VIRTIO_NET_F_HOST_TSO4;
 	err = virtio_negotiate(n->dev, wanted, 1ULL << VIRTIO_F_VERSION_1);
 	if (err)
 		return err;
 	n->tx_csum = virtio_has_feature(n->dev, VIRTIO_NET_F_CSUM);
+	n->tx_tso =
+	    n->tx_csum && virtio_has_feature(n->dev, VIRTIO_NET_F_HOST_TSO4);
 	n->rx_csum = virtio_has_feature(n->dev, VIRTIO_NET_F_GUEST_CSUM);
 	return 0;
 }
@@ -337,10 +343,11 @@ static void vnet_log_ready(const struct vnet *n)
 		 m[0], m[1], m[2], m[3], m[4], m[5],
 		 n->link_up ? "up" : "down");
 	log_info("%s: rx ring %u (%u buffers), tx ring %u, csum offload tx %s "
-		 "rx %s, event idx %s",
+		 "rx %s, event idx %s, tso %s",
 		 n->dev->name, (unsigned)n->rxq.num, (unsigned)n->nbufs,
 		 (unsigned)n->txq.num, n->tx_csum ? "on" : "off",
-		 n->rx_csum ? "on" : "off", n->rxq.event_idx ? "on" : "off");
+		 n->rx_csum ? "on" : "off", n->rxq.event_idx ? "on" : "off",
+		 n->tx_tso ? "on" : "off");
 	log_info("%s: rx posted %s%u", n->dev->name,
 		 n->rx_adaptive ? "adaptive, from " : "at most ",
 		 (unsigned)n->rx_target);
@@ -478,6 +485,11 @@ bool vnet_tx_csum_offload(const struct vnet *n)
 	return n->tx_csum;
 }
 
+bool vnet_tx_tso(const struct vnet *n)
+{
+	return n->tx_tso;
+}
+
 bool vnet_rx_csum_offload(const struct vnet *n)
 {
 	return n->rx_csum;
@@ -511,7 +523,7 @@ static void vnet_hist_add(uint64_t *hist, unsigned count)
 /* Collects the non-empty fragments behind the header slot bufs[0]. Returns
  * the number of buffers or a negative errno; *total gets the frame length. */
 static int vnet_tx_gather(const struct vnet_frag *frags, unsigned nfrags,
-			  struct vq_buf *bufs, uint32_t *total)
+			  struct vq_buf *bufs, uint32_t *total, uint32_t max)
 {
 	unsigned nb = 1;
 	uint64_t sum = 0;
@@ -526,7 +538,7 @@ static int vnet_tx_gather(const struct vnet_frag *frags, unsigned nfrags,
 		sum += frags[i].len;
 		nb++;
 	}
-	if (sum < VNET_ETH_HLEN || sum > VNET_MAX_FRAME)
+	if (sum < VNET_ETH_HLEN || sum > max)
 		return -EINVAL;
 	*total = (uint32_t)sum;
 	return (int)nb;
@@ -545,6 +557,21 @@ static int vnet_tx_fill_hdr(const struct vnet *n, struct virtio_net_hdr *hdr,
 	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	hdr->csum_start = csum->csum_start;
 	hdr->csum_offset = csum->csum_offset;
+	if (csum->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	if (csum->gso_type != VIRTIO_NET_HDR_GSO_TCPV4)
+		return -EINVAL;
+	if (!n->tx_tso)
+		return -ENOTSUP;
+	/* The headers hold the checksum field and leave payload behind. */
+	if (csum->gso_size == 0 ||
+	    csum->hdr_len <
+		(uint32_t)csum->csum_start + csum->csum_offset + 2 ||
+	    csum->hdr_len >= total)
+		return -EINVAL;
+	hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	hdr->gso_size = csum->gso_size;
+	hdr->hdr_len = csum->hdr_len;
 	return 0;
 }
 
@@ -561,7 +588,10 @@ int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 		return -EIO;
 	if (!cookie)
 		return -EINVAL;
-	nb = vnet_tx_gather(frags, nfrags, bufs, &total);
+	/* Only a GSO frame may exceed the MTU. */
+	nb = vnet_tx_gather(frags, nfrags, bufs, &total,
+			    csum && csum->gso_type ? VNET_GSO_MAX_FRAME
+						   : VNET_MAX_FRAME);
 	if (nb < 0)
 		return nb;
 	head = vq_next_head(&n->txq);

@@ -54,6 +54,8 @@
 #define VNET_DEFAULT_RING      256
 /* Fragments of one TX frame (the header descriptor not counted). */
 #define VNET_TX_MAX_FRAGS 16
+/* Largest GSO (TSO) frame: the IPv4 total length is 16 bits. */
+#define VNET_GSO_MAX_FRAME (VNET_ETH_HLEN + 0xffff)
 /* Batch-size histogram buckets: [1], [2,3], [4,7], ... , [128, inf). */
 #define VNET_HIST_BUCKETS 8
 /* Adaptive RX occupancy: the target starts at VNET_RX_ADAPT_START posted
@@ -99,7 +101,11 @@ struct vnet_params {
 			       * 2 MiB runs, at most VNET_MAX_POOL_RUNS */
 	uint16_t rx_ring_max; /* queue size caps, 0 = VNET_DEFAULT_RING */
 	uint16_t tx_ring_max;
-	bool no_csum_offload;  /* don't negotiate CSUM / GUEST_CSUM */
+	bool no_csum_offload; /* don't negotiate CSUM / GUEST_CSUM */
+	/* Don't negotiate HOST_TSO4 (TCP segmentation offload for IPv4
+	 * transmit; QEMU offers it over tap with vnet_hdr, not over user
+	 * networking). It needs CSUM: no_csum_offload turns it off too. */
+	bool no_tso;
 	vnet_vector_fn vector; /* NULL: no interrupts (poll mode only) */
 	void *vector_ctx;
 	/* Most RX buffers posted at once: 0 = as many as the ring holds;
@@ -142,6 +148,9 @@ bool vnet_config_changed(struct vnet *n);
 /* Whether the device completes checksums we leave partial (CSUM), so
  * vnet_tx_chain() accepts an offload request. */
 bool vnet_tx_csum_offload(const struct vnet *n);
+/* Whether the device segments TCP/IPv4 GSO frames (HOST_TSO4 and CSUM
+ * negotiated), so vnet_tx_chain() accepts gso_type TCPV4. */
+bool vnet_tx_tso(const struct vnet *n);
 /* Whether received frames may carry DATA_VALID (GUEST_CSUM). */
 bool vnet_rx_csum_offload(const struct vnet *n);
 /* Number of RX buffers in the pool; handles are 0 .. this - 1. */
@@ -158,10 +167,22 @@ struct vnet_frag {
 
 /* Asks the device to finish a partial checksum: the 16-bit ones' complement
  * sum from csum_start (frame offset) to the end, stored at
- * csum_start + csum_offset, where the caller has put the pseudo-header sum. */
+ * csum_start + csum_offset, where the caller has put the pseudo-header sum.
+ *
+ * With gso_type VIRTIO_NET_HDR_GSO_TCPV4 (only if vnet_tx_tso()) the frame
+ * is one large TCP/IPv4 segment the device cuts into gso_size-byte payloads,
+ * each behind a copy of the first hdr_len bytes (Ethernet + IP + TCP
+ * headers), fixing IP length/id/checksum and TCP seq/flags/checksum per
+ * segment as Linux's GSO does. The IP header then carries the whole length
+ * and the TCP checksum field the pseudo-header sum over the whole TCP
+ * length (what Linux's tcp_v4_send_check writes for a GSO skb). The frame
+ * may then be up to VNET_GSO_MAX_FRAME bytes. Zero gso_type: none. */
 struct vnet_tx_offload {
 	uint16_t csum_start;
 	uint16_t csum_offset;
+	uint8_t gso_type;  /* VIRTIO_NET_HDR_GSO_NONE or _TCPV4 */
+	uint16_t gso_size; /* payload bytes per segment */
+	uint16_t hdr_len;  /* headers repeated in every segment */
 };
 
 /* Queues one frame (header + fragments) under a non-NULL cookie. Returns 0,
@@ -169,8 +190,8 @@ struct vnet_tx_offload {
  * caller may vnet_tx_reclaim() and retry, or give up and report it with
  * vnet_tx_drop() so it shows as a ring_full drop), -E2BIG (more than
  * VNET_TX_MAX_FRAGS non-empty fragments: linearize first), -EINVAL (bad
- * length or offload range, NULL cookie), -ENOTSUP (offload requested but not
- * negotiated) or -EIO (device broken). */
+ * length or offload range, NULL cookie, bad GSO fields), -ENOTSUP (offload
+ * or GSO requested but not negotiated) or -EIO (device broken). */
 int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 		  unsigned nfrags, const struct vnet_tx_offload *csum,
 		  void *cookie);

@@ -18,6 +18,7 @@ struct config config = {
 	.net_stats = 0,
 	.net_rx_bufs = 1024,
 	.net_csum_offload = true,
+	.net_tso = true,
 	/* The same values as HTTP_LIMITS_DEFAULT in net/http.h. */
 	.http_max_conns = 128,
 	.http_max_header = 8192,
@@ -71,6 +72,9 @@ static const struct cmdline_option options[] = {
 	{.key = "net.csum_offload", .kind = CMDLINE_BOOL,
 	 .target = &config.net_csum_offload,
 	 .help = "negotiate virtio checksum offloads"},
+	{.key = "net.tso", .kind = CMDLINE_BOOL, .target = &config.net_tso,
+	 .help = "coalesce TCP segments into TSO frames when the device "
+		 "offers it (tap does; user networking does not)"},
 	{.key = "ip", .kind = CMDLINE_IPV4_CIDR, .target = &config.ip,
 	 .help = "static address A.B.C.D/N (default: DHCP)"},
 	{.key = "gw", .kind = CMDLINE_IPV4, .target = &config.gw,

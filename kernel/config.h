@@ -28,6 +28,7 @@ struct config {
 	char net_rx_posted[12];	 /* "" = fill the ring, N, or "adaptive" */
 	uint32_t net_trace;	 /* RX buffer trace records, 0 = off */
 	bool net_csum_offload;	 /* negotiate virtio checksum offloads */
+	bool net_tso;		 /* TCP segmentation offload (needs csum) */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	 /* host order */
 

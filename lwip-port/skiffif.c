@@ -29,7 +29,25 @@
  *  wrong sum. UDP, ICMP and IP header checksums stay in software: a UDP
  *  datagram larger than the MTU is fragmented after its checksum is due,
  *  which no device can finish, and the others are small. Without CSUM lwIP
- *  computes everything. */
+ *  computes everything.
+ *
+ * TCP segmentation offload (HOST_TSO4 negotiated). lwIP 2.1 builds one
+ * MSS-sized segment at a time, so the glue coalesces: low_level_output
+ * holds lwIP's frames (referenced) instead of queuing them, and the flush
+ * (skiffif_flush, the end of skiffif_poll, or SKIFFIF_TX_FLUSH_BATCH held
+ * frames) queues them in order, turning each run of consecutive held
+ * frames that are segments of one connection into a single GSO frame:
+ * same MACs, IP header (but length, id, checksum), ports, ack, window and
+ * TCP options; contiguous sequence numbers; flags ACK, PSH only on the
+ * run's last; every payload the first's size (gso_size) but the last's,
+ * which may be shorter. Never SYN/FIN/RST/URG/ECN flags. The GSO frame is
+ * an edited copy of the first frame's headers (from a preallocated record,
+ * which is also the chain's TX cookie and lists the merged pbufs, each
+ * freed once on completion) followed by every segment's payload in place,
+ * at most VNET_TX_MAX_FRAGS descriptors and 64 KiB. The main loop flushes
+ * every round before it can sleep, so nothing is held across a sleep; the
+ * hold only lasts while the current round runs. Ring trouble at the flush
+ * becomes a counted drop, which TCP repairs by retransmitting. */
 #include "skiffif.h"
 
 #include <string.h>
@@ -68,6 +86,27 @@ struct skiffif_rx_pbuf {
 	struct skiffif_rx_pbuf *next; /* free list link while not lent */
 };
 
+/* TSO by coalescing (see the top of the file). A GSO frame's TX cookie:
+ * the header the device repeats in every segment (a copy of the first
+ * frame's, edited), and the frames whose payloads follow it. */
+#define SKIFFIF_GSO_MAX_SEGS (VNET_TX_MAX_FRAGS - 1) /* + the header */
+#define SKIFFIF_GSO_HDR_MAX  (SIZEOF_ETH_HDR + 60 + 60)
+#define SKIFFIF_GSO_POOL     64
+
+struct skiffif_gso {
+	uint8_t hdr[SKIFFIF_GSO_HDR_MAX];
+	uint8_t n; /* frames in p[] */
+	struct pbuf *p[SKIFFIF_GSO_MAX_SEGS];
+	struct skiffif_gso *next; /* free list */
+};
+
+/* A frame held until the flush, referenced (p itself or our copy). */
+struct skiffif_tx_pend {
+	struct pbuf *frame;
+	struct vnet_tx_offload off;
+	bool csum; /* off describes a device-finished TCP checksum */
+};
+
 struct skiffif {
 	struct netif *netif;
 	struct vnet *vnet;
@@ -80,6 +119,11 @@ struct skiffif {
 	bool in_poll;		     /* inside skiffif_poll() */
 	bool rx_freed_outside;	     /* RX buffers freed outside a poll */
 	unsigned tx_unflushed;	     /* frames queued since the last flush */
+	bool tso;		     /* coalesce TCP segments into GSO */
+	unsigned tx_npend;	     /* frames held in tx_pend (tso only) */
+	struct skiffif_tx_pend tx_pend[SKIFFIF_TX_FLUSH_BATCH];
+	struct skiffif_gso *gso_pool; /* SKIFFIF_GSO_POOL records */
+	struct skiffif_gso *gso_free;
 	struct skiffif_stats stats;
 };
 
@@ -168,6 +212,18 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 	    (uint16_t) ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	NETIF_SET_CHECKSUM_CTRL(netif, sif->csum_flags);
 	sif->stats.tx_csum_offload_on = sif->tx_csum;
+	sif->tso = sif->tx_csum && vnet_tx_tso(n);
+	if (sif->tso) {
+		sif->gso_pool =
+		    kcalloc(SKIFFIF_GSO_POOL, sizeof(*sif->gso_pool));
+		if (!sif->gso_pool)
+			return -ENOMEM;
+		for (unsigned i = SKIFFIF_GSO_POOL; i-- > 0;) {
+			sif->gso_pool[i].next = sif->gso_free;
+			sif->gso_free = &sif->gso_pool[i];
+		}
+	}
+	sif->stats.tso_on = sif->tso;
 	sif->stats.rx_csum_offload_on = vnet_rx_csum_offload(n);
 
 	/* Link changes arrive as VNET_WORK_CONFIG only with an interrupt. */
@@ -193,6 +249,7 @@ err_t skiffif_init(struct netif *netif)
 	sif->netif = netif;
 	sif->vnet = n;
 	if (low_level_init(netif, sif) != 0) {
+		kfree(sif->gso_pool);
 		kfree(sif->rx_pool);
 		kfree(sif);
 		return ERR_MEM;
@@ -212,13 +269,33 @@ err_t skiffif_init(struct netif *netif)
 #define IS_XDP_TX_COOKIE(c) (((uintptr_t)(c)) & 1)
 #define XDP_TX_HANDLE(c) ((uint32_t)((uintptr_t)(c) >> 1))
 
+static bool skiffif_is_gso(const struct skiffif *sif, const void *cookie)
+{
+	const struct skiffif_gso *g = cookie;
+
+	return sif->gso_pool && g >= sif->gso_pool &&
+	       g < sif->gso_pool + SKIFFIF_GSO_POOL;
+}
+
+/* Frees every frame of a GSO record once and returns it to the pool. */
+static void skiffif_gso_put(struct skiffif *sif, struct skiffif_gso *g)
+{
+	for (unsigned i = 0; i < g->n; i++)
+		pbuf_free(g->p[i]);
+	g->n = 0;
+	g->next = sif->gso_free;
+	sif->gso_free = g;
+}
+
 static void skiffif_tx_done(void *ctx, void *cookie)
 {
 	struct skiffif *sif = ctx;
 
 	sif->stats.tx_inflight--;
 	sif->stats.tx_done++;
-	if (IS_XDP_TX_COOKIE(cookie)) {
+	if (skiffif_is_gso(sif, cookie)) {
+		skiffif_gso_put(sif, cookie);
+	} else if (IS_XDP_TX_COOKIE(cookie)) {
 		vnet_rx_buf_release(sif->vnet, XDP_TX_HANDLE(cookie));
 		/* A reclaim may run outside a poll (the TX retry path):
 		 * make the next flush repost the buffer. */
@@ -236,9 +313,14 @@ err_t skiffif_remove(struct netif *netif)
 		return ERR_INPROGRESS;
 	if (sif->link_timer)
 		sys_untimeout(skiffif_link_timer, netif);
+	/* Frames held for coalescing never reached the device. */
+	for (unsigned i = 0; i < sif->tx_npend; i++)
+		pbuf_free(sif->tx_pend[i].frame);
+	sif->tx_npend = 0;
 	/* The reset hands back the cookies (pbufs) of unfinished frames. */
 	vnet_remove(sif->vnet, skiffif_tx_done, sif);
 	netif->state = NULL;
+	kfree(sif->gso_pool);
 	kfree(sif->rx_pool);
 	kfree(sif);
 	return ERR_OK;
@@ -253,13 +335,24 @@ struct vnet *skiffif_vnet(const struct netif *netif)
 
 /* ---- transmit ------------------------------------------------------------ */
 
-static void skiffif_flush_now(struct skiffif *sif)
+/* Notifies the device of the chains queued since the last notification. */
+static void skiffif_kick(struct skiffif *sif)
 {
 	if (!sif->tx_unflushed)
 		return;
 	sif->tx_unflushed = 0;
 	sif->stats.tx_flushes++;
 	vnet_tx_flush(sif->vnet);
+}
+
+static void skiffif_tx_drain(struct skiffif *sif);
+
+/* Queues the frames held for coalescing, then notifies. */
+static void skiffif_flush_now(struct skiffif *sif)
+{
+	if (sif->tx_npend)
+		skiffif_tx_drain(sif);
+	skiffif_kick(sif);
 }
 
 void skiffif_rx_release(struct netif *netif, uint32_t handle)
@@ -369,7 +462,7 @@ static err_t skiffif_tx_queue(struct skiffif *sif,
 
 	err = vnet_tx_chain(n, frags, nfrags, csum, frame);
 	if (err == -ENOSPC) {
-		skiffif_flush_now(sif);
+		skiffif_kick(sif);
 		vnet_tx_reclaim(n, skiffif_tx_done, sif);
 		err = vnet_tx_chain(n, frags, nfrags, csum, frame);
 		if (err == 0)
@@ -391,7 +484,7 @@ static err_t skiffif_tx_queue(struct skiffif *sif,
 	if (csum)
 		sif->stats.tx_csum_offload++;
 	if (++sif->tx_unflushed >= SKIFFIF_TX_FLUSH_BATCH)
-		skiffif_flush_now(sif);
+		skiffif_kick(sif);
 	return ERR_OK;
 }
 
@@ -409,6 +502,7 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 	int nfrags = -1;
 	err_t err;
 
+	memset(&off, 0, sizeof(off));
 	if (sif->tx_csum)
 		csum = skiffif_tx_csum_prepare(p, &off);
 	if (csum != SKIFFIF_CSUM_SPLIT)
@@ -436,6 +530,19 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 	 * done, whoever else still holds p. */
 	if (frame == p)
 		pbuf_ref(p);
+	if (sif->tso) {
+		/* Held until the flush, which may merge it with its
+		 * neighbours; the flush reports ring trouble as drops (TCP
+		 * retransmits, as it does for any loss). */
+		struct skiffif_tx_pend *e = &sif->tx_pend[sif->tx_npend++];
+
+		e->frame = frame;
+		e->off = off;
+		e->csum = csum == SKIFFIF_CSUM_DEVICE;
+		if (sif->tx_npend == SKIFFIF_TX_FLUSH_BATCH)
+			skiffif_flush_now(sif);
+		return ERR_OK;
+	}
 	err =
 	    skiffif_tx_queue(sif, frags, (unsigned)nfrags,
 			     csum == SKIFFIF_CSUM_DEVICE ? &off : NULL, frame);
@@ -447,6 +554,237 @@ out_free_copy:
 	if (frame != p)
 		pbuf_free(frame);
 	return err;
+}
+
+/* ---- TSO: coalescing held TCP segments ----------------------------------- */
+
+/* What merging needs to know of a held TCP/IPv4 frame. */
+struct skiffif_seg {
+	const uint8_t *f; /* the frame's first pbuf: all headers are in it */
+	unsigned tcp;	  /* offset of the TCP header */
+	unsigned hlen;	  /* Ethernet + IP + TCP headers */
+	unsigned plen;	  /* payload bytes */
+	unsigned nfrags;  /* descriptors its payload takes */
+	uint32_t seq;
+	uint8_t flags;
+};
+
+static uint32_t skiffif_get32(const uint8_t *p)
+{
+	return (uint32_t)skiffif_get16(p) << 16 | skiffif_get16(p + 2);
+}
+
+/* Fragments of p's bytes from offset skip to the end of the packet, into
+ * frags (NULL: only counted); -1 past VNET_TX_MAX_FRAGS. */
+static int skiffif_payload_frags(struct pbuf *p, unsigned skip,
+				 struct vnet_frag *frags)
+{
+	int n = 0;
+
+	for (struct pbuf *q = p; q; q = q->next) {
+		if (q->len > skip) {
+			if (n == VNET_TX_MAX_FRAGS)
+				return -1;
+			if (frags) {
+				frags[n].data = (uint8_t *)q->payload + skip;
+				frags[n].len = q->len - skip;
+			}
+			n++;
+		}
+		skip = skip > q->len ? skip - q->len : 0;
+		if (q->len == q->tot_len)
+			break;
+	}
+	return n;
+}
+
+/* Whether e can take part in a GSO frame: a TCP/IPv4 data segment with
+ * the device finishing its checksum (skiffif_tx_csum_prepare vouched for
+ * an unfragmented IPv4 packet that ends the frame), its headers in the first
+ * pbuf, and flags no merge changes the meaning of: ACK, maybe PSH. */
+static bool skiffif_seg_parse(const struct skiffif_tx_pend *e,
+			      struct skiffif_seg *s)
+{
+	const struct pbuf *p = e->frame;
+	const uint8_t *f = p->payload;
+	unsigned thl;
+	int nf;
+
+	if (!e->csum || e->off.csum_offset != SKIFFIF_TCP_CSUM)
+		return false;
+	s->f = f;
+	s->tcp = e->off.csum_start;
+	if (p->len < s->tcp + TCP_HLEN)
+		return false;
+	thl = (f[s->tcp + 12] >> 4) * 4u;
+	s->hlen = s->tcp + thl;
+	if (thl < TCP_HLEN || s->hlen > SKIFFIF_GSO_HDR_MAX ||
+	    p->len < s->hlen || p->tot_len <= s->hlen)
+		return false;
+	s->plen = p->tot_len - s->hlen;
+	s->flags = f[s->tcp + 13];
+	if ((s->flags & (uint8_t) ~(TCP_ACK | TCP_PSH)) ||
+	    !(s->flags & TCP_ACK))
+		return false;
+	nf = skiffif_payload_frags((struct pbuf *)p, s->hlen, NULL);
+	if (nf <= 0)
+		return false;
+	s->nfrags = (unsigned)nf;
+	s->seq = skiffif_get32(f + s->tcp + 4);
+	return true;
+}
+
+/* Whether s continues the run that starts with s0 and ends with prev:
+ * the same headers byte for byte except the IP length, id and checksum and
+ * the TCP sequence number, flags and checksum; the next sequence number;
+ * prev a full segment without PSH, s no larger. */
+static bool skiffif_seg_follows(const struct skiffif_seg *s0,
+				const struct skiffif_seg *prev,
+				const struct skiffif_seg *s)
+{
+	const uint8_t *a = s0->f, *b = s->f;
+	unsigned t = s0->tcp;
+
+	if (s->tcp != t || s->hlen != s0->hlen)
+		return false;
+	if (prev->plen != s0->plen || (prev->flags & TCP_PSH) ||
+	    s->plen > s0->plen || s->seq != prev->seq + prev->plen)
+		return false;
+	if (memcmp(a, b, SKIFFIF_IP_LEN) != 0 || /* MACs, type, tos */
+	    memcmp(a + SKIFFIF_IP_FRAG, b + SKIFFIF_IP_FRAG, 4) != 0 ||
+	    memcmp(a + SKIFFIF_IP_SRC, b + SKIFFIF_IP_SRC,
+		   t - SKIFFIF_IP_SRC) != 0 ||	      /* addresses, options */
+	    memcmp(a + t, b + t, 4) != 0 ||	      /* ports */
+	    memcmp(a + t + 8, b + t + 8, 5) != 0 ||   /* ack, offset */
+	    memcmp(a + t + 14, b + t + 14, 2) != 0 || /* window */
+	    memcmp(a + t + 18, b + t + 18, s0->hlen - t - 18) != 0)
+		return false; /* urgent pointer, options */
+	return true;
+}
+
+/* How many held frames from i on make one GSO frame (1: none). */
+static unsigned skiffif_gso_run(struct skiffif *sif, unsigned i,
+				struct skiffif_seg *segs)
+{
+	unsigned n = 1, frags, bytes;
+
+	if (!skiffif_seg_parse(&sif->tx_pend[i], &segs[0]))
+		return 1;
+	frags = 1 + segs[0].nfrags;
+	bytes = segs[0].hlen + segs[0].plen;
+	while (i + n < sif->tx_npend && n < SKIFFIF_GSO_MAX_SEGS) {
+		struct skiffif_seg *s = &segs[n];
+
+		if (!skiffif_seg_parse(&sif->tx_pend[i + n], s) ||
+		    !skiffif_seg_follows(&segs[0], &segs[n - 1], s) ||
+		    frags + s->nfrags > VNET_TX_MAX_FRAGS ||
+		    bytes + s->plen > VNET_GSO_MAX_FRAME)
+			break;
+		frags += s->nfrags;
+		bytes += s->plen;
+		n++;
+	}
+	return n;
+}
+
+/* Queues held frames i .. i+n-1 as one GSO frame: an edited copy of the
+ * first frame's headers (as Linux builds a TSO packet: IP total length of
+ * the whole, the first id, the header checksum recomputed; PSH if the
+ * last segment had it; the TCP field holds the pseudo-header sum over the
+ * whole TCP length, which segmentation adjusts per segment), then every
+ * frame's payload in place. Returns false, having done nothing, when no
+ * record is free; true when queued or dropped (the frames then freed). */
+static bool skiffif_tx_gso(struct skiffif *sif, unsigned i, unsigned n,
+			   const struct skiffif_seg *segs)
+{
+	struct vnet_frag frags[VNET_TX_MAX_FRAGS];
+	struct vnet_tx_offload off;
+	struct skiffif_gso *g = sif->gso_free;
+	const struct skiffif_seg *s0 = &segs[0];
+	unsigned nf = 1, tcp_len = s0->hlen - s0->tcp, ihl;
+	uint8_t *h;
+	uint32_t sum = 0;
+
+	if (!g)
+		return false;
+	sif->gso_free = g->next;
+	g->next = NULL;
+	h = g->hdr;
+	memcpy(h, s0->f, s0->hlen);
+	frags[0].data = h;
+	frags[0].len = s0->hlen;
+	for (unsigned k = 0; k < n; k++) {
+		struct pbuf *p = sif->tx_pend[i + k].frame;
+
+		nf += (unsigned)skiffif_payload_frags(p, s0->hlen, frags + nf);
+		g->p[k] = p;
+		tcp_len += segs[k].plen;
+	}
+	g->n = (uint8_t)n;
+	if (segs[n - 1].flags & TCP_PSH)
+		h[s0->tcp + 13] |= TCP_PSH;
+
+	ihl = s0->tcp - SKIFFIF_IP;
+	skiffif_put16(h + SKIFFIF_IP_LEN, (uint16_t)(ihl + tcp_len));
+	skiffif_put16(h + SKIFFIF_IP + 10, 0);
+	for (unsigned k = 0; k < ihl; k += 2)
+		sum += skiffif_get16(h + SKIFFIF_IP + k);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	skiffif_put16(h + SKIFFIF_IP + 10, (uint16_t)~sum);
+
+	sum = IP_PROTO_TCP + tcp_len;
+	for (unsigned k = 0; k < 8; k += 2)
+		sum += skiffif_get16(h + SKIFFIF_IP_SRC + k);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	skiffif_put16(h + s0->tcp + SKIFFIF_TCP_CSUM, (uint16_t)sum);
+
+	memset(&off, 0, sizeof(off));
+	off.csum_start = (uint16_t)s0->tcp;
+	off.csum_offset = SKIFFIF_TCP_CSUM;
+	off.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	off.gso_size = (uint16_t)s0->plen;
+	off.hdr_len = (uint16_t)s0->hlen;
+	if (skiffif_tx_queue(sif, frags, nf, &off, g) != ERR_OK) {
+		skiffif_gso_put(sif, g);
+		return true;
+	}
+	sif->stats.tx_gso_frames++;
+	sif->stats.tx_gso_segments += n;
+	return true;
+}
+
+/* One held frame as it is. */
+static void skiffif_tx_single(struct skiffif *sif, struct skiffif_tx_pend *e)
+{
+	struct vnet_frag frags[VNET_TX_MAX_FRAGS];
+	int nf = skiffif_tx_frags(e->frame, frags);
+
+	/* Cannot fail: longer chains were linearized before being held. */
+	if (nf < 0 ||
+	    skiffif_tx_queue(sif, frags, (unsigned)nf, e->csum ? &e->off : NULL,
+			     e->frame) != ERR_OK)
+		pbuf_free(e->frame);
+}
+
+/* Queues every held frame, merging runs of one connection's segments. */
+static void skiffif_tx_drain(struct skiffif *sif)
+{
+	struct skiffif_seg segs[SKIFFIF_GSO_MAX_SEGS];
+	unsigned i = 0;
+
+	while (i < sif->tx_npend) {
+		unsigned n = skiffif_gso_run(sif, i, segs);
+
+		if (n > 1 && skiffif_tx_gso(sif, i, n, segs)) {
+			i += n;
+			continue;
+		}
+		skiffif_tx_single(sif, &sif->tx_pend[i]);
+		i++;
+	}
+	sif->tx_npend = 0;
 }
 
 /* ---- receive ------------------------------------------------------------- */
@@ -640,24 +978,26 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 	return ksnprintf(
 	    buf, size,
 	    "{\"link_up\":%s,\"link_changes\":%llu,"
-	    "\"csum_offload\":{\"tx_tcp\":%s,\"rx\":%s},"
+	    "\"csum_offload\":{\"tx_tcp\":%s,\"rx\":%s},\"tso\":%s,"
 	    "\"rx\":{\"frames\":%llu,\"csum_trusted\":%llu,"
 	    "\"released\":%llu,\"pbufs_in_use\":%u,\"pbufs_peak\":%u,"
 	    "\"pbufs_total\":%u},"
 	    "\"tx\":{\"frames\":%llu,\"done\":%llu,\"inflight\":%u,"
 	    "\"csum_offload\":%llu,\"linearized\":%llu,\"retries\":%llu,"
-	    "\"flushes\":%llu},"
+	    "\"flushes\":%llu,\"gso_frames\":%llu,\"gso_segments\":%llu},"
 	    "\"drops\":{\"rx_no_pbuf\":%llu,\"rx_input\":%llu,"
 	    "\"tx_ring_full\":%llu,\"tx_no_mem\":%llu,\"tx_csum\":%llu,"
 	    "\"tx_error\":%llu}}",
 	    s->link_up ? "true" : "false", skiffif_u(s->link_changes),
 	    s->tx_csum_offload_on ? "true" : "false",
-	    s->rx_csum_offload_on ? "true" : "false", skiffif_u(s->rx_frames),
+	    s->rx_csum_offload_on ? "true" : "false",
+	    s->tso_on ? "true" : "false", skiffif_u(s->rx_frames),
 	    skiffif_u(s->rx_csum_trusted), skiffif_u(s->rx_released),
 	    s->rx_pbufs_in_use, s->rx_pbufs_peak, s->rx_pbufs_total,
 	    skiffif_u(s->tx_frames), skiffif_u(s->tx_done), s->tx_inflight,
 	    skiffif_u(s->tx_csum_offload), skiffif_u(s->tx_linearized),
 	    skiffif_u(s->tx_retries), skiffif_u(s->tx_flushes),
+	    skiffif_u(s->tx_gso_frames), skiffif_u(s->tx_gso_segments),
 	    skiffif_u(d->rx_no_pbuf), skiffif_u(d->rx_input),
 	    skiffif_u(d->tx_ring_full), skiffif_u(d->tx_no_mem),
 	    skiffif_u(d->tx_csum), skiffif_u(d->tx_error));

@@ -44,7 +44,10 @@
 #define SKIFFIF_MTU 1500
 /* Frames queued on the TX ring before a notification goes out even though
  * the round has not ended: long bursts reach the device without waiting
- * for skiffif_flush(). */
+ * for skiffif_flush(). With TSO (the device negotiated HOST_TSO4:
+ * vnet_params.no_tso unset) lwIP's frames are instead held, up to this many,
+ * until skiffif_flush()/skiffif_poll() or a full batch, and runs of consecutive
+ * segments of one TCP connection go out as one GSO frame (see skiffif.c). */
 #define SKIFFIF_TX_FLUSH_BATCH 32
 /* How often the link state is read when no interrupt reports changes. */
 #define SKIFFIF_LINK_POLL_MS 1000
@@ -76,10 +79,14 @@ struct skiffif_stats {
 	uint64_t tx_retries;	  /* ring full, then room after a reclaim */
 	uint64_t tx_flushes;	  /* batches published (skiffif_flush or full
 				   * batch) */
+	uint64_t tx_gso_frames;	  /* GSO (TSO) frames queued: each counts
+				   * once in tx_frames too */
+	uint64_t tx_gso_segments; /* TCP segments merged into them */
 	uint64_t link_changes;	  /* link up/down transitions seen */
 	bool link_up;
 	bool tx_csum_offload_on; /* TCP TX checksums are the device's */
 	bool rx_csum_offload_on; /* frames may arrive with DATA_VALID */
+	bool tso_on;		 /* TCP segments coalesced into GSO frames */
 	struct skiffif_drops drops;
 };
 

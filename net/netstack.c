@@ -231,6 +231,7 @@ int netstack_init(void)
 	struct vnet_params params = {
 		.pool_bufs = config.net_rx_bufs,
 		.no_csum_offload = !config.net_csum_offload,
+		.no_tso = !config.net_tso,
 		/* Poll mode takes no NIC interrupts at all. */
 		.vector = config.net_mode == NET_MODE_POLL ? NULL
 							   : assign_vector,

@@ -7,8 +7,10 @@
  * buffer given back exactly once, checksum flags (DATA_VALID skips the
  * transport check, and only that), TCP checksum offload and its partial
  * sum, zero-copy transmit of pbuf chains, linearized long chains, the
- * ring-full path, batched flushes, link changes. Every test ends with
- * lwIP's heap and pool counters back where they started. */
+ * ring-full path, batched flushes, link changes, TSO (lwIP segments of
+ * one connection coalesced into a GSO chain, checked by cutting it the way
+ * Linux's GSO does; what must not merge; pbufs freed once). Every test
+ * ends with lwIP's heap and pool counters back where they started. */
 /* lwIP first: arch/cc.h defines BYTE_ORDER, which glibc's <endian.h>
  * (pulled in by <stdlib.h>) would otherwise have defined differently. */
 #include "lwip/init.h"
@@ -26,6 +28,7 @@
 
 #include "check.h"
 #include "host_kernel_stubs.h"
+#include "kerrno.h"
 #include "log.h"
 #include "sim_virtio.h"
 #include "virtio_net.h"
@@ -1144,6 +1147,450 @@ TEST(remove_waits_for_lwip_to_free_received_pbufs)
 	CHECK_EQ(skiffif_remove(&f->netif), ERR_OK);
 	CHECK(f->netif.state == NULL);
 	f->removed = true;
+	fx_down(f);
+}
+
+/* ---- TSO: coalescing TCP segments into GSO frames ---- */
+
+#define TSO_FEATURES (SIM_NET_FEATURES | 1ULL << VIRTIO_NET_F_HOST_TSO4)
+#define MSS	     1460
+#define SEG_HLEN     (ETH_HLEN + IP_HDR + 20)
+
+static uint8_t tso_data[24][MSS]; /* payloads, no-copy like lwIP's ROM data */
+
+static void tso_fill(void)
+{
+	for (unsigned i = 0; i < 24; i++)
+		for (unsigned j = 0; j < MSS; j++)
+			tso_data[i][j] = (uint8_t)(i * 7 + j);
+}
+
+/* An outbound TCP segment as lwIP hands it to linkoutput: a RAM pbuf with
+ * the headers, then a no-copy pbuf with the payload. */
+static struct pbuf *seg_pbuf(uint16_t sport, uint32_t seq, uint8_t flags,
+			     const uint8_t *data, u16_t len)
+{
+	struct pbuf *h = pbuf_alloc(PBUF_RAW, SEG_HLEN, PBUF_RAM);
+	uint8_t *f, *t;
+
+	CHECK(h != NULL);
+	f = h->payload;
+	t = f + ETH_HLEN + IP_HDR;
+	put_ip(f, peer_mac, our_mac, our_ip, peer_ip, 6, (uint16_t)(20 + len),
+	       0x4000);
+	memset(t, 0, 20);
+	put16(t, sport);
+	put16(t + 2, 40000);
+	put16(t + 4, (uint16_t)(seq >> 16));
+	put16(t + 6, (uint16_t)seq);
+	put16(t + 8, 0x0102);
+	put16(t + 10, 0x0304);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 8192);
+	if (len)
+		pbuf_cat(h, ref_pbuf(data, len));
+	return h;
+}
+
+static uint32_t seq_of(const uint8_t *f)
+{
+	const uint8_t *t = f + ETH_HLEN + IP_HDR;
+
+	return (uint32_t)get16(t + 4) << 16 | get16(t + 6);
+}
+
+/* Every segment a device cuts from the GSO frame in c (its descriptors
+ * are read in place: the sim copies at most SIM_MAX_FRAME bytes), made
+ * the way Linux's TCPv4 GSO makes them: headers copied, IP length, id and
+ * checksum per segment, seq advanced, PSH/FIN only on the last, the TCP
+ * field's pseudo-header sum adjusted from the whole length to the
+ * segment's, then the partial checksum completed. Each must be a valid
+ * TCP/IPv4 frame; its payload is appended to out. Returns the count. */
+static unsigned gso_segments(const struct sim_chain *c,
+			     const struct virtio_net_hdr *h, uint8_t *out,
+			     uint32_t *out_len)
+{
+	static uint8_t big[70000], seg[SIM_MAX_FRAME];
+	uint32_t len = 0, hl = h->hdr_len, mss = h->gso_size, off;
+	unsigned n = 0;
+
+	CHECK(c->n >= 2);
+	CHECK_EQ(c->d[0].len, sizeof(struct virtio_net_hdr));
+	for (unsigned i = 1; i < c->n; i++) {
+		CHECK(len + c->d[i].len <= sizeof(big));
+		memcpy(big + len, (void *)(uintptr_t)c->d[i].addr, c->d[i].len);
+		len += c->d[i].len;
+	}
+	CHECK(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK(hl < len && mss > 0);
+	/* The IP header describes the whole frame, with a good checksum. */
+	CHECK_EQ(get16(big + ETH_HLEN + 2), len - ETH_HLEN);
+	CHECK_EQ(fold(sum16(0, big + ETH_HLEN, IP_HDR)), 0xffff);
+	*out_len = 0;
+	for (off = hl; off < len; off += mss, n++) {
+		uint32_t plen = len - off < mss ? len - off : mss;
+		bool last = off + plen == len;
+		uint8_t *ip = seg + ETH_HLEN, *t = seg + h->csum_start;
+		uint32_t seq = seq_of(big) + (off - hl);
+		uint16_t tlen = (uint16_t)(hl - h->csum_start + plen);
+		uint32_t sum;
+
+		memcpy(seg, big, hl);
+		memcpy(seg + hl, big + off, plen);
+		put16(ip + 2, (uint16_t)(hl - ETH_HLEN + plen));
+		put16(ip + 4, (uint16_t)(get16(big + ETH_HLEN + 4) + n));
+		put16(ip + 10, 0);
+		put16(ip + 10, (uint16_t)~fold(sum16(0, ip, IP_HDR)));
+		put16(t + 4, (uint16_t)(seq >> 16));
+		put16(t + 6, (uint16_t)seq);
+		if (!last)
+			t[13] &= (uint8_t) ~(0x08 | 0x01); /* PSH, FIN */
+		/* pseudo sum - whole TCP length + this segment's */
+		sum = get16(t + 16) +
+		      (uint16_t) ~(uint16_t)(len - h->csum_start) + tlen;
+		put16(t + 16, fold(sum));
+		put16(t + 16,
+		      (uint16_t)~fold(sum16(0, t, hl - h->csum_start + plen)));
+		CHECK(tcp_csum_ok(seg, hl + plen, &(struct virtio_net_hdr){0}));
+		memcpy(out + *out_len, seg + hl, plen);
+		*out_len += plen;
+	}
+	return n;
+}
+
+/* Hands frames to the glue, flushes, and lets the device take them;
+ * returns the number of TX chains. */
+static int tso_send(struct fx *f, struct pbuf **p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(f->netif.linkoutput(&f->netif, p[i]), ERR_OK);
+	skiffif_flush(&f->netif);
+	return sim_net_process_tx(&f->sim);
+}
+
+/* After the device finished: the next poll drops the glue's references,
+ * each exactly once. */
+static void tso_done(struct fx *f, struct pbuf **p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(p[i]->ref, 2);
+	fx_round(f);
+	for (unsigned i = 0; i < n; i++) {
+		CHECK_EQ(p[i]->ref, 1);
+		pbuf_free(p[i]);
+	}
+	CHECK_EQ(gstats(f).tx_inflight, 0);
+}
+
+TEST(tso_is_negotiated_only_when_offered_and_wanted)
+{
+	struct vnet_params no = {.no_tso = true};
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+
+	CHECK(vnet_tx_tso(f->vn));
+	CHECK(gstats(f).tso_on);
+	{
+		/* The driver checks what it is asked to segment. */
+		static uint8_t fr[SEG_HLEN + 100];
+		struct vnet_frag frag = {fr, sizeof(fr)};
+		struct vnet_tx_offload o = {.csum_start = 34,
+					    .csum_offset = 16,
+					    .gso_type =
+						VIRTIO_NET_HDR_GSO_TCPV4,
+					    .gso_size = 50,
+					    .hdr_len = SEG_HLEN};
+		int cookie;
+
+		o.gso_size = 0;
+		CHECK_EQ(vnet_tx_chain(f->vn, &frag, 1, &o, &cookie), -EINVAL);
+		o.gso_size = 50;
+		o.hdr_len = sizeof(fr);
+		CHECK_EQ(vnet_tx_chain(f->vn, &frag, 1, &o, &cookie), -EINVAL);
+		o.hdr_len = 40; /* cuts the checksum field */
+		CHECK_EQ(vnet_tx_chain(f->vn, &frag, 1, &o, &cookie), -EINVAL);
+		o.hdr_len = SEG_HLEN;
+		o.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+		CHECK_EQ(vnet_tx_chain(f->vn, &frag, 1, &o, &cookie), -EINVAL);
+	}
+	fx_down(f);
+	f = fx_up_with(TSO_FEATURES, &no);
+	CHECK(!vnet_tx_tso(f->vn));
+	CHECK(!gstats(f).tso_on);
+	CHECK(!(f->sim.driver_features & 1ULL << VIRTIO_NET_F_HOST_TSO4));
+	{
+		static uint8_t fr[SEG_HLEN + 100];
+		struct vnet_frag frag = {fr, sizeof(fr)};
+		struct vnet_tx_offload o = {.csum_start = 34,
+					    .csum_offset = 16,
+					    .gso_type =
+						VIRTIO_NET_HDR_GSO_TCPV4,
+					    .gso_size = 50,
+					    .hdr_len = SEG_HLEN};
+		int cookie;
+
+		CHECK_EQ(vnet_tx_chain(f->vn, &frag, 1, &o, &cookie), -ENOTSUP);
+	}
+	fx_down(f);
+	no = (struct vnet_params){.no_csum_offload = true};
+	f = fx_up_with(TSO_FEATURES, &no);
+	CHECK(!vnet_tx_tso(f->vn));
+	CHECK(!gstats(f).tso_on);
+	fx_down(f);
+	f = fx_up(); /* SIM_NET_FEATURES: no HOST_TSO4 */
+	CHECK(!gstats(f).tso_on);
+	fx_down(f);
+}
+
+TEST(tso_merges_one_connections_segments_without_a_copy)
+{
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+	const struct sim_chain *c = &f->sim.last_tx;
+	const struct virtio_net_hdr *h = &f->sim.last_tx_hdr;
+	static uint8_t got[8 * MSS];
+	uint32_t got_len;
+	struct pbuf *p[4];
+	struct skiffif_stats base;
+
+	tso_fill();
+	fx_round(f);
+	fx_round(f);
+	base = gstats(f);
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = seg_pbuf(7, 5000 + i * MSS, i == 3 ? 0x18 : 0x10,
+				tso_data[i], i == 3 ? 100 : MSS);
+	CHECK_EQ(tso_send(f, p, 4), 1);
+	CHECK_EQ(h->gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	CHECK_EQ(h->gso_size, MSS);
+	CHECK_EQ(h->hdr_len, SEG_HLEN);
+	CHECK_EQ(h->flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(h->csum_start, ETH_HLEN + IP_HDR);
+	CHECK_EQ(h->csum_offset, 16);
+	/* One header, then every payload in place. */
+	CHECK_EQ(c->n, 6);
+	CHECK_EQ(c->d[1].len, SEG_HLEN);
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_EQ(c->d[2 + i].addr, (uintptr_t)tso_data[i]);
+		CHECK_EQ(c->d[2 + i].len, i == 3 ? 100 : MSS);
+	}
+	/* The header is a copy: lwIP's own first segment is unchanged. */
+	CHECK(c->d[1].addr != (uintptr_t)p[0]->payload);
+	CHECK_EQ(get16((uint8_t *)p[0]->payload + ETH_HLEN + 2),
+		 IP_HDR + 20 + MSS);
+	{
+		const uint8_t *hd = (const void *)(uintptr_t)c->d[1].addr;
+
+		CHECK_EQ(seq_of(hd), 5000);
+		CHECK_EQ(hd[ETH_HLEN + IP_HDR + 13], 0x18); /* last had PSH */
+		CHECK_EQ(get16(hd + ETH_HLEN + IP_HDR + 16),
+			 fold(pseudo_sum(hd + ETH_HLEN, 6,
+					 (uint16_t)(20 + 3 * MSS + 100))));
+	}
+	CHECK_EQ(gso_segments(c, h, got, &got_len), 4);
+	CHECK_EQ(got_len, 3 * MSS + 100);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK(memcmp(got + i * MSS, tso_data[i], i == 3 ? 100 : MSS) ==
+		      0);
+	CHECK_EQ(gstats(f).tx_gso_frames, 1);
+	CHECK_EQ(gstats(f).tx_gso_segments, 4);
+	CHECK_EQ(gstats(f).tx_frames, base.tx_frames + 1);
+	CHECK_EQ(gstats(f).tx_inflight, 1);
+	tso_done(f, p, 4);
+	fx_down(f);
+}
+
+TEST(tso_keeps_connections_apart)
+{
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+	struct pbuf *p[4];
+
+	fx_round(f);
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = seg_pbuf(7, 1 + MSS, 0x10, tso_data[1], MSS);
+	p[2] = seg_pbuf(80, 1 + 2 * MSS, 0x10, tso_data[2], MSS);
+	p[3] = seg_pbuf(80, 1 + 3 * MSS, 0x10, tso_data[3], MSS);
+	CHECK_EQ(tso_send(f, p, 4), 2);
+	CHECK_EQ(gstats(f).tx_gso_frames, 2);
+	CHECK_EQ(gstats(f).tx_gso_segments, 4);
+	tso_done(f, p, 4);
+	fx_down(f);
+}
+
+/* Each case: three segments that must not all become one frame. */
+TEST(tso_leaves_unmergeable_segments_alone)
+{
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+	struct pbuf *p[3];
+
+	fx_round(f);
+	/* FIN, SYN, RST, URG: never merged. */
+	for (uint8_t fl = 0; fl < 4; fl++) {
+		static const uint8_t bad[4] = {0x11, 0x12, 0x14, 0x30};
+
+		for (unsigned i = 0; i < 3; i++)
+			p[i] = seg_pbuf(7, 1 + i * MSS, i ? bad[fl] : 0x10,
+					tso_data[i], MSS);
+		CHECK_EQ(tso_send(f, p, 3), 3);
+		tso_done(f, p, 3);
+	}
+	/* Sequence numbers with a gap. */
+	for (unsigned i = 0; i < 3; i++)
+		p[i] = seg_pbuf(7, 1 + i * 2 * MSS, 0x10, tso_data[i], MSS);
+	CHECK_EQ(tso_send(f, p, 3), 3);
+	tso_done(f, p, 3);
+	/* A short segment ends a run: [full, short] + [full]. */
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = seg_pbuf(7, 1 + MSS, 0x10, tso_data[1], 500);
+	p[2] = seg_pbuf(7, 1 + MSS + 500, 0x10, tso_data[2], MSS);
+	CHECK_EQ(tso_send(f, p, 3), 2);
+	CHECK_EQ(f->sim.last_tx_hdr.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	tso_done(f, p, 3);
+	/* So does PSH: [full, full+PSH] + [full]. */
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = seg_pbuf(7, 1 + MSS, 0x18, tso_data[1], MSS);
+	p[2] = seg_pbuf(7, 1 + 2 * MSS, 0x10, tso_data[2], MSS);
+	CHECK_EQ(tso_send(f, p, 3), 2);
+	tso_done(f, p, 3);
+	/* A different acknowledgment number (data arrived in between). */
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = seg_pbuf(7, 1 + MSS, 0x10, tso_data[1], MSS);
+	((uint8_t *)p[1]->payload)[ETH_HLEN + IP_HDR + 11]++;
+	p[2] = seg_pbuf(7, 1 + 2 * MSS, 0x10, tso_data[2], MSS);
+	CHECK_EQ(tso_send(f, p, 3), 3);
+	tso_done(f, p, 3);
+	/* Not TCP in between: order is kept, so nothing merges across it. */
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = small_frame();
+	p[2] = seg_pbuf(7, 1 + MSS, 0x10, tso_data[2], MSS);
+	CHECK_EQ(tso_send(f, p, 3), 3);
+	tso_done(f, p, 3);
+	CHECK_EQ(gstats(f).tx_gso_frames, 2);
+	CHECK_EQ(gstats(f).tx_gso_segments, 4);
+	fx_down(f);
+}
+
+TEST(tso_frames_stop_at_the_fragment_limit)
+{
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+	struct pbuf *p[20];
+
+	fx_round(f);
+	for (unsigned i = 0; i < 20; i++)
+		p[i] = seg_pbuf(7, 1 + i * MSS, 0x10, tso_data[i], MSS);
+	/* Header + 15 payloads, then the other 5. */
+	CHECK_EQ(tso_send(f, p, 20), 2);
+	CHECK_EQ(gstats(f).tx_gso_frames, 2);
+	CHECK_EQ(gstats(f).tx_gso_segments, 20);
+	CHECK_EQ(f->sim.last_tx.n, 1 + 1 + 5);
+	tso_done(f, p, 20);
+	fx_down(f);
+}
+
+TEST(tso_holds_nothing_past_a_flush_and_frees_held_frames_on_remove)
+{
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+	struct pbuf *p[2];
+
+	fx_round(f);
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = seg_pbuf(7, 1 + MSS, 0x10, tso_data[1], MSS);
+	CHECK_EQ(f->netif.linkoutput(&f->netif, p[0]), ERR_OK);
+	CHECK_EQ(f->netif.linkoutput(&f->netif, p[1]), ERR_OK);
+	CHECK_EQ(p[0]->ref, 2);
+	/* Held, not on the ring yet. */
+	CHECK_EQ(sim_net_process_tx(&f->sim), 0);
+	/* skiffif_poll() flushes too (replies made while receiving). */
+	CHECK(skiffif_poll(&f->netif, 64) >= 0);
+	CHECK_EQ(sim_net_process_tx(&f->sim), 1);
+	tso_done(f, p, 2);
+
+	/* A full batch goes out without waiting for the flush. */
+	{
+		struct pbuf *q[SKIFFIF_TX_FLUSH_BATCH];
+
+		for (unsigned i = 0; i < SKIFFIF_TX_FLUSH_BATCH; i++) {
+			q[i] = small_frame();
+			CHECK_EQ(f->netif.linkoutput(&f->netif, q[i]), ERR_OK);
+		}
+		CHECK_EQ(sim_net_process_tx(&f->sim), SKIFFIF_TX_FLUSH_BATCH);
+		tso_done(f, q, SKIFFIF_TX_FLUSH_BATCH);
+	}
+
+	/* Held frames and frames in flight are freed once by a remove. */
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	p[1] = seg_pbuf(7, 1 + MSS, 0x10, tso_data[1], MSS);
+	CHECK_EQ(tso_send(f, p, 2), 1); /* in flight, not reclaimed */
+	pbuf_free(p[0]);
+	pbuf_free(p[1]);
+	p[0] = seg_pbuf(7, 1, 0x10, tso_data[0], MSS);
+	CHECK_EQ(f->netif.linkoutput(&f->netif, p[0]), ERR_OK); /* held */
+	pbuf_free(p[0]);
+	netif_remove(&f->netif);
+	CHECK_EQ(skiffif_remove(&f->netif), ERR_OK);
+	f->removed = true;
+	fx_down(f); /* checks lwIP's pools: every pbuf freed */
+}
+
+/* A service that writes a burst as soon as a connection is accepted. */
+static err_t accept_and_send(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	static uint8_t burst[6 * MSS];
+
+	for (unsigned i = 0; i < sizeof(burst); i++)
+		burst[i] = (uint8_t)(i * 13 + 5);
+	CHECK_EQ(tcp_write(pcb, burst, sizeof(burst), TCP_WRITE_FLAG_COPY),
+		 ERR_OK);
+	CHECK_EQ(tcp_output(pcb), ERR_OK);
+	*(struct tcp_pcb **)arg = pcb;
+	return ERR_OK;
+}
+
+TEST(tso_lwip_burst_leaves_as_one_gso_frame)
+{
+	struct fx *f = fx_up_with(TSO_FEATURES, NULL);
+	const uint8_t *r = f->sim.last_tx_frame;
+	static uint8_t got[8 * MSS];
+	uint32_t got_len, isn;
+	struct tcp_pcb *conn = NULL;
+	uint8_t fr[128];
+	unsigned n;
+
+	fx_listen(f);
+	tcp_arg(f->listener, &conn);
+	tcp_accept(f->listener, accept_and_send);
+	fx_round(f);
+	fx_meet_peer(f);
+	fx_inject(f, fr, tcp_frame(fr, true, 0x02, 1000, 0, NULL, 0), 0);
+	CHECK_EQ(fx_round(f), 1);
+	isn = seq_of(r);
+	/* The handshake's ACK: lwIP accepts, the service writes 6 * 1460
+	 * bytes, and the initial window lets several full segments (536
+	 * bytes: the SYN had no MSS option) go at once. */
+	fx_inject(f, fr, tcp_frame(fr, true, 0x10, 1001, isn + 1, NULL, 0),
+		  VIRTIO_NET_HDR_F_DATA_VALID);
+	CHECK_EQ(fx_round(f), 1);
+	CHECK(conn != NULL);
+	CHECK_EQ(f->sim.last_tx_hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	n = gso_segments(&f->sim.last_tx, &f->sim.last_tx_hdr, got, &got_len);
+	CHECK(n >= 2);
+	CHECK_EQ(f->sim.last_tx_hdr.gso_size, 536);
+	CHECK_EQ(got_len, n * 536);
+	CHECK_EQ(seq_of((const void *)(uintptr_t)f->sim.last_tx.d[1].addr),
+		 isn + 1);
+	for (unsigned i = 0; i < got_len; i++)
+		CHECK_EQ(got[i], (uint8_t)(i * 13 + 5));
+	CHECK_EQ(gstats(f).tx_gso_frames, 1);
+	CHECK_EQ(gstats(f).tx_gso_segments, n);
+	/* The peer acknowledges everything: lwIP frees its segments once the
+	 * device let go of them (the reclaim in the next poll). */
+	fx_inject(f, fr,
+		  tcp_frame(fr, true, 0x10, 1001, isn + 1 + got_len, NULL, 0),
+		  VIRTIO_NET_HDR_F_DATA_VALID);
+	fx_round(f);
+	fx_round(f);
+	CHECK_EQ(gstats(f).tx_inflight, 0);
+	tcp_abort(conn);
+	fx_round(f);
 	fx_down(f);
 }
 
