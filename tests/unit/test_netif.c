@@ -30,92 +30,17 @@
 #include "host_kernel_stubs.h"
 #include "kerrno.h"
 #include "log.h"
+#include "lwip_host.h"
 #include "sim_virtio.h"
 #include "virtio_net.h"
 
-/* ---- what lwIP needs from the system (the kernel has sys_arch.c) ---- */
-
-static u32_t fake_now = 1000;
-
-u32_t sys_now(void)
-{
-	return fake_now;
-}
-
-uint32_t skiff_random(void)
-{
-	static uint32_t x = 0x12345678;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
-}
-
-/* LWIP_PLATFORM_ASSERT: an lwIP assertion ends the test program. */
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "panic: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
 /* ---- addresses and frames ---- */
 
-static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-static const uint8_t peer_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
-static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-static const uint8_t our_ip[4] = {10, 0, 2, 15};
-static const uint8_t peer_ip[4] = {10, 0, 2, 2};
-
-#define ETH_HLEN 14
-#define IP_HDR	 20
 #define UDP_PORT 7777
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (; len > 1; len -= 2, p += 2)
-		sum += get16(p);
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
 
 static uint32_t pseudo_sum(const uint8_t *ip, uint8_t proto, uint16_t len)
 {
 	return sum16(0, ip + 12, 8) + proto + len;
-}
-
-static size_t put_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src,
-		      uint16_t type)
-{
-	memcpy(f, dst, 6);
-	memcpy(f + 6, src, 6);
-	put16(f + 12, type);
-	return ETH_HLEN;
 }
 
 /* Ethernet + IPv4 header from src to dst around an l4_len payload that the
@@ -137,22 +62,6 @@ static void put_ip(uint8_t *f, const uint8_t *dst_mac, const uint8_t *src_mac,
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
 	put16(ip + 10, (uint16_t)~fold(sum16(0, ip, IP_HDR)));
-}
-
-static size_t arp_request(uint8_t *f)
-{
-	uint8_t *a = f + put_eth(f, bcast_mac, peer_mac, 0x0806);
-
-	put16(a, 1);
-	put16(a + 2, 0x0800);
-	a[4] = 6;
-	a[5] = 4;
-	put16(a + 6, 1);
-	memcpy(a + 8, peer_mac, 6);
-	memcpy(a + 14, peer_ip, 4);
-	memset(a + 18, 0, 6);
-	memcpy(a + 24, our_ip, 4);
-	return ETH_HLEN + 28;
 }
 
 /* A UDP datagram from the peer to UDP_PORT; good_csum false corrupts the
@@ -252,18 +161,6 @@ static bool tcp_csum_ok(const uint8_t *frame, uint32_t len,
 
 /* ---- fixture ---- */
 
-struct lwip_counts {
-	mem_size_t mem_used;
-	u16_t memp_used[MEMP_MAX];
-};
-
-static void lwip_counts_get(struct lwip_counts *c)
-{
-	c->mem_used = lwip_stats.mem.used;
-	for (int i = 0; i < MEMP_MAX; i++)
-		c->memp_used[i] = lwip_stats.memp[i]->used;
-}
-
 /* A UDP service that counts, keeps the last bytes, and holds pbufs when
  * asked (as an application that has not consumed them yet). */
 #define SINK_HOLD_MAX 512
@@ -287,15 +184,6 @@ struct fx {
 	struct tcp_pcb *listener;
 	bool removed; /* the test took the netif down itself */
 };
-
-static void lwip_once(void)
-{
-	static bool done;
-
-	if (!done)
-		lwip_init();
-	done = true;
-}
 
 static struct fx *fx_up_with(uint64_t features, const struct vnet_params *p)
 {

@@ -32,95 +32,22 @@
 #include "host_kernel_stubs.h"
 #include "kerrno.h"
 #include "log.h"
+#include "lwip_host.h"
 #include "sim_virtio.h"
 #include "virtio_net.h"
 #include "xdp_hook.h"
 #include "xdp_progs.h"
 
-/* ---- what lwIP and the runtime need from the system ---- */
-
-static u32_t fake_now = 1000;
-
-u32_t sys_now(void)
-{
-	return fake_now;
-}
-
+/* The eBPF runtime's clock follows lwIP's fake one (lwip_host.c). */
 uint64_t clock_ns(void)
 {
 	return (uint64_t)fake_now * 1000000u;
 }
 
-uint32_t skiff_random(void)
-{
-	static uint32_t x = 0x9e3779b9;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return x;
-}
-
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "panic: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
 /* ---- addresses and frames ---- */
 
-static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-static const uint8_t peer_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
-static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-static const uint8_t our_ip[4] = {10, 0, 2, 15};
-static const uint8_t peer_ip[4] = {10, 0, 2, 2};
-
-#define ETH_HLEN  14
-#define IP_HDR	  20
 #define SINK_PORT 7777
 #define ECHO_PORT 7
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (; len > 1; len -= 2, p += 2)
-		sum += get16(p);
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static size_t put_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src,
-		      uint16_t type)
-{
-	memcpy(f, dst, 6);
-	memcpy(f + 6, src, 6);
-	put16(f + 12, type);
-	return ETH_HLEN;
-}
 
 static void put_ip(uint8_t *f, const uint8_t *src, const uint8_t *dst,
 		   uint8_t proto, uint16_t l4_len)
@@ -181,22 +108,6 @@ static uint32_t frame_seq(const uint8_t *f)
 	       (uint32_t)d[2] << 8 | d[3];
 }
 
-static size_t arp_request(uint8_t *f)
-{
-	uint8_t *a = f + put_eth(f, bcast_mac, peer_mac, 0x0806);
-
-	put16(a, 1);
-	put16(a + 2, 0x0800);
-	a[4] = 6;
-	a[5] = 4;
-	put16(a + 6, 1);
-	memcpy(a + 8, peer_mac, 6);
-	memcpy(a + 14, peer_ip, 4);
-	memset(a + 18, 0, 6);
-	memcpy(a + 24, our_ip, 4);
-	return ETH_HLEN + 28;
-}
-
 static size_t icmp_echo_from(uint8_t *f, const uint8_t *src, uint16_t seq)
 {
 	uint8_t *m = f + ETH_HLEN + IP_HDR;
@@ -230,18 +141,6 @@ static size_t tcp_syn_from(uint8_t *f, const uint8_t *src, uint16_t sport)
 
 /* ---- fixture ---- */
 
-struct lwip_counts {
-	mem_size_t mem_used;
-	u16_t memp_used[MEMP_MAX];
-};
-
-static void lwip_counts_get(struct lwip_counts *c)
-{
-	c->mem_used = lwip_stats.mem.used;
-	for (int i = 0; i < MEMP_MAX; i++)
-		c->memp_used[i] = lwip_stats.memp[i]->used;
-}
-
 struct fx {
 	struct sim_virtio sim;
 	struct vnet *vn;
@@ -252,15 +151,6 @@ struct fx {
 	unsigned sink_count;
 	bool removed;
 };
-
-static void lwip_once(void)
-{
-	static bool done;
-
-	if (!done)
-		lwip_init();
-	done = true;
-}
 
 static void sink_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 		      const ip_addr_t *addr, u16_t port)
