@@ -7,6 +7,7 @@
 #   make debug      boot under QEMU -s -S and print the gdb command
 #   make test       host unit tests + QEMU integration tests
 #   make unit       host unit tests only
+#   make check-layers  includes only go down the layers (tools/layers.txt)
 #
 # Every target that needs Debian packages calls tools/setup.sh first; as root
 # it installs what is missing, otherwise it prints the apt-get line and stops.
@@ -23,6 +24,14 @@ EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
 EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
 
+# One include root: every header of ours is included by its path from the
+# repository root ("drivers/virtio_net.h"), so each include line names the
+# layer; generated headers by their path under $(BUILD) ("gen/version.h").
+# The other two are not ours to name: kernel/libc holds the freestanding
+# <string.h> & co., and lwip-port holds lwipopts.h and arch/cc.h, which
+# lwIP's headers include by bare name. tools/check-layers.py checks it.
+INCLUDE_ROOTS := -I. -I$(BUILD) -Ikernel/libc -Ilwip-port
+
 # Kernel code: freestanding, no SSE (interrupts do not save vector state), a
 # frame pointer for the panic backtrace, PIC because UEFI relocates the image.
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin-printf -nostdinc \
@@ -32,21 +41,29 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin-printf -nostdinc \
 	-mno-avx -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror -Wno-unused-parameter \
-	-DGNU_EFI_USE_MS_ABI -I$(BUILD)/gen \
-	-I. -Ikernel/libc -Ikernel -Idrivers -Ilwip-port -Inet -Inet/ebpf -Inet/xdp
+	-DGNU_EFI_USE_MS_ABI $(INCLUDE_ROOTS)
 EFI_CFLAGS := -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol
 
--include net/ebpf/ebpf.mk
-KERNEL_SRCS := $(wildcard boot/*.c kernel/*.c kernel/libc/*.c drivers/*.c \
-	lwip-port/*.c net/*.c) $(wildcard kernel/*.S) $(EBPF_SRCS)
-KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_SRCS)))
 
-# Extra objects (lwIP, llhttp, www content) are appended by the fragments.
+# The layers, bottom up (tools/layers.txt and docs/architecture.md): each
+# folder names its sources once in its own .mk, used by the image and by
+# the host tests (tests/unit/*.mk) alike. IMAGE_SRCS is recursive: lwip.mk,
+# included last, orders every image object after the lwIP tree.
 EXTRA_OBJS :=
 .DEFAULT_GOAL := all
--include lwip-port/lwip.mk
--include net/http.mk
--include net/xdp/xdp.mk
+include boot/boot.mk
+include kernel/kernel.mk
+include drivers/drivers.mk
+include ebpf/ebpf.mk
+include netdev/netdev.mk
+include xdp/xdp.mk
+include services/services.mk
+include app/app.mk
+IMAGE_SRCS = $(BOOT_SRCS) $(KERNEL_SRCS) $(DRIVERS_SRCS) $(EBPF_SRCS) \
+	$(NETDEV_SRCS) $(LWIP_PORT_SRCS) $(XDP_SRCS) $(SERVICES_SRCS) \
+	$(APP_SRCS)
+IMAGE_OBJS = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(IMAGE_SRCS)))
+include lwip-port/lwip.mk
 
 # The version string lives in a generated header that is rewritten only
 # when `git describe` changes, so the banner is never stale and nothing
@@ -55,12 +72,12 @@ $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define SKIFF_VERSION "$(VERSION)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(BUILD)/obj/kernel/main.o: $(BUILD)/gen/version.h
+$(BUILD)/obj/app/main.o: $(BUILD)/gen/version.h
 .PHONY: FORCE
 FORCE:
 
 .PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
-	bench fuzz
+	bench fuzz check-layers
 all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf
 
 setup:
@@ -86,9 +103,9 @@ $(BUILD)/obj/%.o: %.S | setup-build
 setup-build:
 	@tools/setup.sh build
 
-$(BUILD)/skiff.so: $(KERNEL_OBJS) $(EXTRA_OBJS) boot/skiff.lds
+$(BUILD)/skiff.so: $(IMAGE_OBJS) $(EXTRA_OBJS) boot/skiff.lds
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined \
-		-T boot/skiff.lds $(EFI_CRT0) $(KERNEL_OBJS) $(EXTRA_OBJS) \
+		-T boot/skiff.lds $(EFI_CRT0) $(IMAGE_OBJS) $(EXTRA_OBJS) \
 		-L$(EFI_LIB) -lgnuefi -o $@
 
 # The ELF keeps every symbol and debug section; gdb loads it at the image base
@@ -128,7 +145,7 @@ include $(wildcard tests/unit/*.mk)
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -DSKIFF_HOST_TEST -DSKIFF_VERSION='"test"' \
-	-I. -Ikernel -Idrivers -Ilwip-port -Inet -Itests/unit
+	-I. -Ilwip-port
 UNIT_BINS := $(addprefix $(BUILD)/host/test_,$(UNIT_TESTS))
 
 define unit_rule
@@ -151,6 +168,11 @@ qemu-test: all $(BUILD)/skiff-test.iso
 	@tools/setup.sh test
 	$(PYTHON) tests/qemu/run_all.py $(ONLY)
 
+# The include structure: layers only include downward, every include by
+# its path, no include cycle (tools/layers.txt holds the order).
+check-layers:
+	@$(PYTHON) tools/check-layers.py
+
 test:
 	@tools/setup.sh test
 	@tools/setup.sh bench
@@ -165,4 +187,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d)
+-include $(IMAGE_OBJS:.o=.d)

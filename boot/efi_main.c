@@ -14,8 +14,8 @@
  * its own memcpy/memset and needs none of libefi's helpers. */
 #include <efi.h>
 
-#include "bootinfo.h"
-#include "cpu.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cpu.h"
 
 static struct boot_info boot;
 static EFI_BOOT_SERVICES *BS;

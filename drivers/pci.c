@@ -10,16 +10,16 @@
  * before it is used to compute an address. */
 #include <string.h>
 
-#include "acpi.h"
-#include "apic.h"
-#include "cpu.h"
-#include "kerrno.h"
-#include "log.h"
-#include "mmio.h"
-#include "paging.h"
-#include "pci.h"
-#include "pci_reg.h"
-#include "printf.h"
+#include "kernel/acpi.h"
+#include "kernel/apic.h"
+#include "kernel/cpu.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "kernel/mmio.h"
+#include "kernel/paging.h"
+#include "drivers/pci.h"
+#include "drivers/pci_reg.h"
+#include "kernel/printf.h"
 
 #define CONFIG_ADDRESS 0xcf8
 #define CONFIG_DATA 0xcfc

@@ -2,10 +2,10 @@
  * reset, ACKNOWLEDGE, DRIVER, feature negotiation with FEATURES_OK
  * read-back. The driver then sets up its queues and calls
  * virtio_driver_ok(); on any failure it calls virtio_fail(). */
-#include "virtio.h"
+#include "drivers/virtio.h"
 
-#include "kerrno.h"
-#include "log.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
 
 /* Status bits accumulate: each step keeps the ones already set. */
 static void virtio_add_status(struct virtio_device *dev, uint8_t bits)

@@ -18,18 +18,18 @@
  * TX chains are [our virtio_net_hdr][caller fragment]...; the header lives
  * in tx_hdrs[head], indexed by the chain's head descriptor, which no other
  * chain in flight can share, so transmitting allocates nothing. */
-#include "virtio_net.h"
+#include "drivers/virtio_net.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#include "heap.h"
-#include "kbuf.h"
-#include "kerrno.h"
-#include "log.h"
-#include "page_alloc.h"
-#include "printf.h"
-#include "virtqueue.h"
+#include "kernel/heap.h"
+#include "kernel/kbuf.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "kernel/page_alloc.h"
+#include "kernel/printf.h"
+#include "drivers/virtqueue.h"
 
 enum vnet_buf_state { VNET_BUF_FREE, VNET_BUF_POSTED, VNET_BUF_LENT };
 

@@ -36,8 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio.h"
-#include "virtio_net_reg.h"
+#include "drivers/virtio.h"
+#include "drivers/virtio_net_reg.h"
 
 #define VNET_HDR_LEN  sizeof(struct virtio_net_hdr) /* 12 with VERSION_1 */
 #define VNET_ETH_HLEN 14

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio_ring_reg.h"
+#include "drivers/virtio_ring_reg.h"
 
 #define VIRTIO_ID_NET 1
 

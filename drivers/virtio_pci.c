@@ -9,14 +9,14 @@
  * the driver always performs the whole initialisation sequence. */
 #include <string.h>
 
-#include "clock.h"
-#include "kerrno.h"
-#include "log.h"
-#include "mmio.h"
-#include "pci_reg.h"
-#include "printf.h"
-#include "virtio_pci.h"
-#include "virtio_pci_reg.h"
+#include "kernel/clock.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "kernel/mmio.h"
+#include "drivers/pci_reg.h"
+#include "kernel/printf.h"
+#include "drivers/virtio_pci.h"
+#include "drivers/virtio_pci_reg.h"
 
 #define COMMON(vp, field)                                                      \
 	((vp)->common + offsetof(struct virtio_pci_common_cfg, field))

@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "pci.h"
-#include "virtio.h"
+#include "drivers/pci.h"
+#include "drivers/virtio.h"
 
 #define VIRTIO_PCI_MAX_QUEUES 8
 

@@ -6,14 +6,14 @@
  * All indexes are free-running 16-bit counters; a slot is index & (num - 1),
  * which is why num must be a power of two (65536 must be a multiple of it
  * for the slot sequence to stay continuous when a counter wraps). */
-#include "virtqueue.h"
+#include "drivers/virtqueue.h"
 
 #include <string.h>
 
-#include "barrier.h"
-#include "heap.h"
-#include "kerrno.h"
-#include "log.h"
+#include "kernel/barrier.h"
+#include "kernel/heap.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
 
 /* ---- shared-memory accessors ----
  * Fields the other side reads or writes concurrently are accessed through

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio.h"
-#include "virtio_ring_reg.h"
+#include "drivers/virtio.h"
+#include "drivers/virtio_ring_reg.h"
 
 /* Alignment vq_init() requires of the ring memory; the descriptor table
  * starts there. Page-aligned memory (page_alloc) always satisfies it. */

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "acpi.h"
-#include "log.h"
+#include "kernel/acpi.h"
+#include "kernel/log.h"
 
 struct rsdp {
 	char signature[8];

@@ -1,13 +1,13 @@
 /* Local APIC. Registers are the same in both modes; x2APIC reaches them
  * through MSRs at 0x800 + offset/16, xAPIC through the MMIO page. The timer
  * is calibrated against the TSC clock. */
-#include "apic.h"
-#include "clock.h"
-#include "cpu.h"
-#include "log.h"
-#include "paging.h"
-#include "panic.h"
-#include "trap.h"
+#include "kernel/apic.h"
+#include "kernel/clock.h"
+#include "kernel/cpu.h"
+#include "kernel/log.h"
+#include "kernel/paging.h"
+#include "kernel/panic.h"
+#include "kernel/trap.h"
 
 #define APIC_ID 0x20
 #define APIC_TPR 0x80
@@ -77,6 +77,7 @@ void apic_init(void)
 	}
 	wr(APIC_TPR, 0);
 	wr(APIC_SVR, SVR_ENABLE | TRAP_SPURIOUS_VECTOR);
+	irq_set_eoi(apic_eoi);
 	log_info("apic: %s, id %u", x2apic ? "x2APIC" : "xAPIC", apic_id());
 }
 

@@ -7,8 +7,8 @@
  * (shortest) of a few runs wins, because an emulator can only make a run
  * longer. Conversion uses a 32.32 fixed-point multiplier, so clock_ns()
  * needs no division. */
-#include "clock.h"
-#include "cpu.h"
+#include "kernel/clock.h"
+#include "kernel/cpu.h"
 
 #define PIT_HZ 1193182ULL
 #define PIT_CH2 0x42

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cmdline.h"
-#include "printf.h"
+#include "kernel/cmdline.h"
+#include "kernel/printf.h"
 
 #define CMDLINE_KEY_MAX	  64  /* longest key + NUL */
 #define CMDLINE_VALUE_MAX 256 /* longest value + NUL */

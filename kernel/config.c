@@ -2,10 +2,10 @@
  * here, and a row in the table. */
 #include <stddef.h>
 
-#include "cmdline.h"
-#include "config.h"
-#include "console.h"
-#include "log.h"
+#include "kernel/cmdline.h"
+#include "kernel/config.h"
+#include "kernel/console.h"
+#include "kernel/log.h"
 
 struct config config = {
 	.log_level = LOG_INFO,
@@ -19,7 +19,7 @@ struct config config = {
 	.net_rx_bufs = 1024,
 	.net_csum_offload = true,
 	.net_tso = true,
-	/* The same values as HTTP_LIMITS_DEFAULT in net/http.h. */
+	/* The same values as HTTP_LIMITS_DEFAULT in services/http.h. */
 	.http_max_conns = 128,
 	.http_max_header = 8192,
 	.http_max_uri = 2048,

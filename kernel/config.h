@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cmdline.h"
+#include "kernel/cmdline.h"
 
 enum test_fault { FAULT_NONE, FAULT_PF, FAULT_UD, FAULT_GP, FAULT_DE,
 		  FAULT_STACK, FAULT_PANIC };

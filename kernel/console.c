@@ -1,8 +1,8 @@
 /* COM1 16550 driver, polled. Output waits (bounded) for the transmit
  * holding register; a missing UART never hangs the kernel. "\n" becomes
  * "\r\n" so the log reads well on a terminal. */
-#include "console.h"
-#include "cpu.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
 
 #define COM1 0x3f8
 #define UART_DATA 0

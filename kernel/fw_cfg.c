@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "fw_cfg.h"
+#include "kernel/cpu.h"
+#include "kernel/fw_cfg.h"
 
 #define FW_CFG_SELECTOR 0x510
 #define FW_CFG_DATA 0x511

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gdt.h"
+#include "kernel/gdt.h"
 
 struct tss {
 	uint32_t reserved0;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "heap.h"
+#include "kernel/heap.h"
 
 #define HEAP_ALIGN  16
 #define HEAP_MAGIC  0x5ea7b10cU

@@ -2,7 +2,7 @@
  * isr_stubs + 16 * vector, so the IDT is filled by arithmetic and needs no
  * relocated pointer table. A stub pushes a dummy error code where the CPU
  * pushes none, then the vector, and joins isr_common, which saves the
- * general registers in the order of struct trap_frame (trap.h). */
+ * general registers in the order of struct trap_frame (trap_frame.h). */
 
 /* Exceptions that push an error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \

@@ -1,8 +1,8 @@
 /* See kbuf.h. */
 #include <stdarg.h>
 
-#include "kbuf.h"
-#include "printf.h"
+#include "kernel/kbuf.h"
+#include "kernel/printf.h"
 
 void kbuf_printf(struct kbuf *b, const char *fmt, ...)
 {

@@ -4,11 +4,11 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "clock.h"
-#include "console.h"
-#include "cpu.h"
-#include "log.h"
-#include "printf.h"
+#include "kernel/clock.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/log.h"
+#include "kernel/printf.h"
 
 static enum log_level max_level = LOG_INFO;
 static const char *const level_names[] = {"error", "warn", "info", "debug"};

@@ -2,13 +2,13 @@
  * usable region big enough to hold it, then reserved. */
 #include <string.h>
 
-#include "bootinfo.h"
-#include "heap.h"
-#include "log.h"
-#include "memory.h"
-#include "page_alloc.h"
-#include "paging.h"
-#include "panic.h"
+#include "kernel/bootinfo.h"
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "kernel/memory.h"
+#include "kernel/page_alloc.h"
+#include "kernel/paging.h"
+#include "kernel/panic.h"
 
 #define HEAP_CHUNK_MIN (64 * 1024)
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "page_alloc.h"
+#include "kernel/page_alloc.h"
 
 #define WORD_BITS 64
 

@@ -4,14 +4,14 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "bootinfo.h"
-#include "cpu.h"
-#include "image.h"
-#include "kerrno.h"
-#include "log.h"
-#include "page_alloc.h"
-#include "paging.h"
-#include "panic.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cpu.h"
+#include "kernel/image.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "kernel/page_alloc.h"
+#include "kernel/paging.h"
+#include "kernel/panic.h"
 
 #define ADDR_MASK 0x000ffffffffff000ULL
 #define LARGE_ADDR_MASK 0x000fffffffe00000ULL

@@ -3,13 +3,13 @@
 #include <stdarg.h>
 #include <stdint.h>
 
-#include "console.h"
-#include "cpu.h"
-#include "image.h"
-#include "panic.h"
-#include "printf.h"
-#include "shutdown.h"
-#include "trap.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/image.h"
+#include "kernel/panic.h"
+#include "kernel/printf.h"
+#include "kernel/shutdown.h"
+#include "kernel/trap_frame.h"
 
 static const char *const exception_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow",

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "printf.h"
+#include "kernel/printf.h"
 
 /* Width and precision are clamped here so that hostile formats cannot
  * overflow the int arithmetic below. */

@@ -1,8 +1,8 @@
 /* Power-off and exit. */
-#include "acpi.h"
-#include "clock.h"
-#include "cpu.h"
-#include "shutdown.h"
+#include "kernel/acpi.h"
+#include "kernel/clock.h"
+#include "kernel/cpu.h"
+#include "kernel/shutdown.h"
 
 #define ISA_DEBUG_EXIT_PORT 0xf4
 #define SLP_EN (1u << 13)

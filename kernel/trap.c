@@ -4,11 +4,10 @@
  * handlers, then the local APIC gets its EOI. */
 #include <stdint.h>
 
-#include "apic.h"
-#include "gdt.h"
-#include "kerrno.h"
-#include "panic.h"
-#include "trap.h"
+#include "kernel/gdt.h"
+#include "kernel/kerrno.h"
+#include "kernel/panic.h"
+#include "kernel/trap.h"
 
 struct idt_entry {
 	uint16_t offset_low;
@@ -85,6 +84,13 @@ uint64_t irq_count(unsigned vector)
 	return counts[vector & 0xff];
 }
 
+static void (*irq_eoi)(void);
+
+void irq_set_eoi(void (*eoi)(void))
+{
+	irq_eoi = eoi;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	unsigned vector = f->vector & 0xff;
@@ -97,5 +103,6 @@ void trap_dispatch(struct trap_frame *f)
 		return; /* spurious interrupts get no EOI */
 	if (handlers[vector].fn)
 		handlers[vector].fn(handlers[vector].ctx);
-	apic_eoi();
+	if (irq_eoi)
+		irq_eoi();
 }

@@ -5,13 +5,7 @@
 
 #include <stdint.h>
 
-/* Laid out by isr_common in isr.S (last pushed first). */
-struct trap_frame {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t vector, error_code;
-	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
-};
+#include "kernel/trap_frame.h"
 
 #define TRAP_FIRST_DEVICE_VECTOR 32
 #define TRAP_TIMER_VECTOR 32
@@ -26,6 +20,10 @@ void idt_init(void);
 int irq_alloc_vector(irq_handler_fn handler, void *ctx);
 /* Attaches a handler to a fixed vector (the timer). */
 void irq_set_handler(unsigned vector, irq_handler_fn handler, void *ctx);
+/* The interrupt controller's end-of-interrupt, sent after every device
+ * vector's handler; the local APIC registers it when it starts (trap.c
+ * never calls up into the APIC driver). */
+void irq_set_eoi(void (*eoi)(void));
 /* Interrupts taken per vector since boot. */
 uint64_t irq_count(unsigned vector);
 

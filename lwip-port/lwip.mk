@@ -1,10 +1,19 @@
+# lwip-port/: the glue between netdev and lwIP (skiffif.c) and lwIP's
+# system layer (sys_arch.c); one list for the image, LWIP_PORT_GLUE_SRCS
+# for the host tests (which bring their own system shims).
+LWIP_PORT_GLUE_SRCS := lwip-port/skiffif.c
+LWIP_PORT_SRCS := $(LWIP_PORT_GLUE_SRCS) lwip-port/sys_arch.c
+
 # lwIP, built from Debian's `lwip` source package (2.1.3+dfsg1) with the
 # kernel's own flags. Included by the top-level Makefile, which defines BUILD,
-# CC, KCFLAGS, KERNEL_OBJS and EXTRA_OBJS before including this.
+# CC, KCFLAGS, IMAGE_OBJS (recursively) and EXTRA_OBJS before including this,
+# after every other component's .mk.
 #
 # tools/fetch-lwip.sh produces $(BUILD)/lwip-src (checksum-verified, cached
 # by its .stamp); nothing of lwIP is in the repository. Configuration is
-# lwip-port/lwipopts.h and lwip-port/arch/cc.h, found through -Ilwip-port.
+# lwip-port/lwipopts.h and lwip-port/arch/cc.h, which lwIP's own headers
+# include by bare name: -Ilwip-port is their include root (our code includes
+# everything by path from the repository root).
 #
 #   make lwip                           just fetch and compile lwIP
 #   make LWIP_TARBALL=/path/lwip_2.1.3+dfsg1.orig.tar.xz   use a local copy
@@ -13,8 +22,8 @@ LWIP_SRC   := $(BUILD)/lwip-src
 LWIP_STAMP := $(LWIP_SRC)/.stamp
 LWIP_OBJ   := $(BUILD)/lwip
 
-# Every file that includes an lwIP header needs this (the kernel main loop,
-# lwip-port/, net/): it is added to KCFLAGS below.
+# Every file that includes an lwIP header needs this (lwip-port/,
+# services/, app/): it is added to KCFLAGS below.
 LWIP_INCLUDES := -I$(LWIP_SRC)/src/include
 
 # Sources relative to $(LWIP_SRC)/src, listed explicitly: the tree does not
@@ -61,7 +70,7 @@ $(LWIP_OBJS): $(LWIP_OBJ)/%.o: $(LWIP_STAMP)
 # sys_check_timeouts()), so the tree must exist before any of them compiles
 # (order-only: the stamp's age says nothing about kernel sources).
 KCFLAGS += $(LWIP_INCLUDES)
-$(KERNEL_OBJS): | $(LWIP_STAMP)
+$(IMAGE_OBJS): | $(LWIP_STAMP)
 
 EXTRA_OBJS += $(LWIP_OBJS)
 

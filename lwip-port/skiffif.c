@@ -48,7 +48,7 @@
  * every round before it can sleep, so nothing is held across a sleep; the
  * hold only lasts while the current round runs. Ring trouble at the flush
  * becomes a counted drop, which TCP repairs by retransmitting. */
-#include "skiffif.h"
+#include "lwip-port/skiffif.h"
 
 #include <string.h>
 
@@ -62,10 +62,10 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#include "heap.h"
-#include "kerrno.h"
-#include "printf.h"
-#include "xdp_hook.h"
+#include "kernel/heap.h"
+#include "kernel/kerrno.h"
+#include "kernel/printf.h"
+#include "netdev/rx_hook.h"
 
 #if !LWIP_SUPPORT_CUSTOM_PBUF
 #error "zero-copy receive needs LWIP_SUPPORT_CUSTOM_PBUF"
@@ -124,6 +124,7 @@ struct skiffif {
 	struct skiffif_tx_pend tx_pend[SKIFFIF_TX_FLUSH_BATCH];
 	struct skiffif_gso *gso_pool; /* SKIFFIF_GSO_POOL records */
 	struct skiffif_gso *gso_free;
+	struct netdev_rx_port rx_port; /* for the receive hook */
 	struct skiffif_stats stats;
 };
 
@@ -235,6 +236,9 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 }
 
 static err_t low_level_output(struct netif *netif, struct pbuf *p);
+static int skiffif_tx_from_rx(void *ctx, void *frame, uint32_t len,
+			      uint32_t handle);
+static void skiffif_rx_release_buf(void *ctx, uint32_t handle);
 
 err_t skiffif_init(struct netif *netif)
 {
@@ -248,6 +252,9 @@ err_t skiffif_init(struct netif *netif)
 		return ERR_MEM;
 	sif->netif = netif;
 	sif->vnet = n;
+	sif->rx_port.ctx = sif;
+	sif->rx_port.tx_from_rx = skiffif_tx_from_rx;
+	sif->rx_port.release = skiffif_rx_release_buf;
 	if (low_level_init(netif, sif) != 0) {
 		kfree(sif->gso_pool);
 		kfree(sif->rx_pool);
@@ -850,41 +857,29 @@ static bool skiffif_rx_csum_trusted(const uint8_t *f, uint32_t len)
 	return !(skiffif_get16(f + SKIFFIF_IP_FRAG) & (IP_MF | IP_OFFMASK));
 }
 
-/* vnet_rx_poll() callback: one frame into lwIP. */
-/* XDP_TX: the frame goes back out from its own RX buffer, no copy; the
- * buffer returns to the pool when the device is done sending it. */
-static void skiffif_xdp_tx(struct skiffif *sif, void *frame, uint32_t len,
-			   uint32_t handle)
+/* The receive hook's TX verdict: the frame goes back out from its own RX
+ * buffer, no copy; the buffer returns to the pool when the device is done
+ * sending it. */
+static int skiffif_tx_from_rx(void *ctx, void *frame, uint32_t len,
+			      uint32_t handle)
 {
+	struct skiffif *sif = ctx;
 	struct vnet_frag frag = {frame, len};
 
-	if (skiffif_tx_queue(sif, &frag, 1, NULL, XDP_TX_COOKIE(handle)) !=
-	    ERR_OK) {
-		xdp_hook_count_tx_failed();
-		vnet_rx_buf_release(sif->vnet, handle);
-	}
+	return skiffif_tx_queue(sif, &frag, 1, NULL, XDP_TX_COOKIE(handle)) ==
+			       ERR_OK
+		   ? 0
+		   : -ENOSPC;
 }
 
-/* Runs the attached program; true when it consumed the frame. */
-static bool skiffif_xdp(struct skiffif *sif, void *frame, uint32_t len,
-			uint32_t handle, uint8_t flags)
+static void skiffif_rx_release_buf(void *ctx, uint32_t handle)
 {
-	switch (xdp_hook_run(frame, len, flags, 0)) {
-	case EBPF_XDP_PASS:
-		return false;
-	case EBPF_XDP_TX:
-		skiffif_xdp_tx(sif, frame, len, handle);
-		return true;
-	case EBPF_XDP_REDIRECT:
-		if (!xsk_push(frame, len, handle))
-			vnet_rx_buf_release(sif->vnet, handle);
-		return true;
-	default: /* DROP */
-		vnet_rx_buf_release(sif->vnet, handle);
-		return true;
-	}
+	struct skiffif *sif = ctx;
+
+	vnet_rx_buf_release(sif->vnet, handle);
 }
 
+/* vnet_rx_poll() callback: one frame into lwIP. */
 static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 			     uint32_t handle, uint8_t flags)
 {
@@ -894,8 +889,8 @@ static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 	bool trusted;
 
 	/* The hook: with no program attached, this branch is all it costs. */
-	if (__builtin_expect(xdp_hook_prog != NULL, 0) &&
-	    skiffif_xdp(sif, frame, len, handle, flags))
+	if (netdev_rx_hook_armed() &&
+	    netdev_rx_hook_run(&sif->rx_port, frame, len, handle, flags))
 		return;
 	p = low_level_input(sif, frame, len, handle);
 	if (!p)

@@ -39,7 +39,7 @@
 #include "lwip/err.h"
 #include "lwip/netif.h"
 
-#include "virtio_net.h"
+#include "drivers/virtio_net.h"
 
 #define SKIFFIF_MTU 1500
 /* Frames queued on the TX ring before a notification goes out even though

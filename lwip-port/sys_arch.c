@@ -4,8 +4,8 @@
 #include "lwip/opt.h"
 #include "lwip/sys.h"
 
-#include "clock.h"
-#include "cpu.h"
+#include "kernel/clock.h"
+#include "kernel/cpu.h"
 
 /* Milliseconds since boot; lwIP compares these with wrap-around arithmetic,
  * so truncation to 32 bits (a wrap every ~49.7 days) is fine. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: every test stage in turn (host unit tests, QEMU integration
-# tests, the benchmark harness on a tiny scale, a short fuzz run), each
+# `make test`: every test stage in turn (the include-structure check, host
+# unit tests, QEMU integration tests, the benchmark harness on a tiny scale,
+# a short fuzz run), each
 # ending with its own "N passed, N failed"; then the total on the last line.
 # Exits non-zero if any stage failed.
 set -u
@@ -27,6 +28,7 @@ stage() {
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 }
 
+stage layers $make --no-print-directory check-layers
 stage unit $make --no-print-directory unit
 stage qemu $make --no-print-directory qemu-test
 stage bench-smoke $make --no-print-directory bench-smoke

@@ -2,7 +2,7 @@
 #ifndef SKIFF_LIBC_ERRNO_H
 #define SKIFF_LIBC_ERRNO_H
 
-#include "kerrno.h"
+#include "kernel/kerrno.h"
 
 extern int errno;
 

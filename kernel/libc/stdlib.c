@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "console.h"
-#include "heap.h"
-#include "panic.h"
-#include "printf.h"
+#include "kernel/console.h"
+#include "kernel/heap.h"
+#include "kernel/panic.h"
+#include "kernel/printf.h"
 
 int errno;
 

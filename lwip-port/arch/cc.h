@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h> /* printf, for LWIP_PLATFORM_DIAG */
 
-#include "panic.h"
+#include "kernel/panic.h"
 
 #define BYTE_ORDER LITTLE_ENDIAN
 
@@ -72,7 +72,7 @@ static inline void sys_arch_unprotect(sys_prot_t flags)
 	(void)flags;
 }
 #else
-#include "cpu.h"
+#include "kernel/cpu.h"
 static inline sys_prot_t sys_arch_protect(void)
 {
 	return irq_save(); /* pushfq; popq; cli */

@@ -1,4 +1,4 @@
-/* libFuzzer target for the eBPF loader and verifier (net/ebpf/elf.c,
+/* libFuzzer target for the eBPF loader and verifier (ebpf/elf.c,
  * verifier.c, maps.c): any byte string must be either rejected with a
  * reason or loaded into a program that verifies again; nothing may read
  * outside the input (ASan) or leak (LeakSanitizer). `make fuzz-ebpf`; the
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ebpf.h"
+#include "ebpf/ebpf.h"
 
 uint64_t clock_ns(void)
 {

@@ -1,6 +1,6 @@
 /* libFuzzer target for the HTTP request handling: the real
- * net/http_parser.c, llhttp and the site generated from www/, driven like
- * net/http_conn.c drives them. `make fuzz` (30 s) or `make fuzz-smoke`.
+ * services/http_parser.c, llhttp and the site generated from www/, driven like
+ * services/http_conn.c drives them. `make fuzz` (30 s) or `make fuzz-smoke`.
  *
  * Input: byte 0 picks how the stream is cut into reads (1..16 bytes, or
  * all at once), byte 1 the limits (the defaults, or tiny ones so that 413,
@@ -17,10 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "stats.h"
+#include "services/http.h"
 
-int stats_json(char *buf, size_t cap)
+static int fuzz_stats_json(char *buf, size_t cap)
 {
 	char http[2048];
 
@@ -111,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_path(data, size);
 
 	http_session_init(&s);
+	http_set_stats_provider(fuzz_stats_json);
 	strcpy(s.peer, "fuzz");
 	for (int rounds = 0; !closed && arrived < size + 1; rounds++) {
 		arrived = chunk ? arrived + chunk : size;

@@ -1,5 +1,5 @@
 /* Runs every registered test; each test counts as one pass or one failure. */
-#include "check.h"
+#include "tests/unit/check.h"
 
 #define CHECK_MAX_TESTS 512
 

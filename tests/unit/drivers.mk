@@ -1,14 +1,16 @@
-# Host tests of the virtio drivers: the real ring and NIC sources against the
-# simulated device (sim_virtio.c) and host stand-ins for the kernel services.
-DRIVERS_HOST_SRCS := drivers/virtqueue.c tests/unit/sim_virtio.c \
-	tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c
+# Host tests of the virtio drivers: the real ring and NIC sources
+# (drivers/drivers.mk) against the simulated device (sim_virtio.c) and host
+# stand-ins for the kernel services.
+DRIVERS_HOST_SRCS := tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
+	tests/unit/host_printf_stub.c
 DRIVERS_HOST_DEPS := $(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
 
 UNIT_TESTS += virtqueue
-UNIT_SRCS_virtqueue := tests/unit/test_virtqueue.c $(DRIVERS_HOST_SRCS)
+UNIT_SRCS_virtqueue := tests/unit/test_virtqueue.c drivers/virtqueue.c \
+	$(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtqueue := $(DRIVERS_HOST_DEPS)
 
 UNIT_TESTS += virtio_net
-UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c drivers/virtio_net.c kernel/kbuf.c \
-	drivers/virtio.c $(DRIVERS_HOST_SRCS)
+UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c $(DRIVERS_VIRTIO_SRCS) \
+	kernel/kbuf.c $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtio_net := $(DRIVERS_HOST_DEPS)

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heap.h"
-#include "host_kernel_stubs.h"
-#include "log.h"
-#include "page_alloc.h"
+#include "kernel/heap.h"
+#include "tests/unit/host_kernel_stubs.h"
+#include "kernel/log.h"
+#include "kernel/page_alloc.h"
 
 uint64_t host_pages_outstanding;
 int host_page_alloc_fail_after = -1;

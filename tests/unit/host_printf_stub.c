@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "printf.h"
+#include "kernel/printf.h"
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {

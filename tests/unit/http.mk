@@ -1,17 +1,17 @@
-# Host tests of the HTTP request handling (net/http_parser.c) with llhttp
+# Host tests of the HTTP request handling (services/http_parser.c, HTTP_SRCS of services/services.mk) with llhttp
 # compiled for the host from Debian's node-llhttp sources; no lwIP. The
 # kernel's heap and logger are stood in for by test_http.c itself (counting
 # allocations, injecting failures); ksnprintf is the kernel's own printf.c.
 #
 #   http       against a fixture site defined in the test
 #   http_site  the same request handling against the table tools/gen-www.py
-#              generates from www/ (net/http.mk has the rule)
-# LLHTTP_SRCS, LLHTTP_INC and WWW_C come from net/http.mk, which the top
+#              generates from www/ (services/services.mk has the rule)
+# LLHTTP_SRCS, LLHTTP_INC and WWW_C come from services/services.mk, which the top
 # Makefile includes before the unit fragments.
 
-HTTP_TEST_SRCS := tests/unit/test_http.c net/http_parser.c kernel/printf.c kernel/kbuf.c \
+HTTP_TEST_SRCS := tests/unit/test_http.c $(HTTP_SRCS) kernel/printf.c kernel/kbuf.c \
 	$(LLHTTP_SRCS)
-HTTP_TEST_DEPS := net/http.h net/www.h net/stats.h kernel/heap.h \
+HTTP_TEST_DEPS := services/http.h services/www.h kernel/heap.h \
 	kernel/log.h kernel/printf.h tests/unit/check.h
 HTTP_TEST_CFLAGS := -I$(LLHTTP_INC) -DLLHTTP_STRICT_MODE=0
 

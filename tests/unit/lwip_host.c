@@ -1,5 +1,5 @@
 /* See lwip_host.h. */
-#include "lwip_host.h"
+#include "tests/unit/lwip_host.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -36,12 +36,12 @@ $(NETIF_LWIP_LIB): $(NETIF_LWIP_OBJS)
 	$(AR) rcs $@ $^
 
 UNIT_TESTS += netif
-UNIT_SRCS_netif := tests/unit/test_netif.c lwip-port/skiffif.c \
-	drivers/virtio_net.c drivers/virtio.c drivers/virtqueue.c kernel/kbuf.c \
+UNIT_SRCS_netif := tests/unit/test_netif.c $(LWIP_PORT_GLUE_SRCS) \
+	$(NETDEV_SRCS) $(DRIVERS_VIRTIO_SRCS) kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
-	tests/unit/host_printf_stub.c tests/unit/host_xdp_stub.c tests/unit/lwip_host.c
+	tests/unit/host_printf_stub.c tests/unit/lwip_host.c
 UNIT_DEPS_netif := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/skiffif.h \
 	lwip-port/lwipopts.h lwip-port/arch/cc.h \
-	$(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
-UNIT_CFLAGS_netif := $(NETIF_LWIP_INC) -Inet/ebpf
+	$(wildcard drivers/*.h netdev/*.h kernel/*.h tests/unit/*.h)
+UNIT_CFLAGS_netif := $(NETIF_LWIP_INC)
 UNIT_LIBS_netif := $(NETIF_LWIP_LIB)

@@ -1,14 +1,14 @@
 /* Simulated virtio-net device; see sim_virtio.h. The ring rules follow the
  * virtio 1.x split-virtqueue device requirements and QEMU's behaviour
  * (avail_event written on every pop, one interrupt decision per flush). */
-#include "sim_virtio.h"
+#include "tests/unit/sim_virtio.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "barrier.h"
-#include "kerrno.h"
+#include "kernel/barrier.h"
+#include "kernel/kerrno.h"
 
 static void sim_violation(unsigned *counter, const char *fmt, ...)
 {

@@ -18,9 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio.h"
-#include "virtio_net_reg.h"
-#include "virtio_ring_reg.h"
+#include "drivers/virtio.h"
+#include "drivers/virtio_net_reg.h"
+#include "drivers/virtio_ring_reg.h"
 
 #define SIM_MAX_CHAIN 64
 #define SIM_NQUEUES   2

@@ -10,9 +10,9 @@
  *  - map semantics (BPF_ANY/NOEXIST/EXIST, full, delete). */
 #include <stdint.h>
 
-#include "check.h"
-#include "ebpf.h"
-#include "kerrno.h"
+#include "tests/unit/check.h"
+#include "ebpf/ebpf.h"
+#include "kernel/kerrno.h"
 
 uint64_t clock_ns(void)
 {

@@ -1,5 +1,5 @@
-/* Host tests of the HTTP request handling: the real net/http_parser.c and
- * llhttp, driven the way net/http_conn.c drives them, against a small
+/* Host tests of the HTTP request handling: the real services/http_parser.c and
+ * llhttp, driven the way services/http_conn.c drives them, against a small
  * fixture site (or, built with TEST_REAL_SITE, the table generated from
  * www/). The kernel's heap and logger are replaced here by counting
  * versions with failure injection; ksnprintf is the kernel's own. */
@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "heap.h"
-#include "http.h"
-#include "log.h"
-#include "stats.h"
-#include "www.h"
+#include "tests/unit/check.h"
+#include "kernel/heap.h"
+#include "services/http.h"
+#include "kernel/log.h"
+#include "services/www.h"
 
 /* ---- Kernel stand-ins ---------------------------------------------------- */
 
@@ -96,7 +95,7 @@ void log_set_level(enum log_level level)
 /* /stats: a fixed document around the real "http" member. */
 static int stats_mode; /* 0 normal, 1 huge, 2 error */
 
-int stats_json(char *buf, size_t cap)
+static int fixture_stats_json(char *buf, size_t cap)
 {
 	char http[2048];
 
@@ -342,6 +341,7 @@ static void setup(void)
 	memset(&http_counters, 0, sizeof(http_counters));
 	alloc_fail_after = -1;
 	stats_mode = 0;
+	http_set_stats_provider(fixture_stats_json);
 	allocs_live = 0;
 }
 

@@ -20,19 +20,19 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
-#include "skiffif.h"
+#include "lwip-port/skiffif.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "host_kernel_stubs.h"
-#include "kerrno.h"
-#include "log.h"
-#include "lwip_host.h"
-#include "sim_virtio.h"
-#include "virtio_net.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "tests/unit/lwip_host.h"
+#include "tests/unit/sim_virtio.h"
+#include "drivers/virtio_net.h"
 
 /* ---- addresses and frames ---- */
 

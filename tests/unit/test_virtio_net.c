@@ -4,13 +4,13 @@
  * suppression, the interrupt top half and re-enable race, counters. */
 #include <stdlib.h>
 
-#include "check.h"
-#include "host_kernel_stubs.h"
-#include "kerrno.h"
-#include "log.h"
-#include "sim_virtio.h"
-#include "virtio_net.h"
-#include "virtqueue.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "tests/unit/sim_virtio.h"
+#include "drivers/virtio_net.h"
+#include "drivers/virtqueue.h"
 
 #define FX_MAX_RX 256
 

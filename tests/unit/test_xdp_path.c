@@ -1,5 +1,5 @@
 /* The XDP receive path end to end on the host: the real hook
- * (net/xdp_hook.c) running the shipped programs as the image embeds them
+ * (xdp/xdp_hook.c) running the shipped programs as the image embeds them
  * (build/xdp/xdp_progs.c) or hand-assembled ones, through the interpreter
  * and the JIT, inside the real netif glue (lwip-port/skiffif.c), virtio-net
  * driver and rings, against the simulated device of sim_virtio.c and with
@@ -21,22 +21,22 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
-#include "skiffif.h"
+#include "lwip-port/skiffif.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "ebpf.h"
-#include "host_kernel_stubs.h"
-#include "kerrno.h"
-#include "log.h"
-#include "lwip_host.h"
-#include "sim_virtio.h"
-#include "virtio_net.h"
-#include "xdp_hook.h"
-#include "xdp_progs.h"
+#include "tests/unit/check.h"
+#include "ebpf/ebpf.h"
+#include "tests/unit/host_kernel_stubs.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "tests/unit/lwip_host.h"
+#include "tests/unit/sim_virtio.h"
+#include "drivers/virtio_net.h"
+#include "xdp/xdp_hook.h"
+#include "xdp/xdp_progs.h"
 
 /* The eBPF runtime's clock follows lwIP's fake one (lwip_host.c). */
 uint64_t clock_ns(void)
@@ -167,6 +167,7 @@ static struct fx *fx_up_with(const struct vnet_params *par)
 	ip4_addr_t ip, mask, gw;
 
 	lwip_once();
+	xdp_hook_register(); /* what the app's bring-up does */
 	CHECK(xdp_hook_prog == NULL);
 	lwip_counts_get(&f->base);
 	f->warn_base = host_log_count[LOG_WARN];

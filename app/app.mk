@@ -1,0 +1,3 @@
+# app/: bring-up (kernel_main: CPU, memory, NIC, vectors, lwIP, addresses),
+# the irq/poll/hybrid main loop, the service registry and /stats.
+APP_SRCS := app/main.c app/netstack.c app/services.c app/stats.c

@@ -1,0 +1,184 @@
+/* kernel_main: from the firmware's hand-off to the ready banner.
+ *
+ * Order matters: the console and clock first (so everything after can
+ * log), our own CPU tables, the command line (so log.level applies early),
+ * memory and page tables, then a stack of our own, and only then is the
+ * firmware's boot-services memory (which held its stack) given to the page
+ * allocator. */
+#include <stddef.h>
+#include <string.h>
+
+#include "kernel/acpi.h"
+#include "kernel/apic.h"
+#include "kernel/bootinfo.h"
+#include "kernel/clock.h"
+#include "kernel/config.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/fw_cfg.h"
+#include "kernel/gdt.h"
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "kernel/memory.h"
+#include "app/netstack.h"
+#include "app/stats.h"
+#include "services/http.h"
+#include "kernel/page_alloc.h"
+#include "kernel/paging.h"
+#include "kernel/panic.h"
+#include "kernel/printf.h"
+#include "kernel/shutdown.h"
+#include "kernel/trap.h"
+#include "gen/version.h"
+
+#define MAIN_STACK_PAGES 32 /* 128 KiB */
+#define IST_STACK_PAGES 4
+
+static struct boot_info *boot;
+
+static void load_cmdline(void)
+{
+	if (boot->cmdline[0])
+		return;
+	int n = fw_cfg_read_file("opt/skiff/cmdline", boot->cmdline,
+				 sizeof(boot->cmdline));
+	if (n >= (int)sizeof(boot->cmdline))
+		log_warn("cmdline: fw_cfg command line truncated to %zu bytes",
+			 sizeof(boot->cmdline) - 1);
+}
+
+/* Unbounded recursion (through a pointer the compiler cannot see
+ * through), to run into the stack guard page. */
+static uint64_t recurse(uint64_t depth);
+static uint64_t (*volatile recurse_ptr)(uint64_t) = recurse;
+static __attribute__((noinline)) uint64_t recurse(uint64_t depth)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)depth;
+	return recurse_ptr(depth + 1) + pad[0];
+}
+
+static void provoke_fault(int fault)
+{
+	volatile uint64_t zero = 0;
+
+	log_info("test.fault: provoking '%s'",
+		 (const char *[]){"none", "pf", "ud", "gp", "de", "stack",
+				  "panic"}[fault]);
+	switch (fault) {
+	case FAULT_PF:
+		(void)*(volatile uint64_t *)zero; /* page 0 is unmapped */
+		break;
+	case FAULT_UD:
+		__asm__ volatile("ud2");
+		break;
+	case FAULT_GP:
+		/* A non-canonical address raises #GP, not #PF. */
+		(void)*(volatile uint64_t *)0x8000000000000000ULL;
+		break;
+	case FAULT_DE:
+		__asm__ volatile("divq %1" : : "a"(1ULL), "r"(zero) : "rdx");
+		break;
+	case FAULT_STACK:
+		recurse(0);
+		break;
+	case FAULT_PANIC:
+		panic("test.fault=panic requested");
+	}
+}
+
+static void print_banner(void)
+{
+	char line[BOOT_CMDLINE_MAX + 256];
+	uint64_t tsc_hz = clock_tsc_hz();
+
+	ksnprintf(line, sizeof(line),
+		  "Skiff %s ready: %llu MiB usable memory, TSC %llu.%03llu MHz, "
+		  "loader %s, boot %llu ms, cmdline \"%s\"\n",
+		  SKIFF_VERSION,
+		  (unsigned long long)(memory_usable_bytes() >> 20),
+		  (unsigned long long)(tsc_hz / 1000000),
+		  (unsigned long long)(tsc_hz / 1000 % 1000),
+		  config.loader[0] ? config.loader : boot->loader,
+		  (unsigned long long)(clock_tsc_to_ns(rdtsc() -
+						       boot->tsc_at_entry) /
+				       1000000),
+		  boot->cmdline);
+	console_puts(line);
+}
+
+static __attribute__((noreturn)) void kernel_run(void)
+{
+	memory_reclaim_boot_services(boot);
+	acpi_init(boot->rsdp);
+	pic_disable();
+	apic_init();
+	apic_timer_start(config.timer_hz);
+	irq_enable();
+
+	struct page_alloc_stats ps;
+	uint64_t p4k, p2m, tables;
+	page_alloc_get_stats(&ps);
+	paging_stats(&p4k, &p2m, &tables);
+	log_info("memory: %llu MiB free of %llu MiB; page tables: %llu x 2 MiB, "
+		 "%llu x 4 KiB, %llu tables",
+		 (unsigned long long)(ps.free_pages >> 8),
+		 (unsigned long long)(ps.total_pages >> 8),
+		 (unsigned long long)p2m, (unsigned long long)p4k,
+		 (unsigned long long)tables);
+
+	/* The HTTP server's /stats route comes from here (it sits below). */
+	http_set_stats_provider(stats_json);
+	int net = netstack_init();
+	print_banner();
+	if (config.test_fault != FAULT_NONE)
+		provoke_fault(config.test_fault);
+	if (config.test_shutdown) {
+		log_info("test.shutdown: powering off");
+		machine_poweroff();
+	}
+	if (net == 0)
+		netstack_run();
+	netstack_idle_forever();
+}
+
+void kernel_main(struct boot_info *b)
+{
+	boot = b;
+	irq_disable();
+	console_init();
+	clock_init();
+	gdt_init();
+	idt_init();
+	log_info("Skiff %s starting: image at %#llx (%llu KiB), loader %s",
+		 SKIFF_VERSION, (unsigned long long)b->image_base,
+		 (unsigned long long)(b->image_size >> 10), b->loader);
+	load_cmdline();
+	config_parse(b->cmdline);
+	log_info("clock: TSC %llu kHz (calibrated against the PIT)",
+		 (unsigned long long)(clock_tsc_hz() / 1000));
+	if (b->regions_dropped)
+		log_warn("memory: %u map entries did not fit and were ignored",
+			 b->regions_dropped);
+
+	memory_init(b);
+	paging_init(b);
+	memory_heap_init();
+
+	uint64_t df = memory_alloc_stack(IST_STACK_PAGES, "double-fault");
+	uint64_t nmi = memory_alloc_stack(IST_STACK_PAGES, "NMI");
+	uint64_t mc = memory_alloc_stack(IST_STACK_PAGES, "machine-check");
+	gdt_load_tss(df, nmi, mc);
+	uint64_t top = memory_alloc_stack(MAIN_STACK_PAGES, "main");
+
+	/* Leave the firmware's stack for good: it lives in boot-services
+	 * memory that kernel_run hands to the page allocator. */
+	__asm__ volatile("mov %0, %%rsp\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "call *%1"
+			 :
+			 : "r"(top), "r"(kernel_run)
+			 : "memory");
+	__builtin_unreachable();
+}

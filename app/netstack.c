@@ -1,0 +1,463 @@
+/* Network bring-up and the receive-path main loop.
+ *
+ *   irq:    MSI-X vector per queue -> top half (vnet_irq: EOI, suppress the
+ *           queue's interrupts, flag work) -> the loop runs the bottom half,
+ *           at most net.budget frames; when a run ends under budget it
+ *           re-arms the interrupt and checks the ring once more (a frame
+ *           that landed in between would otherwise wait for the next one),
+ *           then halts until an interrupt.
+ *   poll:   no NIC interrupts at all; the loop polls RX and TX forever, like
+ *           a DPDK poll-mode driver.
+ *   hybrid: polls while frames flow; after net.hybrid_polls empty polls in
+ *           a row it re-arms interrupts and halts, like NAPI busy polling.
+ *
+ * The APIC timer ticks in every mode, so lwIP's timers run when idle. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/apic.h"
+#include "kernel/clock.h"
+#include "kernel/config.h"
+#include "kernel/cpu.h"
+#include "kernel/heap.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "lwip/dhcp.h"
+#include "lwip/dns.h"
+#include "lwip/init.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/memp.h"
+#include "lwip/netif.h"
+#include "lwip/stats.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+#include "app/netstack.h"
+#include "drivers/pci.h"
+#include "kernel/printf.h"
+#include "app/services.h"
+#include "lwip-port/skiffif.h"
+#include "kernel/trap.h"
+#include "drivers/virtio_net.h"
+#include "drivers/virtio_pci.h"
+#include "xdp/xdp_hook.h"
+
+static struct virtio_pci vpci;
+static struct vnet *vnet;
+static struct netif netif;
+static bool have_nic, announced;
+static struct netstack_loop_stats loop_stats;
+
+static struct vnet_trace_rec *trace;
+static bool trace_dumped;
+/* Work flags taken while deciding to sleep, handed to the next pass. */
+static unsigned carried_work;
+
+/* One per interrupt source: what the vector's handler needs. */
+static struct irq_source {
+	struct vnet *n;
+	enum vnet_irq_source src;
+} irq_sources[VNET_IRQ_SOURCES];
+
+static const char *const mode_names[] = {"irq", "poll", "hybrid"};
+
+const char *netstack_mode_name(void)
+{
+	return mode_names[config.net_mode];
+}
+
+bool netstack_up(void)
+{
+	return announced;
+}
+
+/* Top half: runs with interrupts off; vnet_irq suppresses the queue's
+ * interrupts and flags the work; trap_dispatch sends the EOI after. */
+static void nic_irq(void *ctx)
+{
+	struct irq_source *s = ctx;
+
+	if (s->n)
+		vnet_irq(s->n, s->src);
+}
+
+/* Called by vnet_probe once per source: a CPU vector, and the MSI-X table
+ * entry (one per source, entry index = source) routed to it. */
+static uint16_t assign_vector(void *ctx, struct vnet *n,
+			      enum vnet_irq_source src)
+{
+	struct virtio_pci *vp = ctx;
+
+	if (!vp->vdev.msix || src >= vp->pci->msix_entries)
+		return VIRTIO_MSI_NO_VECTOR;
+	irq_sources[src].n = n;
+	irq_sources[src].src = src;
+	int vector = irq_alloc_vector(nic_irq, &irq_sources[src]);
+	if (vector < 0)
+		return VIRTIO_MSI_NO_VECTOR;
+	if (virtio_pci_route_vector(vp, (uint16_t)src, (uint8_t)vector))
+		return VIRTIO_MSI_NO_VECTOR;
+	log_info("net: MSI-X entry %d -> vector %#x (%s)", src, vector,
+		 src == VNET_IRQ_RX ? "rx" : src == VNET_IRQ_TX ? "tx" : "config");
+	return (uint16_t)src;
+}
+
+static void format_ip(uint32_t host_order, char *buf, size_t cap)
+{
+	ksnprintf(buf, cap, "%u.%u.%u.%u", host_order >> 24,
+		  (host_order >> 16) & 255, (host_order >> 8) & 255,
+		  host_order & 255);
+}
+
+static void status_changed(struct netif *nif)
+{
+	if (!netif_is_up(nif) || ip4_addr_isany_val(*netif_ip4_addr(nif)))
+		return;
+	char ip[16], gw[16];
+	uint32_t mask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(nif)));
+	int prefix = 0;
+	while (prefix < 32 && (mask & (0x80000000u >> prefix)))
+		prefix++;
+	format_ip(lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(nif))), ip,
+		  sizeof(ip));
+	format_ip(lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(nif))), gw,
+		  sizeof(gw));
+	log_info("net: %c%c%u up, address %s/%d gateway %s (%s)", nif->name[0],
+		 nif->name[1], nif->num, ip, prefix, gw,
+		 config.ip.addr ? "static" : "DHCP");
+	if (!announced) {
+		announced = true;
+		services_start();
+	}
+}
+
+static void link_changed(struct netif *nif)
+{
+	log_info("net: link %s", netif_is_link_up(nif) ? "up" : "down");
+}
+
+static void configure_address(void)
+{
+	ip4_addr_t ip, mask, gw;
+
+	if (!config.ip.addr) {
+		dhcp_start(&netif);
+		log_info("net: asking for an address by DHCP");
+		return;
+	}
+	uint32_t m = config.ip.prefix ? ~0u << (32 - config.ip.prefix) : 0;
+	ip4_addr_set_u32(&ip, lwip_htonl(config.ip.addr));
+	ip4_addr_set_u32(&mask, lwip_htonl(m));
+	ip4_addr_set_u32(&gw, lwip_htonl(config.gw));
+	netif_set_addr(&netif, &ip, &mask, &gw);
+	if (config.dns) {
+		ip_addr_t d;
+		ip_addr_set_ip4_u32(&d, lwip_htonl(config.dns));
+		dns_setserver(0, &d);
+	}
+	status_changed(&netif);
+}
+
+/* net.rx_posted: empty = the whole ring, "adaptive", or a count. */
+static void parse_rx_posted(struct vnet_params *p)
+{
+	const char *v = config.net_rx_posted;
+	char *end;
+
+	if (!v[0])
+		return;
+	if (!strcmp(v, "adaptive")) {
+		p->rx_posted_adaptive = true;
+		return;
+	}
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || n < 1 || n > 65535) {
+		log_warn("cmdline: bad value '%s' for net.rx_posted: expected "
+			 "1..65535 or 'adaptive'; filling the ring", v);
+		return;
+	}
+	p->rx_posted = (uint16_t)n;
+}
+
+static void setup_trace(struct vnet_params *p)
+{
+	if (!config.net_trace)
+		return;
+	trace = kcalloc(config.net_trace, sizeof(*trace));
+	if (!trace) {
+		log_warn("net: no memory for %u trace records; tracing off",
+			 config.net_trace);
+		return;
+	}
+	p->trace = trace;
+	p->trace_cap = config.net_trace;
+	log_info("net: recording %u RX buffer events", config.net_trace);
+}
+
+/* Once the trace is full, print it for tools/ddio_model (--trace). */
+static void maybe_dump_trace(void)
+{
+	uint64_t dropped;
+	char line[64];
+
+	if (!trace || trace_dumped ||
+	    vnet_trace_count(vnet, &dropped) < config.net_trace)
+		return;
+	trace_dumped = true;
+	log_info("trace: begin %u records (ns buffer event len)",
+		 config.net_trace);
+	for (uint32_t i = 0; i < config.net_trace; i++) {
+		vnet_trace_format_line(&trace[i], line, sizeof(line));
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		log_info("trace: %s", line);
+	}
+	log_info("trace: end");
+}
+
+int netstack_init(void)
+{
+	pci_init();
+	struct pci_device *pd = virtio_pci_find(1);
+	if (!pd) {
+		log_error("net: no virtio-net device found (QEMU: -device "
+			  "virtio-net-pci,disable-legacy=on); no network");
+		return -ENODEV;
+	}
+	int err = virtio_pci_attach(pd, 1, &vpci);
+	if (err)
+		return err;
+
+	struct vnet_params params = {
+		.pool_bufs = config.net_rx_bufs,
+		.no_csum_offload = !config.net_csum_offload,
+		.no_tso = !config.net_tso,
+		/* Poll mode takes no NIC interrupts at all. */
+		.vector = config.net_mode == NET_MODE_POLL ? NULL
+							   : assign_vector,
+		.vector_ctx = &vpci,
+		.clock = clock_ns,
+	};
+	parse_rx_posted(&params);
+	setup_trace(&params);
+	err = vnet_probe(&vpci.vdev, &params, &vnet);
+	if (err) {
+		log_error("net: virtio-net probe failed (%d); no network", err);
+		return err;
+	}
+	if (config.net_mode != NET_MODE_POLL &&
+	    !vnet_has_irq(vnet, VNET_IRQ_RX)) {
+		log_warn("net: no RX interrupt available; using poll mode");
+		config.net_mode = NET_MODE_POLL;
+	}
+	/* TX completions are reaped on every loop pass; their interrupts
+	 * would only wake us for bookkeeping. */
+	vnet_tx_irq_disable(vnet);
+
+	xdp_hook_register();
+	if (config.xdp_prog[0] &&
+	    xdp_hook_attach(config.xdp_prog, config.xdp_jit) == 0 &&
+	    config.xdp_blocklist[0])
+		xdp_hook_blocklist(config.xdp_blocklist);
+
+	lwip_init();
+	if (!netif_add(&netif, NULL, NULL, NULL, vnet, skiffif_init,
+		       ethernet_input)) {
+		log_error("net: lwIP refused the interface");
+		return -EIO;
+	}
+	netif_set_default(&netif);
+	netif_set_status_callback(&netif, status_changed);
+	netif_set_link_callback(&netif, link_changed);
+	netif_set_up(&netif);
+	have_nic = true;
+	configure_address();
+	log_info("net: receive mode %s, budget %u", netstack_mode_name(),
+		 config.net_budget);
+	return 0;
+}
+
+static void print_stats_line(void)
+{
+	struct heap_stats hs;
+	char buf[1024];
+
+	heap_get_stats(&hs);
+	ksnprintf(buf, sizeof(buf),
+		  "stats: heap_in_use=%llu heap_peak=%llu pbuf_in_use=%u "
+		  "tcp_active=%u",
+		  (unsigned long long)hs.in_use, (unsigned long long)hs.peak,
+		  (unsigned)(lwip_stats.memp[MEMP_PBUF_POOL]->used +
+			     lwip_stats.memp[MEMP_PBUF]->used),
+		  (unsigned)lwip_stats.memp[MEMP_TCP_PCB]->used);
+	log_info("%s", buf);
+	if (vnet) {
+		struct vnet_stats vs;
+		vnet_get_stats(vnet, &vs);
+		vnet_stats_format_text(&vs, buf, sizeof(buf));
+		/* One log line per text line, each findable by its prefix. */
+		for (char *line = buf, *nl; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (!nl) {
+				log_info("stats: driver %s", line);
+				break;
+			}
+			*nl = '\0';
+			log_info("stats: driver %s", line);
+		}
+	}
+}
+
+/* The raw-frame consumer of the XDP redirect ring: like AF_XDP's "rxdrop"
+ * sample it takes each frame (xsk_drain counts them) and gives the buffer
+ * straight back. */
+static void xsk_consume(void *ctx, const struct xsk_frame *f)
+{
+	skiffif_rx_release(&netif, f->handle);
+}
+
+/* Timers and periodic output: cheap enough for every pass. */
+static void housekeeping(uint64_t *next_stats_ms)
+{
+	sys_check_timeouts();
+	if (trace)
+		maybe_dump_trace();
+	if (config.net_stats) {
+		uint64_t now = clock_ms();
+		if (now >= *next_stats_ms) {
+			print_stats_line();
+			*next_stats_ms = now + config.net_stats * 1000ULL;
+		}
+	}
+}
+
+/* Halts until an interrupt (NIC or timer). Checked with interrupts off so
+ * a NIC interrupt between the check and hlt cannot be slept through. */
+static void sleep_until_work(void)
+{
+	irq_disable();
+	unsigned work = vnet ? vnet_take_work(vnet) : 0;
+	if (!work) {
+		loop_stats.sleeps++;
+		cpu_idle(); /* sti; hlt */
+		work = vnet ? vnet_take_work(vnet) : 0;
+		if (work)
+			loop_stats.wakeups++;
+	} else {
+		irq_enable();
+	}
+	carried_work |= work;
+}
+
+/* Re-arms the RX interrupt after a run under budget; returns true when
+ * frames arrived meanwhile and the loop must poll again first. */
+static bool rearm_or_continue(void)
+{
+	if (vnet_rx_irq_enable(vnet)) {
+		vnet_rx_irq_disable(vnet);
+		return true;
+	}
+	return false;
+}
+
+void netstack_run(void)
+{
+	uint64_t next_stats_ms = 0;
+	uint32_t empty_run = 0;
+	bool polling = config.net_mode != NET_MODE_IRQ;
+
+	if (config.net_mode != NET_MODE_POLL)
+		vnet_rx_irq_disable(vnet); /* start in the bottom half */
+	for (;;) {
+		loop_stats.loops++;
+		housekeeping(&next_stats_ms);
+		unsigned work = vnet_take_work(vnet) | carried_work;
+		carried_work = 0;
+		/* Only a config interrupt says the link may have changed; with
+		 * no config vector the glue polls the link on a timer. */
+		if (work & VNET_WORK_CONFIG)
+			skiffif_link_update(&netif);
+		int st = skiffif_poll(&netif, config.net_budget);
+		if (xdp_hook_prog)
+			xsk_drain(xsk_consume, NULL);
+		/* One notification for everything this round queued: replies
+		 * made during RX processing and by timers alike. */
+		skiffif_flush(&netif);
+		if (st < 0) {
+			/* The driver marked the device broken: stop polling
+			 * it, keep the timers and the console alive. */
+			log_error("net: device broken (%d); receive path stopped",
+				  st);
+			netstack_idle_forever();
+		}
+		bool more = st & VNET_RX_MORE;
+		unsigned got = VNET_RX_COUNT(st);
+
+		switch (config.net_mode) {
+		case NET_MODE_POLL:
+			if (!got)
+				cpu_relax();
+			continue;
+		case NET_MODE_HYBRID:
+			if (got || more) {
+				empty_run = 0;
+				polling = true;
+				continue;
+			}
+			if (++empty_run < config.net_hybrid_polls) {
+				cpu_relax();
+				continue;
+			}
+			if (polling)
+				loop_stats.mode_switches++;
+			polling = false;
+			empty_run = 0;
+			break;
+		default:
+			if (more)
+				continue;
+			break;
+		}
+		if (rearm_or_continue())
+			continue;
+		sleep_until_work();
+		/* The top half left the RX interrupt suppressed; if the timer
+		 * woke us instead, suppress it ourselves for the bottom half. */
+		vnet_rx_irq_disable(vnet);
+	}
+}
+
+void netstack_idle_forever(void)
+{
+	uint64_t next_stats_ms = 0;
+
+	for (;;) {
+		housekeeping(&next_stats_ms);
+		sleep_until_work();
+	}
+}
+
+void netstack_loop_stats(struct netstack_loop_stats *out)
+{
+	*out = loop_stats;
+}
+
+int netstack_driver_json(char *buf, unsigned cap)
+{
+	struct vnet_stats vs;
+
+	if (!vnet)
+		return -1;
+	vnet_get_stats(vnet, &vs);
+	return vnet_stats_format_json(&vs, buf, cap);
+}
+
+int netstack_netif_json(char *buf, unsigned cap)
+{
+	struct skiffif_stats s;
+
+	if (!have_nic)
+		return -1;
+	skiffif_get_stats(&netif, &s);
+	return skiffif_stats_format_json(&s, buf, cap);
+}

@@ -1,0 +1,33 @@
+/* The network side of the main loop: finds the NIC, brings up the driver,
+ * lwIP and the services, and runs the receive path in the mode the command
+ * line chose (irq, poll, hybrid). */
+#ifndef SKIFF_APP_NETSTACK_H
+#define SKIFF_APP_NETSTACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Returns 0 when a NIC is up (the address may still be coming by DHCP), or
+ * a negative errno after logging why there is no network. */
+int netstack_init(void);
+/* Runs forever: bottom halves, lwIP timers, stats lines, idling. */
+__attribute__((noreturn)) void netstack_run(void);
+/* Runs forever with no NIC: timers only, hlt when idle. */
+__attribute__((noreturn)) void netstack_idle_forever(void);
+
+const char *netstack_mode_name(void);
+/* Bottom-half loop counters kept by the main loop itself. */
+struct netstack_loop_stats {
+	uint64_t loops;
+	uint64_t sleeps;	/* times the CPU halted waiting for work */
+	uint64_t mode_switches; /* hybrid: poll -> interrupt transitions */
+	uint64_t wakeups;	/* sleeps ended by NIC work */
+};
+void netstack_loop_stats(struct netstack_loop_stats *out);
+/* JSON object of the driver and glue counters ("{...}"), or -1 when the
+ * NIC is absent. */
+int netstack_driver_json(char *buf, unsigned cap);
+int netstack_netif_json(char *buf, unsigned cap);
+bool netstack_up(void);
+
+#endif

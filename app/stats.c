@@ -1,0 +1,127 @@
+/* /stats: one JSON document assembled from every subsystem's counters.
+ * When the buffer is too small the result is truncated, but the returned
+ * length says how much was needed (kbuf). */
+#include <string.h>
+
+#include "kernel/clock.h"
+#include "services/echo.h"
+#include "kernel/heap.h"
+#include "kernel/kbuf.h"
+#include "services/http.h"
+#include "services/iperf.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "app/netstack.h"
+#include "kernel/page_alloc.h"
+#include "kernel/printf.h"
+#include "app/stats.h"
+#include "xdp/xdp_hook.h"
+
+/* Appends "name": <object from fn>, or null when fn has nothing. */
+static void put_member(struct kbuf *o, const char *name,
+		       int (*fn)(char *, size_t))
+{
+	kbuf_printf(o, ",\"%s\":", name);
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+	int n = fn(room ? o->buf + o->len : NULL, room);
+	if (n < 0)
+		kbuf_printf(o, "null");
+	else
+		o->len += (size_t)n;
+}
+
+static int driver_json(char *buf, size_t cap)
+{
+	return netstack_driver_json(buf, (unsigned)cap);
+}
+
+static int netif_json(char *buf, size_t cap)
+{
+	return netstack_netif_json(buf, (unsigned)cap);
+}
+
+static void put_proto(struct kbuf *o, const char *name,
+		      const struct stats_proto *p, bool first)
+{
+	kbuf_printf(o, "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
+	       "\"lenerr\":%u,\"memerr\":%u,\"rterr\":%u,\"proterr\":%u,"
+	       "\"err\":%u}",
+	    first ? "" : ",", name, (unsigned)p->xmit, (unsigned)p->recv,
+	    (unsigned)p->drop, (unsigned)p->chkerr, (unsigned)p->lenerr,
+	    (unsigned)p->memerr, (unsigned)p->rterr, (unsigned)p->proterr,
+	    (unsigned)p->err);
+}
+
+/* Pool names, in memp_t order, from lwIP's own list. */
+static const char *const memp_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+static void put_lwip(struct kbuf *o)
+{
+	kbuf_printf(o, ",\"lwip\":{");
+	put_proto(o, "link", &lwip_stats.link, true);
+	put_proto(o, "etharp", &lwip_stats.etharp, false);
+	put_proto(o, "ip", &lwip_stats.ip, false);
+	put_proto(o, "icmp", &lwip_stats.icmp, false);
+	put_proto(o, "udp", &lwip_stats.udp, false);
+	put_proto(o, "tcp", &lwip_stats.tcp, false);
+	kbuf_printf(o, ",\"memp\":{");
+	for (int i = 0; i < MEMP_MAX; i++) {
+		const struct stats_mem *m = lwip_stats.memp[i];
+		kbuf_printf(o, "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
+		    i ? "," : "", memp_names[i], (unsigned)m->used,
+		    (unsigned)m->max, (unsigned)m->avail, (unsigned)m->err);
+	}
+	kbuf_printf(o, "}}");
+}
+
+static void put_memory(struct kbuf *o)
+{
+	struct heap_stats h;
+	struct page_alloc_stats p;
+
+	heap_get_stats(&h);
+	page_alloc_get_stats(&p);
+	kbuf_printf(o, ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
+	       "\"allocs\":%llu,\"frees\":%llu,\"failures\":%llu}",
+	    (unsigned long long)h.in_use, (unsigned long long)h.peak,
+	    (unsigned long long)h.arena_bytes, (unsigned long long)h.allocs,
+	    (unsigned long long)h.frees, (unsigned long long)h.failures);
+	kbuf_printf(o, ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
+	       "\"failures\":%llu}",
+	    (unsigned long long)p.total_pages, (unsigned long long)p.free_pages,
+	    (unsigned long long)p.min_free_pages,
+	    (unsigned long long)p.failures);
+	kbuf_printf(o, ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
+	       "\"ref_max\":%u}",
+	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used,
+	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->max,
+	    (unsigned)lwip_stats.memp[MEMP_PBUF]->used,
+	    (unsigned)lwip_stats.memp[MEMP_PBUF]->max);
+}
+
+int stats_json(char *buf, size_t cap)
+{
+	struct kbuf o = {buf, cap, 0};
+	struct netstack_loop_stats ls;
+
+	netstack_loop_stats(&ls);
+	kbuf_printf(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
+		"\"sleeps\":%llu,\"wakeups\":%llu,\"mode_switches\":%llu}",
+	    (unsigned long long)clock_ms(), netstack_mode_name(),
+	    (unsigned long long)ls.loops, (unsigned long long)ls.sleeps,
+	    (unsigned long long)ls.wakeups,
+	    (unsigned long long)ls.mode_switches);
+	put_member(&o, "driver", driver_json);
+	put_member(&o, "netif", netif_json);
+	put_lwip(&o);
+	put_memory(&o);
+	put_member(&o, "echo", echo_stats_json);
+	put_member(&o, "iperf", iperf_stats_json);
+	put_member(&o, "http", http_stats_json);
+	put_member(&o, "xdp", xdp_hook_stats_json);
+	kbuf_printf(&o, "}");
+	return kbuf_finish(&o);
+}

@@ -1,0 +1,278 @@
+/* eBPF maps: array and hash, all memory allocated when the map is created
+ * so that lookups and updates from the packet path never allocate.
+ *
+ * Array: max_entries values of value_size bytes (rounded up to 8), keyed by
+ * a u32 index; elements always exist, so BPF_NOEXIST fails with -EEXIST and
+ * delete with -EINVAL (Linux's semantics).
+ * Hash: chaining over a power-of-two bucket array, with a pool of
+ * max_entries preallocated elements kept on a free list. A value pointer
+ * returned by lookup stays inside the pool even if the element is deleted
+ * (as with Linux's preallocated hash maps). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ebpf/ebpf.h"
+#include "kernel/kerrno.h"
+
+#define HASH_NIL 0xffffffffu
+
+struct array_impl {
+	uint32_t stride; /* value_size rounded up to 8 */
+	uint8_t *values;
+};
+
+struct hash_impl {
+	uint32_t nbuckets; /* power of two */
+	uint32_t stride;   /* bytes per element: next + key + value, 8-aligned */
+	uint32_t count;
+	uint32_t free_head;
+	uint32_t *buckets;
+	uint8_t *elems;
+};
+
+static uint32_t round8(uint32_t n)
+{
+	return (n + 7u) & ~7u;
+}
+
+static uint32_t hash_key_off(void)
+{
+	return 8; /* after the u32 next link, keeping keys 8-aligned */
+}
+
+static uint8_t *hash_elem(struct hash_impl *h, uint32_t i)
+{
+	return h->elems + (size_t)i * h->stride;
+}
+
+static uint32_t *hash_next(struct hash_impl *h, uint32_t i)
+{
+	return (uint32_t *)hash_elem(h, i);
+}
+
+/* FNV-1a: short keys, no allocation, good enough spread for a bucket. */
+static uint32_t hash_bytes(const uint8_t *k, uint32_t n)
+{
+	uint32_t x = 2166136261u;
+
+	for (uint32_t i = 0; i < n; i++) {
+		x ^= k[i];
+		x *= 16777619u;
+	}
+	return x;
+}
+
+int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
+		    uint32_t value_size, uint32_t max_entries,
+		    struct ebpf_map **out)
+{
+	struct ebpf_map *m;
+	uint64_t bytes;
+
+	*out = NULL;
+	if (value_size == 0 || max_entries == 0 || key_size == 0)
+		return -EINVAL;
+	if (type == EBPF_MAP_ARRAY && key_size != 4)
+		return -EINVAL;
+	if (type != EBPF_MAP_ARRAY && type != EBPF_MAP_HASH)
+		return -EINVAL;
+	if (key_size > EBPF_MAP_MAX_KEY || value_size > EBPF_MAP_MAX_VALUE ||
+	    max_entries > EBPF_MAP_MAX_ENTRIES)
+		return -E2BIG;
+	if (type == EBPF_MAP_ARRAY)
+		bytes = (uint64_t)round8(value_size) * max_entries;
+	else
+		bytes = (uint64_t)(8 + round8(key_size) + round8(value_size)) *
+				max_entries +
+			4ull * 2 * max_entries;
+	if (bytes > EBPF_MAP_MAX_BYTES)
+		return -E2BIG;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if (name) {
+		size_t n = strnlen(name, sizeof(m->name) - 1);
+		memcpy(m->name, name, n);
+	}
+	m->type = type;
+	m->key_size = key_size;
+	m->value_size = value_size;
+	m->max_entries = max_entries;
+
+	if (type == EBPF_MAP_ARRAY) {
+		struct array_impl *a = calloc(1, sizeof(*a));
+		if (!a)
+			goto fail;
+		a->stride = round8(value_size);
+		a->values = calloc(max_entries, a->stride);
+		m->impl = a;
+		if (!a->values)
+			goto fail;
+	} else {
+		struct hash_impl *h = calloc(1, sizeof(*h));
+		uint32_t nb = 1;
+
+		if (!h)
+			goto fail;
+		m->impl = h;
+		while (nb < max_entries)
+			nb <<= 1;
+		h->nbuckets = nb;
+		h->stride = hash_key_off() + round8(key_size) +
+			    round8(value_size);
+		h->buckets = malloc((size_t)nb * sizeof(uint32_t));
+		h->elems = calloc(max_entries, h->stride);
+		if (!h->buckets || !h->elems)
+			goto fail;
+		for (uint32_t i = 0; i < nb; i++)
+			h->buckets[i] = HASH_NIL;
+		for (uint32_t i = 0; i < max_entries; i++)
+			*hash_next(h, i) =
+				i + 1 < max_entries ? i + 1 : HASH_NIL;
+		h->free_head = 0;
+	}
+	*out = m;
+	return 0;
+fail:
+	ebpf_map_free(m);
+	return -ENOMEM;
+}
+
+void ebpf_map_free(struct ebpf_map *m)
+{
+	if (!m)
+		return;
+	if (m->impl && m->type == EBPF_MAP_ARRAY) {
+		struct array_impl *a = m->impl;
+		free(a->values);
+	} else if (m->impl) {
+		struct hash_impl *h = m->impl;
+		free(h->buckets);
+		free(h->elems);
+	}
+	free(m->impl);
+	free(m);
+}
+
+uint32_t ebpf_map_count(const struct ebpf_map *m)
+{
+	if (m->type == EBPF_MAP_ARRAY)
+		return m->max_entries;
+	return ((const struct hash_impl *)m->impl)->count;
+}
+
+/* Finds key's element; *prevp gets the link that points at it. */
+static uint32_t hash_find(struct ebpf_map *m, const void *key,
+			  uint32_t **prevp)
+{
+	struct hash_impl *h = m->impl;
+	uint32_t b = hash_bytes(key, m->key_size) & (h->nbuckets - 1);
+	uint32_t *link = &h->buckets[b];
+	uint32_t guard = 0;
+
+	while (*link != HASH_NIL && guard++ <= m->max_entries) {
+		uint32_t i = *link;
+		if (memcmp(hash_elem(h, i) + hash_key_off(), key,
+			   m->key_size) == 0) {
+			if (prevp)
+				*prevp = link;
+			return i;
+		}
+		link = hash_next(h, i);
+	}
+	if (prevp)
+		*prevp = link;
+	return HASH_NIL;
+}
+
+void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
+{
+	m->lookups++;
+	if (m->type == EBPF_MAP_ARRAY) {
+		struct array_impl *a = m->impl;
+		uint32_t idx;
+
+		memcpy(&idx, key, 4);
+		if (idx >= m->max_entries) {
+			m->misses++;
+			return NULL;
+		}
+		return a->values + (size_t)idx * a->stride;
+	} else {
+		struct hash_impl *h = m->impl;
+		uint32_t i = hash_find(m, key, NULL);
+
+		if (i == HASH_NIL) {
+			m->misses++;
+			return NULL;
+		}
+		return hash_elem(h, i) + hash_key_off() + round8(m->key_size);
+	}
+}
+
+int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
+		    uint64_t flags)
+{
+	if (flags > EBPF_EXIST)
+		return -EINVAL;
+	if (m->type == EBPF_MAP_ARRAY) {
+		struct array_impl *a = m->impl;
+		uint32_t idx;
+
+		memcpy(&idx, key, 4);
+		if (idx >= m->max_entries)
+			return -E2BIG;
+		if (flags == EBPF_NOEXIST)
+			return -EEXIST;
+		memmove(a->values + (size_t)idx * a->stride, value,
+			m->value_size);
+		m->updates++;
+		return 0;
+	} else {
+		struct hash_impl *h = m->impl;
+		uint32_t *link;
+		uint32_t i = hash_find(m, key, &link);
+		uint8_t *e;
+
+		if (i != HASH_NIL) {
+			if (flags == EBPF_NOEXIST)
+				return -EEXIST;
+			e = hash_elem(h, i);
+		} else {
+			if (flags == EBPF_EXIST)
+				return -ENOENT;
+			if (h->free_head == HASH_NIL)
+				return -E2BIG;
+			i = h->free_head;
+			e = hash_elem(h, i);
+			h->free_head = *hash_next(h, i);
+			memcpy(e + hash_key_off(), key, m->key_size);
+			*hash_next(h, i) = HASH_NIL;
+			*link = i;
+			h->count++;
+		}
+		memmove(e + hash_key_off() + round8(m->key_size), value,
+			m->value_size);
+		m->updates++;
+		return 0;
+	}
+}
+
+int ebpf_map_delete(struct ebpf_map *m, const void *key)
+{
+	struct hash_impl *h;
+	uint32_t *link, i;
+
+	if (m->type == EBPF_MAP_ARRAY)
+		return -EINVAL;
+	h = m->impl;
+	i = hash_find(m, key, &link);
+	if (i == HASH_NIL)
+		return -ENOENT;
+	*link = *hash_next(h, i);
+	*hash_next(h, i) = h->free_head;
+	h->free_head = i;
+	h->count--;
+	return 0;
+}

@@ -1,0 +1,1217 @@
+/* The HTTP request state machine around llhttp: limits, routing, responses
+ * and counters (the protocol is described in http.h).
+ *
+ * llhttp does the parsing; this file decides. Two of llhttp's callbacks
+ * pause it (return HPE_PAUSED), which is what makes the rest simple:
+ *   on_headers_complete  the position where it paused is the exact size of
+ *                        the request head, and the route, the status and
+ *                        the fate of the body are decided there, before any
+ *                        body byte is read;
+ *   on_message_complete  one request, one response: feeding stops until the
+ *                        connection has sent it (http_session_next), which
+ *                        answers pipelined requests in order and keeps at
+ *                        most one response per connection.
+ * While the head is incomplete llhttp is fed at most the bytes the header
+ * limit still allows, so an endless head costs max_header_bytes, not
+ * memory: only the request target (max_uri) and a few header values are
+ * kept.
+ *
+ * No lwIP here: the host tests and the fuzzer run this file as it is. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernel/heap.h"
+#include "services/http.h"
+#include "kernel/kbuf.h"
+#include "kernel/log.h"
+#include "kernel/printf.h"
+#include "services/www.h"
+
+/* ---- Limits and counters ------------------------------------------------- */
+
+static struct http_limits http_limits = HTTP_LIMITS_DEFAULT;
+struct http_counters http_counters;
+
+static uint32_t clamp_u32(const char *what, uint32_t v, uint32_t lo,
+			  uint32_t hi)
+{
+	uint32_t c = v < lo ? lo : v > hi ? hi : v;
+
+	if (c != v)
+		log_warn("http: %s %u out of range, using %u", what, v, c);
+	return c;
+}
+
+#define CLAMP(what, v, range) clamp_u32(what, v, range)
+
+void http_set_limits(const struct http_limits *l)
+{
+	struct http_limits n = *l;
+
+	n.max_conns = CLAMP("max_conns", n.max_conns, HTTP_MAX_CONNS_RANGE);
+	n.max_header_bytes = CLAMP("max_header_bytes", n.max_header_bytes,
+				   HTTP_MAX_HEADER_RANGE);
+	n.max_uri = CLAMP("max_uri", n.max_uri, HTTP_MAX_URI_RANGE);
+	/* A target longer than the whole head could never be reached: the
+	 * header limit (431) would always fire first. */
+	if (n.max_uri > n.max_header_bytes)
+		n.max_uri =
+		    clamp_u32("max_uri", n.max_uri, 16, n.max_header_bytes);
+	n.max_body = CLAMP("max_body", n.max_body, HTTP_MAX_BODY_RANGE);
+	n.idle_timeout_ms =
+	    CLAMP("idle_timeout_ms", n.idle_timeout_ms, HTTP_TIMEOUT_MS_RANGE);
+	n.header_timeout_ms = CLAMP("header_timeout_ms", n.header_timeout_ms,
+				    HTTP_TIMEOUT_MS_RANGE);
+	http_limits = n;
+}
+
+void http_get_limits(struct http_limits *out)
+{
+	*out = http_limits;
+}
+
+static int code_index(int status)
+{
+	switch (status) {
+#define X(code)                                                                \
+	case code:                                                             \
+		return HTTP_CODE_IDX_##code;
+		HTTP_COUNTED_CODES
+#undef X
+	}
+	return -1;
+}
+
+void http_count_status(int status)
+{
+	int idx = code_index(status);
+
+	http_counters.requests++;
+	if (status >= 100 && status < 600)
+		http_counters.by_class[status / 100]++;
+	if (idx >= 0)
+		http_counters.by_code[idx]++;
+}
+
+int http_stats_json(char *buf, size_t cap)
+{
+	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
+					      "5xx"};
+	static const int codes[] = {
+#define X(code) code,
+	    HTTP_COUNTED_CODES
+#undef X
+	};
+	const struct http_counters *c = &http_counters;
+	const struct http_limits *l = &http_limits;
+	struct kbuf j = {buf, cap, 0};
+
+	if (cap)
+		buf[0] = '\0';
+	kbuf_printf(
+	    &j,
+	    "{\"requests\":%llu,\"active\":%u,\"active_peak\":%u,"
+	    "\"accepted\":%llu,\"refused\":%llu,\"timeouts\":%llu,"
+	    "\"resets\":%llu,\"bytes_received\":%llu,"
+	    "\"bytes_sent\":%llu,\"by_class\":{",
+	    (unsigned long long)c->requests, c->active, c->active_peak,
+	    (unsigned long long)c->accepted, (unsigned long long)c->refused,
+	    (unsigned long long)c->timeouts, (unsigned long long)c->resets,
+	    (unsigned long long)c->bytes_received,
+	    (unsigned long long)c->bytes_sent);
+	for (int i = 0; i < 5; i++)
+		kbuf_printf(&j, "%s\"%s\":%llu", i ? "," : "", classes[i],
+			  (unsigned long long)c->by_class[i + 1]);
+	kbuf_printf(&j, "},\"by_status\":{");
+	for (int i = 0; i < HTTP_CODE_IDX_COUNT; i++)
+		kbuf_printf(&j, "%s\"%d\":%llu", i ? "," : "", codes[i],
+			  (unsigned long long)c->by_code[i]);
+	kbuf_printf(&j,
+		  "},\"limits\":{\"max_conns\":%u,\"max_header_bytes\":%u,"
+		  "\"max_uri\":%u,\"max_body\":%u,\"idle_timeout_ms\":%u,"
+		  "\"header_timeout_ms\":%u,\"log\":%s},"
+		  "\"site\":{\"files\":%zu,\"bytes\":%zu}}",
+		  l->max_conns, l->max_header_bytes, l->max_uri, l->max_body,
+		  l->idle_timeout_ms, l->header_timeout_ms,
+		  l->log ? "true" : "false", www_file_count, www_total_bytes);
+	if (cap && j.len >= cap)
+		buf[cap - 1] = '\0';
+	return (int)j.len;
+}
+
+/* ---- The site table ------------------------------------------------------ */
+
+const struct www_file *www_lookup(const char *path, size_t len)
+{
+	size_t lo = 0, hi = www_file_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *p = www_files[mid].path;
+		size_t plen = strlen(p);
+		int c = memcmp(p, path, plen < len ? plen : len);
+
+		if (c == 0)
+			c = plen < len ? -1 : plen > len ? 1 : 0;
+		if (c == 0)
+			return &www_files[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---- Fixed responses ----------------------------------------------------- */
+
+const char http_continue_response[] = "HTTP/1.1 100 Continue\r\n\r\n";
+const size_t http_continue_len = sizeof(http_continue_response) - 1;
+
+#define REFUSED_BODY "503 Service Unavailable\n"
+const char http_refused_response[] =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Server: Skiff\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 24\r\n"
+    "Retry-After: 1\r\n"
+    "Connection: close\r\n"
+    "\r\n" REFUSED_BODY;
+const size_t http_refused_len = sizeof(http_refused_response) - 1;
+_Static_assert(sizeof(REFUSED_BODY) - 1 == 24, "refused Content-Length");
+
+struct status_text {
+	int status;
+	const char *reason;
+	const char *body; /* for errors: a one-line text/plain body */
+};
+
+static const struct status_text status_texts[] = {
+    {200, "OK", NULL},
+    {301, "Moved Permanently", "301 Moved Permanently\n"},
+    {304, "Not Modified", NULL},
+    {400, "Bad Request", "400 Bad Request\n"},
+    {404, "Not Found", "404 Not Found\n"},
+    {405, "Method Not Allowed", "405 Method Not Allowed\n"},
+    {408, "Request Timeout", "408 Request Timeout\n"},
+    {413, "Content Too Large", "413 Content Too Large\n"},
+    {414, "URI Too Long", "414 URI Too Long\n"},
+    {431, "Request Header Fields Too Large",
+     "431 Request Header Fields Too Large\n"},
+    {500, "Internal Server Error", "500 Internal Server Error\n"},
+    {501, "Not Implemented", "501 Not Implemented\n"},
+    {503, "Service Unavailable", "503 Service Unavailable\n"},
+    {505, "HTTP Version Not Supported", "505 HTTP Version Not Supported\n"},
+};
+
+static const struct status_text *status_text(int status)
+{
+	for (size_t i = 0; i < sizeof(status_texts) / sizeof(status_texts[0]);
+	     i++)
+		if (status_texts[i].status == status)
+			return &status_texts[i];
+	return &status_texts[0]; /* not reached: every status we send is here */
+}
+
+/* ---- Small helpers ------------------------------------------------------- */
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static bool ieq(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* RFC 9110 tchar: what a method name may be made of. */
+static bool is_tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* ---- Path normalisation -------------------------------------------------- */
+
+/* Ends the segment out[seg..*o): drops "" and ".", resolves "..", and puts
+ * a '/' after a kept segment unless it is the last one. Returns false when
+ * ".." would climb above the root. */
+static bool end_segment(char *out, size_t seg, size_t *o, bool last, size_t cap)
+{
+	size_t n = *o - seg;
+
+	if (n == 0 || (n == 1 && out[seg] == '.')) {
+		*o = seg;
+		return true;
+	}
+	if (n == 2 && out[seg] == '.' && out[seg + 1] == '.') {
+		if (seg <= 1)
+			return false;
+		/* out[seg - 1] is the '/' that ended the previous segment. */
+		size_t prev = seg - 1;
+		while (prev > 0 && out[prev - 1] != '/')
+			prev--;
+		*o = prev;
+		return true;
+	}
+	if (!last) {
+		if (*o + 1 >= cap)
+			return false;
+		out[(*o)++] = '/';
+	}
+	return true;
+}
+
+int http_normalize_path(const char *t, size_t len, char *out, size_t cap)
+{
+	size_t i = 0, o = 0, seg;
+
+	if (cap < 2)
+		return -1;
+	/* Absolute form: skip the scheme and the authority. */
+	if (len >= 7 && ieq(t, 7, "http://"))
+		i = 7;
+	else if (len >= 8 && ieq(t, 8, "https://"))
+		i = 8;
+	if (i) {
+		while (i < len && t[i] != '/' && t[i] != '?' && t[i] != '#')
+			i++;
+		if (i == len || t[i] != '/') {
+			out[0] = '/';
+			out[1] = '\0';
+			return 1;
+		}
+	}
+	if (i >= len || t[i] != '/')
+		return -1;
+	i++;
+	/* out may be t itself: every write lands at or before the byte just
+	 * read (o <= i throughout). */
+	out[o++] = '/';
+	seg = o;
+	while (i < len && t[i] != '?' && t[i] != '#') {
+		int c = (unsigned char)t[i++];
+
+		if (c == '%') {
+			int hi = i < len ? hexval((unsigned char)t[i]) : -1;
+			int lo =
+			    i + 1 < len ? hexval((unsigned char)t[i + 1]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi << 4 | lo;
+			i += 2;
+		}
+		if (c == 0)
+			return -1; /* raw or encoded: no name holds a NUL */
+		if (c == '/') {
+			if (!end_segment(out, seg, &o, false, cap))
+				return -1;
+			seg = o;
+			continue;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	if (!end_segment(out, seg, &o, true, cap))
+		return -1;
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* ---- Routing ------------------------------------------------------------- */
+
+enum route {
+	ROUTE_NONE,
+	ROUTE_FILE,
+	ROUTE_REDIRECT, /* a directory named without its trailing slash */
+	ROUTE_STATS,
+	ROUTE_HEALTHZ,
+	ROUTE_ECHO,
+};
+
+enum field_id { FIELD_OTHER, FIELD_HOST, FIELD_INM, FIELD_EXPECT };
+
+enum method_scan {
+	SCAN_START, /* skipping the empty lines before a request */
+	SCAN_TOKEN, /* only token characters so far */
+	SCAN_SPACE, /* a token and a space: a method, just not one we know */
+	SCAN_JUNK,  /* not a request line at all */
+};
+
+static bool method_is_standard(int m)
+{
+	switch (m) {
+	case HTTP_GET:
+	case HTTP_HEAD:
+	case HTTP_POST:
+	case HTTP_PUT:
+	case HTTP_DELETE:
+	case HTTP_CONNECT:
+	case HTTP_OPTIONS:
+	case HTTP_TRACE:
+	case HTTP_PATCH:
+		return true;
+	}
+	return false;
+}
+
+/* The URL buffer: the raw target (max_uri + 1) followed by room for the
+ * normalised path plus "index.html". */
+#define INDEX_NAME	"index.html"
+#define URL_EXTRA	(sizeof(INDEX_NAME) + 1)
+#define URL_BUF_SIZE(s) (2 * ((size_t)(s)->limits.max_uri + 1) + URL_EXTRA)
+#define NORM_BUF(s)	((s)->url + (s)->limits.max_uri + 1)
+
+static struct http_session *session_of(llhttp_t *p)
+{
+	return p->data;
+}
+
+/* Which response an early (pre-body) decision stands for. */
+static void respond_status(struct http_session *s, int status, bool close,
+			   const char *allow);
+static void respond_route(struct http_session *s);
+
+/* Copies the percent-encoded form of a decoded path into dst. Returns its
+ * length, or -1 when it does not fit. */
+static int encode_path(const char *path, char *dst, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *path; path++) {
+		unsigned char c = (unsigned char)*path;
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') ||
+			     (c && strchr("-._~/!$&'()*+,;=:@", c));
+		if (o + (plain ? 1 : 3) >= cap)
+			return -1;
+		if (plain) {
+			dst[o++] = (char)c;
+		} else {
+			dst[o++] = '%';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return (int)o;
+}
+
+static http_doc_fn stats_provider;
+
+void http_set_stats_provider(http_doc_fn fn)
+{
+	stats_provider = fn;
+}
+
+/* Finds what the normalised path names. */
+static void route(struct http_session *s, char *path, size_t len)
+{
+	const struct www_file *f;
+
+	s->route = ROUTE_NONE;
+	if (stats_provider && strcmp(path, "/stats") == 0) {
+		s->route = ROUTE_STATS;
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		s->route = ROUTE_HEALTHZ;
+		return;
+	}
+	if (strcmp(path, "/echo") == 0) {
+		s->route = ROUTE_ECHO;
+		return;
+	}
+	if (path[len - 1] == '/') {
+		memcpy(path + len, INDEX_NAME, sizeof(INDEX_NAME));
+		f = www_lookup(path, len + sizeof(INDEX_NAME) - 1);
+		path[len] = '\0';
+	} else {
+		f = www_lookup(path, len);
+		if (!f) {
+			/* "/dir" when "/dir/index.html" exists. */
+			memcpy(path + len, "/" INDEX_NAME,
+			       sizeof(INDEX_NAME) + 1);
+			f = www_lookup(path, len + sizeof(INDEX_NAME));
+			path[len] = '\0';
+			if (f) {
+				s->route = ROUTE_REDIRECT;
+				s->route_file = f;
+				return;
+			}
+		}
+	}
+	if (f) {
+		s->route = ROUTE_FILE;
+		s->route_file = f;
+	}
+}
+
+static const char *route_allow(int r)
+{
+	return r == ROUTE_ECHO ? "POST" : "GET, HEAD";
+}
+
+static bool route_allows(int r, int method)
+{
+	if (r == ROUTE_ECHO)
+		return method == HTTP_POST;
+	return method == HTTP_GET || method == HTTP_HEAD;
+}
+
+/* ---- llhttp callbacks ---------------------------------------------------- */
+
+static int on_message_begin(llhttp_t *p)
+{
+	struct http_session *s = session_of(p);
+
+	s->phase = HTTP_PHASE_HEAD;
+	return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_session *s = session_of(p);
+
+	if (n > s->limits.max_uri - s->url_len) {
+		s->error_status = 414;
+		return -1;
+	}
+	if (!s->url) {
+		s->url = kmalloc(URL_BUF_SIZE(s));
+		if (!s->url) {
+			s->error_status = 503;
+			return -1;
+		}
+	}
+	memcpy(s->url + s->url_len, at, n);
+	s->url_len += (uint32_t)n;
+	s->url[s->url_len] = '\0';
+	return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_session *s = session_of(p);
+
+	if (s->field_len + n > HTTP_FIELD_MAX) {
+		s->field_len = HTTP_FIELD_MAX + 1;
+		return 0;
+	}
+	memcpy(s->field + s->field_len, at, n);
+	s->field_len += (uint8_t)n;
+	return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+	struct http_session *s = session_of(p);
+	size_t n = s->field_len;
+
+	s->field_id = FIELD_OTHER;
+	if (n <= HTTP_FIELD_MAX) {
+		if (ieq(s->field, n, "host"))
+			s->field_id = FIELD_HOST;
+		else if (ieq(s->field, n, "if-none-match"))
+			s->field_id = FIELD_INM;
+		else if (ieq(s->field, n, "expect"))
+			s->field_id = FIELD_EXPECT;
+	}
+	s->field_len = 0;
+	if (s->field_id == FIELD_HOST)
+		s->has_host = true;
+	if (s->field_id == FIELD_INM) {
+		/* Several If-None-Match lines make one list. */
+		if (s->has_inm && !s->inm_overflow) {
+			if (s->inm_len + 1 > HTTP_INM_MAX)
+				s->inm_overflow = true;
+			else
+				s->inm[s->inm_len++] = ',';
+		}
+		s->has_inm = true;
+	}
+	if (s->field_id == FIELD_EXPECT)
+		s->expect_len = 0;
+	return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_session *s = session_of(p);
+
+	if (s->field_id == FIELD_INM && !s->inm_overflow) {
+		if (s->inm_len + n > HTTP_INM_MAX) {
+			s->inm_overflow = true;
+			return 0;
+		}
+		memcpy(s->inm + s->inm_len, at, n);
+		s->inm_len += (uint16_t)n;
+	} else if (s->field_id == FIELD_EXPECT) {
+		if (s->expect_len + n > sizeof(s->expect)) {
+			s->expect_len = sizeof(s->expect); /* not ours */
+			return 0;
+		}
+		memcpy(s->expect + s->expect_len, at, n);
+		s->expect_len += (uint8_t)n;
+	}
+	return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+	struct http_session *s = session_of(p);
+
+	if (s->field_id == FIELD_EXPECT &&
+	    ieq(s->expect, s->expect_len, "100-continue"))
+		s->expect_continue = true;
+	s->field_id = FIELD_OTHER;
+	return 0;
+}
+
+static int on_method_complete(llhttp_t *p)
+{
+	session_of(p)->method_seen = true;
+	return 0;
+}
+
+static int on_version_complete(llhttp_t *p)
+{
+	session_of(p)->version_seen = true;
+	return 0;
+}
+
+/* A chunk announces its size first: refuse a body that will not fit
+ * before reading it. */
+static int on_chunk_header(llhttp_t *p)
+{
+	struct http_session *s = session_of(p);
+
+	if (p->content_length > s->limits.max_body - s->body_seen) {
+		s->error_status = 413;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	session_of(p)->phase = HTTP_PHASE_BODY;
+	return HPE_PAUSED;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n)
+{
+	struct http_session *s = session_of(p);
+
+	s->body_seen += n;
+	if (s->body_seen > s->limits.max_body) {
+		s->error_status = 413;
+		return -1;
+	}
+	if (!s->collect_body)
+		return 0;
+	if (s->body_len + n > s->body_cap) {
+		/* Chunked: grow by doubling, up to max_body. */
+		size_t cap = s->body_cap ? s->body_cap : 4096;
+		while (cap < s->body_len + n)
+			cap *= 2;
+		if (cap > s->limits.max_body)
+			cap = s->limits.max_body;
+		unsigned char *nb = krealloc(s->body, cap);
+		if (!nb) {
+			s->error_status = 503;
+			return -1;
+		}
+		s->body = nb;
+		s->body_cap = cap;
+	}
+	memcpy(s->body + s->body_len, at, n);
+	s->body_len += n;
+	return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct http_session *s = session_of(p);
+
+	if (s->decided_status)
+		respond_status(s, s->decided_status, false,
+			       s->decided_status == 405 ? route_allow(s->route)
+							: NULL);
+	else
+		respond_route(s);
+	return HPE_PAUSED;
+}
+
+static const llhttp_settings_t http_settings = {
+    .on_message_begin = on_message_begin,
+    .on_method_complete = on_method_complete,
+    .on_version_complete = on_version_complete,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_chunk_header = on_chunk_header,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- Responses ----------------------------------------------------------- */
+
+struct resp_opts {
+	const char *ctype;
+	const void *body;
+	size_t len;
+	bool body_static;
+	void *owned; /* heap block behind body */
+	const char *etag;
+	const char *allow;
+	const char *location;
+	bool no_store;
+	bool no_length; /* 304 */
+	bool close;
+};
+
+/* Printable form of the raw target for the access log: bytes that could
+ * forge or break a log line are %-escaped, and it is cut at cap. */
+static void log_target(const struct http_session *s, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	uint32_t i;
+
+	if (!s->url || !s->url_len) {
+		ksnprintf(out, cap, "-");
+		return;
+	}
+	for (i = 0; i < s->url_len && o + 3 + 4 < cap; i++) {
+		unsigned char c = (unsigned char)s->url[i];
+		if (c > 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (i < s->url_len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static void access_log(const struct http_session *s)
+{
+	char target[128], version[16];
+
+	log_target(s, target, sizeof(target));
+	if (s->version_seen)
+		ksnprintf(version, sizeof(version), "HTTP/%u.%u",
+			  s->parser.http_major, s->parser.http_minor);
+	else
+		ksnprintf(version, sizeof(version), "-");
+	log_info("http: %s \"%s %s %s\" %d %zu%s", s->peer[0] ? s->peer : "-",
+		 s->method_seen ? llhttp_method_name(s->parser.method) : "-",
+		 target, version, s->resp.status, s->resp.body_len,
+		 s->resp.close ? " close" : "");
+}
+
+static void respond(struct http_session *s, int status,
+		    const struct resp_opts *o)
+{
+	struct http_response *r = &s->resp;
+	/* Also when a HEAD request failed later on (llhttp keeps the method
+	 * of the previous request until it has read a new one whole). */
+	bool head_only = s->method_seen && s->parser.method == HTTP_HEAD;
+	bool keep_alive = !o->close && llhttp_should_keep_alive(&s->parser) &&
+			  !s->parser.upgrade;
+	const struct status_text *st = status_text(status);
+	struct kbuf j = {r->head, sizeof(r->head), 0};
+
+	kbuf_printf(&j, "HTTP/1.1 %d %s\r\nServer: Skiff\r\n", status,
+		  st->reason);
+	if (o->ctype)
+		kbuf_printf(&j, "Content-Type: %s\r\n", o->ctype);
+	if (!o->no_length)
+		kbuf_printf(&j, "Content-Length: %zu\r\n", o->len);
+	if (o->etag)
+		kbuf_printf(&j, "ETag: %s\r\n", o->etag);
+	if (o->allow)
+		kbuf_printf(&j, "Allow: %s\r\n", o->allow);
+	if (o->location)
+		kbuf_printf(&j, "Location: %s\r\n", o->location);
+	if (o->no_store)
+		kbuf_printf(&j, "Cache-Control: no-store\r\n");
+	if (!keep_alive)
+		kbuf_printf(&j, "Connection: close\r\n");
+	else if (s->parser.http_major == 1 && s->parser.http_minor == 0)
+		kbuf_printf(&j, "Connection: keep-alive\r\n");
+	if (status == 503)
+		kbuf_printf(&j, "Retry-After: 1\r\n");
+	kbuf_printf(&j, "\r\n");
+	if (j.len >= sizeof(r->head)) {
+		/* Not reached (callers keep variable parts short); a
+		 * truncated head would desynchronise the client. */
+		log_error("http: response head overflow (%zu bytes)", j.len);
+		kfree(o->owned);
+		respond_status(s, 500, true, NULL);
+		return;
+	}
+	r->status = status;
+	r->head_len = j.len;
+	r->body = head_only ? NULL : o->body;
+	r->body_len = head_only ? 0 : o->len;
+	r->body_static = o->body_static;
+	r->close = !keep_alive;
+	s->resp_owned = o->owned;
+	s->phase = HTTP_PHASE_RESPOND;
+	http_count_status(status);
+	if (s->limits.log)
+		access_log(s);
+}
+
+/* A status with its one-line text/plain body. */
+static void respond_status(struct http_session *s, int status, bool close,
+			   const char *allow)
+{
+	const struct status_text *st = status_text(status);
+	struct resp_opts o = {
+	    .ctype = "text/plain; charset=utf-8",
+	    .body = st->body,
+	    .len = st->body ? strlen(st->body) : 0,
+	    .body_static = true,
+	    .allow = allow,
+	    .close = close,
+	};
+
+	respond(s, status, &o);
+}
+
+/* Does If-None-Match list this ETag (or "*")? Weak comparison, as RFC
+ * 9110 13.1.2 asks for If-None-Match. */
+static bool inm_matches(const struct http_session *s, const char *etag)
+{
+	size_t elen = strlen(etag);
+	size_t i = 0, n = s->inm_len;
+	const char *v = s->inm;
+
+	if (!s->has_inm || s->inm_overflow)
+		return false;
+	while (i < n) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		if (i >= n)
+			break;
+		if (v[i] == '*')
+			return true;
+		if (i + 2 <= n && v[i] == 'W' && v[i + 1] == '/')
+			i += 2;
+		size_t start = i;
+		if (i < n && v[i] == '"') {
+			i++;
+			while (i < n && v[i] != '"')
+				i++;
+			if (i < n)
+				i++;
+		}
+		if (i - start == elen && memcmp(v + start, etag, elen) == 0)
+			return true;
+		while (i < n && v[i] != ',')
+			i++;
+	}
+	return false;
+}
+
+static void respond_file(struct http_session *s, const struct www_file *f)
+{
+	struct resp_opts o = {
+	    .ctype = f->content_type,
+	    .body = f->data,
+	    .len = f->len,
+	    .body_static = true,
+	    .etag = f->etag,
+	};
+
+	if (inm_matches(s, f->etag)) {
+		struct resp_opts nm = {.etag = f->etag, .no_length = true};
+		respond(s, 304, &nm);
+		return;
+	}
+	respond(s, 200, &o);
+}
+
+#define STATS_FIRST_TRY 4096
+#define STATS_MAX	(256 * 1024)
+
+static void respond_stats(struct http_session *s)
+{
+	size_t cap = STATS_FIRST_TRY;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char *buf = kmalloc(cap);
+		if (!buf) {
+			respond_status(s, 503, true, NULL);
+			return;
+		}
+		int n = stats_provider(buf, cap);
+		if (n >= 0 && (size_t)n < cap) {
+			struct resp_opts o = {
+			    .ctype = "application/json",
+			    .body = buf,
+			    .len = (size_t)n,
+			    .owned = buf,
+			    .no_store = true,
+			};
+			respond(s, 200, &o);
+			return;
+		}
+		kfree(buf);
+		if (n < 0 || (size_t)n + 1 > STATS_MAX)
+			break;
+		cap = (size_t)n + 1;
+	}
+	respond_status(s, 500, false, NULL);
+}
+
+static void respond_route(struct http_session *s)
+{
+	static const char ok[] = "ok\n";
+
+	switch (s->route) {
+	case ROUTE_FILE:
+		respond_file(s, s->route_file);
+		return;
+	case ROUTE_REDIRECT: {
+		/* Location: the path with its slash, re-encoded. The status
+		 * body and head must fit HTTP_HEAD_MAX; a longer name is
+		 * served directly (relative links in it may then break). */
+		char loc[160];
+		int n = encode_path(NORM_BUF(s), loc, sizeof(loc) - 1);
+		if (n < 0) {
+			respond_file(s, s->route_file);
+			return;
+		}
+		loc[n] = '/';
+		loc[n + 1] = '\0';
+		const struct status_text *st = status_text(301);
+		struct resp_opts o = {
+		    .ctype = "text/plain; charset=utf-8",
+		    .body = st->body,
+		    .len = strlen(st->body),
+		    .body_static = true,
+		    .location = loc,
+		};
+		respond(s, 301, &o);
+		return;
+	}
+	case ROUTE_STATS:
+		respond_stats(s);
+		return;
+	case ROUTE_HEALTHZ: {
+		struct resp_opts o = {
+		    .ctype = "text/plain; charset=utf-8",
+		    .body = ok,
+		    .len = sizeof(ok) - 1,
+		    .body_static = true,
+		    .no_store = true,
+		};
+		respond(s, 200, &o);
+		return;
+	}
+	case ROUTE_ECHO: {
+		struct resp_opts o = {
+		    .ctype = "application/octet-stream",
+		    .body = s->body,
+		    .len = s->body_len,
+		    .owned = s->body,
+		    .no_store = true,
+		};
+		/* The response owns the buffer now. */
+		s->body = NULL;
+		s->body_len = s->body_cap = 0;
+		respond(s, 200, &o);
+		return;
+	}
+	default:
+		respond_status(s, 404, false, NULL);
+		return;
+	}
+}
+
+/* ---- Decisions at the end of the head ------------------------------------ */
+
+static bool has_body(const llhttp_t *p)
+{
+	return (p->flags & F_CHUNKED) ||
+	       ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+}
+
+/* Runs when the head is complete (llhttp paused in on_headers_complete):
+ * either answers at once (the body will not be read, the connection
+ * closes), or records what to answer once the message is complete. */
+static void headers_done(struct http_session *s)
+{
+	llhttp_t *p = &s->parser;
+	int m = p->method;
+
+	if (p->http_major != 1) {
+		respond_status(s, 505, true, NULL);
+		return;
+	}
+	/* Too large to read: answer now and close rather than swallow it. */
+	if ((p->flags & F_CONTENT_LENGTH) &&
+	    p->content_length > s->limits.max_body) {
+		respond_status(s, 413, true, NULL);
+		return;
+	}
+	if (m == HTTP_CONNECT) {
+		/* llhttp treats what follows as another protocol. */
+		respond_status(s, 405, true, "GET, HEAD, POST");
+		return;
+	}
+	if (!method_is_standard(m)) {
+		s->decided_status = 501;
+	} else if (p->http_minor >= 1 && !s->has_host) {
+		/* RFC 9112 3.2: a 1.1 request without Host is a 400. */
+		s->decided_status = 400;
+	} else {
+		int n = -1;
+		if (s->url)
+			n = http_normalize_path(s->url, s->url_len, NORM_BUF(s),
+						s->limits.max_uri + 1);
+		if (n < 0) {
+			s->decided_status = 400;
+		} else {
+			route(s, NORM_BUF(s), (size_t)n);
+			if (s->route == ROUTE_NONE)
+				s->decided_status = 404;
+			else if (!route_allows(s->route, m))
+				s->decided_status = 405;
+		}
+	}
+	if (!has_body(p))
+		return;
+	if (s->expect_continue && s->decided_status) {
+		/* The client waits for our word before sending a body we
+		 * would only discard: give the answer now and close, since
+		 * it may send the body anyway. */
+		respond_status(s, s->decided_status, true,
+			       s->decided_status == 405 ? route_allow(s->route)
+							: NULL);
+		return;
+	}
+	if (!s->decided_status && s->route == ROUTE_ECHO) {
+		s->collect_body = true;
+		if (p->flags & F_CONTENT_LENGTH) {
+			s->body = kmalloc(p->content_length);
+			if (!s->body) {
+				respond_status(s, 503, true, NULL);
+				return;
+			}
+			s->body_cap = p->content_length;
+		}
+	}
+	if (s->expect_continue)
+		s->want_continue = true;
+}
+
+/* llhttp refused the input: answer and close. */
+static void parse_error(struct http_session *s, llhttp_errno_t err)
+{
+	int status = 400;
+
+	if (s->error_status)
+		status = s->error_status;
+	else if (err == HPE_INVALID_METHOD)
+		status =
+		    s->method_scan == SCAN_TOKEN || s->method_scan == SCAN_SPACE
+			? 501
+			: 400;
+	else if (err == HPE_INVALID_VERSION || err == HPE_PAUSED_H2_UPGRADE)
+		status = 505;
+	respond_status(s, status, true, NULL);
+}
+
+/* Classifies the first word of a request, in case llhttp does not know it
+ * as a method: "FOO / HTTP/1.1" is a 501, binary junk a 400. */
+static void scan_method(struct http_session *s, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && s->method_scan < SCAN_SPACE; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (s->method_scan == SCAN_START && (c == '\r' || c == '\n'))
+			continue;
+		if (is_tchar(c))
+			s->method_scan = SCAN_TOKEN;
+		else if (c == ' ' && s->method_scan == SCAN_TOKEN)
+			s->method_scan = SCAN_SPACE;
+		else
+			s->method_scan = SCAN_JUNK;
+	}
+}
+
+/* ---- Session ------------------------------------------------------------- */
+
+static void reset_request(struct http_session *s)
+{
+	kfree(s->url);
+	kfree(s->body);
+	s->url = NULL;
+	s->url_len = 0;
+	s->body = NULL;
+	s->body_len = s->body_cap = 0;
+	s->body_seen = 0;
+	s->head_bytes = 0;
+	s->error_status = 0;
+	s->method_scan = SCAN_START;
+	s->method_seen = false;
+	s->version_seen = false;
+	s->field_len = 0;
+	s->field_id = FIELD_OTHER;
+	s->inm_len = 0;
+	s->inm_overflow = false;
+	s->has_inm = false;
+	s->has_host = false;
+	s->expect_continue = false;
+	s->expect_len = 0;
+	s->route = ROUTE_NONE;
+	s->route_file = NULL;
+	s->decided_status = 0;
+	s->collect_body = false;
+	s->want_continue = false;
+}
+
+void http_session_init(struct http_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->limits = http_limits;
+	llhttp_init(&s->parser, HTTP_REQUEST, &http_settings);
+	s->parser.data = s;
+	s->phase = HTTP_PHASE_IDLE;
+	reset_request(s);
+}
+
+void http_session_free(struct http_session *s)
+{
+	reset_request(s);
+	kfree(s->resp_owned);
+	s->resp_owned = NULL;
+	s->phase = HTTP_PHASE_CLOSED;
+}
+
+size_t http_session_feed(struct http_session *s, const char *data, size_t len)
+{
+	size_t used = 0;
+	bool kick = false;
+
+	while ((used < len || kick) && s->phase < HTTP_PHASE_RESPOND &&
+	       !s->want_continue) {
+		const char *p = data + used;
+		size_t n = len - used;
+		bool in_head = s->phase <= HTTP_PHASE_HEAD;
+
+		kick = false;
+		if (in_head) {
+			size_t room =
+			    s->limits.max_header_bytes - s->head_bytes;
+			if (n > room)
+				n = room;
+			scan_method(s, p, n);
+		}
+		llhttp_errno_t err = llhttp_execute(&s->parser, p, n);
+		size_t done = n;
+		if (err != HPE_OK) {
+			const char *pos = llhttp_get_error_pos(&s->parser);
+			if (pos >= p && pos <= p + n)
+				done = (size_t)(pos - p);
+		}
+		used += done;
+		if (in_head)
+			s->head_bytes += (uint32_t)done;
+		if (err == HPE_PAUSED) {
+			llhttp_resume(&s->parser);
+			if (in_head && s->phase == HTTP_PHASE_BODY) {
+				headers_done(s);
+				/* llhttp still has to look at the framing,
+				 * even with no byte left (a GET ends here). */
+				kick = true;
+			}
+			continue;
+		}
+		if (err != HPE_OK) {
+			parse_error(s, err);
+			return len;
+		}
+		if (s->phase <= HTTP_PHASE_HEAD &&
+		    s->head_bytes >= s->limits.max_header_bytes) {
+			/* The head used its whole allowance and is not
+			 * complete. */
+			respond_status(s, 431, true, NULL);
+			return len;
+		}
+	}
+	return used;
+}
+
+void http_session_continue_sent(struct http_session *s)
+{
+	s->want_continue = false;
+}
+
+void http_session_next(struct http_session *s)
+{
+	kfree(s->resp_owned);
+	s->resp_owned = NULL;
+	if (s->resp.close) {
+		reset_request(s);
+		s->phase = HTTP_PHASE_CLOSED;
+		return;
+	}
+	reset_request(s);
+	memset(&s->resp, 0, sizeof(s->resp));
+	s->phase = HTTP_PHASE_IDLE;
+}
+
+bool http_session_busy(const struct http_session *s)
+{
+	return s->phase == HTTP_PHASE_HEAD || s->phase == HTTP_PHASE_BODY ||
+	       (s->phase == HTTP_PHASE_IDLE && s->head_bytes > 0);
+}
+
+bool http_session_timeout(struct http_session *s)
+{
+	if (!http_session_busy(s))
+		return false;
+	s->want_continue = false;
+	respond_status(s, 408, true, NULL);
+	return true;
+}

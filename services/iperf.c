@@ -1,0 +1,105 @@
+/* iperf 2 server (TCP port 5001) from lwIP's apps/lwiperf; lwiperf.c is
+ * compiled in by lwip-port/lwip.mk. lwiperf accepts any number of
+ * sessions, counts the bytes and calls our report function when a session
+ * ends; this file only starts it and keeps the results. */
+#include <stdint.h>
+#include <string.h>
+
+#include "lwip/apps/lwiperf.h"
+#include "lwip/ip_addr.h"
+
+#include "services/iperf.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "kernel/printf.h"
+
+static struct {
+	void *session; /* lwiperf's listener handle */
+	struct iperf_stats stats;
+} iperf;
+
+static const char *iperf_report_name(enum lwiperf_report_type type)
+{
+	switch (type) {
+	case LWIPERF_TCP_DONE_SERVER:
+		return "done (server)";
+	case LWIPERF_TCP_DONE_CLIENT:
+		return "done (client)";
+	case LWIPERF_TCP_ABORTED_LOCAL:
+		return "aborted locally";
+	case LWIPERF_TCP_ABORTED_LOCAL_DATAERROR:
+		return "aborted: data error";
+	case LWIPERF_TCP_ABORTED_LOCAL_TXERROR:
+		return "aborted: transmit error";
+	case LWIPERF_TCP_ABORTED_REMOTE:
+		return "aborted by the client";
+	}
+	return "unknown";
+}
+
+static void iperf_report(void *arg, enum lwiperf_report_type type,
+			 const ip_addr_t *local_addr, u16_t local_port,
+			 const ip_addr_t *remote_addr, u16_t remote_port,
+			 u32_t bytes, u32_t ms, u32_t kbit_per_s)
+{
+	struct iperf_report *r = &iperf.stats.last;
+
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	if (remote_addr)
+		ipaddr_ntoa_r(remote_addr, r->remote, sizeof(r->remote));
+	r->remote_port = remote_port;
+	r->bytes = bytes;
+	r->ms = ms;
+	r->kbit_per_s = kbit_per_s;
+	iperf.stats.have_last = 1;
+	iperf.stats.reports++;
+	iperf.stats.bytes += bytes;
+	if (type == LWIPERF_TCP_DONE_SERVER || type == LWIPERF_TCP_DONE_CLIENT)
+		iperf.stats.completed++;
+	else
+		iperf.stats.aborted++;
+	log_info("iperf: %s:%u %s: %u bytes in %u ms, %u kbit/s", r->remote,
+		 remote_port, iperf_report_name(type), bytes, ms, kbit_per_s);
+}
+
+int iperf_init(void)
+{
+	if (iperf.session)
+		return -EBUSY;
+	/* Listens on LWIPERF_TCP_PORT_DEFAULT (5001) on every address. */
+	iperf.session = lwiperf_start_tcp_server_default(iperf_report, NULL);
+	if (!iperf.session) {
+		log_error("iperf: cannot listen on port %d", IPERF_PORT);
+		return -ENOMEM;
+	}
+	log_info("iperf: iperf 2 server on TCP port %d", IPERF_PORT);
+	return 0;
+}
+
+void iperf_get_stats(struct iperf_stats *out)
+{
+	*out = iperf.stats;
+}
+
+int iperf_stats_json(char *buf, size_t cap)
+{
+	const struct iperf_stats *s = &iperf.stats;
+	const struct iperf_report *r = &s->last;
+	/* The "last" object is bounded: a fixed name, a dotted quad and four
+	 * numbers fit comfortably. */
+	char last[160] = "null";
+
+	if (s->have_last)
+		ksnprintf(last, sizeof(last),
+			  "{\"result\":\"%s\",\"remote\":\"%s:%u\","
+			  "\"bytes\":%u,\"ms\":%u,\"kbit_per_s\":%u}",
+			  iperf_report_name(r->type), r->remote, r->remote_port,
+			  r->bytes, r->ms, r->kbit_per_s);
+	return ksnprintf(buf, cap,
+			 "{\"reports\":%lu,\"completed\":%lu,\"aborted\":%lu,"
+			 "\"bytes\":%lu,\"last\":%s}",
+			 (unsigned long)s->reports, (unsigned long)s->completed,
+			 (unsigned long)s->aborted, (unsigned long)s->bytes,
+			 last);
+}

@@ -1,0 +1,293 @@
+/* The XDP-style hook and its AF_XDP-style redirect ring. See xdp_hook.h.
+ *
+ *   CMDLINE='xdp.prog=udp_reflect'      answer UDP echo at the hook
+ *   CMDLINE='xdp.prog=blocklist xdp.blocklist=10.77.0.1:4000'
+ *   CMDLINE='xdp.prog=count'            count frames per protocol
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/kbuf.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "kernel/printf.h"
+#include "netdev/rx_hook.h"
+#include "xdp/xdp_hook.h"
+#include "xdp/xdp_progs.h"
+
+#define XSK_RING_SIZE 256 /* a power of two */
+
+struct ebpf_prog *xdp_hook_prog;
+
+_Static_assert((int)EBPF_XDP_DROP == (int)NETDEV_RX_DROP &&
+		   (int)EBPF_XDP_PASS == (int)NETDEV_RX_PASS &&
+		   (int)EBPF_XDP_TX == (int)NETDEV_RX_TX &&
+		   (int)EBPF_XDP_REDIRECT == (int)NETDEV_RX_REDIRECT,
+	       "XDP verdicts are netdev's receive verdicts");
+
+/* What netdev's receive path calls: armed while a program is attached. */
+static const struct netdev_rx_hook xdp_rx_hook = {
+	.armed = (void *const *)&xdp_hook_prog,
+	.run = xdp_hook_run,
+	.redirect = xsk_push,
+	.tx_failed = xdp_hook_count_tx_failed,
+};
+
+void xdp_hook_register(void)
+{
+	netdev_rx_hook_register(&xdp_rx_hook);
+}
+static struct xdp_hook_stats stats;
+static bool jitted;
+
+static struct {
+	struct xsk_frame slot[XSK_RING_SIZE];
+	uint32_t head, tail; /* free-running; head - tail = queued */
+} xsk;
+
+int xdp_hook_attach(const char *name, bool jit)
+{
+	const struct xdp_builtin *b = xdp_builtin_find(name);
+	struct ebpf_prog *p;
+	char err[160];
+
+	if (xdp_hook_prog) { /* replacing: the old program goes */
+		ebpf_prog_free(xdp_hook_prog);
+		xdp_hook_prog = NULL;
+	}
+	if (!b) {
+		log_error("xdp: no built-in program '%s'; available:", name);
+		for (unsigned i = 0; i < xdp_nbuiltins; i++)
+			log_error("xdp:   %s", xdp_builtins[i].name);
+		return -ENOENT;
+	}
+	int rc = ebpf_load_elf(b->elf, b->len, NULL, &p, err, sizeof(err));
+	if (rc) {
+		log_error("xdp: %s refused: %s; serving without it", name, err);
+		return rc;
+	}
+	if (jit) {
+		rc = ebpf_jit(p);
+		if (rc)
+			log_warn("xdp: %s: JIT unavailable (%d), interpreting",
+				 name, rc);
+	}
+	jitted = p->jitted != NULL;
+	log_info("xdp: %s attached: %u instructions, %u maps, %s", name,
+		 p->ninsns, p->nmaps, jitted ? "JIT" : "interpreted");
+	if (jitted)
+		log_info("xdp: %s JIT code %zu bytes (read-only, executable)",
+			 name, p->jit_size);
+	xdp_hook_prog = p;
+	return 0;
+}
+
+/* One "A.B.C.D[:port]" entry; returns 0 and the key parts, or -EINVAL. */
+static int parse_entry(const char *s, size_t n, uint32_t *addr_be,
+		       uint16_t *port)
+{
+	uint32_t parts[4] = {0};
+	size_t i = 0;
+	int part = 0, digits = 0;
+
+	*port = 0;
+	for (; i < n && s[i] != ':'; i++) {
+		if (s[i] == '.') {
+			if (!digits || ++part > 3)
+				return -EINVAL;
+			digits = 0;
+		} else if (s[i] >= '0' && s[i] <= '9' && digits < 3) {
+			parts[part] = parts[part] * 10 + (uint32_t)(s[i] - '0');
+			digits++;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (part != 3 || !digits)
+		return -EINVAL;
+	for (int k = 0; k < 4; k++)
+		if (parts[k] > 255)
+			return -EINVAL;
+	if (i < n) { /* ":port" */
+		uint32_t v = 0;
+		if (++i == n)
+			return -EINVAL;
+		for (; i < n; i++) {
+			if (s[i] < '0' || s[i] > '9' || (v = v * 10 + (uint32_t)(s[i] - '0')) > 65535)
+				return -EINVAL;
+		}
+		*port = (uint16_t)v;
+	}
+	/* Network byte order, as the program compares the IP header. */
+	uint8_t b[4] = {(uint8_t)parts[0], (uint8_t)parts[1],
+			(uint8_t)parts[2], (uint8_t)parts[3]};
+	memcpy(addr_be, b, 4);
+	return 0;
+}
+
+int xdp_hook_blocklist(const char *list)
+{
+	struct ebpf_map *m =
+		xdp_hook_prog ? ebpf_prog_map(xdp_hook_prog, "blocklist") : NULL;
+	int added = 0;
+
+	if (!m) {
+		log_error("xdp: xdp.blocklist needs xdp.prog=blocklist");
+		return -ENOENT;
+	}
+	for (const char *s = list; *s;) {
+		const char *end = strchr(s, ',');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		struct {
+			uint32_t saddr;
+			uint16_t port;
+			uint16_t pad;
+		} key = {0};
+		uint8_t one = 1;
+		if (parse_entry(s, n, &key.saddr, &key.port)) {
+			log_error("xdp: bad blocklist entry '%.*s' (expected "
+				  "A.B.C.D or A.B.C.D:port)", (int)n, s);
+		} else if (m->key_size != sizeof(key) || m->value_size < 1 ||
+			   ebpf_map_update(m, &key, &one, EBPF_ANY)) {
+			log_error("xdp: cannot add '%.*s' to the blocklist map",
+				  (int)n, s);
+		} else {
+			added++;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	log_info("xdp: blocklist holds %d entries", added);
+	return added;
+}
+
+int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags,
+		 uint32_t queue)
+{
+	struct ebpf_xdp_ctx ctx = {
+		.data = frame,
+		.data_end = (uint8_t *)frame + len,
+		.data_meta = frame,
+		.ingress_ifindex = 1,
+		.rx_queue_index = queue,
+		.csum_flags = csum_flags,
+	};
+	uint64_t v = ebpf_run(xdp_hook_prog, &ctx);
+
+	stats.runs++;
+	switch (v) {
+	case EBPF_XDP_PASS:
+		stats.pass++;
+		return EBPF_XDP_PASS;
+	case EBPF_XDP_DROP:
+		stats.drop++;
+		return EBPF_XDP_DROP;
+	case EBPF_XDP_TX:
+		stats.tx++;
+		return EBPF_XDP_TX;
+	case EBPF_XDP_REDIRECT:
+		stats.redirect++;
+		return EBPF_XDP_REDIRECT;
+	default: /* ABORTED or a value Linux would not accept either */
+		stats.aborted++;
+		return EBPF_XDP_DROP;
+	}
+}
+
+void xdp_hook_detach(void)
+{
+	struct ebpf_prog *p = xdp_hook_prog;
+
+	xdp_hook_prog = NULL;
+	if (p)
+		ebpf_prog_free(p);
+	jitted = false;
+	memset(&stats, 0, sizeof(stats));
+	xsk.head = xsk.tail = 0;
+}
+
+void xdp_hook_count_tx_failed(void)
+{
+	stats.tx_failed++;
+}
+
+bool xsk_push(void *data, uint32_t len, uint32_t handle)
+{
+	if (xsk.head - xsk.tail == XSK_RING_SIZE) {
+		stats.redirect_full++;
+		return false;
+	}
+	xsk.slot[xsk.head % XSK_RING_SIZE] =
+		(struct xsk_frame){data, len, handle};
+	xsk.head++;
+	return true;
+}
+
+unsigned xsk_drain(xsk_consumer_fn fn, void *ctx)
+{
+	unsigned n = 0;
+
+	while (xsk.tail != xsk.head) {
+		const struct xsk_frame *f = &xsk.slot[xsk.tail % XSK_RING_SIZE];
+		stats.xsk_frames++;
+		stats.xsk_bytes += f->len;
+		fn(ctx, f);
+		xsk.tail++;
+		n++;
+	}
+	return n;
+}
+
+void xdp_hook_get_stats(struct xdp_hook_stats *out)
+{
+	*out = stats;
+}
+
+int xdp_hook_stats_json(char *buf, size_t cap)
+{
+	struct ebpf_prog *p = xdp_hook_prog;
+	struct kbuf b = {buf, cap, 0};
+
+	if (!p)
+		return ksnprintf(buf, cap, "{\"attached\":null}");
+	kbuf_printf(&b, "{\"attached\":\"%s\",\"jit\":%s,\"runs\":%llu,\"pass\":%llu,"
+	    "\"drop\":%llu,\"tx\":%llu,\"redirect\":%llu,\"aborted\":%llu,"
+	    "\"tx_failed\":%llu,\"redirect_full\":%llu,\"xsk_frames\":%llu,"
+	    "\"xsk_bytes\":%llu,\"maps\":{",
+	    p->name, p->jitted ? "true" : "false",
+	    (unsigned long long)stats.runs, (unsigned long long)stats.pass,
+	    (unsigned long long)stats.drop, (unsigned long long)stats.tx,
+	    (unsigned long long)stats.redirect,
+	    (unsigned long long)stats.aborted,
+	    (unsigned long long)stats.tx_failed,
+	    (unsigned long long)stats.redirect_full,
+	    (unsigned long long)stats.xsk_frames,
+	    (unsigned long long)stats.xsk_bytes);
+	for (uint32_t i = 0; i < p->nmaps; i++) {
+		const struct ebpf_map *m = p->maps[i];
+		kbuf_printf(&b, "%s\"%s\":{\"lookups\":%llu,\"updates\":%llu,\"misses\":%llu",
+		    i ? "," : "", m->name, (unsigned long long)m->lookups,
+		    (unsigned long long)m->updates,
+		    (unsigned long long)m->misses);
+		/* Small arrays of counters (count, blocklist stats): values. */
+		if (m->type == EBPF_MAP_ARRAY && m->value_size == 8 &&
+		    m->key_size == 4 && m->max_entries <= 16) {
+			/* Reading them must not count as program lookups. */
+			struct ebpf_map *mm = (struct ebpf_map *)m;
+			uint64_t lookups = mm->lookups, misses = mm->misses;
+			kbuf_printf(&b, ",\"values\":[");
+			for (uint32_t k = 0; k < m->max_entries; k++) {
+				uint64_t *v = ebpf_map_lookup(mm, &k);
+				kbuf_printf(&b, "%s%llu", k ? "," : "",
+				    (unsigned long long)(v ? *v : 0));
+			}
+			kbuf_printf(&b, "]");
+			mm->lookups = lookups;
+			mm->misses = misses;
+		}
+		kbuf_printf(&b, "}");
+	}
+	kbuf_printf(&b, "}}");
+	return kbuf_finish(&b);
+}
