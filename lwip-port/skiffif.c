@@ -31,22 +31,14 @@
  *  which no device can finish, and the others are small. Without CSUM lwIP
  *  computes everything.
  *
- * TCP segmentation offload (HOST_TSO4 negotiated). lwIP 2.1 builds one
- * MSS-sized segment at a time, so the glue coalesces: low_level_output
- * holds lwIP's frames (referenced) instead of queuing them, and the flush
- * (skiffif_flush, the end of skiffif_poll, or SKIFFIF_TX_FLUSH_BATCH held
- * frames) queues them in order, turning each run of consecutive held
- * frames that are segments of one connection into a single GSO frame:
- * same MACs, IP header (but length, id, checksum), ports, ack, window and
- * TCP options; contiguous sequence numbers; flags ACK, PSH only on the
- * run's last; every payload the first's size (gso_size) but the last's,
- * which may be shorter. Never SYN/FIN/RST/URG/ECN flags. The GSO frame is
- * an edited copy of the first frame's headers (from a preallocated record,
- * which is also the chain's TX cookie and lists the merged pbufs, each
- * freed once on completion) followed by every segment's payload in place,
- * at most VNET_TX_MAX_FRAGS descriptors and 64 KiB. The main loop flushes
- * every round before it can sleep, so nothing is held across a sleep; the
- * hold only lasts while the current round runs. Ring trouble at the flush
+ * Transmit queueing, batching, TSO coalescing and the typed TX completions
+ * are netdev's (netdev/tx.c), the checksum and segmentation helpers too
+ * (netdev/offload.c): this file only converts between pbufs and netdev's
+ * frames, sets lwIP's checksum flags and follows the link state. With TSO
+ * lwIP's frames are held until the flush (skiffif_flush, the end of
+ * skiffif_poll, or a full batch) so runs of one connection's segments can
+ * leave as one GSO frame. The main loop flushes every round before it can
+ * sleep, so nothing is held across a sleep. Ring trouble at the flush
  * becomes a counted drop, which TCP repairs by retransmitting. */
 #include "lwip-port/skiffif.h"
 
@@ -56,16 +48,15 @@
 #include "lwip/opt.h"
 #include "lwip/pbuf.h"
 #include "lwip/prot/ethernet.h"
-#include "lwip/prot/ip.h"
-#include "lwip/prot/ip4.h"
-#include "lwip/prot/tcp.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 #include "kernel/heap.h"
 #include "kernel/kerrno.h"
 #include "kernel/printf.h"
+#include "netdev/offload.h"
 #include "netdev/rx_hook.h"
+#include "netdev/tx.h"
 
 #if !LWIP_SUPPORT_CUSTOM_PBUF
 #error "zero-copy receive needs LWIP_SUPPORT_CUSTOM_PBUF"
@@ -77,6 +68,8 @@
 #error "received frames start at the Ethernet header: no ETH_PAD_SIZE"
 #endif
 _Static_assert(VNET_RX_BUF_SIZE <= 0xffff, "frame lengths fit a pbuf's u16");
+_Static_assert(SKIFFIF_TX_FLUSH_BATCH == NETDEV_TX_FLUSH_BATCH,
+	       "the glue's batch is netdev's");
 
 /* One received frame lent to lwIP. */
 struct skiffif_rx_pbuf {
@@ -84,27 +77,6 @@ struct skiffif_rx_pbuf {
 	struct skiffif *sif;
 	uint32_t handle;	      /* the RX buffer the pbuf points into */
 	struct skiffif_rx_pbuf *next; /* free list link while not lent */
-};
-
-/* TSO by coalescing (see the top of the file). A GSO frame's TX cookie:
- * the header the device repeats in every segment (a copy of the first
- * frame's, edited), and the frames whose payloads follow it. */
-#define SKIFFIF_GSO_MAX_SEGS (VNET_TX_MAX_FRAGS - 1) /* + the header */
-#define SKIFFIF_GSO_HDR_MAX  (SIZEOF_ETH_HDR + 60 + 60)
-#define SKIFFIF_GSO_POOL     64
-
-struct skiffif_gso {
-	uint8_t hdr[SKIFFIF_GSO_HDR_MAX];
-	uint8_t n; /* frames in p[] */
-	struct pbuf *p[SKIFFIF_GSO_MAX_SEGS];
-	struct skiffif_gso *next; /* free list */
-};
-
-/* A frame held until the flush, referenced (p itself or our copy). */
-struct skiffif_tx_pend {
-	struct pbuf *frame;
-	struct vnet_tx_offload off;
-	bool csum; /* off describes a device-finished TCP checksum */
 };
 
 struct skiffif {
@@ -118,36 +90,10 @@ struct skiffif {
 	bool link_timer;	     /* polling the link from an lwIP timer */
 	bool in_poll;		     /* inside skiffif_poll() */
 	bool rx_freed_outside;	     /* RX buffers freed outside a poll */
-	unsigned tx_unflushed;	     /* frames queued since the last flush */
-	bool tso;		     /* coalesce TCP segments into GSO */
-	unsigned tx_npend;	     /* frames held in tx_pend (tso only) */
-	struct skiffif_tx_pend tx_pend[SKIFFIF_TX_FLUSH_BATCH];
-	struct skiffif_gso *gso_pool; /* SKIFFIF_GSO_POOL records */
-	struct skiffif_gso *gso_free;
+	struct netdev_tx tx;	     /* queueing, batching, TSO */
 	struct netdev_rx_port rx_port; /* for the receive hook */
 	struct skiffif_stats stats;
 };
-
-static uint16_t skiffif_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void skiffif_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* Frames are parsed as bytes: a received IP header sits 2 bytes off
- * alignment (ETH_PAD_SIZE 0). */
-#define SKIFFIF_ETH_TYPE 12
-#define SKIFFIF_IP	 (SIZEOF_ETH_HDR)
-#define SKIFFIF_IP_LEN	 (SKIFFIF_IP + 2)
-#define SKIFFIF_IP_FRAG	 (SKIFFIF_IP + 6)
-#define SKIFFIF_IP_PROTO (SKIFFIF_IP + 9)
-#define SKIFFIF_IP_SRC	 (SKIFFIF_IP + 12) /* then the destination */
-#define SKIFFIF_TCP_CSUM 16		   /* offset in the TCP header */
 
 /* ---- init ---------------------------------------------------------------- */
 
@@ -182,6 +128,21 @@ static int skiffif_rx_pool_init(struct skiffif *sif)
 	return 0;
 }
 
+/* netdev's TX path is done with one of lwIP's frames. */
+static void skiffif_tx_frame_free(void *ctx, void *frame)
+{
+	pbuf_free(frame);
+}
+
+/* A TX completion gave an RX buffer back (XDP_TX): a reclaim may run
+ * outside a poll (the TX retry path), so the next flush reposts it. */
+static void skiffif_tx_rx_returned(void *ctx)
+{
+	struct skiffif *sif = ctx;
+
+	sif->rx_freed_outside = true;
+}
+
 static int low_level_init(struct netif *netif, struct skiffif *sif)
 {
 	struct vnet *n = sif->vnet;
@@ -213,18 +174,16 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 	    (uint16_t) ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
 	NETIF_SET_CHECKSUM_CTRL(netif, sif->csum_flags);
 	sif->stats.tx_csum_offload_on = sif->tx_csum;
-	sif->tso = sif->tx_csum && vnet_tx_tso(n);
-	if (sif->tso) {
-		sif->gso_pool =
-		    kcalloc(SKIFFIF_GSO_POOL, sizeof(*sif->gso_pool));
-		if (!sif->gso_pool)
-			return -ENOMEM;
-		for (unsigned i = SKIFFIF_GSO_POOL; i-- > 0;) {
-			sif->gso_pool[i].next = sif->gso_free;
-			sif->gso_free = &sif->gso_pool[i];
-		}
-	}
-	sif->stats.tso_on = sif->tso;
+	err = netdev_tx_init(&sif->tx, n, sif->tx_csum && vnet_tx_tso(n),
+			     &(struct netdev_tx_ops){
+				 .ctx = sif,
+				 .frame_free = skiffif_tx_frame_free,
+				 .rx_returned = skiffif_tx_rx_returned,
+			     });
+	if (err)
+		return err;
+	sif->stats.tso_on = sif->tx.tso;
+	netdev_tx_rx_port(&sif->tx, &sif->rx_port);
 	sif->stats.rx_csum_offload_on = vnet_rx_csum_offload(n);
 
 	/* Link changes arrive as VNET_WORK_CONFIG only with an interrupt. */
@@ -236,9 +195,6 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 }
 
 static err_t low_level_output(struct netif *netif, struct pbuf *p);
-static int skiffif_tx_from_rx(void *ctx, void *frame, uint32_t len,
-			      uint32_t handle);
-static void skiffif_rx_release_buf(void *ctx, uint32_t handle);
 
 err_t skiffif_init(struct netif *netif)
 {
@@ -252,11 +208,8 @@ err_t skiffif_init(struct netif *netif)
 		return ERR_MEM;
 	sif->netif = netif;
 	sif->vnet = n;
-	sif->rx_port.ctx = sif;
-	sif->rx_port.tx_from_rx = skiffif_tx_from_rx;
-	sif->rx_port.release = skiffif_rx_release_buf;
 	if (low_level_init(netif, sif) != 0) {
-		kfree(sif->gso_pool);
+		netdev_tx_fini(&sif->tx);
 		kfree(sif->rx_pool);
 		kfree(sif);
 		return ERR_MEM;
@@ -269,49 +222,6 @@ err_t skiffif_init(struct netif *netif)
 	return ERR_OK;
 }
 
-/* A TX cookie is either a pbuf (lwIP's frames) or, with the low bit set,
- * the RX buffer handle of a frame the XDP hook sent back out (XDP_TX):
- * pbufs are at least 4-byte aligned, so the bit is free. */
-#define XDP_TX_COOKIE(handle) ((void *)(((uintptr_t)(handle) << 1) | 1))
-#define IS_XDP_TX_COOKIE(c) (((uintptr_t)(c)) & 1)
-#define XDP_TX_HANDLE(c) ((uint32_t)((uintptr_t)(c) >> 1))
-
-static bool skiffif_is_gso(const struct skiffif *sif, const void *cookie)
-{
-	const struct skiffif_gso *g = cookie;
-
-	return sif->gso_pool && g >= sif->gso_pool &&
-	       g < sif->gso_pool + SKIFFIF_GSO_POOL;
-}
-
-/* Frees every frame of a GSO record once and returns it to the pool. */
-static void skiffif_gso_put(struct skiffif *sif, struct skiffif_gso *g)
-{
-	for (unsigned i = 0; i < g->n; i++)
-		pbuf_free(g->p[i]);
-	g->n = 0;
-	g->next = sif->gso_free;
-	sif->gso_free = g;
-}
-
-static void skiffif_tx_done(void *ctx, void *cookie)
-{
-	struct skiffif *sif = ctx;
-
-	sif->stats.tx_inflight--;
-	sif->stats.tx_done++;
-	if (skiffif_is_gso(sif, cookie)) {
-		skiffif_gso_put(sif, cookie);
-	} else if (IS_XDP_TX_COOKIE(cookie)) {
-		vnet_rx_buf_release(sif->vnet, XDP_TX_HANDLE(cookie));
-		/* A reclaim may run outside a poll (the TX retry path):
-		 * make the next flush repost the buffer. */
-		sif->rx_freed_outside = true;
-	} else {
-		pbuf_free(cookie);
-	}
-}
-
 err_t skiffif_remove(struct netif *netif)
 {
 	struct skiffif *sif = netif->state;
@@ -320,14 +230,10 @@ err_t skiffif_remove(struct netif *netif)
 		return ERR_INPROGRESS;
 	if (sif->link_timer)
 		sys_untimeout(skiffif_link_timer, netif);
-	/* Frames held for coalescing never reached the device. */
-	for (unsigned i = 0; i < sif->tx_npend; i++)
-		pbuf_free(sif->tx_pend[i].frame);
-	sif->tx_npend = 0;
-	/* The reset hands back the cookies (pbufs) of unfinished frames. */
-	vnet_remove(sif->vnet, skiffif_tx_done, sif);
+	/* The reset completes the chains of unfinished frames. */
+	vnet_remove(sif->vnet, netdev_tx_complete, &sif->tx);
+	netdev_tx_fini(&sif->tx);
 	netif->state = NULL;
-	kfree(sif->gso_pool);
 	kfree(sif->rx_pool);
 	kfree(sif);
 	return ERR_OK;
@@ -342,26 +248,6 @@ struct vnet *skiffif_vnet(const struct netif *netif)
 
 /* ---- transmit ------------------------------------------------------------ */
 
-/* Notifies the device of the chains queued since the last notification. */
-static void skiffif_kick(struct skiffif *sif)
-{
-	if (!sif->tx_unflushed)
-		return;
-	sif->tx_unflushed = 0;
-	sif->stats.tx_flushes++;
-	vnet_tx_flush(sif->vnet);
-}
-
-static void skiffif_tx_drain(struct skiffif *sif);
-
-/* Queues the frames held for coalescing, then notifies. */
-static void skiffif_flush_now(struct skiffif *sif)
-{
-	if (sif->tx_npend)
-		skiffif_tx_drain(sif);
-	skiffif_kick(sif);
-}
-
 void skiffif_rx_release(struct netif *netif, uint32_t handle)
 {
 	struct skiffif *sif = netif->state;
@@ -374,7 +260,7 @@ void skiffif_flush(struct netif *netif)
 {
 	struct skiffif *sif = netif->state;
 
-	skiffif_flush_now(sif);
+	netdev_tx_flush(&sif->tx);
 	/* skiffif_poll() reposts buffers freed before or during it; these
 	 * were freed later (a service done with held data, a TX reclaim).
 	 * Posting them now keeps the ring from sitting empty while the main
@@ -405,96 +291,6 @@ static int skiffif_tx_frags(struct pbuf *p, struct vnet_frag *frags)
 	return n;
 }
 
-enum skiffif_tx_csum {
-	SKIFFIF_CSUM_NONE,   /* not TCP over IPv4: lwIP did the checksums */
-	SKIFFIF_CSUM_DEVICE, /* pseudo-header sum written, offload set */
-	SKIFFIF_CSUM_SPLIT,  /* headers span pbufs: linearize, then retry */
-	SKIFFIF_CSUM_CANNOT, /* TCP the device cannot finish: drop */
-};
-
-/* For a device finishing TCP checksums: finds the TCP header in the first
- * pbuf, stores the pseudo-header sum (uncomplemented, as NEEDS_CSUM wants)
- * in its checksum field and describes the partial checksum in *off. */
-static enum skiffif_tx_csum skiffif_tx_csum_prepare(struct pbuf *p,
-						    struct vnet_tx_offload *off)
-{
-	uint8_t *f = p->payload;
-	unsigned have = p->len, ihl, tcp;
-	uint32_t sum;
-	uint16_t ip_len;
-
-	if (have < SIZEOF_ETH_HDR)
-		return p->tot_len < SIZEOF_ETH_HDR ? SKIFFIF_CSUM_NONE
-						   : SKIFFIF_CSUM_SPLIT;
-	if (skiffif_get16(f + SKIFFIF_ETH_TYPE) != ETHTYPE_IP)
-		return SKIFFIF_CSUM_NONE;
-	if (have < SKIFFIF_IP + IP_HLEN)
-		return SKIFFIF_CSUM_SPLIT;
-	if (f[SKIFFIF_IP] >> 4 != 4 || f[SKIFFIF_IP_PROTO] != IP_PROTO_TCP)
-		return SKIFFIF_CSUM_NONE;
-
-	/* From here the segment's checksum is ours to arrange. */
-	ihl = (f[SKIFFIF_IP] & 0xfu) * 4;
-	ip_len = skiffif_get16(f + SKIFFIF_IP_LEN);
-	if (ihl < IP_HLEN ||
-	    (skiffif_get16(f + SKIFFIF_IP_FRAG) & (IP_MF | IP_OFFMASK)))
-		return SKIFFIF_CSUM_CANNOT;
-	tcp = SKIFFIF_IP + ihl;
-	if (have < tcp + TCP_HLEN)
-		return SKIFFIF_CSUM_SPLIT;
-	/* The device sums to the end of the frame: no padding allowed. */
-	if (ip_len < ihl + TCP_HLEN || SKIFFIF_IP + ip_len != p->tot_len)
-		return SKIFFIF_CSUM_CANNOT;
-
-	sum = IP_PROTO_TCP + (uint32_t)(ip_len - ihl);
-	for (unsigned i = 0; i < 8; i += 2) /* source, destination */
-		sum += skiffif_get16(f + SKIFFIF_IP_SRC + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	skiffif_put16(f + tcp + SKIFFIF_TCP_CSUM, (uint16_t)sum);
-	off->csum_start = (uint16_t)tcp;
-	off->csum_offset = SKIFFIF_TCP_CSUM;
-	return SKIFFIF_CSUM_DEVICE;
-}
-
-/* Queues a frame under cookie (p itself, our copy of it, or an XDP_TX
- * RX-buffer cookie); on -ENOSPC gives the device what is queued, reclaims
- * and tries once more. */
-static err_t skiffif_tx_queue(struct skiffif *sif,
-			      const struct vnet_frag *frags, unsigned nfrags,
-			      const struct vnet_tx_offload *csum, void *frame)
-{
-	struct vnet *n = sif->vnet;
-	int err;
-
-	err = vnet_tx_chain(n, frags, nfrags, csum, frame);
-	if (err == -ENOSPC) {
-		skiffif_kick(sif);
-		vnet_tx_reclaim(n, skiffif_tx_done, sif);
-		err = vnet_tx_chain(n, frags, nfrags, csum, frame);
-		if (err == 0)
-			sif->stats.tx_retries++;
-	}
-	if (err == -ENOSPC) {
-		/* Not a loss for TCP: tcp_output() keeps the segment and
-		 * sends it again; UDP and ICMP are best effort. */
-		vnet_tx_drop(n);
-		sif->stats.drops.tx_ring_full++;
-		return ERR_MEM;
-	}
-	if (err) {
-		sif->stats.drops.tx_error++;
-		return ERR_IF;
-	}
-	sif->stats.tx_frames++;
-	sif->stats.tx_inflight++;
-	if (csum)
-		sif->stats.tx_csum_offload++;
-	if (++sif->tx_unflushed >= SKIFFIF_TX_FLUSH_BATCH)
-		skiffif_kick(sif);
-	return ERR_OK;
-}
-
 /* netif->linkoutput: the pbuf chain becomes the descriptor chain, no copy,
  * and p is referenced until the device is done (skiffif_tx_done). A chain
  * with more pbufs than a TX chain takes (rare: lwIP's own chains are a
@@ -504,15 +300,16 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 	struct skiffif *sif = netif->state;
 	struct vnet_frag frags[VNET_TX_MAX_FRAGS];
 	struct vnet_tx_offload off;
-	enum skiffif_tx_csum csum = SKIFFIF_CSUM_NONE;
+	enum netdev_tx_csum csum = NETDEV_CSUM_NONE;
 	struct pbuf *frame = p;
 	int nfrags = -1;
-	err_t err;
+	int rc;
 
 	memset(&off, 0, sizeof(off));
 	if (sif->tx_csum)
-		csum = skiffif_tx_csum_prepare(p, &off);
-	if (csum != SKIFFIF_CSUM_SPLIT)
+		csum = netdev_tx_csum_prepare(p->payload, p->len, p->tot_len,
+					      &off);
+	if (csum != NETDEV_CSUM_SPLIT)
 		nfrags = skiffif_tx_frags(p, frags);
 	if (nfrags < 0) {
 		frame = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
@@ -525,273 +322,29 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 		frags[0].len = frame->len;
 		nfrags = 1;
 		if (sif->tx_csum)
-			csum = skiffif_tx_csum_prepare(frame, &off);
+			csum = netdev_tx_csum_prepare(frame->payload,
+						      frame->len,
+						      frame->tot_len, &off);
 	}
-	if (csum == SKIFFIF_CSUM_CANNOT || csum == SKIFFIF_CSUM_SPLIT) {
+	if (csum == NETDEV_CSUM_CANNOT || csum == NETDEV_CSUM_SPLIT) {
 		sif->stats.drops.tx_csum++;
-		err = ERR_VAL;
-		goto out_free_copy;
+		if (frame != p)
+			pbuf_free(frame);
+		return ERR_VAL;
 	}
 
-	/* Our reference first: the cookie must own one when the device is
-	 * done, whoever else still holds p. */
+	/* Our reference first: the completion must own one when the device
+	 * is done, whoever else still holds p. */
 	if (frame == p)
 		pbuf_ref(p);
-	if (sif->tso) {
-		/* Held until the flush, which may merge it with its
-		 * neighbours; the flush reports ring trouble as drops (TCP
-		 * retransmits, as it does for any loss). */
-		struct skiffif_tx_pend *e = &sif->tx_pend[sif->tx_npend++];
-
-		e->frame = frame;
-		e->off = off;
-		e->csum = csum == SKIFFIF_CSUM_DEVICE;
-		if (sif->tx_npend == SKIFFIF_TX_FLUSH_BATCH)
-			skiffif_flush_now(sif);
+	rc = netdev_tx_send(&sif->tx, frame, frame->payload, frame->len,
+			    frame->tot_len, frags, (unsigned)nfrags,
+			    csum == NETDEV_CSUM_DEVICE ? &off : NULL);
+	if (rc == 0)
 		return ERR_OK;
-	}
-	err =
-	    skiffif_tx_queue(sif, frags, (unsigned)nfrags,
-			     csum == SKIFFIF_CSUM_DEVICE ? &off : NULL, frame);
-	if (err == ERR_OK)
-		return ERR_OK;
-	if (frame == p)
-		pbuf_free(p); /* the reference taken above */
-out_free_copy:
-	if (frame != p)
-		pbuf_free(frame);
-	return err;
-}
-
-/* ---- TSO: coalescing held TCP segments ----------------------------------- */
-
-/* What merging needs to know of a held TCP/IPv4 frame. */
-struct skiffif_seg {
-	const uint8_t *f; /* the frame's first pbuf: all headers are in it */
-	unsigned tcp;	  /* offset of the TCP header */
-	unsigned hlen;	  /* Ethernet + IP + TCP headers */
-	unsigned plen;	  /* payload bytes */
-	unsigned nfrags;  /* descriptors its payload takes */
-	uint32_t seq;
-	uint8_t flags;
-};
-
-static uint32_t skiffif_get32(const uint8_t *p)
-{
-	return (uint32_t)skiffif_get16(p) << 16 | skiffif_get16(p + 2);
-}
-
-/* Fragments of p's bytes from offset skip to the end of the packet, into
- * frags (NULL: only counted); -1 past VNET_TX_MAX_FRAGS. */
-static int skiffif_payload_frags(struct pbuf *p, unsigned skip,
-				 struct vnet_frag *frags)
-{
-	int n = 0;
-
-	for (struct pbuf *q = p; q; q = q->next) {
-		if (q->len > skip) {
-			if (n == VNET_TX_MAX_FRAGS)
-				return -1;
-			if (frags) {
-				frags[n].data = (uint8_t *)q->payload + skip;
-				frags[n].len = q->len - skip;
-			}
-			n++;
-		}
-		skip = skip > q->len ? skip - q->len : 0;
-		if (q->len == q->tot_len)
-			break;
-	}
-	return n;
-}
-
-/* Whether e can take part in a GSO frame: a TCP/IPv4 data segment with
- * the device finishing its checksum (skiffif_tx_csum_prepare vouched for
- * an unfragmented IPv4 packet that ends the frame), its headers in the first
- * pbuf, and flags no merge changes the meaning of: ACK, maybe PSH. */
-static bool skiffif_seg_parse(const struct skiffif_tx_pend *e,
-			      struct skiffif_seg *s)
-{
-	const struct pbuf *p = e->frame;
-	const uint8_t *f = p->payload;
-	unsigned thl;
-	int nf;
-
-	if (!e->csum || e->off.csum_offset != SKIFFIF_TCP_CSUM)
-		return false;
-	s->f = f;
-	s->tcp = e->off.csum_start;
-	if (p->len < s->tcp + TCP_HLEN)
-		return false;
-	thl = (f[s->tcp + 12] >> 4) * 4u;
-	s->hlen = s->tcp + thl;
-	if (thl < TCP_HLEN || s->hlen > SKIFFIF_GSO_HDR_MAX ||
-	    p->len < s->hlen || p->tot_len <= s->hlen)
-		return false;
-	s->plen = p->tot_len - s->hlen;
-	s->flags = f[s->tcp + 13];
-	if ((s->flags & (uint8_t) ~(TCP_ACK | TCP_PSH)) ||
-	    !(s->flags & TCP_ACK))
-		return false;
-	nf = skiffif_payload_frags((struct pbuf *)p, s->hlen, NULL);
-	if (nf <= 0)
-		return false;
-	s->nfrags = (unsigned)nf;
-	s->seq = skiffif_get32(f + s->tcp + 4);
-	return true;
-}
-
-/* Whether s continues the run that starts with s0 and ends with prev:
- * the same headers byte for byte except the IP length, id and checksum and
- * the TCP sequence number, flags and checksum; the next sequence number;
- * prev a full segment without PSH, s no larger. */
-static bool skiffif_seg_follows(const struct skiffif_seg *s0,
-				const struct skiffif_seg *prev,
-				const struct skiffif_seg *s)
-{
-	const uint8_t *a = s0->f, *b = s->f;
-	unsigned t = s0->tcp;
-
-	if (s->tcp != t || s->hlen != s0->hlen)
-		return false;
-	if (prev->plen != s0->plen || (prev->flags & TCP_PSH) ||
-	    s->plen > s0->plen || s->seq != prev->seq + prev->plen)
-		return false;
-	if (memcmp(a, b, SKIFFIF_IP_LEN) != 0 || /* MACs, type, tos */
-	    memcmp(a + SKIFFIF_IP_FRAG, b + SKIFFIF_IP_FRAG, 4) != 0 ||
-	    memcmp(a + SKIFFIF_IP_SRC, b + SKIFFIF_IP_SRC,
-		   t - SKIFFIF_IP_SRC) != 0 ||	      /* addresses, options */
-	    memcmp(a + t, b + t, 4) != 0 ||	      /* ports */
-	    memcmp(a + t + 8, b + t + 8, 5) != 0 ||   /* ack, offset */
-	    memcmp(a + t + 14, b + t + 14, 2) != 0 || /* window */
-	    memcmp(a + t + 18, b + t + 18, s0->hlen - t - 18) != 0)
-		return false; /* urgent pointer, options */
-	return true;
-}
-
-/* How many held frames from i on make one GSO frame (1: none). */
-static unsigned skiffif_gso_run(struct skiffif *sif, unsigned i,
-				struct skiffif_seg *segs)
-{
-	unsigned n = 1, frags, bytes;
-
-	if (!skiffif_seg_parse(&sif->tx_pend[i], &segs[0]))
-		return 1;
-	frags = 1 + segs[0].nfrags;
-	bytes = segs[0].hlen + segs[0].plen;
-	while (i + n < sif->tx_npend && n < SKIFFIF_GSO_MAX_SEGS) {
-		struct skiffif_seg *s = &segs[n];
-
-		if (!skiffif_seg_parse(&sif->tx_pend[i + n], s) ||
-		    !skiffif_seg_follows(&segs[0], &segs[n - 1], s) ||
-		    frags + s->nfrags > VNET_TX_MAX_FRAGS ||
-		    bytes + s->plen > VNET_GSO_MAX_FRAME)
-			break;
-		frags += s->nfrags;
-		bytes += s->plen;
-		n++;
-	}
-	return n;
-}
-
-/* Queues held frames i .. i+n-1 as one GSO frame: an edited copy of the
- * first frame's headers (as Linux builds a TSO packet: IP total length of
- * the whole, the first id, the header checksum recomputed; PSH if the
- * last segment had it; the TCP field holds the pseudo-header sum over the
- * whole TCP length, which segmentation adjusts per segment), then every
- * frame's payload in place. Returns false, having done nothing, when no
- * record is free; true when queued or dropped (the frames then freed). */
-static bool skiffif_tx_gso(struct skiffif *sif, unsigned i, unsigned n,
-			   const struct skiffif_seg *segs)
-{
-	struct vnet_frag frags[VNET_TX_MAX_FRAGS];
-	struct vnet_tx_offload off;
-	struct skiffif_gso *g = sif->gso_free;
-	const struct skiffif_seg *s0 = &segs[0];
-	unsigned nf = 1, tcp_len = s0->hlen - s0->tcp, ihl;
-	uint8_t *h;
-	uint32_t sum = 0;
-
-	if (!g)
-		return false;
-	sif->gso_free = g->next;
-	g->next = NULL;
-	h = g->hdr;
-	memcpy(h, s0->f, s0->hlen);
-	frags[0].data = h;
-	frags[0].len = s0->hlen;
-	for (unsigned k = 0; k < n; k++) {
-		struct pbuf *p = sif->tx_pend[i + k].frame;
-
-		nf += (unsigned)skiffif_payload_frags(p, s0->hlen, frags + nf);
-		g->p[k] = p;
-		tcp_len += segs[k].plen;
-	}
-	g->n = (uint8_t)n;
-	if (segs[n - 1].flags & TCP_PSH)
-		h[s0->tcp + 13] |= TCP_PSH;
-
-	ihl = s0->tcp - SKIFFIF_IP;
-	skiffif_put16(h + SKIFFIF_IP_LEN, (uint16_t)(ihl + tcp_len));
-	skiffif_put16(h + SKIFFIF_IP + 10, 0);
-	for (unsigned k = 0; k < ihl; k += 2)
-		sum += skiffif_get16(h + SKIFFIF_IP + k);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	skiffif_put16(h + SKIFFIF_IP + 10, (uint16_t)~sum);
-
-	sum = IP_PROTO_TCP + tcp_len;
-	for (unsigned k = 0; k < 8; k += 2)
-		sum += skiffif_get16(h + SKIFFIF_IP_SRC + k);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	skiffif_put16(h + s0->tcp + SKIFFIF_TCP_CSUM, (uint16_t)sum);
-
-	memset(&off, 0, sizeof(off));
-	off.csum_start = (uint16_t)s0->tcp;
-	off.csum_offset = SKIFFIF_TCP_CSUM;
-	off.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	off.gso_size = (uint16_t)s0->plen;
-	off.hdr_len = (uint16_t)s0->hlen;
-	if (skiffif_tx_queue(sif, frags, nf, &off, g) != ERR_OK) {
-		skiffif_gso_put(sif, g);
-		return true;
-	}
-	sif->stats.tx_gso_frames++;
-	sif->stats.tx_gso_segments += n;
-	return true;
-}
-
-/* One held frame as it is. */
-static void skiffif_tx_single(struct skiffif *sif, struct skiffif_tx_pend *e)
-{
-	struct vnet_frag frags[VNET_TX_MAX_FRAGS];
-	int nf = skiffif_tx_frags(e->frame, frags);
-
-	/* Cannot fail: longer chains were linearized before being held. */
-	if (nf < 0 ||
-	    skiffif_tx_queue(sif, frags, (unsigned)nf, e->csum ? &e->off : NULL,
-			     e->frame) != ERR_OK)
-		pbuf_free(e->frame);
-}
-
-/* Queues every held frame, merging runs of one connection's segments. */
-static void skiffif_tx_drain(struct skiffif *sif)
-{
-	struct skiffif_seg segs[SKIFFIF_GSO_MAX_SEGS];
-	unsigned i = 0;
-
-	while (i < sif->tx_npend) {
-		unsigned n = skiffif_gso_run(sif, i, segs);
-
-		if (n > 1 && skiffif_tx_gso(sif, i, n, segs)) {
-			i += n;
-			continue;
-		}
-		skiffif_tx_single(sif, &sif->tx_pend[i]);
-		i++;
-	}
-	sif->tx_npend = 0;
+	/* The reference taken above, or our copy. */
+	pbuf_free(frame);
+	return rc == -ENOSPC ? ERR_MEM : ERR_IF;
 }
 
 /* ---- receive ------------------------------------------------------------- */
@@ -846,39 +399,6 @@ static struct pbuf *low_level_input(struct skiffif *sif, void *frame,
 	return p;
 }
 
-/* Whether DATA_VALID lets lwIP skip the transport checksum (see the top
- * of the file): unfragmented IPv4 only. */
-static bool skiffif_rx_csum_trusted(const uint8_t *f, uint32_t len)
-{
-	if (len < SKIFFIF_IP + IP_HLEN ||
-	    skiffif_get16(f + SKIFFIF_ETH_TYPE) != ETHTYPE_IP ||
-	    f[SKIFFIF_IP] >> 4 != 4)
-		return false;
-	return !(skiffif_get16(f + SKIFFIF_IP_FRAG) & (IP_MF | IP_OFFMASK));
-}
-
-/* The receive hook's TX verdict: the frame goes back out from its own RX
- * buffer, no copy; the buffer returns to the pool when the device is done
- * sending it. */
-static int skiffif_tx_from_rx(void *ctx, void *frame, uint32_t len,
-			      uint32_t handle)
-{
-	struct skiffif *sif = ctx;
-	struct vnet_frag frag = {frame, len};
-
-	return skiffif_tx_queue(sif, &frag, 1, NULL, XDP_TX_COOKIE(handle)) ==
-			       ERR_OK
-		   ? 0
-		   : -ENOSPC;
-}
-
-static void skiffif_rx_release_buf(void *ctx, uint32_t handle)
-{
-	struct skiffif *sif = ctx;
-
-	vnet_rx_buf_release(sif->vnet, handle);
-}
-
 /* vnet_rx_poll() callback: one frame into lwIP. */
 static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 			     uint32_t handle, uint8_t flags)
@@ -897,7 +417,7 @@ static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 		return;
 	sif->stats.rx_frames++;
 	trusted = (flags & VIRTIO_NET_HDR_F_DATA_VALID) &&
-		  skiffif_rx_csum_trusted(frame, len);
+		  netdev_rx_csum_trusted(frame, len);
 	if (trusted) {
 		sif->stats.rx_csum_trusted++;
 		NETIF_SET_CHECKSUM_CTRL(netif, sif->csum_flags_trusted);
@@ -921,7 +441,7 @@ int skiffif_poll(struct netif *netif, unsigned budget)
 	/* Reclaim first: a finished frame may hold RX buffers (a received
 	 * pbuf sent back), and vnet_rx_poll() then counts them as free when
 	 * it decides whether a refill is due. */
-	vnet_tx_reclaim(n, skiffif_tx_done, sif);
+	netdev_tx_reclaim(&sif->tx);
 	st = vnet_rx_poll(n, budget, skiffif_rx_frame, sif);
 	sif->rx_freed_outside = false;
 	if (st >= 0 && (st & VNET_RX_REFILL)) {
@@ -929,7 +449,7 @@ int skiffif_poll(struct netif *netif, unsigned budget)
 		st &= ~VNET_RX_REFILL;
 	}
 	sif->in_poll = false;
-	skiffif_flush_now(sif);
+	netdev_tx_flush(&sif->tx);
 	return st;
 }
 
@@ -956,8 +476,19 @@ bool skiffif_link_update(struct netif *netif)
 void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out)
 {
 	const struct skiffif *sif = netif->state;
+	const struct netdev_tx_stats *t = &sif->tx.stats;
 
 	*out = sif->stats;
+	out->tx_frames = t->frames;
+	out->tx_done = t->done;
+	out->tx_inflight = t->inflight;
+	out->tx_csum_offload = t->csum_offload;
+	out->tx_retries = t->retries;
+	out->tx_flushes = t->flushes;
+	out->tx_gso_frames = t->gso_frames;
+	out->tx_gso_segments = t->gso_segments;
+	out->drops.tx_ring_full = t->ring_full;
+	out->drops.tx_error = t->error;
 }
 
 static unsigned long long skiffif_u(uint64_t v)

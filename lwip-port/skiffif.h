@@ -47,7 +47,8 @@
  * for skiffif_flush(). With TSO (the device negotiated HOST_TSO4:
  * vnet_params.no_tso unset) lwIP's frames are instead held, up to this many,
  * until skiffif_flush()/skiffif_poll() or a full batch, and runs of consecutive
- * segments of one TCP connection go out as one GSO frame (see skiffif.c). */
+ * segments of one TCP connection go out as one GSO frame (netdev/tx.c, whose
+ * NETDEV_TX_FLUSH_BATCH this is). */
 #define SKIFFIF_TX_FLUSH_BATCH 32
 /* How often the link state is read when no interrupt reports changes. */
 #define SKIFFIF_LINK_POLL_MS 1000
