@@ -58,16 +58,10 @@ static struct irq_source {
 	enum vnet_irq_source src;
 } irq_sources[VNET_IRQ_SOURCES];
 
-static const char *const mode_names[] = {"irq", "poll", "hybrid"};
 
 const char *netstack_mode_name(void)
 {
-	return mode_names[config.net_mode];
-}
-
-bool netstack_up(void)
-{
-	return announced;
+	return config_net_mode_names[config.net_mode];
 }
 
 /* Top half: runs with interrupts off; vnet_irq suppresses the queue's
@@ -250,10 +244,6 @@ int netstack_init(void)
 		log_warn("net: no RX interrupt available; using poll mode");
 		config.net_mode = NET_MODE_POLL;
 	}
-	/* TX completions are reaped on every loop pass; their interrupts
-	 * would only wake us for bookkeeping. */
-	vnet_tx_irq_disable(vnet);
-
 	xdp_hook_register();
 	if (config.xdp_prog[0] &&
 	    xdp_hook_attach(config.xdp_prog, config.xdp_jit) == 0 &&

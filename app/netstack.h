@@ -28,6 +28,5 @@ void netstack_loop_stats(struct netstack_loop_stats *out);
  * NIC is absent. */
 int netstack_driver_json(char *buf, unsigned cap);
 int netstack_netif_json(char *buf, unsigned cap);
-bool netstack_up(void);
 
 #endif

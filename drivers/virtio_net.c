@@ -61,7 +61,6 @@ struct vnet {
 	uint32_t rx_posted;
 	uint32_t rx_lent;
 	uint32_t rx_target;	 /* most buffers posted at once */
-	uint32_t rx_refill_mark; /* room below the target worth a refill */
 	uint32_t rx_calm_polls;	 /* adaptive: small polls in a row */
 	bool rx_adaptive;
 	bool rx_starved; /* the pool is dry, below the target */
@@ -306,8 +305,8 @@ static int vnet_alloc_pool(struct vnet *n, unsigned want)
 
 static unsigned vnet_rx_post(struct vnet *n);
 
-/* Caps the target to the ring; a refill is worth it once a quarter of the
- * target is missing. */
+/* Caps the target to the ring (vnet_rx_refill_due() says when a refill is
+ * worth it). */
 static void vnet_rx_set_target(struct vnet *n, uint32_t target)
 {
 	if (target > n->rxq.num)
@@ -315,7 +314,6 @@ static void vnet_rx_set_target(struct vnet *n, uint32_t target)
 	if (target == 0)
 		target = 1;
 	n->rx_target = target;
-	n->rx_refill_mark = target / 4 ? target / 4 : 1;
 }
 
 /* Fills the RX ring and sets DRIVER_OK; the first notification has to wait
@@ -876,49 +874,27 @@ static void vnet_rx_one(struct vnet *n, const struct vq_used *u, vnet_rx_fn fn,
 
 static bool vnet_rx_wants_refill(const struct vnet *n)
 {
-	uint32_t room;
-
-	if (n->rx_nfree == 0 || vq_num_free(&n->rxq) == 0 ||
-	    n->rx_posted >= n->rx_target)
-		return false;
-	room = n->rx_target - n->rx_posted;
-	return n->rx_posted == 0 || room >= n->rx_refill_mark;
+	return n->rx_nfree && vq_num_free(&n->rxq) &&
+	       vnet_rx_refill_due(n->rx_posted, n->rx_target);
 }
 
-/* Adaptive occupancy, once per poll that found posted buffers. A poll that
- * took 3/4 or more of them (the ring nearly or fully drained: the device
- * may be dropping frames for want of a buffer), or that ran out of budget
- * with entries left (a backlog: a burst is under way), doubles the target;
- * a run of
- * VNET_RX_ADAPT_CALM_POLLS polls that each took at most an eighth of it
- * takes an eighth off. Anything in between keeps it. Shrinking never takes
- * buffers back from the device: refills just wait until fewer are posted. */
+/* Adaptive occupancy, once per poll that found posted buffers: the rule
+ * of vnet_rx_adapt_target() (drivers/vnet_rx_policy.h). */
 static void vnet_rx_adapt(struct vnet *n, uint32_t posted_before,
 			  unsigned done, bool backlog)
 {
-	uint32_t t = n->rx_target;
+	enum vnet_rx_adapt_change change;
+	uint32_t t = vnet_rx_adapt_target(n->rx_target, n->rxq.num,
+					  posted_before, done, backlog,
+					  &n->rx_calm_polls, &change);
 
-	if (backlog || (done && done * 4 >= posted_before * 3)) {
-		n->rx_calm_polls = 0;
-		if (t < n->rxq.num) {
-			vnet_rx_set_target(n, t * 2);
-			n->stats.rx_target_grows++;
-		}
+	if (change == VNET_RX_ADAPT_KEEP)
 		return;
-	}
-	if (done * 8 > t) {
-		n->rx_calm_polls = 0;
-		return;
-	}
-	if (++n->rx_calm_polls < VNET_RX_ADAPT_CALM_POLLS)
-		return;
-	n->rx_calm_polls = 0;
-	if (t > VNET_RX_ADAPT_MIN) {
-		t -= t / 8 ? t / 8 : 1;
-		vnet_rx_set_target(n, t < VNET_RX_ADAPT_MIN ? VNET_RX_ADAPT_MIN
-							     : t);
+	vnet_rx_set_target(n, t);
+	if (change == VNET_RX_ADAPT_GROW)
+		n->stats.rx_target_grows++;
+	else
 		n->stats.rx_target_shrinks++;
-	}
 }
 
 int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx)
@@ -979,16 +955,6 @@ void vnet_rx_irq_disable(struct vnet *n)
 bool vnet_rx_irq_enable(struct vnet *n)
 {
 	return vq_enable_cb(&n->rxq);
-}
-
-void vnet_tx_irq_disable(struct vnet *n)
-{
-	vq_disable_cb(&n->txq);
-}
-
-bool vnet_tx_irq_enable(struct vnet *n)
-{
-	return vq_enable_cb(&n->txq);
 }
 
 /* ---- counters ---- */

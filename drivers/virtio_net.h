@@ -38,6 +38,7 @@
 
 #include "drivers/virtio.h"
 #include "drivers/virtio_net_reg.h"
+#include "drivers/vnet_rx_policy.h"
 
 #define VNET_HDR_LEN  sizeof(struct virtio_net_hdr) /* 12 with VERSION_1 */
 #define VNET_ETH_HLEN 14
@@ -58,15 +59,7 @@
 #define VNET_GSO_MAX_FRAME (VNET_ETH_HLEN + 0xffff)
 /* Batch-size histogram buckets: [1], [2,3], [4,7], ... , [128, inf). */
 #define VNET_HIST_BUCKETS 8
-/* Adaptive RX occupancy: the target starts at VNET_RX_ADAPT_START posted
- * buffers (capped by the ring), doubles (up to the ring size) when a poll
- * takes at least 3/4 of what was posted or ends with VNET_RX_MORE (budget
- * spent, frames still waiting), and loses an eighth (not below
- * VNET_RX_ADAPT_MIN) after VNET_RX_ADAPT_CALM_POLLS polls in a row that
- * each took at most an eighth of the target. */
-#define VNET_RX_ADAPT_START	 32
-#define VNET_RX_ADAPT_MIN	 16
-#define VNET_RX_ADAPT_CALM_POLLS 64
+/* Adaptive RX occupancy (VNET_RX_ADAPT_*): drivers/vnet_rx_policy.h. */
 
 _Static_assert(VNET_HDR_LEN + VNET_MAX_FRAME <= VNET_RX_BUF_SIZE,
 	       "an RX buffer must hold a whole frame: no mergeable buffers");
@@ -278,10 +271,8 @@ void vnet_rx_irq_disable(struct vnet *n);
 /* Re-arms the RX interrupt; true if frames are already waiting (poll again
  * before sleeping). */
 bool vnet_rx_irq_enable(struct vnet *n);
-/* TX interrupts start disabled: finished chains are reclaimed from the main
- * loop. Enable them only to wait for ring space; same return rule. */
-void vnet_tx_irq_disable(struct vnet *n);
-bool vnet_tx_irq_enable(struct vnet *n);
+/* TX interrupts are disabled once, when the device starts (vnet_start):
+ * finished chains are reclaimed from the main loop. */
 
 /* ---- counters ---- */
 

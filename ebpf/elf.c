@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ebpf/ebpf.h"
+#include "ebpf/jit_x86.h"
 #include "kernel/kerrno.h"
 
 #define EM_BPF 247
@@ -36,8 +37,6 @@
 #define SYM_SIZE 24
 #define REL_SIZE 16
 
-/* The JIT's release function, when the JIT is linked in. */
-extern void ebpf_jit_free(struct ebpf_prog *p) __attribute__((weak));
 
 struct shdr {
 	uint32_t name, type, link, info;
@@ -524,7 +523,7 @@ void ebpf_prog_free(struct ebpf_prog *p)
 {
 	if (!p)
 		return;
-	if (p->jitted && ebpf_jit_free)
+	if (p->jitted)
 		ebpf_jit_free(p);
 	for (uint32_t i = 0; i < p->nmaps && i < EBPF_MAX_MAPS; i++)
 		ebpf_map_free(p->maps[i]);

@@ -25,7 +25,6 @@
 
 static bool x2apic;
 static volatile uint32_t *mmio;
-static volatile uint64_t ticks;
 
 static uint32_t rd(uint32_t reg)
 {
@@ -81,9 +80,10 @@ void apic_init(void)
 	log_info("apic: %s, id %u", x2apic ? "x2APIC" : "xAPIC", apic_id());
 }
 
+/* The tick only has to wake the CPU from hlt: the main loop then runs
+ * lwIP's timers. */
 static void timer_tick(void *ctx)
 {
-	ticks++;
 }
 
 void apic_timer_start(unsigned hz)
@@ -115,16 +115,6 @@ uint32_t apic_id(void)
 {
 	uint32_t id = rd(APIC_ID);
 	return x2apic ? id : id >> 24;
-}
-
-bool apic_is_x2apic(void)
-{
-	return x2apic;
-}
-
-uint64_t apic_ticks(void)
-{
-	return ticks;
 }
 
 void apic_msi_message(uint8_t vector, uint64_t *address, uint32_t *data)

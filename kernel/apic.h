@@ -12,9 +12,6 @@ void apic_init(void);
 void apic_timer_start(unsigned hz);
 void apic_eoi(void);
 uint32_t apic_id(void);
-bool apic_is_x2apic(void);
-/* Ticks since the timer started. */
-uint64_t apic_ticks(void);
 /* MSI address/data for a vector delivered to this CPU (fixed, edge). */
 void apic_msi_message(uint8_t vector, uint64_t *address, uint32_t *data);
 

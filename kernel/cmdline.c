@@ -144,8 +144,7 @@ static bool parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
-/* Parses A.B.C.D and returns the rest of the string, or NULL. */
-static const char *parse_quad(const char *s, uint32_t *out)
+const char *cmdline_parse_quad(const char *s, uint32_t *out)
 {
 	uint32_t addr = 0;
 
@@ -169,7 +168,7 @@ static const char *parse_quad(const char *s, uint32_t *out)
 
 static bool parse_ipv4(const char *s, uint32_t *out)
 {
-	const char *rest = parse_quad(s, out);
+	const char *rest = cmdline_parse_quad(s, out);
 
 	return rest && !*rest;
 }
@@ -178,7 +177,7 @@ static bool parse_cidr(const char *s, struct cmdline_ipv4_cidr *out)
 {
 	uint32_t addr;
 	unsigned prefix = 0;
-	const char *rest = parse_quad(s, &addr);
+	const char *rest = cmdline_parse_quad(s, &addr);
 	int digits = 0;
 
 	if (!rest || *rest++ != '/')

@@ -49,4 +49,10 @@ void cmdline_print_help(const struct cmdline_option *opts, size_t nopts,
 int cmdline_format_value(const struct cmdline_option *opt, char *buf,
 			 size_t size);
 
+/* Parses a dotted quad A.B.C.D (each part 0..255, at most three digits)
+ * at the start of s into host order (a<<24|b<<16|c<<8|d); returns what
+ * follows it, or NULL. The one IPv4 address parser (ip=, gw=, dns=,
+ * xdp.blocklist=). */
+const char *cmdline_parse_quad(const char *s, uint32_t *out);
+
 #endif

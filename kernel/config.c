@@ -30,16 +30,13 @@ struct config config = {
 	.xdp_jit = true,
 };
 
-static const char *const net_modes[] = {"irq", "poll", "hybrid", NULL};
-
-static const char *const log_levels[] = {"error", "warn", "info", "debug",
-					 NULL};
+const char *const config_net_mode_names[] = {"irq", "poll", "hybrid", NULL};
 static const char *const faults[] = {"none", "pf", "ud", "gp", "de",
 				     "stack", "panic", NULL};
 
 static const struct cmdline_option options[] = {
 	{.key = "log.level", .kind = CMDLINE_CHOICE, .target = &config.log_level,
-	 .choices = log_levels, .help = "most verbose level printed"},
+	 .choices = log_level_names, .help = "most verbose level printed"},
 	{.key = "timer.hz", .kind = CMDLINE_U32, .target = &config.timer_hz,
 	 .min = 10, .max = 1000, .help = "periodic timer tick rate"},
 	{.key = "loader", .kind = CMDLINE_STRING, .target = config.loader,
@@ -47,7 +44,7 @@ static const struct cmdline_option options[] = {
 	 .help = "name of the boot loader, shown in the banner (GRUB's menu "
 		 "sets it)"},
 	{.key = "net.mode", .kind = CMDLINE_CHOICE, .target = &config.net_mode,
-	 .choices = net_modes,
+	 .choices = config_net_mode_names,
 	 .help = "receive path: interrupts (NAPI-style), busy polling, or "
 		 "polling that falls back to interrupts when idle"},
 	{.key = "net.budget", .kind = CMDLINE_U32, .target = &config.net_budget,

@@ -12,6 +12,8 @@ enum test_fault { FAULT_NONE, FAULT_PF, FAULT_UD, FAULT_GP, FAULT_DE,
 		  FAULT_STACK, FAULT_PANIC };
 
 enum net_mode { NET_MODE_IRQ, NET_MODE_POLL, NET_MODE_HYBRID };
+/* Their names, indexed by enum net_mode, NULL-terminated. */
+extern const char *const config_net_mode_names[];
 
 struct config {
 	int log_level;	     /* enum log_level */

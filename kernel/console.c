@@ -54,9 +54,3 @@ void console_puts(const char *s)
 		console_write(s++, 1);
 }
 
-int console_getc(void)
-{
-	if (!present || !(inb(COM1 + UART_LSR) & LSR_DATA_READY))
-		return -1;
-	return inb(COM1 + UART_DATA);
-}

@@ -7,7 +7,5 @@
 void console_init(void);
 void console_write(const char *s, size_t n);
 void console_puts(const char *s);
-/* Returns a received byte or -1 when none is waiting. */
-int console_getc(void);
 
 #endif

@@ -11,7 +11,8 @@
 #include "kernel/printf.h"
 
 static enum log_level max_level = LOG_INFO;
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+const char *const log_level_names[] = {"error", "warn", "info", "debug",
+				       NULL};
 
 void log_set_level(enum log_level level)
 {
@@ -30,7 +31,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	n = ksnprintf(line, sizeof(line), "[%5llu.%06llu] %s: ",
 		      (unsigned long long)(ns / 1000000000ULL),
 		      (unsigned long long)(ns / 1000ULL % 1000000ULL),
-		      level_names[level]);
+		      log_level_names[level]);
 	va_start(ap, fmt);
 	kvsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);

@@ -32,7 +32,6 @@ static struct {
 	irq_handler_fn fn;
 	void *ctx;
 } handlers[256];
-static uint64_t counts[256];
 
 static void set_gate(unsigned vector, uint8_t ist)
 {
@@ -79,11 +78,6 @@ void irq_set_handler(unsigned vector, irq_handler_fn handler, void *ctx)
 	handlers[vector & 0xff].fn = handler;
 }
 
-uint64_t irq_count(unsigned vector)
-{
-	return counts[vector & 0xff];
-}
-
 static void (*irq_eoi)(void);
 
 void irq_set_eoi(void (*eoi)(void))
@@ -96,7 +90,6 @@ void trap_dispatch(struct trap_frame *f)
 	unsigned vector = f->vector & 0xff;
 
 	f->vector = vector;
-	counts[vector]++;
 	if (vector < TRAP_FIRST_DEVICE_VECTOR)
 		panic_exception(f);
 	if (vector == TRAP_SPURIOUS_VECTOR)

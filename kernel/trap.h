@@ -24,8 +24,6 @@ void irq_set_handler(unsigned vector, irq_handler_fn handler, void *ctx);
  * vector's handler; the local APIC registers it when it starts (trap.c
  * never calls up into the APIC driver). */
 void irq_set_eoi(void (*eoi)(void));
-/* Interrupts taken per vector since boot. */
-uint64_t irq_count(unsigned vector);
 
 void trap_dispatch(struct trap_frame *f);
 

@@ -619,24 +619,3 @@ int echo_stats_json(char *buf, size_t cap)
 	    UL(echo.idle_timeout_s));
 }
 
-int echo_stats_text(char *buf, size_t cap)
-{
-	const struct echo_stats *s = &echo.stats;
-
-	return ksnprintf(
-	    buf, cap,
-	    "echo tcp: %lu active (peak %lu, limit %lu), %lu accepted, "
-	    "%lu refused (%lu for memory), %lu closed, %lu reset, "
-	    "%lu idle\n"
-	    "echo tcp: %lu bytes echoed, %lu held (peak %lu), %lu pinned, "
-	    "%lu deferred, %lu write retries, %lu close retries\n"
-	    "echo udp: %lu datagrams, %lu bytes, %lu oversize, %lu errors; "
-	    "%lu other errors\n",
-	    UL(s->tcp_active), UL(s->tcp_active_peak), UL(echo.max_conns),
-	    UL(s->tcp_accepted), UL(s->tcp_refused), UL(s->tcp_refused_mem),
-	    UL(s->tcp_closed), UL(s->tcp_reset), UL(s->tcp_idle),
-	    UL(s->tcp_bytes), UL(s->tcp_held_bytes), UL(s->tcp_held_peak),
-	    UL(s->tcp_pinned), UL(s->tcp_deferred), UL(s->tcp_write_retries),
-	    UL(s->tcp_close_retries), UL(s->udp_datagrams), UL(s->udp_bytes),
-	    UL(s->udp_oversize), UL(s->udp_errors), UL(s->errors));
-}

@@ -73,11 +73,9 @@ int echo_init(void);
 
 void echo_get_stats(struct echo_stats *out);
 
-/* Both return the length the full text would have (like snprintf) and
- * always NUL-terminate when cap > 0. JSON: one object,
- * {"tcp":{...},"udp":{...},"limits":{...}}. Text: a few lines for the
- * console. */
+/* Returns the length the full text would have (like snprintf) and always
+ * NUL-terminates when cap > 0. One JSON object,
+ * {"tcp":{...},"udp":{...},"limits":{...}}. */
 int echo_stats_json(char *buf, size_t cap);
-int echo_stats_text(char *buf, size_t cap);
 
 #endif

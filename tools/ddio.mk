@@ -20,9 +20,9 @@ DDIO_OUT := $(BUILD)/ddio
 
 ddio-model: $(DDIO_MODEL)
 
-$(DDIO_MODEL): tools/ddio_model.c
+$(DDIO_MODEL): tools/ddio_model.c drivers/vnet_rx_policy.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lm
+	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -o $@ $< -lm
 
 ddio-report: $(DDIO_MODEL)
 	@command -v gnuplot >/dev/null || { \

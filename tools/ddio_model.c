@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/vnet_rx_policy.h"
+
 #define LINE	      64u
 #define BUF_SIZE      2048u /* VNET_RX_BUF_SIZE */
 #define VNET_HDR      12u   /* virtio_net_hdr in front of every frame */
@@ -35,9 +37,6 @@
 #define POOL_BASE     (1ull << 30)
 #define BG_BASE	      (1ull << 34)
 #define MAX_WAYS      32
-#define ADAPT_START   32 /* VNET_RX_ADAPT_* in drivers/virtio_net.h */
-#define ADAPT_MIN     16
-#define ADAPT_CALM    64
 #define BUDGET	      64 /* net.budget default */
 #define POOL_BUFS     2048 /* net.rx_bufs for the LIFO policies */
 #define ADAPT_RING    1024 /* ring size: the adaptive target's ceiling */
@@ -546,7 +545,8 @@ static void synthesize(const struct policy *p, bool bursty, struct trace *t,
 	double *wtime = calloc(POOL_BUFS, sizeof(double));
 	uint16_t *wlen = calloc(POOL_BUFS, sizeof(uint16_t));
 	size_t r_head = 0, r_written = 0, r_posted = 0; /* counts */
-	uint32_t target = p->kind == POL_ADAPTIVE ? ADAPT_START : p->posted;
+	uint32_t target =
+		p->kind == POL_ADAPTIVE ? VNET_RX_ADAPT_START : p->posted;
 	uint32_t calm = 0;
 	struct traffic tr = {bursty, false, 0, 0};
 	double end = C.ms * 1e6, now = 0, next = next_arrival(&tr);
@@ -607,30 +607,19 @@ static void synthesize(const struct policy *p, bool bursty, struct trace *t,
 		if (!done)
 			now += C.idle_poll_ns;
 		if (p->kind == POL_ADAPTIVE && posted_before) {
-			if (more || (done && done * 4 >= posted_before * 3)) {
-				calm = 0;
-				if (target < ADAPT_RING) {
-					target = 2 * target < ADAPT_RING
-						     ? 2 * target
-						     : ADAPT_RING;
-					res->grows++;
-				}
-			} else if (done * 8 > target) {
-				calm = 0;
-			} else if (++calm >= ADAPT_CALM) {
-				calm = 0;
-				if (target > ADAPT_MIN) {
-					target -= target / 8 ? target / 8 : 1;
-					if (target < ADAPT_MIN)
-						target = ADAPT_MIN;
-					res->shrinks++;
-				}
-			}
+			/* The driver's rule, the same function. */
+			enum vnet_rx_adapt_change change;
+
+			target = vnet_rx_adapt_target(target, ADAPT_RING,
+						      posted_before, done, more,
+						      &calm, &change);
+			if (change == VNET_RX_ADAPT_GROW)
+				res->grows++;
+			else if (change == VNET_RX_ADAPT_SHRINK)
+				res->shrinks++;
 		}
 		/* Refill: the driver's VNET_RX_REFILL rule. */
-		if (r_posted < target &&
-		    (r_posted == 0 ||
-		     target - r_posted >= (target / 4 ? target / 4 : 1))) {
+		if (vnet_rx_refill_due((uint32_t)r_posted, target)) {
 			while (r_posted < target && fl.n) {
 				uint32_t b = fl_pop(&fl);
 

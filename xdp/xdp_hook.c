@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/cmdline.h"
 #include "kernel/kbuf.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
@@ -82,45 +83,34 @@ int xdp_hook_attach(const char *name, bool jit)
 	return 0;
 }
 
-/* One "A.B.C.D[:port]" entry; returns 0 and the key parts, or -EINVAL. */
+/* One "A.B.C.D[:port]" entry of n bytes; returns 0 and the key parts, or
+ * -EINVAL. */
 static int parse_entry(const char *s, size_t n, uint32_t *addr_be,
 		       uint16_t *port)
 {
-	uint32_t parts[4] = {0};
-	size_t i = 0;
-	int part = 0, digits = 0;
+	const char *end = s + n;
+	const char *rest;
+	uint32_t addr;
 
 	*port = 0;
-	for (; i < n && s[i] != ':'; i++) {
-		if (s[i] == '.') {
-			if (!digits || ++part > 3)
-				return -EINVAL;
-			digits = 0;
-		} else if (s[i] >= '0' && s[i] <= '9' && digits < 3) {
-			parts[part] = parts[part] * 10 + (uint32_t)(s[i] - '0');
-			digits++;
-		} else {
-			return -EINVAL;
-		}
-	}
-	if (part != 3 || !digits)
+	rest = cmdline_parse_quad(s, &addr);
+	if (!rest || rest > end || (rest < end && *rest != ':'))
 		return -EINVAL;
-	for (int k = 0; k < 4; k++)
-		if (parts[k] > 255)
-			return -EINVAL;
-	if (i < n) { /* ":port" */
+	if (rest < end) { /* ":port" */
 		uint32_t v = 0;
-		if (++i == n)
+
+		if (++rest == end)
 			return -EINVAL;
-		for (; i < n; i++) {
-			if (s[i] < '0' || s[i] > '9' || (v = v * 10 + (uint32_t)(s[i] - '0')) > 65535)
+		for (; rest < end; rest++) {
+			if (*rest < '0' || *rest > '9' ||
+			    (v = v * 10 + (uint32_t)(*rest - '0')) > 65535)
 				return -EINVAL;
 		}
 		*port = (uint16_t)v;
 	}
 	/* Network byte order, as the program compares the IP header. */
-	uint8_t b[4] = {(uint8_t)parts[0], (uint8_t)parts[1],
-			(uint8_t)parts[2], (uint8_t)parts[3]};
+	uint8_t b[4] = {(uint8_t)(addr >> 24), (uint8_t)(addr >> 16),
+			(uint8_t)(addr >> 8), (uint8_t)addr};
 	memcpy(addr_be, b, 4);
 	return 0;
 }

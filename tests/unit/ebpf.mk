@@ -21,7 +21,7 @@ $(EBPF_TEST_OBJDIR)/%.o: tests/unit/bpf/%.bpf.c
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 UNIT_TESTS += ebpf
-UNIT_SRCS_ebpf := tests/unit/test_ebpf.c $(EBPF_RUNTIME_SRCS)
+UNIT_SRCS_ebpf := tests/unit/test_ebpf.c $(EBPF_SRCS)
 UNIT_DEPS_ebpf := $(EBPF_HOST_HDRS) tests/unit/check.h $(EBPF_TEST_BPF)
 UNIT_CFLAGS_ebpf := -Wno-missing-field-initializers -DEBPF_TEST_OBJDIR='"$(EBPF_TEST_OBJDIR)"'
 
@@ -29,12 +29,12 @@ UNIT_CFLAGS_ebpf := -Wno-missing-field-initializers -DEBPF_TEST_OBJDIR='"$(EBPF_
 EBPF_FUZZ_BIN := $(BUILD)/fuzz/fuzz_ebpf_elf
 EBPF_FUZZ_TIME ?= $(or $(FUZZ_TIME),30)
 
-$(EBPF_FUZZ_BIN): tests/fuzz/fuzz_ebpf_elf.c $(EBPF_RUNTIME_SRCS) $(EBPF_HOST_HDRS)
+$(EBPF_FUZZ_BIN): tests/fuzz/fuzz_ebpf_elf.c $(EBPF_SRCS) $(EBPF_HOST_HDRS)
 	@tools/setup.sh fuzz
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -DSKIFF_HOST_TEST -I. \
-		tests/fuzz/fuzz_ebpf_elf.c $(EBPF_RUNTIME_SRCS) -o $@
+		tests/fuzz/fuzz_ebpf_elf.c $(EBPF_SRCS) -o $@
 
 .PHONY: fuzz-ebpf
 fuzz-ebpf: $(EBPF_FUZZ_BIN) $(EBPF_TEST_BPF)
