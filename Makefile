@@ -8,6 +8,7 @@
 #   make test       host unit tests + QEMU integration tests
 #   make unit       host unit tests only
 #   make check-layers  includes only go down the layers (tools/layers.txt)
+#   make check-format  every .c/.h is as clang-format makes it (make format)
 #
 # Every target that needs Debian packages calls tools/setup.sh first; as root
 # it installs what is missing, otherwise it prints the apt-get line and stops.
@@ -77,7 +78,7 @@ $(BUILD)/obj/app/main.o: $(BUILD)/gen/version.h
 FORCE:
 
 .PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
-	bench fuzz check-layers
+	bench fuzz check-layers check-format
 all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf
 
 setup:
@@ -181,8 +182,14 @@ test:
 -include tools/bench.mk
 -include tools/ddio.mk
 
+# One written style: the repository's .clang-format, applied to every file.
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	@tools/setup.sh test
+	clang-format -i --style=file $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@tools/setup.sh test
+	@tools/check-format.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "app/netstack.h"
+#include "app/stats.h"
+#include "gen/version.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/bootinfo.h"
@@ -20,19 +23,16 @@
 #include "kernel/heap.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
-#include "app/netstack.h"
-#include "app/stats.h"
-#include "services/http.h"
 #include "kernel/page_alloc.h"
 #include "kernel/paging.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
 #include "kernel/shutdown.h"
 #include "kernel/trap.h"
-#include "gen/version.h"
+#include "services/http.h"
 
 #define MAIN_STACK_PAGES 32 /* 128 KiB */
-#define IST_STACK_PAGES 4
+#define IST_STACK_PAGES	 4
 
 static struct boot_info *boot;
 
@@ -93,18 +93,17 @@ static void print_banner(void)
 	char line[BOOT_CMDLINE_MAX + 256];
 	uint64_t tsc_hz = clock_tsc_hz();
 
-	ksnprintf(line, sizeof(line),
-		  "Skiff %s ready: %llu MiB usable memory, TSC %llu.%03llu MHz, "
-		  "loader %s, boot %llu ms, cmdline \"%s\"\n",
-		  SKIFF_VERSION,
-		  (unsigned long long)(memory_usable_bytes() >> 20),
-		  (unsigned long long)(tsc_hz / 1000000),
-		  (unsigned long long)(tsc_hz / 1000 % 1000),
-		  config.loader[0] ? config.loader : boot->loader,
-		  (unsigned long long)(clock_tsc_to_ns(rdtsc() -
-						       boot->tsc_at_entry) /
-				       1000000),
-		  boot->cmdline);
+	ksnprintf(
+	    line, sizeof(line),
+	    "Skiff %s ready: %llu MiB usable memory, TSC %llu.%03llu MHz, "
+	    "loader %s, boot %llu ms, cmdline \"%s\"\n",
+	    SKIFF_VERSION, (unsigned long long)(memory_usable_bytes() >> 20),
+	    (unsigned long long)(tsc_hz / 1000000),
+	    (unsigned long long)(tsc_hz / 1000 % 1000),
+	    config.loader[0] ? config.loader : boot->loader,
+	    (unsigned long long)(clock_tsc_to_ns(rdtsc() - boot->tsc_at_entry) /
+				 1000000),
+	    boot->cmdline);
 	console_puts(line);
 }
 
@@ -121,12 +120,12 @@ static __attribute__((noreturn)) void kernel_run(void)
 	uint64_t p4k, p2m, tables;
 	page_alloc_get_stats(&ps);
 	paging_stats(&p4k, &p2m, &tables);
-	log_info("memory: %llu MiB free of %llu MiB; page tables: %llu x 2 MiB, "
-		 "%llu x 4 KiB, %llu tables",
-		 (unsigned long long)(ps.free_pages >> 8),
-		 (unsigned long long)(ps.total_pages >> 8),
-		 (unsigned long long)p2m, (unsigned long long)p4k,
-		 (unsigned long long)tables);
+	log_info(
+	    "memory: %llu MiB free of %llu MiB; page tables: %llu x 2 MiB, "
+	    "%llu x 4 KiB, %llu tables",
+	    (unsigned long long)(ps.free_pages >> 8),
+	    (unsigned long long)(ps.total_pages >> 8), (unsigned long long)p2m,
+	    (unsigned long long)p4k, (unsigned long long)tables);
 
 	/* The HTTP server's /stats route comes from here (it sits below). */
 	http_set_stats_provider(stats_json);

@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/netstack.h"
+#include "app/services.h"
+#include "drivers/pci.h"
+#include "drivers/virtio_net.h"
+#include "drivers/virtio_pci.h"
 #include "kernel/apic.h"
 #include "kernel/clock.h"
 #include "kernel/config.h"
@@ -22,6 +27,9 @@
 #include "kernel/heap.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
+#include "kernel/printf.h"
+#include "kernel/trap.h"
+#include "lwip-port/skiffif.h"
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
 #include "lwip/init.h"
@@ -31,14 +39,6 @@
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
-#include "app/netstack.h"
-#include "drivers/pci.h"
-#include "kernel/printf.h"
-#include "app/services.h"
-#include "lwip-port/skiffif.h"
-#include "kernel/trap.h"
-#include "drivers/virtio_net.h"
-#include "drivers/virtio_pci.h"
 #include "xdp/xdp_hook.h"
 
 static struct virtio_pci vpci;
@@ -57,7 +57,6 @@ static struct irq_source {
 	struct vnet *n;
 	enum vnet_irq_source src;
 } irq_sources[VNET_IRQ_SOURCES];
-
 
 const char *netstack_mode_name(void)
 {
@@ -91,7 +90,9 @@ static uint16_t assign_vector(void *ctx, struct vnet *n,
 	if (virtio_pci_route_vector(vp, (uint16_t)src, (uint8_t)vector))
 		return VIRTIO_MSI_NO_VECTOR;
 	log_info("net: MSI-X entry %d -> vector %#x (%s)", src, vector,
-		 src == VNET_IRQ_RX ? "rx" : src == VNET_IRQ_TX ? "tx" : "config");
+		 src == VNET_IRQ_RX   ? "rx"
+		 : src == VNET_IRQ_TX ? "tx"
+				      : "config");
 	return (uint16_t)src;
 }
 
@@ -166,7 +167,8 @@ static void parse_rx_posted(struct vnet_params *p)
 	unsigned long n = strtoul(v, &end, 10);
 	if (*end || n < 1 || n > 65535) {
 		log_warn("cmdline: bad value '%s' for net.rx_posted: expected "
-			 "1..65535 or 'adaptive'; filling the ring", v);
+			 "1..65535 or 'adaptive'; filling the ring",
+			 v);
 		return;
 	}
 	p->rx_posted = (uint16_t)n;
@@ -223,14 +225,13 @@ int netstack_init(void)
 		return err;
 
 	struct vnet_params params = {
-		.pool_bufs = config.net_rx_bufs,
-		.no_csum_offload = !config.net_csum_offload,
-		.no_tso = !config.net_tso,
-		/* Poll mode takes no NIC interrupts at all. */
-		.vector = config.net_mode == NET_MODE_POLL ? NULL
-							   : assign_vector,
-		.vector_ctx = &vpci,
-		.clock = clock_ns,
+	    .pool_bufs = config.net_rx_bufs,
+	    .no_csum_offload = !config.net_csum_offload,
+	    .no_tso = !config.net_tso,
+	    /* Poll mode takes no NIC interrupts at all. */
+	    .vector = config.net_mode == NET_MODE_POLL ? NULL : assign_vector,
+	    .vector_ctx = &vpci,
+	    .clock = clock_ns,
 	};
 	parse_rx_posted(&params);
 	setup_trace(&params);
@@ -376,8 +377,9 @@ void netstack_run(void)
 		if (st < 0) {
 			/* The driver marked the device broken: stop polling
 			 * it, keep the timers and the console alive. */
-			log_error("net: device broken (%d); receive path stopped",
-				  st);
+			log_error(
+			    "net: device broken (%d); receive path stopped",
+			    st);
 			netstack_idle_forever();
 		}
 		bool more = st & VNET_RX_MORE;
@@ -412,7 +414,8 @@ void netstack_run(void)
 			continue;
 		sleep_until_work();
 		/* The top half left the RX interrupt suppressed; if the timer
-		 * woke us instead, suppress it ourselves for the bottom half. */
+		 * woke us instead, suppress it ourselves for the bottom half.
+		 */
 		vnet_rx_irq_disable(vnet);
 	}
 }

@@ -1,11 +1,11 @@
 /* Starts every service on lwIP's raw API: echo (TCP and UDP port 7), the
  * iperf 2 server (lwiperf, port 5001) and HTTP (port 80). */
+#include "app/services.h"
 #include "kernel/config.h"
+#include "kernel/log.h"
 #include "services/echo.h"
 #include "services/http.h"
 #include "services/iperf.h"
-#include "kernel/log.h"
-#include "app/services.h"
 
 void services_start(void)
 {
@@ -16,15 +16,16 @@ void services_start(void)
 	iperf_init();
 
 	struct http_limits limits = {
-		.max_conns = config.http_max_conns,
-		.max_header_bytes = config.http_max_header,
-		.max_uri = config.http_max_uri,
-		.max_body = config.http_max_body,
-		.idle_timeout_ms = config.http_idle_ms,
-		.header_timeout_ms = config.http_header_ms,
-		.log = config.http_log,
+	    .max_conns = config.http_max_conns,
+	    .max_header_bytes = config.http_max_header,
+	    .max_uri = config.http_max_uri,
+	    .max_body = config.http_max_body,
+	    .idle_timeout_ms = config.http_idle_ms,
+	    .header_timeout_ms = config.http_header_ms,
+	    .log = config.http_log,
 	};
 	http_set_limits(&limits);
 	http_init();
-	log_info("services: echo on tcp/udp 7, iperf on tcp 5001, http on tcp 80");
+	log_info(
+	    "services: echo on tcp/udp 7, iperf on tcp 5001, http on tcp 80");
 }

@@ -3,18 +3,18 @@
  * length says how much was needed (kbuf). */
 #include <string.h>
 
+#include "app/netstack.h"
+#include "app/stats.h"
 #include "kernel/clock.h"
-#include "services/echo.h"
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
-#include "services/http.h"
-#include "services/iperf.h"
-#include "lwip/memp.h"
-#include "lwip/stats.h"
-#include "app/netstack.h"
 #include "kernel/page_alloc.h"
 #include "kernel/printf.h"
-#include "app/stats.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "services/echo.h"
+#include "services/http.h"
+#include "services/iperf.h"
 #include "xdp/xdp_hook.h"
 
 /* Appends "name": <object from fn>, or null when fn has nothing. */
@@ -43,9 +43,11 @@ static int netif_json(char *buf, size_t cap)
 static void put_proto(struct kbuf *o, const char *name,
 		      const struct stats_proto *p, bool first)
 {
-	kbuf_printf(o, "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
-	       "\"lenerr\":%u,\"memerr\":%u,\"rterr\":%u,\"proterr\":%u,"
-	       "\"err\":%u}",
+	kbuf_printf(
+	    o,
+	    "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
+	    "\"lenerr\":%u,\"memerr\":%u,\"rterr\":%u,\"proterr\":%u,"
+	    "\"err\":%u}",
 	    first ? "" : ",", name, (unsigned)p->xmit, (unsigned)p->recv,
 	    (unsigned)p->drop, (unsigned)p->chkerr, (unsigned)p->lenerr,
 	    (unsigned)p->memerr, (unsigned)p->rterr, (unsigned)p->proterr,
@@ -70,7 +72,9 @@ static void put_lwip(struct kbuf *o)
 	kbuf_printf(o, ",\"memp\":{");
 	for (int i = 0; i < MEMP_MAX; i++) {
 		const struct stats_mem *m = lwip_stats.memp[i];
-		kbuf_printf(o, "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
+		kbuf_printf(
+		    o,
+		    "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
 		    i ? "," : "", memp_names[i], (unsigned)m->used,
 		    (unsigned)m->max, (unsigned)m->avail, (unsigned)m->err);
 	}
@@ -84,18 +88,24 @@ static void put_memory(struct kbuf *o)
 
 	heap_get_stats(&h);
 	page_alloc_get_stats(&p);
-	kbuf_printf(o, ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
-	       "\"allocs\":%llu,\"frees\":%llu,\"failures\":%llu}",
-	    (unsigned long long)h.in_use, (unsigned long long)h.peak,
-	    (unsigned long long)h.arena_bytes, (unsigned long long)h.allocs,
-	    (unsigned long long)h.frees, (unsigned long long)h.failures);
-	kbuf_printf(o, ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
-	       "\"failures\":%llu}",
+	kbuf_printf(o,
+		    ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
+		    "\"allocs\":%llu,\"frees\":%llu,\"failures\":%llu}",
+		    (unsigned long long)h.in_use, (unsigned long long)h.peak,
+		    (unsigned long long)h.arena_bytes,
+		    (unsigned long long)h.allocs, (unsigned long long)h.frees,
+		    (unsigned long long)h.failures);
+	kbuf_printf(
+	    o,
+	    ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
+	    "\"failures\":%llu}",
 	    (unsigned long long)p.total_pages, (unsigned long long)p.free_pages,
 	    (unsigned long long)p.min_free_pages,
 	    (unsigned long long)p.failures);
-	kbuf_printf(o, ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
-	       "\"ref_max\":%u}",
+	kbuf_printf(
+	    o,
+	    ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
+	    "\"ref_max\":%u}",
 	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used,
 	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->max,
 	    (unsigned)lwip_stats.memp[MEMP_PBUF]->used,
@@ -108,8 +118,10 @@ int stats_json(char *buf, size_t cap)
 	struct netstack_loop_stats ls;
 
 	netstack_loop_stats(&ls);
-	kbuf_printf(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
-		"\"sleeps\":%llu,\"wakeups\":%llu,\"mode_switches\":%llu}",
+	kbuf_printf(
+	    &o,
+	    "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
+	    "\"sleeps\":%llu,\"wakeups\":%llu,\"mode_switches\":%llu}",
 	    (unsigned long long)clock_ms(), netstack_mode_name(),
 	    (unsigned long long)ls.loops, (unsigned long long)ls.sleeps,
 	    (unsigned long long)ls.wakeups,

@@ -87,10 +87,10 @@ static void copy_memory_map(const struct efi_mmap *m)
 
 	for (UINTN i = 0; i < n; i++) {
 		const EFI_MEMORY_DESCRIPTOR *d =
-			(const void *)((const char *)m->desc + i * m->desc_size);
+		    (const void *)((const char *)m->desc + i * m->desc_size);
 		uint32_t type = classify(d->Type);
 		struct boot_mem_region *last =
-			boot.nregions ? &boot.regions[boot.nregions - 1] : NULL;
+		    boot.nregions ? &boot.regions[boot.nregions - 1] : NULL;
 
 		if (d->NumberOfPages == 0)
 			continue;
@@ -104,10 +104,10 @@ static void copy_memory_map(const struct efi_mmap *m)
 			continue;
 		}
 		boot.regions[boot.nregions++] = (struct boot_mem_region){
-			.base = d->PhysicalStart,
-			.npages = d->NumberOfPages,
-			.type = type,
-			.efi_type = d->Type,
+		    .base = d->PhysicalStart,
+		    .npages = d->NumberOfPages,
+		    .type = type,
+		    .efi_type = d->Type,
 		};
 	}
 }
@@ -203,8 +203,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	BS = systab->BootServices;
 
 	EFI_GUID loaded_image_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
-	st = uefi_call_wrapper(BS->HandleProtocol, 3, image,
-			       &loaded_image_guid, (void **)&li);
+	st = uefi_call_wrapper(BS->HandleProtocol, 3, image, &loaded_image_guid,
+			       (void **)&li);
 	if (EFI_ERROR(st)) {
 		fail(L"HandleProtocol(LoadedImage)", st);
 		return st;

@@ -10,6 +10,8 @@
  * before it is used to compute an address. */
 #include <string.h>
 
+#include "drivers/pci.h"
+#include "drivers/pci_reg.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/cpu.h"
@@ -17,12 +19,10 @@
 #include "kernel/log.h"
 #include "kernel/mmio.h"
 #include "kernel/paging.h"
-#include "drivers/pci.h"
-#include "drivers/pci_reg.h"
 #include "kernel/printf.h"
 
 #define CONFIG_ADDRESS 0xcf8
-#define CONFIG_DATA 0xcfc
+#define CONFIG_DATA    0xcfc
 
 struct mcfg_entry {
 	uint64_t base;
@@ -50,8 +50,7 @@ static uint32_t port_addr(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 	       (uint32_t)fn << 8 | (off & 0xfc);
 }
 
-static uint32_t cfg_read32(uint8_t bus, uint8_t dev, uint8_t fn,
-			   uint16_t off)
+static uint32_t cfg_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 {
 	if (ecam)
 		return mmio_read32(ecam_addr(bus, dev, fn, off & ~3));
@@ -111,8 +110,7 @@ static void find_ecam(void)
 
 	if (!mcfg || mcfg->length < 44 + sizeof(struct mcfg_entry))
 		return;
-	const struct mcfg_entry *e =
-		(const void *)((const uint8_t *)mcfg + 44);
+	const struct mcfg_entry *e = (const void *)((const uint8_t *)mcfg + 44);
 	/* Segment 0 only: Skiff's machines have one PCI segment. */
 	if (e->segment != 0 || e->end_bus < e->start_bus)
 		return;
@@ -203,7 +201,8 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
 	d->msix_cap = pci_find_cap(d, PCI_CAP_ID_MSIX, 0);
 	if (d->msix_cap)
 		d->msix_entries = (pci_read16(d, d->msix_cap + PCI_MSIX_FLAGS) &
-				   PCI_MSIX_FLAGS_QSIZE) + 1;
+				   PCI_MSIX_FLAGS_QSIZE) +
+				  1;
 	log_debug("pci: %s %04x:%04x class %02x%02x", d->addr, d->vendor,
 		  d->device, d->class_code, d->subclass);
 }
@@ -220,7 +219,8 @@ void pci_init(void)
 			uint32_t id = cfg_read32(bus, dev, 0, PCI_VENDOR_ID);
 			if ((id & 0xffff) == 0xffff)
 				continue;
-			uint8_t ht = (uint8_t)(cfg_read32(bus, dev, 0, 0x0c) >> 16);
+			uint8_t ht =
+			    (uint8_t)(cfg_read32(bus, dev, 0, 0x0c) >> 16);
 			int nfn = (ht & PCI_HEADER_MULTIFUNCTION) ? 8 : 1;
 			for (int fn = 0; fn < nfn; fn++)
 				add_function(bus, dev, fn);
@@ -243,8 +243,8 @@ uint8_t pci_find_cap(const struct pci_device *d, uint8_t id, uint8_t start)
 {
 	if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 0;
-	uint8_t off = start ? pci_read8(d, start + 1)
-			    : pci_read8(d, PCI_CAPABILITY_LIST);
+	uint8_t off =
+	    start ? pci_read8(d, start + 1) : pci_read8(d, PCI_CAPABILITY_LIST);
 	/* At most 48 capabilities fit in 256 bytes: bounds a looped list. */
 	for (int n = 0; n < 48 && off >= 0x40; n++) {
 		off &= ~3;
@@ -274,9 +274,9 @@ void pci_enable(struct pci_device *d)
 {
 	uint16_t cmd = pci_read16(d, PCI_COMMAND);
 
-	pci_write16(d, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY |
-					    PCI_COMMAND_MASTER |
-					    PCI_COMMAND_INTX_DISABLE);
+	pci_write16(d, PCI_COMMAND,
+		    cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			PCI_COMMAND_INTX_DISABLE);
 }
 
 int pci_msix_enable(struct pci_device *d)
@@ -289,14 +289,14 @@ int pci_msix_enable(struct pci_device *d)
 	uint8_t *bar = bir < 6 ? pci_map_bar(d, bir) : NULL;
 
 	if (!bar || off + (uint64_t)d->msix_entries * PCI_MSIX_ENTRY_SIZE >
-			    d->bar[bir].size) {
+			d->bar[bir].size) {
 		log_warn("pci: %s MSI-X table outside BAR%d", d->addr, bir);
 		return -EIO;
 	}
 	d->msix_table = bar + off;
 	for (uint16_t i = 0; i < d->msix_entries; i++)
 		mmio_write32(d->msix_table + i * PCI_MSIX_ENTRY_SIZE +
-				     PCI_MSIX_ENTRY_CTRL,
+				 PCI_MSIX_ENTRY_CTRL,
 			     PCI_MSIX_ENTRY_CTRL_MASKED);
 	uint16_t ctl = pci_read16(d, d->msix_cap + PCI_MSIX_FLAGS);
 	pci_write16(d, d->msix_cap + PCI_MSIX_FLAGS,

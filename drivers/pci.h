@@ -11,10 +11,10 @@
 struct pci_bar {
 	uint64_t addr; /* physical base; 0 when not implemented */
 	uint64_t size;
-	bool io;       /* I/O-port BAR (Skiff maps only memory BARs) */
+	bool io; /* I/O-port BAR (Skiff maps only memory BARs) */
 	bool is64;
 	bool prefetch;
-	void *mapped;  /* uncached mapping once pci_map_bar() ran */
+	void *mapped; /* uncached mapping once pci_map_bar() ran */
 };
 
 struct pci_device {
@@ -22,10 +22,10 @@ struct pci_device {
 	uint16_t vendor, device, subsystem;
 	uint8_t class_code, subclass, prog_if;
 	struct pci_bar bar[6];
-	uint8_t msix_cap;	/* offset of the MSI-X capability, 0 if none */
+	uint8_t msix_cap; /* offset of the MSI-X capability, 0 if none */
 	uint16_t msix_entries;
 	volatile uint8_t *msix_table;
-	char addr[16];		/* "00:02.0" */
+	char addr[16]; /* "00:02.0" */
 };
 
 /* Finds the access method and enumerates every function. */

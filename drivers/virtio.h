@@ -10,16 +10,16 @@
 
 /* Device status bits (virtio 1.x section 2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE 0x01
-#define VIRTIO_STATUS_DRIVER 0x02
-#define VIRTIO_STATUS_DRIVER_OK 0x04
+#define VIRTIO_STATUS_DRIVER	  0x02
+#define VIRTIO_STATUS_DRIVER_OK	  0x04
 #define VIRTIO_STATUS_FEATURES_OK 0x08
 #define VIRTIO_STATUS_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED 0x80
+#define VIRTIO_STATUS_FAILED	  0x80
 
 /* Transport/ring feature bits (section 6). */
-#define VIRTIO_F_INDIRECT_DESC 28
-#define VIRTIO_F_RING_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_INDIRECT_DESC	 28
+#define VIRTIO_F_RING_EVENT_IDX	 29
+#define VIRTIO_F_VERSION_1	 32
 #define VIRTIO_F_ACCESS_PLATFORM 33
 
 #define VIRTIO_MSI_NO_VECTOR 0xffff
@@ -33,7 +33,8 @@ struct virtio_queue_addrs {
 };
 
 struct virtio_transport_ops {
-	/* Writes 0 to device status and waits (bounded) until it reads back 0. */
+	/* Writes 0 to device status and waits (bounded) until it reads back 0.
+	 */
 	int (*reset)(struct virtio_device *dev);
 	uint8_t (*get_status)(struct virtio_device *dev);
 	void (*set_status)(struct virtio_device *dev, uint8_t status);
@@ -49,21 +50,23 @@ struct virtio_transport_ops {
 	 * Returns 0 or a negative errno (-EIO if the device refused the
 	 * vector). */
 	int (*setup_queue)(struct virtio_device *dev, uint16_t idx,
-			   uint16_t size, const struct virtio_queue_addrs *addrs,
+			   uint16_t size,
+			   const struct virtio_queue_addrs *addrs,
 			   uint16_t msix_vector);
 	/* Tells the device queue idx has new buffers. */
 	void (*notify)(struct virtio_device *dev, uint16_t idx);
-	/* Programs the config-change MSI-X vector (VIRTIO_MSI_NO_VECTOR = none). */
+	/* Programs the config-change MSI-X vector (VIRTIO_MSI_NO_VECTOR =
+	 * none). */
 	int (*set_config_vector)(struct virtio_device *dev, uint16_t vector);
 };
 
 struct virtio_device {
 	const struct virtio_transport_ops *ops;
-	void *transport;       /* transport-private state */
-	uint16_t device_id;    /* virtio device type, 1 = net */
-	uint64_t features;     /* negotiated (after FEATURES_OK) */
-	bool msix;	       /* transport can deliver per-queue MSI-X */
-	char name[32];	       /* e.g. "virtio-net@00:02.0" for logs */
+	void *transport;    /* transport-private state */
+	uint16_t device_id; /* virtio device type, 1 = net */
+	uint64_t features;  /* negotiated (after FEATURES_OK) */
+	bool msix;	    /* transport can deliver per-queue MSI-X */
+	char name[32];	    /* e.g. "virtio-net@00:02.0" for logs */
 };
 
 static inline bool virtio_has_feature(const struct virtio_device *dev,

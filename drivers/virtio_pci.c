@@ -9,14 +9,14 @@
  * the driver always performs the whole initialisation sequence. */
 #include <string.h>
 
+#include "drivers/pci_reg.h"
+#include "drivers/virtio_pci.h"
+#include "drivers/virtio_pci_reg.h"
 #include "kernel/clock.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/mmio.h"
-#include "drivers/pci_reg.h"
 #include "kernel/printf.h"
-#include "drivers/virtio_pci.h"
-#include "drivers/virtio_pci_reg.h"
 
 #define COMMON(vp, field)                                                      \
 	((vp)->common + offsetof(struct virtio_pci_common_cfg, field))
@@ -73,8 +73,8 @@ static void vp_set_features(struct virtio_device *dev, uint64_t f)
 	mmio_write32(COMMON(vp, driver_feature), (uint32_t)(f >> 32));
 }
 
-static int vp_read_config(struct virtio_device *dev, uint32_t offset,
-			  void *buf, uint32_t len)
+static int vp_read_config(struct virtio_device *dev, uint32_t offset, void *buf,
+			  uint32_t len)
 {
 	struct virtio_pci *vp = to_vp(dev);
 	uint8_t *out = buf;
@@ -150,16 +150,16 @@ static int vp_set_config_vector(struct virtio_device *dev, uint16_t vector)
 }
 
 static const struct virtio_transport_ops virtio_pci_ops = {
-	.reset = vp_reset,
-	.get_status = vp_get_status,
-	.set_status = vp_set_status,
-	.get_features = vp_get_features,
-	.set_features = vp_set_features,
-	.read_config = vp_read_config,
-	.queue_max_size = vp_queue_max_size,
-	.setup_queue = vp_setup_queue,
-	.notify = vp_notify,
-	.set_config_vector = vp_set_config_vector,
+    .reset = vp_reset,
+    .get_status = vp_get_status,
+    .set_status = vp_set_status,
+    .get_features = vp_get_features,
+    .set_features = vp_set_features,
+    .read_config = vp_read_config,
+    .queue_max_size = vp_queue_max_size,
+    .setup_queue = vp_setup_queue,
+    .notify = vp_notify,
+    .set_config_vector = vp_set_config_vector,
 };
 
 static bool is_virtio_type(const struct pci_device *d, uint16_t type,
@@ -191,10 +191,11 @@ struct pci_device *virtio_pci_find(uint16_t type)
 		if (!is_virtio_type(d, type, &transitional))
 			continue;
 		if (!has_modern_caps(d)) {
-			log_error("virtio: %s (%04x:%04x) is a legacy-only device; "
-				  "Skiff drives virtio 1.x only (QEMU: "
-				  "-device virtio-net-pci,disable-legacy=on)",
-				  d->addr, d->vendor, d->device);
+			log_error(
+			    "virtio: %s (%04x:%04x) is a legacy-only device; "
+			    "Skiff drives virtio 1.x only (QEMU: "
+			    "-device virtio-net-pci,disable-legacy=on)",
+			    d->addr, d->vendor, d->device);
 			continue;
 		}
 		return d;
@@ -221,8 +222,8 @@ static volatile uint8_t *map_cap(struct pci_device *d, uint8_t cap,
 	if ((uint64_t)c.offset + c.length > d->bar[c.bar].size ||
 	    c.length == 0) {
 		log_error("virtio: %s capability type %u (%#x+%#x) outside "
-			  "BAR%u (%#llx bytes)", d->addr, c.cfg_type, c.offset,
-			  c.length, c.bar,
+			  "BAR%u (%#llx bytes)",
+			  d->addr, c.cfg_type, c.offset, c.length, c.bar,
 			  (unsigned long long)d->bar[c.bar].size);
 		return NULL;
 	}
@@ -261,7 +262,8 @@ int virtio_pci_attach(struct pci_device *d, uint16_t type,
 			continue;
 		}
 		if (*slot)
-			continue; /* the first of each type is the preferred one */
+			continue; /* the first of each type is the preferred one
+				   */
 		*slot = map_cap(d, c, &len);
 		if (!*slot)
 			return -EIO;
@@ -276,13 +278,13 @@ int virtio_pci_attach(struct pci_device *d, uint16_t type,
 		if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
 			vp->notify_len = len;
 			vp->notify_multiplier =
-				pci_read32(d, c + VIRTIO_PCI_NOTIFY_MULTIPLIER);
+			    pci_read32(d, c + VIRTIO_PCI_NOTIFY_MULTIPLIER);
 		}
 	}
 	if (!vp->common || !vp->notify || !vp->isr) {
 		log_error("virtio: %s lacks a required capability (common %s, "
-			  "notify %s, isr %s)", d->addr,
-			  vp->common ? "ok" : "missing",
+			  "notify %s, isr %s)",
+			  d->addr, vp->common ? "ok" : "missing",
 			  vp->notify ? "ok" : "missing",
 			  vp->isr ? "ok" : "missing");
 		return -ENODEV;

@@ -14,11 +14,11 @@
 struct virtio_pci {
 	struct virtio_device vdev;
 	struct pci_device *pci;
-	volatile uint8_t *common;     /* struct virtio_pci_common_cfg */
+	volatile uint8_t *common; /* struct virtio_pci_common_cfg */
 	volatile uint8_t *isr;
 	volatile uint8_t *device_cfg;
 	uint32_t device_cfg_len;
-	volatile uint8_t *notify;     /* notify region base */
+	volatile uint8_t *notify; /* notify region base */
 	uint32_t notify_len;
 	uint32_t notify_multiplier;
 	volatile uint16_t *queue_notify[VIRTIO_PCI_MAX_QUEUES];

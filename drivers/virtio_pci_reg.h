@@ -8,16 +8,16 @@
 #define VIRTIO_PCI_VENDOR 0x1af4
 /* Modern device IDs are 0x1040 + device type; 0x1000-0x103f are
  * transitional (they may or may not also offer the modern interface). */
-#define VIRTIO_PCI_MODERN_BASE 0x1040
+#define VIRTIO_PCI_MODERN_BASE	      0x1040
 #define VIRTIO_PCI_TRANSITIONAL_FIRST 0x1000
-#define VIRTIO_PCI_TRANSITIONAL_LAST 0x103f
+#define VIRTIO_PCI_TRANSITIONAL_LAST  0x103f
 
 /* cfg_type of a vendor capability */
 #define VIRTIO_PCI_CAP_COMMON_CFG 1
 #define VIRTIO_PCI_CAP_NOTIFY_CFG 2
-#define VIRTIO_PCI_CAP_ISR_CFG 3
+#define VIRTIO_PCI_CAP_ISR_CFG	  3
 #define VIRTIO_PCI_CAP_DEVICE_CFG 4
-#define VIRTIO_PCI_CAP_PCI_CFG 5
+#define VIRTIO_PCI_CAP_PCI_CFG	  5
 
 struct virtio_pci_cap {
 	uint8_t cap_vndr;

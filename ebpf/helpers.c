@@ -4,30 +4,30 @@
  * checking of their own beyond what Linux's do at run time. */
 #include <string.h>
 
-#include "kernel/clock.h"
 #include "ebpf/ebpf.h"
+#include "kernel/clock.h"
 #include "kernel/kerrno.h"
 
 static uint64_t h_map_lookup(uint64_t map, uint64_t key, uint64_t a3,
 			     uint64_t a4, uint64_t a5)
 {
 	return (uint64_t)(uintptr_t)ebpf_map_lookup(
-		(struct ebpf_map *)(uintptr_t)map, (const void *)(uintptr_t)key);
+	    (struct ebpf_map *)(uintptr_t)map, (const void *)(uintptr_t)key);
 }
 
 static uint64_t h_map_update(uint64_t map, uint64_t key, uint64_t value,
 			     uint64_t flags, uint64_t a5)
 {
 	return (uint64_t)(int64_t)ebpf_map_update(
-		(struct ebpf_map *)(uintptr_t)map, (const void *)(uintptr_t)key,
-		(const void *)(uintptr_t)value, flags);
+	    (struct ebpf_map *)(uintptr_t)map, (const void *)(uintptr_t)key,
+	    (const void *)(uintptr_t)value, flags);
 }
 
 static uint64_t h_map_delete(uint64_t map, uint64_t key, uint64_t a3,
 			     uint64_t a4, uint64_t a5)
 {
 	return (uint64_t)(int64_t)ebpf_map_delete(
-		(struct ebpf_map *)(uintptr_t)map, (const void *)(uintptr_t)key);
+	    (struct ebpf_map *)(uintptr_t)map, (const void *)(uintptr_t)key);
 }
 
 static uint64_t h_ktime_get_ns(uint64_t a1, uint64_t a2, uint64_t a3,

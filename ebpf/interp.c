@@ -24,23 +24,36 @@ static uint64_t alu(uint8_t op, uint64_t a, uint64_t b, bool is64, int imm)
 		b = (uint32_t)b;
 	}
 	switch (op) {
-	case EBPF_ADD: return a + b;
-	case EBPF_SUB: return a - b;
-	case EBPF_MUL: return a * b;
-	case EBPF_DIV: return b ? a / b : 0;
-	case EBPF_MOD: return b ? a % b : a;
-	case EBPF_OR: return a | b;
-	case EBPF_AND: return a & b;
-	case EBPF_XOR: return a ^ b;
-	case EBPF_LSH: return a << sh;
-	case EBPF_RSH: return a >> sh;
+	case EBPF_ADD:
+		return a + b;
+	case EBPF_SUB:
+		return a - b;
+	case EBPF_MUL:
+		return a * b;
+	case EBPF_DIV:
+		return b ? a / b : 0;
+	case EBPF_MOD:
+		return b ? a % b : a;
+	case EBPF_OR:
+		return a | b;
+	case EBPF_AND:
+		return a & b;
+	case EBPF_XOR:
+		return a ^ b;
+	case EBPF_LSH:
+		return a << sh;
+	case EBPF_RSH:
+		return a >> sh;
 	case EBPF_ARSH:
 		if (is64)
 			return (uint64_t)((int64_t)a >> sh);
 		return (uint32_t)((int32_t)(uint32_t)a >> sh);
-	case EBPF_NEG: return -a;
-	case EBPF_MOV: return b;
-	default: return 0;
+	case EBPF_NEG:
+		return -a;
+	case EBPF_MOV:
+		return b;
+	default:
+		return 0;
 	}
 }
 
@@ -55,59 +68,107 @@ static bool cond(uint8_t op, uint64_t a, uint64_t b, bool is64)
 		sb = (int32_t)(uint32_t)b;
 	}
 	switch (op) {
-	case EBPF_JEQ: return a == b;
-	case EBPF_JNE: return a != b;
-	case EBPF_JGT: return a > b;
-	case EBPF_JGE: return a >= b;
-	case EBPF_JLT: return a < b;
-	case EBPF_JLE: return a <= b;
-	case EBPF_JSET: return (a & b) != 0;
-	case EBPF_JSGT: return sa > sb;
-	case EBPF_JSGE: return sa >= sb;
-	case EBPF_JSLT: return sa < sb;
-	case EBPF_JSLE: return sa <= sb;
-	default: return false;
+	case EBPF_JEQ:
+		return a == b;
+	case EBPF_JNE:
+		return a != b;
+	case EBPF_JGT:
+		return a > b;
+	case EBPF_JGE:
+		return a >= b;
+	case EBPF_JLT:
+		return a < b;
+	case EBPF_JLE:
+		return a <= b;
+	case EBPF_JSET:
+		return (a & b) != 0;
+	case EBPF_JSGT:
+		return sa > sb;
+	case EBPF_JSGE:
+		return sa >= sb;
+	case EBPF_JSLT:
+		return sa < sb;
+	case EBPF_JSLE:
+		return sa <= sb;
+	default:
+		return false;
 	}
 }
 
 static uint64_t load(uintptr_t addr, uint8_t size)
 {
 	switch (size) {
-	case EBPF_B: return *(const uint8_t *)addr;
-	case EBPF_H: { uint16_t v; memcpy(&v, (void *)addr, 2); return v; }
-	case EBPF_W: { uint32_t v; memcpy(&v, (void *)addr, 4); return v; }
-	default: { uint64_t v; memcpy(&v, (void *)addr, 8); return v; }
+	case EBPF_B:
+		return *(const uint8_t *)addr;
+	case EBPF_H: {
+		uint16_t v;
+		memcpy(&v, (void *)addr, 2);
+		return v;
+	}
+	case EBPF_W: {
+		uint32_t v;
+		memcpy(&v, (void *)addr, 4);
+		return v;
+	}
+	default: {
+		uint64_t v;
+		memcpy(&v, (void *)addr, 8);
+		return v;
+	}
 	}
 }
 
 static void store(uintptr_t addr, uint8_t size, uint64_t v)
 {
 	switch (size) {
-	case EBPF_B: *(uint8_t *)addr = (uint8_t)v; break;
-	case EBPF_H: { uint16_t x = (uint16_t)v; memcpy((void *)addr, &x, 2); break; }
-	case EBPF_W: { uint32_t x = (uint32_t)v; memcpy((void *)addr, &x, 4); break; }
-	default: memcpy((void *)addr, &v, 8); break;
+	case EBPF_B:
+		*(uint8_t *)addr = (uint8_t)v;
+		break;
+	case EBPF_H: {
+		uint16_t x = (uint16_t)v;
+		memcpy((void *)addr, &x, 2);
+		break;
+	}
+	case EBPF_W: {
+		uint32_t x = (uint32_t)v;
+		memcpy((void *)addr, &x, 4);
+		break;
+	}
+	default:
+		memcpy((void *)addr, &v, 8);
+		break;
 	}
 }
 
-static void atomic_op(uint64_t *reg, uint64_t *r0, uintptr_t addr,
-		      uint8_t size, int32_t imm)
+static void atomic_op(uint64_t *reg, uint64_t *r0, uintptr_t addr, uint8_t size,
+		      int32_t imm)
 {
 	bool is64 = size == EBPF_DW;
 	uint64_t old = load(addr, size), v = *reg, nv;
 
 	switch (imm & ~EBPF_FETCH) {
-	case EBPF_ADD: nv = old + v; break;
-	case EBPF_OR: nv = old | v; break;
-	case EBPF_AND: nv = old & v; break;
-	case EBPF_XOR: nv = old ^ v; break;
-	case EBPF_XCHG & ~EBPF_FETCH: nv = v; break;
+	case EBPF_ADD:
+		nv = old + v;
+		break;
+	case EBPF_OR:
+		nv = old | v;
+		break;
+	case EBPF_AND:
+		nv = old & v;
+		break;
+	case EBPF_XOR:
+		nv = old ^ v;
+		break;
+	case EBPF_XCHG & ~EBPF_FETCH:
+		nv = v;
+		break;
 	case EBPF_CMPXCHG & ~EBPF_FETCH:
 		nv = (is64 ? *r0 : (uint32_t)*r0) == old ? v : old;
 		store(addr, size, nv);
 		*r0 = old;
 		return;
-	default: return;
+	default:
+		return;
 	}
 	store(addr, size, nv);
 	if (imm & EBPF_FETCH)
@@ -140,9 +201,17 @@ uint64_t ebpf_run_interp(const struct ebpf_prog *p, void *ctx)
 				uint64_t v = *dst;
 				bool be = EBPF_SRC(c) == EBPF_X || is64;
 				switch (in->imm) {
-				case 16: v = be ? __builtin_bswap16((uint16_t)v) : (uint16_t)v; break;
-				case 32: v = be ? __builtin_bswap32((uint32_t)v) : (uint32_t)v; break;
-				default: v = be ? bswap64(v) : v; break;
+				case 16:
+					v = be ? __builtin_bswap16((uint16_t)v)
+					       : (uint16_t)v;
+					break;
+				case 32:
+					v = be ? __builtin_bswap32((uint32_t)v)
+					       : (uint32_t)v;
+					break;
+				default:
+					v = be ? bswap64(v) : v;
+					break;
 				}
 				*dst = v;
 				break;
@@ -160,7 +229,8 @@ uint64_t ebpf_run_interp(const struct ebpf_prog *p, void *ctx)
 				return r[0];
 			if (op == EBPF_CALL) {
 				ebpf_helper_fn fn = ebpf_helper(in->imm);
-				r[0] = fn ? fn(r[1], r[2], r[3], r[4], r[5]) : 0;
+				r[0] =
+				    fn ? fn(r[1], r[2], r[3], r[4], r[5]) : 0;
 				break;
 			}
 			if (op == EBPF_JA) {
@@ -178,8 +248,8 @@ uint64_t ebpf_run_interp(const struct ebpf_prog *p, void *ctx)
 				return 0;
 			if (in->src == EBPF_PSEUDO_MAP_FD)
 				*dst = (uint64_t)(uintptr_t)
-					       p->maps[(uint32_t)in->imm %
-						       EBPF_MAX_MAPS];
+					   p->maps[(uint32_t)in->imm %
+						   EBPF_MAX_MAPS];
 			else
 				*dst = (uint32_t)in->imm |
 				       ((uint64_t)(uint32_t)p->insns[pc].imm

@@ -45,8 +45,9 @@
 
 /* ---- eBPF encodings ebpf.h does not name ---------------------------- */
 #define EBPF_MEMSX 0x80 /* sign-extending loads (cpu v4) */
-#define EBPF_TO_BE 0x08 /* EBPF_END's source bit: swap on a little-endian CPU  \
-			 */
+#define EBPF_TO_BE                                                             \
+	0x08 /* EBPF_END's source bit: swap on a little-endian CPU             \
+	      */
 #define EBPF_LD_IMM64	    (EBPF_LD | EBPF_IMM | EBPF_DW)
 #define EBPF_FUNC_tail_call 12
 

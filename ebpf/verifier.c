@@ -28,12 +28,12 @@
 #include "kernel/kerrno.h"
 
 #define EBPF_VERIFY_MAX_STEPS 200000
-#define MAX_PENDING 128	      /* undecided branches waiting on the DFS stack */
-#define MAX_SEEN 512	      /* explored states kept for pruning */
-#define MAX_SEEN_PER_INSN 32
-#define MAX_PKT_IDS 16	      /* variable-offset packet bases per path */
-#define MAX_PKT_OFF 0xffff    /* largest packet offset or range */
-#define MAX_PTR_OFF (1 << 29) /* |constant pointer offset| */
+#define MAX_PENDING	      128 /* undecided branches waiting on the DFS stack */
+#define MAX_SEEN	      512 /* explored states kept for pruning */
+#define MAX_SEEN_PER_INSN     32
+#define MAX_PKT_IDS	      16     /* variable-offset packet bases per path */
+#define MAX_PKT_OFF	      0xffff /* largest packet offset or range */
+#define MAX_PTR_OFF	      (1 << 29) /* |constant pointer offset| */
 
 enum rtype {
 	T_NOINIT,
@@ -48,9 +48,9 @@ enum rtype {
 };
 
 static const char *const type_names[] = {
-	"uninitialised", "scalar",    "ctx",	   "pkt",
-	"pkt_end",	 "stack",     "map_ptr",   "map_value",
-	"map_value_or_null",
+    "uninitialised", "scalar",	  "ctx",
+    "pkt",	     "pkt_end",	  "stack",
+    "map_ptr",	     "map_value", "map_value_or_null",
 };
 
 struct reg {
@@ -102,12 +102,12 @@ struct verifier {
 };
 
 #define F_JUMP_TARGET 1
-#define F_IMM64_HI 2
-#define F_VISITED 4
-#define F_ON_STACK 8
+#define F_IMM64_HI    2
+#define F_VISITED     4
+#define F_ON_STACK    8
 
 static int fail(struct verifier *v, uint32_t insn, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct verifier *v, uint32_t insn, const char *fmt, ...)
 {
@@ -125,7 +125,8 @@ static int fail(struct verifier *v, uint32_t insn, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* ---- pass 1: the control-flow graph --------------------------------------- */
+/* ---- pass 1: the control-flow graph ---------------------------------------
+ */
 
 static bool is_imm64(const struct ebpf_insn *i)
 {
@@ -193,7 +194,8 @@ static int check_opcode(struct verifier *v, uint32_t i)
 				    "packet loads are not supported)",
 				    c);
 		if (i + 1 >= v->n)
-			return fail(v, i, "ld_imm64 is missing its second half");
+			return fail(v, i,
+				    "ld_imm64 is missing its second half");
 		if (v->in[i + 1].code || v->in[i + 1].dst || v->in[i + 1].src ||
 		    v->in[i + 1].off)
 			return fail(v, i, "invalid ld_imm64 second half");
@@ -327,7 +329,8 @@ static int check_cfg(struct verifier *v)
 			break;
 		}
 		if (v->flags[t] & F_ON_STACK) {
-			rc = fail(v, i, "back-edge (loop) not allowed (to insn %u)",
+			rc = fail(v, i,
+				  "back-edge (loop) not allowed (to insn %u)",
 				  t);
 			break;
 		}
@@ -346,7 +349,8 @@ static int check_cfg(struct verifier *v)
 	return 0;
 }
 
-/* ---- abstract values ------------------------------------------------------ */
+/* ---- abstract values ------------------------------------------------------
+ */
 
 static void set_const(struct reg *r, uint64_t c)
 {
@@ -381,20 +385,28 @@ static bool is_ptr(const struct reg *r)
 static uint64_t size_mask(uint8_t size)
 {
 	switch (size) {
-	case EBPF_B: return 0xff;
-	case EBPF_H: return 0xffff;
-	case EBPF_W: return 0xffffffffu;
-	default: return UINT64_MAX;
+	case EBPF_B:
+		return 0xff;
+	case EBPF_H:
+		return 0xffff;
+	case EBPF_W:
+		return 0xffffffffu;
+	default:
+		return UINT64_MAX;
 	}
 }
 
 static int size_bytes(uint8_t size)
 {
 	switch (size) {
-	case EBPF_B: return 1;
-	case EBPF_H: return 2;
-	case EBPF_W: return 4;
-	default: return 8;
+	case EBPF_B:
+		return 1;
+	case EBPF_H:
+		return 2;
+	case EBPF_W:
+		return 4;
+	default:
+		return 8;
 	}
 }
 
@@ -417,22 +429,46 @@ static uint64_t alu_const(uint8_t op, uint64_t a, uint64_t b, bool is64)
 		b = (uint32_t)b;
 	}
 	switch (op) {
-	case EBPF_ADD: a = a + b; break;
-	case EBPF_SUB: a = a - b; break;
-	case EBPF_MUL: a = a * b; break;
-	case EBPF_DIV: a = b ? a / b : 0; break;
-	case EBPF_MOD: a = b ? a % b : a; break;
-	case EBPF_OR: a = a | b; break;
-	case EBPF_AND: a = a & b; break;
-	case EBPF_XOR: a = a ^ b; break;
-	case EBPF_LSH: a = a << sh; break;
-	case EBPF_RSH: a = a >> sh; break;
+	case EBPF_ADD:
+		a = a + b;
+		break;
+	case EBPF_SUB:
+		a = a - b;
+		break;
+	case EBPF_MUL:
+		a = a * b;
+		break;
+	case EBPF_DIV:
+		a = b ? a / b : 0;
+		break;
+	case EBPF_MOD:
+		a = b ? a % b : a;
+		break;
+	case EBPF_OR:
+		a = a | b;
+		break;
+	case EBPF_AND:
+		a = a & b;
+		break;
+	case EBPF_XOR:
+		a = a ^ b;
+		break;
+	case EBPF_LSH:
+		a = a << sh;
+		break;
+	case EBPF_RSH:
+		a = a >> sh;
+		break;
 	case EBPF_ARSH:
 		a = is64 ? (uint64_t)((int64_t)a >> sh)
 			 : (uint32_t)((int32_t)(uint32_t)a >> sh);
 		break;
-	case EBPF_NEG: a = -a; break;
-	case EBPF_MOV: a = b; break;
+	case EBPF_NEG:
+		a = -a;
+		break;
+	case EBPF_MOV:
+		a = b;
+		break;
 	}
 	return is64 ? a : (uint32_t)a;
 }
@@ -479,7 +515,8 @@ static void alu_scalar(struct reg *d, uint8_t op, struct reg b, bool is64)
 		return set_range(d, bmax ? amin / bmax : 0,
 				 bmin ? amax / bmin : amax);
 	case EBPF_MOD:
-		return set_range(d, 0, bmax && bmax - 1 < amax ? bmax - 1 : amax);
+		return set_range(d, 0,
+				 bmax && bmax - 1 < amax ? bmax - 1 : amax);
 	case EBPF_AND:
 		return set_range(d, 0, amax < bmax ? amax : bmax);
 	case EBPF_OR:
@@ -487,8 +524,8 @@ static void alu_scalar(struct reg *d, uint8_t op, struct reg b, bool is64)
 		return set_range(d, 0,
 				 mask_cover(amax > bmax ? amax : bmax) & wmax);
 	case EBPF_LSH:
-		if (bmin == bmax && bmin < 64 && (amax << bmin) >> bmin == amax &&
-		    (amax << bmin) <= wmax)
+		if (bmin == bmax && bmin < 64 &&
+		    (amax << bmin) >> bmin == amax && (amax << bmin) <= wmax)
 			return set_range(d, amin << bmin, amax << bmin);
 		break;
 	case EBPF_RSH:
@@ -502,7 +539,8 @@ static void alu_scalar(struct reg *d, uint8_t op, struct reg b, bool is64)
 	set_range(d, 0, wmax);
 }
 
-/* ---- state helpers -------------------------------------------------------- */
+/* ---- state helpers --------------------------------------------------------
+ */
 
 static void mark_null_id(struct vstate *s, uint16_t id, bool is_null)
 {
@@ -529,7 +567,8 @@ static void clobber_pkt_ptrs(struct vstate *s)
 	(void)s; /* no helper moves the packet yet */
 }
 
-/* ---- memory accesses ------------------------------------------------------ */
+/* ---- memory accesses ------------------------------------------------------
+ */
 
 struct ctx_field {
 	int16_t off;
@@ -540,19 +579,19 @@ struct ctx_field {
 /* struct xdp_md as the program sees it, and struct ebpf_xdp_ctx after the
  * rewrite; same order, so index i of one is index i of the other. */
 static const struct ctx_field xdp_md_fields[] = {
-	{0, EBPF_W, T_PKT},    {4, EBPF_W, T_PKT_END}, {8, EBPF_W, T_SCALAR},
-	{12, EBPF_W, T_SCALAR}, {16, EBPF_W, T_SCALAR}, {20, EBPF_W, T_SCALAR},
+    {0, EBPF_W, T_PKT},	    {4, EBPF_W, T_PKT_END}, {8, EBPF_W, T_SCALAR},
+    {12, EBPF_W, T_SCALAR}, {16, EBPF_W, T_SCALAR}, {20, EBPF_W, T_SCALAR},
 };
 static const struct ctx_field skiff_ctx_fields[] = {
-	{offsetof(struct ebpf_xdp_ctx, data), EBPF_DW, T_PKT},
-	{offsetof(struct ebpf_xdp_ctx, data_end), EBPF_DW, T_PKT_END},
-	{offsetof(struct ebpf_xdp_ctx, data_meta), EBPF_DW, T_SCALAR},
-	{offsetof(struct ebpf_xdp_ctx, ingress_ifindex), EBPF_W, T_SCALAR},
-	{offsetof(struct ebpf_xdp_ctx, rx_queue_index), EBPF_W, T_SCALAR},
-	{offsetof(struct ebpf_xdp_ctx, egress_ifindex), EBPF_W, T_SCALAR},
-	{offsetof(struct ebpf_xdp_ctx, csum_flags), EBPF_W, T_SCALAR},
+    {offsetof(struct ebpf_xdp_ctx, data), EBPF_DW, T_PKT},
+    {offsetof(struct ebpf_xdp_ctx, data_end), EBPF_DW, T_PKT_END},
+    {offsetof(struct ebpf_xdp_ctx, data_meta), EBPF_DW, T_SCALAR},
+    {offsetof(struct ebpf_xdp_ctx, ingress_ifindex), EBPF_W, T_SCALAR},
+    {offsetof(struct ebpf_xdp_ctx, rx_queue_index), EBPF_W, T_SCALAR},
+    {offsetof(struct ebpf_xdp_ctx, egress_ifindex), EBPF_W, T_SCALAR},
+    {offsetof(struct ebpf_xdp_ctx, csum_flags), EBPF_W, T_SCALAR},
 };
-#define NCTX_MD (sizeof(xdp_md_fields) / sizeof(xdp_md_fields[0]))
+#define NCTX_MD	   (sizeof(xdp_md_fields) / sizeof(xdp_md_fields[0]))
 #define NCTX_SKIFF (sizeof(skiff_ctx_fields) / sizeof(skiff_ctx_fields[0]))
 
 static bool stack_bytes_init(const struct vstate *s, int off, int size)
@@ -576,7 +615,8 @@ static int check_mem(struct verifier *v, uint32_t pc, struct vstate *s,
 	case T_NOINIT:
 		return fail(v, pc, "read of uninitialised register r%d", regno);
 	case T_SCALAR:
-		return fail(v, pc, "invalid %s through scalar r%d", what, regno);
+		return fail(v, pc, "invalid %s through scalar r%d", what,
+			    regno);
 	case T_PKT:
 		if (t < 0 || t + size > s->pkt_range[r->id])
 			return fail(v, pc,
@@ -641,12 +681,13 @@ static int do_load(struct verifier *v, uint32_t pc, struct vstate *s)
 			    in->src);
 	if (r->type == T_CTX) {
 		const struct ctx_field *f =
-			v->p->ctx_rewritten ? skiff_ctx_fields : xdp_md_fields;
+		    v->p->ctx_rewritten ? skiff_ctx_fields : xdp_md_fields;
 		size_t nf = v->p->ctx_rewritten ? NCTX_SKIFF : NCTX_MD;
 		size_t k;
 
 		if (r->off != 0)
-			return fail(v, pc, "dereference of modified ctx pointer");
+			return fail(v, pc,
+				    "dereference of modified ctx pointer");
 		for (k = 0; k < nf; k++)
 			if (f[k].off == in->off && f[k].size == sz)
 				break;
@@ -679,8 +720,10 @@ static int do_load(struct verifier *v, uint32_t pc, struct vstate *s)
 		if (sp->type != T_NOINIT) {
 			if (size == 8 && (t & 7) == 0)
 				res = *sp;
-			else if (sp->type == T_SCALAR && sp->umax <= size_mask(sz))
-				/* Low bytes of a small scalar: still bounded. */
+			else if (sp->type == T_SCALAR &&
+				 sp->umax <= size_mask(sz))
+				/* Low bytes of a small scalar: still bounded.
+				 */
 				set_range(&res, 0, sp->umax);
 		}
 	}
@@ -757,7 +800,8 @@ static int do_store(struct verifier *v, uint32_t pc, struct vstate *s)
 	return 0;
 }
 
-/* ---- ALU ------------------------------------------------------------------ */
+/* ---- ALU ------------------------------------------------------------------
+ */
 
 /* The divisor is known not to be zero (in the operation's width). */
 static bool nonzero(const struct reg *b, bool is64)
@@ -803,16 +847,18 @@ static int do_alu(struct verifier *v, uint32_t pc, struct vstate *s)
 	if (op == EBPF_END) {
 		if (is_ptr(d))
 			return fail(v, pc, "byte swap of a pointer");
-		uint64_t m = in->imm == 16 ? 0xffff
+		uint64_t m = in->imm == 16   ? 0xffff
 			     : in->imm == 32 ? 0xffffffffu
 					     : UINT64_MAX;
 		if (is_const(d)) {
 			uint64_t x = d->umin;
 			bool be = EBPF_SRC(in->code) == EBPF_X || is64;
 			if (in->imm == 16)
-				x = be ? __builtin_bswap16((uint16_t)x) : (uint16_t)x;
+				x = be ? __builtin_bswap16((uint16_t)x)
+				       : (uint16_t)x;
 			else if (in->imm == 32)
-				x = be ? __builtin_bswap32((uint32_t)x) : (uint32_t)x;
+				x = be ? __builtin_bswap32((uint32_t)x)
+				       : (uint32_t)x;
 			else if (be)
 				x = __builtin_bswap64(x);
 			set_const(d, x);
@@ -824,8 +870,7 @@ static int do_alu(struct verifier *v, uint32_t pc, struct vstate *s)
 	if ((op == EBPF_DIV || op == EBPF_MOD) && !nonzero(&b, is64)) {
 		if (EBPF_SRC(in->code) == EBPF_K)
 			return fail(v, pc, "division by zero");
-		return fail(v, pc,
-			    "division by register r%u that may be zero",
+		return fail(v, pc, "division by register r%u that may be zero",
 			    in->src);
 	}
 	if ((op == EBPF_LSH || op == EBPF_RSH || op == EBPF_ARSH) &&
@@ -851,10 +896,13 @@ static int do_alu(struct verifier *v, uint32_t pc, struct vstate *s)
 		if (op == EBPF_SUB &&
 		    (d->type == T_PKT || d->type == T_PKT_END) &&
 		    (b.type == T_PKT || b.type == T_PKT_END)) {
-			if (d->type == T_PKT && b.type == T_PKT && d->id == b.id)
-				set_const(d, (uint64_t)(int64_t)(d->off - b.off));
+			if (d->type == T_PKT && b.type == T_PKT &&
+			    d->id == b.id)
+				set_const(d,
+					  (uint64_t)(int64_t)(d->off - b.off));
 			else
-				set_range(d, 0, MAX_PKT_OFF + (uint64_t)MAX_PKT_OFF);
+				set_range(d, 0,
+					  MAX_PKT_OFF + (uint64_t)MAX_PKT_OFF);
 			return 0;
 		}
 		if (op == EBPF_SUB && d->type == T_STACK && b.type == T_STACK) {
@@ -865,17 +913,18 @@ static int do_alu(struct verifier *v, uint32_t pc, struct vstate *s)
 			    type_names[d->type], type_names[b.type]);
 	}
 	if (!is_ptr(d))
-		return fail(v, pc, "pointer arithmetic with a %s operand on "
-			    "the right of %s", type_names[b.type],
-			    op == EBPF_SUB ? "-" : "+");
+		return fail(v, pc,
+			    "pointer arithmetic with a %s operand on "
+			    "the right of %s",
+			    type_names[b.type], op == EBPF_SUB ? "-" : "+");
 	if (d->type == T_MAPVAL_NULL || d->type == T_PKT_END ||
 	    d->type == T_MAP)
 		return fail(v, pc, "pointer arithmetic on %s prohibited",
 			    type_names[d->type]);
 	if (is_const(&b)) {
 		int64_t c = (int64_t)b.umin;
-		int64_t no = op == EBPF_ADD ? (int64_t)d->off + c
-					    : (int64_t)d->off - c;
+		int64_t no =
+		    op == EBPF_ADD ? (int64_t)d->off + c : (int64_t)d->off - c;
 		if (c > MAX_PTR_OFF || c < -MAX_PTR_OFF || no > MAX_PTR_OFF ||
 		    no < -MAX_PTR_OFF)
 			return fail(v, pc, "pointer offset out of range");
@@ -903,37 +952,58 @@ static int do_alu(struct verifier *v, uint32_t pc, struct vstate *s)
 	return 0;
 }
 
-/* ---- branches ------------------------------------------------------------- */
+/* ---- branches -------------------------------------------------------------
+ */
 
 static uint8_t flip_op(uint8_t op)
 {
 	switch (op) {
-	case EBPF_JGT: return EBPF_JLT;
-	case EBPF_JLT: return EBPF_JGT;
-	case EBPF_JGE: return EBPF_JLE;
-	case EBPF_JLE: return EBPF_JGE;
-	case EBPF_JSGT: return EBPF_JSLT;
-	case EBPF_JSLT: return EBPF_JSGT;
-	case EBPF_JSGE: return EBPF_JSLE;
-	case EBPF_JSLE: return EBPF_JSGE;
-	default: return op;
+	case EBPF_JGT:
+		return EBPF_JLT;
+	case EBPF_JLT:
+		return EBPF_JGT;
+	case EBPF_JGE:
+		return EBPF_JLE;
+	case EBPF_JLE:
+		return EBPF_JGE;
+	case EBPF_JSGT:
+		return EBPF_JSLT;
+	case EBPF_JSLT:
+		return EBPF_JSGT;
+	case EBPF_JSGE:
+		return EBPF_JSLE;
+	case EBPF_JSLE:
+		return EBPF_JSGE;
+	default:
+		return op;
 	}
 }
 
 static uint8_t negate_op(uint8_t op)
 {
 	switch (op) {
-	case EBPF_JEQ: return EBPF_JNE;
-	case EBPF_JNE: return EBPF_JEQ;
-	case EBPF_JGT: return EBPF_JLE;
-	case EBPF_JLE: return EBPF_JGT;
-	case EBPF_JGE: return EBPF_JLT;
-	case EBPF_JLT: return EBPF_JGE;
-	case EBPF_JSGT: return EBPF_JSLE;
-	case EBPF_JSLE: return EBPF_JSGT;
-	case EBPF_JSGE: return EBPF_JSLT;
-	case EBPF_JSLT: return EBPF_JSGE;
-	default: return 0xff; /* JSET: no negation as a comparison */
+	case EBPF_JEQ:
+		return EBPF_JNE;
+	case EBPF_JNE:
+		return EBPF_JEQ;
+	case EBPF_JGT:
+		return EBPF_JLE;
+	case EBPF_JLE:
+		return EBPF_JGT;
+	case EBPF_JGE:
+		return EBPF_JLT;
+	case EBPF_JLT:
+		return EBPF_JGE;
+	case EBPF_JSGT:
+		return EBPF_JSLE;
+	case EBPF_JSLE:
+		return EBPF_JSGT;
+	case EBPF_JSGE:
+		return EBPF_JSLT;
+	case EBPF_JSLT:
+		return EBPF_JSGE;
+	default:
+		return 0xff; /* JSET: no negation as a comparison */
 	}
 }
 
@@ -944,10 +1014,14 @@ static bool refine(struct reg *r, uint8_t op, uint64_t c)
 
 	/* Signed compare of non-negative values is the unsigned one. */
 	if (hi <= INT64_MAX && c <= INT64_MAX) {
-		if (op == EBPF_JSGT) op = EBPF_JGT;
-		if (op == EBPF_JSGE) op = EBPF_JGE;
-		if (op == EBPF_JSLT) op = EBPF_JLT;
-		if (op == EBPF_JSLE) op = EBPF_JLE;
+		if (op == EBPF_JSGT)
+			op = EBPF_JGT;
+		if (op == EBPF_JSGE)
+			op = EBPF_JGE;
+		if (op == EBPF_JSLT)
+			op = EBPF_JLT;
+		if (op == EBPF_JSLE)
+			op = EBPF_JLE;
 	}
 	switch (op) {
 	case EBPF_JEQ:
@@ -1019,7 +1093,7 @@ static bool assume(struct vstate *s, const struct ebpf_insn *in, uint8_t op,
 	}
 	/* Map value NULL checks. */
 	if (is64 && (op == EBPF_JEQ || op == EBPF_JNE)) {
-		struct reg *p = d->type == T_MAPVAL_NULL ? d
+		struct reg *p = d->type == T_MAPVAL_NULL   ? d
 				: b->type == T_MAPVAL_NULL ? b
 							   : NULL;
 		struct reg *o = p == d ? b : d;
@@ -1035,8 +1109,9 @@ static bool assume(struct vstate *s, const struct ebpf_insn *in, uint8_t op,
 		uint8_t o = d->type == T_PKT ? op : flip_op(op);
 		/* pkt < end or pkt <= end: pk->off bytes are in the packet. */
 		if ((o == EBPF_JLT || o == EBPF_JLE) && pk->off > 0) {
-			uint16_t want = pk->off > MAX_PKT_OFF ? MAX_PKT_OFF
-							      : (uint16_t)pk->off;
+			uint16_t want = pk->off > MAX_PKT_OFF
+					    ? MAX_PKT_OFF
+					    : (uint16_t)pk->off;
 			if (s->pkt_range[pk->id] < want)
 				s->pkt_range[pk->id] = want;
 		}
@@ -1061,7 +1136,8 @@ static bool assume(struct vstate *s, const struct ebpf_insn *in, uint8_t op,
 	return true;
 }
 
-/* ---- helper calls --------------------------------------------------------- */
+/* ---- helper calls ---------------------------------------------------------
+ */
 
 /* Argument `arg` must point to `size` bytes of readable memory. */
 static int check_mem_arg(struct verifier *v, uint32_t pc, struct vstate *s,
@@ -1126,10 +1202,11 @@ static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 					    "a scalar, got %s",
 					    id, a + 1, type_names[sz->type]);
 			if (sz->umax > 512)
-				return fail(v, pc,
-					    "helper %d arg%d (size): may exceed "
-					    "512",
-					    id, a + 1);
+				return fail(
+				    v, pc,
+				    "helper %d arg%d (size): may exceed "
+				    "512",
+				    id, a + 1);
 			if (is_const(&r[a]) && r[a].umin == 0) {
 				if (sz->umax != 0)
 					return fail(v, pc,
@@ -1170,7 +1247,8 @@ static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 	return 0;
 }
 
-/* ---- the walk ------------------------------------------------------------- */
+/* ---- the walk -------------------------------------------------------------
+ */
 
 static int push(struct verifier *v, uint32_t pc, const struct vstate *st)
 {
@@ -1226,10 +1304,10 @@ static int step(struct verifier *v, uint32_t pc, struct vstate *s,
 			s->r[in->dst].type = T_MAP;
 			s->r[in->dst].map = (uint8_t)in->imm;
 		} else {
-			set_const(&s->r[in->dst],
-				  (uint32_t)in->imm |
-					  ((uint64_t)(uint32_t)v->in[pc + 1].imm
-					   << 32));
+			set_const(
+			    &s->r[in->dst],
+			    (uint32_t)in->imm |
+				((uint64_t)(uint32_t)v->in[pc + 1].imm << 32));
 		}
 		*next = pc + 2;
 		return 0;
@@ -1256,9 +1334,11 @@ static int step(struct verifier *v, uint32_t pc, struct vstate *s,
 		return 0;
 	}
 	if (s->r[in->dst].type == T_NOINIT)
-		return fail(v, pc, "read of uninitialised register r%u", in->dst);
+		return fail(v, pc, "read of uninitialised register r%u",
+			    in->dst);
 	if (EBPF_SRC(in->code) == EBPF_X && s->r[in->src].type == T_NOINIT)
-		return fail(v, pc, "read of uninitialised register r%u", in->src);
+		return fail(v, pc, "read of uninitialised register r%u",
+			    in->src);
 	{
 		bool is64 = cls == EBPF_JMP;
 		struct vstate *taken = &v->pend[MAX_PENDING].st; /* scratch */
@@ -1339,7 +1419,8 @@ static int verify(const struct ebpf_prog *p, char *err, size_t errlen,
 	if (!p->insns || p->ninsns == 0)
 		return fail(&v, 0, "empty program");
 	if (p->ninsns > EBPF_MAX_INSNS)
-		return fail(&v, 0, "program too large (%u instructions, max %d)",
+		return fail(&v, 0,
+			    "program too large (%u instructions, max %d)",
 			    p->ninsns, EBPF_MAX_INSNS);
 	if (p->nmaps > EBPF_MAX_MAPS)
 		return fail(&v, 0, "too many maps");

@@ -58,8 +58,8 @@ void acpi_init(uint64_t rsdp_addr)
 		root = NULL;
 		return;
 	}
-	log_info("acpi: %s at %p, %u tables", root_entry_size == 8 ? "XSDT" : "RSDT",
-		 (const void *)root,
+	log_info("acpi: %s at %p, %u tables",
+		 root_entry_size == 8 ? "XSDT" : "RSDT", (const void *)root,
 		 (unsigned)((root->length - sizeof(*root)) / root_entry_size));
 }
 

@@ -9,19 +9,19 @@
 #include "kernel/panic.h"
 #include "kernel/trap.h"
 
-#define APIC_ID 0x20
-#define APIC_TPR 0x80
-#define APIC_EOI 0xb0
-#define APIC_SVR 0xf0
-#define APIC_LVT_TIMER 0x320
-#define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_CUR 0x390
-#define APIC_TIMER_DIV 0x3e0
+#define APIC_ID		 0x20
+#define APIC_TPR	 0x80
+#define APIC_EOI	 0xb0
+#define APIC_SVR	 0xf0
+#define APIC_LVT_TIMER	 0x320
+#define APIC_TIMER_INIT	 0x380
+#define APIC_TIMER_CUR	 0x390
+#define APIC_TIMER_DIV	 0x3e0
 #define APIC_BASE_ENABLE (1ULL << 11)
-#define APIC_BASE_X2 (1ULL << 10)
-#define LVT_MASKED (1u << 16)
-#define LVT_PERIODIC (1u << 17)
-#define SVR_ENABLE (1u << 8)
+#define APIC_BASE_X2	 (1ULL << 10)
+#define LVT_MASKED	 (1u << 16)
+#define LVT_PERIODIC	 (1u << 17)
+#define SVR_ENABLE	 (1u << 8)
 
 static bool x2apic;
 static volatile uint32_t *mmio;

@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 enum boot_mem_type {
-	BOOT_MEM_USABLE,       /* EFI conventional memory */
+	BOOT_MEM_USABLE,	/* EFI conventional memory */
 	BOOT_MEM_BOOT_SERVICES, /* free once we no longer use firmware data */
-	BOOT_MEM_LOADER,       /* our image and loader data: keep */
-	BOOT_MEM_ACPI_RECLAIM, /* ACPI tables: keep (MCFG is read later) */
+	BOOT_MEM_LOADER,	/* our image and loader data: keep */
+	BOOT_MEM_ACPI_RECLAIM,	/* ACPI tables: keep (MCFG is read later) */
 	BOOT_MEM_ACPI_NVS,
-	BOOT_MEM_RUNTIME,      /* EFI runtime services code/data */
+	BOOT_MEM_RUNTIME, /* EFI runtime services code/data */
 	BOOT_MEM_MMIO,
 	BOOT_MEM_RESERVED,
 };
@@ -30,7 +30,7 @@ struct boot_mem_region {
 struct boot_info {
 	uint64_t image_base; /* where the firmware loaded the PE image */
 	uint64_t image_size;
-	uint64_t rsdp;	     /* ACPI RSDP physical address, 0 if none */
+	uint64_t rsdp;	       /* ACPI RSDP physical address, 0 if none */
 	uint64_t tsc_at_entry; /* TSC when efi_main started */
 	const char *loader;    /* "uefi"; the loader= key may name another */
 	char cmdline[BOOT_CMDLINE_MAX];

@@ -10,10 +10,10 @@
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
 
-#define PIT_HZ 1193182ULL
-#define PIT_CH2 0x42
-#define PIT_CMD 0x43
-#define PIT_GATE 0x61
+#define PIT_HZ	     1193182ULL
+#define PIT_CH2	     0x42
+#define PIT_CMD	     0x43
+#define PIT_GATE     0x61
 #define CALIBRATE_MS 10
 
 static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = delta * ns_mult >> 32 */
@@ -49,7 +49,8 @@ void clock_init(void)
 			best = d;
 	}
 	tsc_hz = best * 1000 / CALIBRATE_MS;
-	if (tsc_hz < 1000000) /* a broken PIT: assume 1 GHz rather than divide by 0 */
+	if (tsc_hz <
+	    1000000) /* a broken PIT: assume 1 GHz rather than divide by 0 */
 		tsc_hz = 1000000000ULL;
 	ns_mult = (1000000000ULL << 32) / tsc_hz;
 	tsc_base = rdtsc();

@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 enum cmdline_kind {
-	CMDLINE_BOOL,	   /* bool*: 1/0, on/off, yes/no, true/false; bare key = true */
-	CMDLINE_U32,	   /* uint32_t*: decimal or 0x hex, within [min, max] */
-	CMDLINE_STRING,	   /* char[string_cap]: copied, NUL-terminated, must fit */
-	CMDLINE_CHOICE,	   /* int*: index into choices (NULL-terminated list) */
-	CMDLINE_IPV4,	   /* uint32_t*: dotted quad, host order (a<<24|b<<16|c<<8|d) */
+	CMDLINE_BOOL, /* bool*: 1/0, on/off, yes/no, true/false; bare key = true
+		       */
+	CMDLINE_U32,  /* uint32_t*: decimal or 0x hex, within [min, max] */
+	CMDLINE_STRING, /* char[string_cap]: copied, NUL-terminated, must fit */
+	CMDLINE_CHOICE, /* int*: index into choices (NULL-terminated list) */
+	CMDLINE_IPV4, /* uint32_t*: dotted quad, host order (a<<24|b<<16|c<<8|d)
+		       */
 	CMDLINE_IPV4_CIDR, /* struct cmdline_ipv4_cidr*: A.B.C.D/N, N 0..32 */
 };
 

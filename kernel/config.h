@@ -8,31 +8,38 @@
 
 #include "kernel/cmdline.h"
 
-enum test_fault { FAULT_NONE, FAULT_PF, FAULT_UD, FAULT_GP, FAULT_DE,
-		  FAULT_STACK, FAULT_PANIC };
+enum test_fault {
+	FAULT_NONE,
+	FAULT_PF,
+	FAULT_UD,
+	FAULT_GP,
+	FAULT_DE,
+	FAULT_STACK,
+	FAULT_PANIC
+};
 
 enum net_mode { NET_MODE_IRQ, NET_MODE_POLL, NET_MODE_HYBRID };
 /* Their names, indexed by enum net_mode, NULL-terminated. */
 extern const char *const config_net_mode_names[];
 
 struct config {
-	int log_level;	     /* enum log_level */
-	uint32_t timer_hz;   /* periodic tick */
-	int test_fault;	     /* enum test_fault: provoke a crash after boot */
-	bool test_shutdown;  /* power off right after the ready banner */
-	char loader[16];     /* who started us, if it says so (GRUB does) */
+	int log_level;	    /* enum log_level */
+	uint32_t timer_hz;  /* periodic tick */
+	int test_fault;	    /* enum test_fault: provoke a crash after boot */
+	bool test_shutdown; /* power off right after the ready banner */
+	char loader[16];    /* who started us, if it says so (GRUB does) */
 
-	int net_mode;		 /* enum net_mode */
-	uint32_t net_budget;	 /* frames per bottom-half run */
-	uint32_t net_hybrid_polls; /* empty polls before hybrid sleeps */
-	uint32_t net_stats;	 /* seconds between stats lines, 0 = off */
-	uint32_t net_rx_bufs;	 /* RX packet-buffer pool size */
-	char net_rx_posted[12];	 /* "" = fill the ring, N, or "adaptive" */
-	uint32_t net_trace;	 /* RX buffer trace records, 0 = off */
-	bool net_csum_offload;	 /* negotiate virtio checksum offloads */
-	bool net_tso;		 /* TCP segmentation offload (needs csum) */
+	int net_mode;		     /* enum net_mode */
+	uint32_t net_budget;	     /* frames per bottom-half run */
+	uint32_t net_hybrid_polls;   /* empty polls before hybrid sleeps */
+	uint32_t net_stats;	     /* seconds between stats lines, 0 = off */
+	uint32_t net_rx_bufs;	     /* RX packet-buffer pool size */
+	char net_rx_posted[12];	     /* "" = fill the ring, N, or "adaptive" */
+	uint32_t net_trace;	     /* RX buffer trace records, 0 = off */
+	bool net_csum_offload;	     /* negotiate virtio checksum offloads */
+	bool net_tso;		     /* TCP segmentation offload (needs csum) */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
-	uint32_t gw, dns;	 /* host order */
+	uint32_t gw, dns;	     /* host order */
 
 	uint32_t echo_max_conns;   /* 0 = the service's default */
 	uint32_t echo_max_held_kb; /* heap for data awaiting send room */

@@ -4,22 +4,22 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 
-#define COM1 0x3f8
-#define UART_DATA 0
-#define UART_IER 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
+#define COM1	       0x3f8
+#define UART_DATA      0
+#define UART_IER       1
+#define UART_FCR       2
+#define UART_LCR       3
+#define UART_MCR       4
+#define UART_LSR       5
 #define LSR_DATA_READY 0x01
-#define LSR_THR_EMPTY 0x20
+#define LSR_THR_EMPTY  0x20
 
 static int present;
 
 void console_init(void)
 {
-	outb(COM1 + UART_IER, 0x00); /* polled: no UART interrupts */
-	outb(COM1 + UART_LCR, 0x80); /* DLAB on to set the divisor */
+	outb(COM1 + UART_IER, 0x00);  /* polled: no UART interrupts */
+	outb(COM1 + UART_LCR, 0x80);  /* DLAB on to set the divisor */
 	outb(COM1 + UART_DATA, 0x01); /* 115200 baud */
 	outb(COM1 + UART_IER, 0x00);
 	outb(COM1 + UART_LCR, 0x03); /* 8N1, DLAB off */
@@ -53,4 +53,3 @@ void console_puts(const char *s)
 	while (*s)
 		console_write(s++, 1);
 }
-

@@ -58,8 +58,8 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a,
-			 uint32_t *b, uint32_t *c, uint32_t *d)
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+			 uint32_t *c, uint32_t *d)
 {
 	__asm__ volatile("cpuid"
 			 : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
@@ -134,9 +134,9 @@ static inline void invlpg(uint64_t addr)
 	__asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory");
 }
 
-#define MSR_EFER 0xc0000080
-#define EFER_NXE (1ULL << 11)
+#define MSR_EFER      0xc0000080
+#define EFER_NXE      (1ULL << 11)
 #define MSR_APIC_BASE 0x1b
-#define CR0_WP (1ULL << 16)
+#define CR0_WP	      (1ULL << 16)
 
 #endif

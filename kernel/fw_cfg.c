@@ -7,10 +7,10 @@
 #include "kernel/cpu.h"
 #include "kernel/fw_cfg.h"
 
-#define FW_CFG_SELECTOR 0x510
-#define FW_CFG_DATA 0x511
+#define FW_CFG_SELECTOR	 0x510
+#define FW_CFG_DATA	 0x511
 #define FW_CFG_SIGNATURE 0x0000
-#define FW_CFG_FILE_DIR 0x0019
+#define FW_CFG_FILE_DIR	 0x0019
 
 static void read_bytes(void *buf, size_t n)
 {

@@ -24,11 +24,11 @@ struct gdt_pointer {
 
 static struct tss tss;
 static uint64_t gdt[5] __attribute__((aligned(16))) = {
-	0,
-	0x00af9a000000ffffULL, /* 0x08: code, present, DPL0, L=1 */
-	0x00cf92000000ffffULL, /* 0x10: data, present, writable */
-	0,		       /* 0x18: TSS low, filled at run time */
-	0,		       /* 0x20: TSS high */
+    0,
+    0x00af9a000000ffffULL, /* 0x08: code, present, DPL0, L=1 */
+    0x00cf92000000ffffULL, /* 0x10: data, present, writable */
+    0,			   /* 0x18: TSS low, filled at run time */
+    0,			   /* 0x20: TSS high */
 };
 
 void gdt_init(void)
@@ -36,23 +36,22 @@ void gdt_init(void)
 	struct gdt_pointer p = {sizeof(gdt) - 1, (uint64_t)gdt};
 
 	__asm__ volatile(
-		"lgdt %0\n\t"
-		"mov %1, %%ds\n\t"
-		"mov %1, %%es\n\t"
-		"mov %1, %%ss\n\t"
-		"xor %%eax, %%eax\n\t"
-		"mov %%ax, %%fs\n\t"
-		"mov %%ax, %%gs\n\t"
-		/* A far return is the way to reload CS in long mode. */
-		"lea 1f(%%rip), %%rax\n\t"
-		"pushq %2\n\t"
-		"pushq %%rax\n\t"
-		"lretq\n"
-		"1:"
-		:
-		: "m"(p), "r"((uint64_t)GDT_KERNEL_DATA),
-		  "i"(GDT_KERNEL_CODE)
-		: "rax", "memory");
+	    "lgdt %0\n\t"
+	    "mov %1, %%ds\n\t"
+	    "mov %1, %%es\n\t"
+	    "mov %1, %%ss\n\t"
+	    "xor %%eax, %%eax\n\t"
+	    "mov %%ax, %%fs\n\t"
+	    "mov %%ax, %%gs\n\t"
+	    /* A far return is the way to reload CS in long mode. */
+	    "lea 1f(%%rip), %%rax\n\t"
+	    "pushq %2\n\t"
+	    "pushq %%rax\n\t"
+	    "lretq\n"
+	    "1:"
+	    :
+	    : "m"(p), "r"((uint64_t)GDT_KERNEL_DATA), "i"(GDT_KERNEL_CODE)
+	    : "rax", "memory");
 }
 
 void gdt_load_tss(uint64_t ist_df, uint64_t ist_nmi, uint64_t ist_mc)

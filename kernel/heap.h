@@ -10,13 +10,13 @@
 #include <stdint.h>
 
 struct heap_stats {
-	uint64_t in_use;	/* bytes handed out now (requested sizes) */
-	uint64_t peak;		/* high-water mark of in_use */
-	uint64_t arena_bytes;	/* bytes obtained from the grow callback */
-	uint64_t allocs;	/* successful allocations */
+	uint64_t in_use;      /* bytes handed out now (requested sizes) */
+	uint64_t peak;	      /* high-water mark of in_use */
+	uint64_t arena_bytes; /* bytes obtained from the grow callback */
+	uint64_t allocs;      /* successful allocations */
 	uint64_t frees;
-	uint64_t failures;	/* allocations that returned NULL */
-	uint64_t live_blocks;	/* allocs - frees */
+	uint64_t failures;    /* allocations that returned NULL */
+	uint64_t live_blocks; /* allocs - frees */
 };
 
 /* Returns a region of at least *bytes (a multiple of 4096, updated to what
@@ -28,10 +28,10 @@ typedef void (*heap_corruption_fn)(const char *what, const void *ptr);
 /* limit_bytes caps arena_bytes (0 = no cap). */
 void heap_init(heap_grow_fn grow, heap_corruption_fn on_corruption,
 	       size_t limit_bytes);
-void *kmalloc(size_t size);		/* 16-byte aligned */
-void *kcalloc(size_t n, size_t size);	/* overflow-checked */
+void *kmalloc(size_t size);	      /* 16-byte aligned */
+void *kcalloc(size_t n, size_t size); /* overflow-checked */
 void *krealloc(void *ptr, size_t size);
-void kfree(void *ptr);			/* kfree(NULL) is a no-op */
+void kfree(void *ptr); /* kfree(NULL) is a no-op */
 void heap_get_stats(struct heap_stats *out);
 
 #endif

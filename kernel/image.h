@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 extern char ImageBase[], __text_start[], __text_end[], __rodata_start[],
-	__rodata_end[], __data_start[], __data_end[], __image_end[];
+    __rodata_end[], __data_start[], __data_end[], __image_end[];
 
 static inline uint64_t image_base(void)
 {

@@ -13,7 +13,7 @@ struct kbuf {
 };
 
 void kbuf_printf(struct kbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* NUL-terminates what fits and returns the full length. */
 int kbuf_finish(struct kbuf *b);
 

@@ -11,8 +11,7 @@
 #include "kernel/printf.h"
 
 static enum log_level max_level = LOG_INFO;
-const char *const log_level_names[] = {"error", "warn", "info", "debug",
-				       NULL};
+const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
 
 void log_set_level(enum log_level level)
 {

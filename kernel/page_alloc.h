@@ -9,17 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGE_SIZE 4096ULL
-#define PAGE_SHIFT 12
+#define PAGE_SIZE	4096ULL
+#define PAGE_SHIFT	12
 #define LARGE_PAGE_SIZE (2ULL << 20)
 
 struct page_alloc_stats {
-	uint64_t total_pages;	/* pages ever added as free */
-	uint64_t free_pages;	/* pages free now */
+	uint64_t total_pages;	 /* pages ever added as free */
+	uint64_t free_pages;	 /* pages free now */
 	uint64_t min_free_pages; /* low-water mark of free_pages */
 	uint64_t alloc_calls;
 	uint64_t free_calls;
-	uint64_t failures;	/* allocations that found no fitting run */
+	uint64_t failures; /* allocations that found no fitting run */
 };
 
 /* bitmap must hold page_alloc_bitmap_bytes(max_phys) bytes; every page starts
@@ -31,7 +31,8 @@ void page_alloc_add_free(uint64_t base, uint64_t npages);
 /* Marks a range in use again (e.g. the range holding the bitmap itself). */
 void page_alloc_reserve(uint64_t base, uint64_t npages);
 /* Returns the physical address of npages contiguous free pages aligned to
- * align bytes (a power of two >= 4096), or 0 when none; never returns page 0. */
+ * align bytes (a power of two >= 4096), or 0 when none; never returns page 0.
+ */
 uint64_t page_alloc(uint64_t npages, uint64_t align);
 /* Frees pages from page_alloc(); freeing a page that is already free is a bug
  * and is reported by returning -1 without touching the bitmap. */

@@ -13,10 +13,10 @@
 #include "kernel/paging.h"
 #include "kernel/panic.h"
 
-#define ADDR_MASK 0x000ffffffffff000ULL
+#define ADDR_MASK	0x000ffffffffff000ULL
 #define LARGE_ADDR_MASK 0x000fffffffe00000ULL
-#define RAM_FLAGS (PTE_PRESENT | PTE_WRITE | PTE_NX)
-#define MMIO_FLAGS (PTE_PRESENT | PTE_WRITE | PTE_NX | PTE_PCD | PTE_PWT)
+#define RAM_FLAGS	(PTE_PRESENT | PTE_WRITE | PTE_NX)
+#define MMIO_FLAGS	(PTE_PRESENT | PTE_WRITE | PTE_NX | PTE_PCD | PTE_PWT)
 
 static uint64_t *pml4;
 static bool active;
@@ -91,7 +91,8 @@ static int map_range(uint64_t start, uint64_t end, uint64_t flags)
 	uint64_t a = start & ~(PAGE_SIZE - 1);
 
 	while (a < end) {
-		if (!(a & (LARGE_PAGE_SIZE - 1)) && a + LARGE_PAGE_SIZE <= end) {
+		if (!(a & (LARGE_PAGE_SIZE - 1)) &&
+		    a + LARGE_PAGE_SIZE <= end) {
 			uint64_t *pde = walk(a, 1);
 			if (!pde)
 				return -1;
@@ -173,8 +174,8 @@ void *paging_map_mmio(uint64_t phys, uint64_t size)
 
 int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec)
 {
-	uint64_t flags = PTE_PRESENT | (writable ? PTE_WRITE : 0) |
-			 (exec ? 0 : PTE_NX);
+	uint64_t flags =
+	    PTE_PRESENT | (writable ? PTE_WRITE : 0) | (exec ? 0 : PTE_NX);
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 
 	for (uint64_t a = start; a < addr + size; a += PAGE_SIZE)

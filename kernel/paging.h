@@ -10,12 +10,12 @@
 struct boot_info;
 
 #define PTE_PRESENT (1ULL << 0)
-#define PTE_WRITE (1ULL << 1)
-#define PTE_PWT (1ULL << 3)
-#define PTE_PCD (1ULL << 4)
-#define PTE_LARGE (1ULL << 7)
-#define PTE_GLOBAL (1ULL << 8)
-#define PTE_NX (1ULL << 63)
+#define PTE_WRITE   (1ULL << 1)
+#define PTE_PWT	    (1ULL << 3)
+#define PTE_PCD	    (1ULL << 4)
+#define PTE_LARGE   (1ULL << 7)
+#define PTE_GLOBAL  (1ULL << 8)
+#define PTE_NX	    (1ULL << 63)
 
 /* Builds the tables from the memory map and switches CR3 to them. */
 void paging_init(const struct boot_info *boot);

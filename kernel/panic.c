@@ -12,15 +12,38 @@
 #include "kernel/trap_frame.h"
 
 static const char *const exception_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow",
-	"bound range exceeded", "invalid opcode", "device not available",
-	"double fault", "coprocessor segment overrun", "invalid TSS",
-	"segment not present", "stack-segment fault", "general protection",
-	"page fault", "reserved", "x87 floating point", "alignment check",
-	"machine check", "SIMD floating point", "virtualization",
-	"control protection", "reserved", "reserved", "reserved", "reserved",
-	"reserved", "reserved", "hypervisor injection", "VMM communication",
-	"security", "reserved",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack-segment fault",
+    "general protection",
+    "page fault",
+    "reserved",
+    "x87 floating point",
+    "alignment check",
+    "machine check",
+    "SIMD floating point",
+    "virtualization",
+    "control protection",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "hypervisor injection",
+    "VMM communication",
+    "security",
+    "reserved",
 };
 
 #define MAX_GUARDS 8
@@ -122,7 +145,8 @@ void panic_exception(struct trap_frame *f)
 	for (int i = 0; i < nguards; i++)
 		if (cr2 >= guards[i].base && cr2 < guards[i].base + 4096)
 			out("  CR2 is in the guard page of the %s stack: "
-			    "stack overflow\n", guards[i].name);
+			    "stack overflow\n",
+			    guards[i].name);
 	out("  rip 0x%016llx  image+%#llx  cs %#llx  rflags %#llx\n",
 	    (unsigned long long)f->rip,
 	    (unsigned long long)(f->rip - image_base()),

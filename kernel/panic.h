@@ -9,11 +9,11 @@
 struct trap_frame;
 
 /* isa-debug-exit values; QEMU exits with (value << 1) | 1. */
-#define EXIT_CODE_PANIC 0x7e	       /* software panic: status 253 */
+#define EXIT_CODE_PANIC	       0x7e	    /* software panic: status 253 */
 #define EXIT_CODE_EXCEPTION(v) (0x40 + (v)) /* CPU exception v: 129 + 2v */
 
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt,
-							    ...);
+							   ...);
 __attribute__((noreturn)) void panic_exception(struct trap_frame *f);
 /* Records the guard-page ranges so a fault there is named a stack overflow. */
 void panic_note_guard(uint64_t guard_base, const char *stack_name);

@@ -1,11 +1,11 @@
 /* Power-off and exit. */
+#include "kernel/shutdown.h"
 #include "kernel/acpi.h"
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
-#include "kernel/shutdown.h"
 
 #define ISA_DEBUG_EXIT_PORT 0xf4
-#define SLP_EN (1u << 13)
+#define SLP_EN		    (1u << 13)
 
 void machine_exit(uint32_t code)
 {

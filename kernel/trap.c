@@ -38,12 +38,12 @@ static void set_gate(unsigned vector, uint8_t ist)
 	uint64_t addr = (uint64_t)isr_stubs + 16 * vector;
 
 	idt[vector] = (struct idt_entry){
-		.offset_low = addr & 0xffff,
-		.selector = GDT_KERNEL_CODE,
-		.ist = ist,
-		.type_attr = 0x8e, /* present, DPL0, 64-bit interrupt gate */
-		.offset_mid = (addr >> 16) & 0xffff,
-		.offset_high = addr >> 32,
+	    .offset_low = addr & 0xffff,
+	    .selector = GDT_KERNEL_CODE,
+	    .ist = ist,
+	    .type_attr = 0x8e, /* present, DPL0, 64-bit interrupt gate */
+	    .offset_mid = (addr >> 16) & 0xffff,
+	    .offset_high = addr >> 32,
 	};
 }
 

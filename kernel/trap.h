@@ -8,8 +8,8 @@
 #include "kernel/trap_frame.h"
 
 #define TRAP_FIRST_DEVICE_VECTOR 32
-#define TRAP_TIMER_VECTOR 32
-#define TRAP_SPURIOUS_VECTOR 255
+#define TRAP_TIMER_VECTOR	 32
+#define TRAP_SPURIOUS_VECTOR	 255
 
 typedef void (*irq_handler_fn)(void *ctx);
 

@@ -322,9 +322,8 @@ static err_t low_level_output(struct netif *netif, struct pbuf *p)
 		frags[0].len = frame->len;
 		nfrags = 1;
 		if (sif->tx_csum)
-			csum = netdev_tx_csum_prepare(frame->payload,
-						      frame->len,
-						      frame->tot_len, &off);
+			csum = netdev_tx_csum_prepare(
+			    frame->payload, frame->len, frame->tot_len, &off);
 	}
 	if (csum == NETDEV_CSUM_CANNOT || csum == NETDEV_CSUM_SPLIT) {
 		sif->stats.drops.tx_csum++;

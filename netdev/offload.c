@@ -42,15 +42,15 @@ enum netdev_tx_csum netdev_tx_csum_prepare(uint8_t *f, unsigned have,
 	/* From here the segment's checksum is ours to arrange. */
 	ihl = (f[NETDEV_IP] & 0xfu) * 4;
 	ip_len = netdev_get16(f + NETDEV_IP_LEN);
-	if (ihl < NETDEV_IP_HLEN ||
-	    (netdev_get16(f + NETDEV_IP_FRAG) &
-	     (NETDEV_IP_MF | NETDEV_IP_OFFMASK)))
+	if (ihl < NETDEV_IP_HLEN || (netdev_get16(f + NETDEV_IP_FRAG) &
+				     (NETDEV_IP_MF | NETDEV_IP_OFFMASK)))
 		return NETDEV_CSUM_CANNOT;
 	tcp = NETDEV_IP + ihl;
 	if (have < tcp + NETDEV_TCP_HLEN)
 		return NETDEV_CSUM_SPLIT;
 	/* The device sums to the end of the frame: no padding allowed. */
-	if (ip_len < ihl + NETDEV_TCP_HLEN || NETDEV_IP + (unsigned)ip_len != tot_len)
+	if (ip_len < ihl + NETDEV_TCP_HLEN ||
+	    NETDEV_IP + (unsigned)ip_len != tot_len)
 		return NETDEV_CSUM_CANNOT;
 
 	netdev_put16(f + tcp + NETDEV_TCP_CSUM,
@@ -109,8 +109,8 @@ bool netdev_seg_follows(const struct netdev_seg *s0,
 		return false;
 	if (memcmp(a, b, NETDEV_IP_LEN) != 0 || /* MACs, type, tos */
 	    memcmp(a + NETDEV_IP_FRAG, b + NETDEV_IP_FRAG, 4) != 0 ||
-	    memcmp(a + NETDEV_IP_SRC, b + NETDEV_IP_SRC,
-		   t - NETDEV_IP_SRC) != 0 ||	      /* addresses, options */
+	    memcmp(a + NETDEV_IP_SRC, b + NETDEV_IP_SRC, t - NETDEV_IP_SRC) !=
+		0 ||				      /* addresses, options */
 	    memcmp(a + t, b + t, 4) != 0 ||	      /* ports */
 	    memcmp(a + t + 8, b + t + 8, 5) != 0 ||   /* ack, offset */
 	    memcmp(a + t + 14, b + t + 14, 2) != 0 || /* window */

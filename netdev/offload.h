@@ -12,24 +12,24 @@
 
 #include "drivers/virtio_net.h"
 
-#define NETDEV_ETH_HLEN	   14
-#define NETDEV_ETH_TYPE	   12 /* offset of the EtherType */
-#define NETDEV_ETHTYPE_IP  0x0800
-#define NETDEV_IP	   NETDEV_ETH_HLEN
-#define NETDEV_IP_HLEN	   20
-#define NETDEV_IP_LEN	   (NETDEV_IP + 2)
-#define NETDEV_IP_FRAG	   (NETDEV_IP + 6)
-#define NETDEV_IP_PROTO	   (NETDEV_IP + 9)
-#define NETDEV_IP_CSUM	   (NETDEV_IP + 10)
-#define NETDEV_IP_SRC	   (NETDEV_IP + 12) /* then the destination */
-#define NETDEV_IP_MF	   0x2000
-#define NETDEV_IP_OFFMASK  0x1fff
-#define NETDEV_PROTO_TCP   6
-#define NETDEV_TCP_HLEN	   20
-#define NETDEV_TCP_CSUM	   16 /* offset in the TCP header */
-#define NETDEV_TCP_FLAGS   13
-#define NETDEV_TCP_PSH	   0x08
-#define NETDEV_TCP_ACK	   0x10
+#define NETDEV_ETH_HLEN	  14
+#define NETDEV_ETH_TYPE	  12 /* offset of the EtherType */
+#define NETDEV_ETHTYPE_IP 0x0800
+#define NETDEV_IP	  NETDEV_ETH_HLEN
+#define NETDEV_IP_HLEN	  20
+#define NETDEV_IP_LEN	  (NETDEV_IP + 2)
+#define NETDEV_IP_FRAG	  (NETDEV_IP + 6)
+#define NETDEV_IP_PROTO	  (NETDEV_IP + 9)
+#define NETDEV_IP_CSUM	  (NETDEV_IP + 10)
+#define NETDEV_IP_SRC	  (NETDEV_IP + 12) /* then the destination */
+#define NETDEV_IP_MF	  0x2000
+#define NETDEV_IP_OFFMASK 0x1fff
+#define NETDEV_PROTO_TCP  6
+#define NETDEV_TCP_HLEN	  20
+#define NETDEV_TCP_CSUM	  16 /* offset in the TCP header */
+#define NETDEV_TCP_FLAGS  13
+#define NETDEV_TCP_PSH	  0x08
+#define NETDEV_TCP_ACK	  0x10
 /* The largest header a GSO frame repeats: Ethernet, IP and TCP with
  * options. */
 #define NETDEV_GSO_HDR_MAX (NETDEV_ETH_HLEN + 60 + 60)
@@ -102,7 +102,6 @@ bool netdev_seg_follows(const struct netdev_seg *s0,
  * TCP field holds the pseudo-header sum over the whole TCP length, which
  * segmentation adjusts per segment. Fills *off. */
 void netdev_gso_header(uint8_t *h, const struct netdev_seg *s0,
-		       unsigned tcp_len, bool psh,
-		       struct vnet_tx_offload *off);
+		       unsigned tcp_len, bool psh, struct vnet_tx_offload *off);
 
 #endif

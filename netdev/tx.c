@@ -61,7 +61,8 @@ static void *txc_frame(void *frame)
 	return txc_make(NETDEV_TXC_FRAME, (uintptr_t)frame);
 }
 
-/* ---- init ----------------------------------------------------------------- */
+/* ---- init -----------------------------------------------------------------
+ */
 
 int netdev_tx_init(struct netdev_tx *t, struct vnet *vn, bool tso,
 		   const struct netdev_tx_ops *ops)
@@ -125,7 +126,8 @@ void netdev_tx_complete(void *ctx, void *cookie)
 	}
 }
 
-/* ---- queueing ------------------------------------------------------------- */
+/* ---- queueing -------------------------------------------------------------
+ */
 
 /* Notifies the device of the chains queued since the last notification. */
 static void tx_kick(struct netdev_tx *t)
@@ -236,7 +238,8 @@ void netdev_tx_rx_port(struct netdev_tx *t, struct netdev_rx_port *port)
 	port->release = port_release;
 }
 
-/* ---- TSO: coalescing held TCP segments ------------------------------------ */
+/* ---- TSO: coalescing held TCP segments ------------------------------------
+ */
 
 /* Fragments of e's bytes from offset skip to the end, into frags (NULL:
  * only counted); -1 past VNET_TX_MAX_FRAGS. */
@@ -269,8 +272,8 @@ static bool pend_seg(const struct netdev_tx_pend *e, struct netdev_seg *s,
 {
 	int nf;
 
-	if (!e->csum || !netdev_seg_parse(e->head, e->head_len, e->tot_len,
-					  &e->off, s))
+	if (!e->csum ||
+	    !netdev_seg_parse(e->head, e->head_len, e->tot_len, &e->off, s))
 		return false;
 	nf = payload_frags(e, s->hlen, NULL);
 	if (nf <= 0)

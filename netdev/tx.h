@@ -26,8 +26,8 @@
  * the round has not ended; with TSO, frames held before the flush. */
 #define NETDEV_TX_FLUSH_BATCH 32
 /* GSO records: the header a GSO frame repeats, one per frame in flight. */
-#define NETDEV_GSO_POOL	     64
-#define NETDEV_GSO_MAX_SEGS  (VNET_TX_MAX_FRAGS - 1) /* + the header */
+#define NETDEV_GSO_POOL	    64
+#define NETDEV_GSO_MAX_SEGS (VNET_TX_MAX_FRAGS - 1) /* + the header */
 
 /* What finishing a chain releases. */
 enum netdev_txc_kind {
@@ -45,22 +45,22 @@ struct netdev_tx_ops {
 };
 
 struct netdev_tx_stats {
-	uint64_t frames;	/* frames queued on the ring */
-	uint64_t done;		/* frames reclaimed */
-	uint32_t inflight;	/* frames the device still holds */
-	uint64_t csum_offload;	/* TCP segments the device checksums */
-	uint64_t retries;	/* ring full, then room after a reclaim */
-	uint64_t flushes;	/* batches published */
-	uint64_t gso_frames;	/* GSO frames queued (each in frames too) */
-	uint64_t gso_segments;	/* segments merged into them */
-	uint64_t ring_full;	/* drops: ring still full after a reclaim */
-	uint64_t error;		/* drops: the driver refused the chain */
+	uint64_t frames;       /* frames queued on the ring */
+	uint64_t done;	       /* frames reclaimed */
+	uint32_t inflight;     /* frames the device still holds */
+	uint64_t csum_offload; /* TCP segments the device checksums */
+	uint64_t retries;      /* ring full, then room after a reclaim */
+	uint64_t flushes;      /* batches published */
+	uint64_t gso_frames;   /* GSO frames queued (each in frames too) */
+	uint64_t gso_segments; /* segments merged into them */
+	uint64_t ring_full;    /* drops: ring still full after a reclaim */
+	uint64_t error;	       /* drops: the driver refused the chain */
 };
 
 /* A frame held until the flush (TSO), referenced by its owner token. */
 struct netdev_tx_pend {
 	void *frame;
-	const uint8_t *head;  /* its first buffer: the headers */
+	const uint8_t *head; /* its first buffer: the headers */
 	unsigned head_len;
 	unsigned tot_len;
 	unsigned nfrags;
@@ -74,9 +74,9 @@ struct netdev_gso;
 struct netdev_tx {
 	struct vnet *vnet;
 	struct netdev_tx_ops ops;
-	bool tso;	       /* coalesce TCP segments into GSO frames */
-	unsigned unflushed;    /* chains queued since the last notify */
-	unsigned npend;	       /* frames held in pend (tso only) */
+	bool tso;	    /* coalesce TCP segments into GSO frames */
+	unsigned unflushed; /* chains queued since the last notify */
+	unsigned npend;	    /* frames held in pend (tso only) */
 	struct netdev_tx_pend pend[NETDEV_TX_FLUSH_BATCH];
 	struct netdev_gso *gso_pool;
 	struct netdev_gso *gso_free;

@@ -41,11 +41,11 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#include "services/echo.h"
 #include "kernel/heap.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
+#include "services/echo.h"
 
 /* The poll callback runs every TCP slow-timer tick (TCP_SLOW_INTERVAL,
  * 500 ms): it retries writes that failed with ERR_MEM and closes that
@@ -618,4 +618,3 @@ int echo_stats_json(char *buf, size_t cap)
 	    UL(echo.max_conns), UL(echo.max_held_bytes),
 	    UL(echo.idle_timeout_s));
 }
-

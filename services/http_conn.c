@@ -48,10 +48,10 @@
 
 #include "kernel/clock.h"
 #include "kernel/heap.h"
-#include "services/http.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
+#include "services/http.h"
 #include "services/www.h"
 
 /* tcp_poll period in slow ticks: every 500 ms. */

@@ -24,10 +24,10 @@
 #include <string.h>
 
 #include "kernel/heap.h"
-#include "services/http.h"
 #include "kernel/kbuf.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
+#include "services/http.h"
 #include "services/www.h"
 
 /* ---- Limits and counters ------------------------------------------------- */
@@ -124,19 +124,19 @@ int http_stats_json(char *buf, size_t cap)
 	    (unsigned long long)c->bytes_sent);
 	for (int i = 0; i < 5; i++)
 		kbuf_printf(&j, "%s\"%s\":%llu", i ? "," : "", classes[i],
-			  (unsigned long long)c->by_class[i + 1]);
+			    (unsigned long long)c->by_class[i + 1]);
 	kbuf_printf(&j, "},\"by_status\":{");
 	for (int i = 0; i < HTTP_CODE_IDX_COUNT; i++)
 		kbuf_printf(&j, "%s\"%d\":%llu", i ? "," : "", codes[i],
-			  (unsigned long long)c->by_code[i]);
+			    (unsigned long long)c->by_code[i]);
 	kbuf_printf(&j,
-		  "},\"limits\":{\"max_conns\":%u,\"max_header_bytes\":%u,"
-		  "\"max_uri\":%u,\"max_body\":%u,\"idle_timeout_ms\":%u,"
-		  "\"header_timeout_ms\":%u,\"log\":%s},"
-		  "\"site\":{\"files\":%zu,\"bytes\":%zu}}",
-		  l->max_conns, l->max_header_bytes, l->max_uri, l->max_body,
-		  l->idle_timeout_ms, l->header_timeout_ms,
-		  l->log ? "true" : "false", www_file_count, www_total_bytes);
+		    "},\"limits\":{\"max_conns\":%u,\"max_header_bytes\":%u,"
+		    "\"max_uri\":%u,\"max_body\":%u,\"idle_timeout_ms\":%u,"
+		    "\"header_timeout_ms\":%u,\"log\":%s},"
+		    "\"site\":{\"files\":%zu,\"bytes\":%zu}}",
+		    l->max_conns, l->max_header_bytes, l->max_uri, l->max_body,
+		    l->idle_timeout_ms, l->header_timeout_ms,
+		    l->log ? "true" : "false", www_file_count, www_total_bytes);
 	if (cap && j.len >= cap)
 		buf[cap - 1] = '\0';
 	return (int)j.len;
@@ -759,7 +759,7 @@ static void respond(struct http_session *s, int status,
 	struct kbuf j = {r->head, sizeof(r->head), 0};
 
 	kbuf_printf(&j, "HTTP/1.1 %d %s\r\nServer: Skiff\r\n", status,
-		  st->reason);
+		    st->reason);
 	if (o->ctype)
 		kbuf_printf(&j, "Content-Type: %s\r\n", o->ctype);
 	if (!o->no_length)

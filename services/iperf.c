@@ -8,10 +8,10 @@
 #include "lwip/apps/lwiperf.h"
 #include "lwip/ip_addr.h"
 
-#include "services/iperf.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
+#include "services/iperf.h"
 
 static struct {
 	void *session; /* lwiperf's listener handle */

@@ -30,17 +30,17 @@
 
 #include "drivers/vnet_rx_policy.h"
 
-#define LINE	      64u
-#define BUF_SIZE      2048u /* VNET_RX_BUF_SIZE */
-#define VNET_HDR      12u   /* virtio_net_hdr in front of every frame */
-#define HDR_LINES     2u    /* "headers": virtio + Ethernet + IP + L4 */
-#define POOL_BASE     (1ull << 30)
-#define BG_BASE	      (1ull << 34)
-#define MAX_WAYS      32
-#define BUDGET	      64 /* net.budget default */
-#define POOL_BUFS     2048 /* net.rx_bufs for the LIFO policies */
-#define ADAPT_RING    1024 /* ring size: the adaptive target's ceiling */
-#define MAX_BUFS      (1u << 20) /* buffer indexes a trace may name */
+#define LINE	   64u
+#define BUF_SIZE   2048u /* VNET_RX_BUF_SIZE */
+#define VNET_HDR   12u	 /* virtio_net_hdr in front of every frame */
+#define HDR_LINES  2u	 /* "headers": virtio + Ethernet + IP + L4 */
+#define POOL_BASE  (1ull << 30)
+#define BG_BASE	   (1ull << 34)
+#define MAX_WAYS   32
+#define BUDGET	   64	      /* net.budget default */
+#define POOL_BUFS  2048	      /* net.rx_bufs for the LIFO policies */
+#define ADAPT_RING 1024	      /* ring size: the adaptive target's ceiling */
+#define MAX_BUFS   (1u << 20) /* buffer indexes a trace may name */
 
 enum ev { EV_POSTED, EV_WRITTEN, EV_READ, EV_RELEASED };
 
@@ -320,8 +320,9 @@ static int trace_read(struct trace *t, const char *path)
 		k = sscanf(line, "%llu %u %u %u", &ns, &buf, &ev, &len);
 		if (k < 3 || ev > EV_RELEASED || len > 0xffff ||
 		    buf >= MAX_BUFS) {
-			fprintf(stderr, "%s:%lu: expected \"ns buffer event "
-					"[len]\"\n",
+			fprintf(stderr,
+				"%s:%lu: expected \"ns buffer event "
+				"[len]\"\n",
 				path, lineno);
 			fclose(f);
 			return -1;
@@ -335,8 +336,8 @@ static int trace_read(struct trace *t, const char *path)
 /* ---- replay ---- */
 
 struct result {
-	uint64_t frames, dropped;  /* arrivals; no buffer posted */
-	uint64_t read, leaked;	   /* buffers read; with a line evicted */
+	uint64_t frames, dropped; /* arrivals; no buffer posted */
+	uint64_t read, leaked;	  /* buffers read; with a line evicted */
 	uint64_t lines, lines_gone;
 	uint64_t dma_lines, dma_cached; /* DMA writes; found in the LLC */
 	uint64_t grows, shrinks;
@@ -434,7 +435,8 @@ static void replay(struct trace *t, struct result *res)
 			s->written = true;
 			for (unsigned k = 0; k < buf_lines(r->len); k++) {
 				res->dma_lines++;
-				res->dma_cached += llc_dma(&c, buf_line(r->buf, k));
+				res->dma_cached +=
+				    llc_dma(&c, buf_line(r->buf, k));
 			}
 			break;
 		case EV_READ: {
@@ -546,7 +548,7 @@ static void synthesize(const struct policy *p, bool bursty, struct trace *t,
 	uint16_t *wlen = calloc(POOL_BUFS, sizeof(uint16_t));
 	size_t r_head = 0, r_written = 0, r_posted = 0; /* counts */
 	uint32_t target =
-		p->kind == POL_ADAPTIVE ? VNET_RX_ADAPT_START : p->posted;
+	    p->kind == POL_ADAPTIVE ? VNET_RX_ADAPT_START : p->posted;
 	uint32_t calm = 0;
 	struct traffic tr = {bursty, false, 0, 0};
 	double end = C.ms * 1e6, now = 0, next = next_arrival(&tr);
@@ -556,7 +558,7 @@ static void synthesize(const struct policy *p, bool bursty, struct trace *t,
 		fl_push(&fl, fl.lifo ? pool - 1 - i : i); /* 0 goes first */
 
 #define RING(i) ring[(r_head + (i)) % POOL_BUFS]
-	/* The device side: frames that arrived by time `upto`. */
+		/* The device side: frames that arrived by time `upto`. */
 #define DEVICE(upto)                                                           \
 	do {                                                                   \
 		while (next <= (upto)) {                                       \
@@ -665,7 +667,7 @@ static const struct policy *policy_by_name(const char *s)
 		return &policies[2];
 	if (!strncmp(s, "fixed:", 6) || !strncmp(s, "fifo:", 5)) {
 		custom.kind = s[1] == 'i' && s[2] == 'x' ? POL_FIXED_LIFO
-							  : POL_FIXED_FIFO;
+							 : POL_FIXED_FIFO;
 		custom.posted = (uint32_t)atoi(strchr(s, ':') + 1);
 		custom.name = s;
 		if (custom.posted >= 1 && custom.posted <= POOL_BUFS / 2)
@@ -720,8 +722,8 @@ static void run_synth(const struct policy *p, bool bursty, struct result *r,
 	rng_state = C.seed * 0x9e3779b97f4a7c15ull + 1;
 	len_state = C.seed * 0xbf58476d1ce4e5b9ull + 7;
 	synthesize(p, bursty, &t, r);
-	if (dump && trace_write(&t, dump,
-				"synthetic: event 1 at the DMA time") != 0)
+	if (dump &&
+	    trace_write(&t, dump, "synthetic: event 1 at the DMA time") != 0)
 		perror(dump);
 	replay(&t, r);
 	free(t.r);
@@ -811,9 +813,10 @@ static int report(const char *dir)
 		"CPU %.0f ns/frame, idle poll %.0f ns; steady %.2f Mpps; "
 		"bursty %.1f Mpps on %.0f us / off %.0f us (mean %.2f "
 		"Mpps)\n\n",
-		C.cpu_ns_per_frame, C.idle_poll_ns, C.steady_mpps,
-		C.burst_mpps, C.burst_on_us, C.burst_off_us,
-		C.burst_mpps * C.burst_on_us / (C.burst_on_us + C.burst_off_us));
+		C.cpu_ns_per_frame, C.idle_poll_ns, C.steady_mpps, C.burst_mpps,
+		C.burst_on_us, C.burst_off_us,
+		C.burst_mpps * C.burst_on_us /
+		    (C.burst_on_us + C.burst_off_us));
 	print_header(txt);
 	fprintf(csv, "policy,traffic,lines,frames,dropped,read,leaked,"
 		     "drop_pct,leaked_pct,lines_gone_pct,dma_hit_pct,"
@@ -826,8 +829,8 @@ static int report(const char *dir)
 				all[mode][tr][i] = r;
 				print_row(txt, policies[i].name, traffic[tr],
 					  &r);
-				print_row(stdout, policies[i].name,
-					  traffic[tr], &r);
+				print_row(stdout, policies[i].name, traffic[tr],
+					  &r);
 				csv_row(csv, policies[i].name, traffic[tr], &r);
 			}
 	}
@@ -850,8 +853,8 @@ static int report(const char *dir)
 		replay(&t, &rt);
 		free(t.r);
 	}
-	fprintf(txt, "\nfile round trip (%s): leaked %" PRIu64 "/%" PRIu64
-		     " %s\n",
+	fprintf(txt,
+		"\nfile round trip (%s): leaked %" PRIu64 "/%" PRIu64 " %s\n",
 		path, rt.leaked, rt.read,
 		rt.leaked == r.leaked && rt.read == r.read ? "ok" : "MISMATCH");
 	fclose(txt);

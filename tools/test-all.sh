@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: every test stage in turn (the include-structure check, host
-# unit tests, QEMU integration tests, the benchmark harness on a tiny scale,
-# a short fuzz run), each
-# ending with its own "N passed, N failed"; then the total on the last line.
+# `make test`: every test stage in turn (the include-structure and format
+# checks, host unit tests, QEMU integration tests, the benchmark harness on a
+# tiny scale, a short fuzz run), each ending with its own "N passed, N
+# failed"; then the total on the last line.
 # Exits non-zero if any stage failed.
 set -u
 make=${MAKE:-make}
@@ -29,6 +29,7 @@ stage() {
 }
 
 stage layers $make --no-print-directory check-layers
+stage format $make --no-print-directory check-format
 stage unit $make --no-print-directory unit
 stage qemu $make --no-print-directory qemu-test
 stage bench-smoke $make --no-print-directory bench-smoke

@@ -6,6 +6,7 @@
  * Linux's verifier rejects too ("invalid access to packet"). */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+
 #include <bpf/bpf_helpers.h>
 
 SEC("xdp")

@@ -28,10 +28,10 @@ _Static_assert((int)EBPF_XDP_DROP == (int)NETDEV_RX_DROP &&
 
 /* What netdev's receive path calls: armed while a program is attached. */
 static const struct netdev_rx_hook xdp_rx_hook = {
-	.armed = (void *const *)&xdp_hook_prog,
-	.run = xdp_hook_run,
-	.redirect = xsk_push,
-	.tx_failed = xdp_hook_count_tx_failed,
+    .armed = (void *const *)&xdp_hook_prog,
+    .run = xdp_hook_run,
+    .redirect = xsk_push,
+    .tx_failed = xdp_hook_count_tx_failed,
 };
 
 void xdp_hook_register(void)
@@ -118,7 +118,7 @@ static int parse_entry(const char *s, size_t n, uint32_t *addr_be,
 int xdp_hook_blocklist(const char *list)
 {
 	struct ebpf_map *m =
-		xdp_hook_prog ? ebpf_prog_map(xdp_hook_prog, "blocklist") : NULL;
+	    xdp_hook_prog ? ebpf_prog_map(xdp_hook_prog, "blocklist") : NULL;
 	int added = 0;
 
 	if (!m) {
@@ -136,7 +136,8 @@ int xdp_hook_blocklist(const char *list)
 		uint8_t one = 1;
 		if (parse_entry(s, n, &key.saddr, &key.port)) {
 			log_error("xdp: bad blocklist entry '%.*s' (expected "
-				  "A.B.C.D or A.B.C.D:port)", (int)n, s);
+				  "A.B.C.D or A.B.C.D:port)",
+				  (int)n, s);
 		} else if (m->key_size != sizeof(key) || m->value_size < 1 ||
 			   ebpf_map_update(m, &key, &one, EBPF_ANY)) {
 			log_error("xdp: cannot add '%.*s' to the blocklist map",
@@ -152,16 +153,15 @@ int xdp_hook_blocklist(const char *list)
 	return added;
 }
 
-int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags,
-		 uint32_t queue)
+int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 {
 	struct ebpf_xdp_ctx ctx = {
-		.data = frame,
-		.data_end = (uint8_t *)frame + len,
-		.data_meta = frame,
-		.ingress_ifindex = 1,
-		.rx_queue_index = queue,
-		.csum_flags = csum_flags,
+	    .data = frame,
+	    .data_end = (uint8_t *)frame + len,
+	    .data_meta = frame,
+	    .ingress_ifindex = 1,
+	    .rx_queue_index = queue,
+	    .csum_flags = csum_flags,
 	};
 	uint64_t v = ebpf_run(xdp_hook_prog, &ctx);
 
@@ -209,7 +209,7 @@ bool xsk_push(void *data, uint32_t len, uint32_t handle)
 		return false;
 	}
 	xsk.slot[xsk.head % XSK_RING_SIZE] =
-		(struct xsk_frame){data, len, handle};
+	    (struct xsk_frame){data, len, handle};
 	xsk.head++;
 	return true;
 }
@@ -241,7 +241,9 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 
 	if (!p)
 		return ksnprintf(buf, cap, "{\"attached\":null}");
-	kbuf_printf(&b, "{\"attached\":\"%s\",\"jit\":%s,\"runs\":%llu,\"pass\":%llu,"
+	kbuf_printf(
+	    &b,
+	    "{\"attached\":\"%s\",\"jit\":%s,\"runs\":%llu,\"pass\":%llu,"
 	    "\"drop\":%llu,\"tx\":%llu,\"redirect\":%llu,\"aborted\":%llu,"
 	    "\"tx_failed\":%llu,\"redirect_full\":%llu,\"xsk_frames\":%llu,"
 	    "\"xsk_bytes\":%llu,\"maps\":{",
@@ -256,10 +258,13 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 	    (unsigned long long)stats.xsk_bytes);
 	for (uint32_t i = 0; i < p->nmaps; i++) {
 		const struct ebpf_map *m = p->maps[i];
-		kbuf_printf(&b, "%s\"%s\":{\"lookups\":%llu,\"updates\":%llu,\"misses\":%llu",
-		    i ? "," : "", m->name, (unsigned long long)m->lookups,
-		    (unsigned long long)m->updates,
-		    (unsigned long long)m->misses);
+		kbuf_printf(&b,
+			    "%s\"%s\":{\"lookups\":%llu,\"updates\":%llu,"
+			    "\"misses\":%llu",
+			    i ? "," : "", m->name,
+			    (unsigned long long)m->lookups,
+			    (unsigned long long)m->updates,
+			    (unsigned long long)m->misses);
 		/* Small arrays of counters (count, blocklist stats): values. */
 		if (m->type == EBPF_MAP_ARRAY && m->value_size == 8 &&
 		    m->key_size == 4 && m->max_entries <= 16) {
@@ -270,7 +275,7 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 			for (uint32_t k = 0; k < m->max_entries; k++) {
 				uint64_t *v = ebpf_map_lookup(mm, &k);
 				kbuf_printf(&b, "%s%llu", k ? "," : "",
-				    (unsigned long long)(v ? *v : 0));
+					    (unsigned long long)(v ? *v : 0));
 			}
 			kbuf_printf(&b, "]");
 			mm->lookups = lookups;

@@ -17,9 +17,9 @@ extern struct ebpf_prog *xdp_hook_prog;
 
 struct xdp_hook_stats {
 	uint64_t runs, pass, drop, tx, redirect, aborted;
-	uint64_t tx_failed;	 /* TX ring full: the frame was dropped */
-	uint64_t redirect_full;	 /* ring full: the frame was dropped */
-	uint64_t xsk_frames;	 /* redirected frames a consumer took */
+	uint64_t tx_failed;	/* TX ring full: the frame was dropped */
+	uint64_t redirect_full; /* ring full: the frame was dropped */
+	uint64_t xsk_frames;	/* redirected frames a consumer took */
 	uint64_t xsk_bytes;
 };
 
@@ -35,8 +35,7 @@ int xdp_hook_attach(const char *name, bool jit);
  * every port). Returns the number of entries added or a negative errno. */
 int xdp_hook_blocklist(const char *list);
 /* Runs the program on one frame; returns its (sanitised) verdict. */
-int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags,
-		 uint32_t queue);
+int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue);
 void xdp_hook_count_tx_failed(void);
 /* Detaches and frees the program, zeroes the counters and empties the xsk
  * ring without releasing what it holds: drain it (xsk_drain) first, or the

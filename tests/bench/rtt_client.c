@@ -15,9 +15,9 @@
  * wait: until the deadline, connect (100 ms per try), send 64 bytes and
  * read them back (300 ms); prints the CLOCK_REALTIME of the first answered
  * echo as {"answered_at":<seconds>}, exit 0; exit 1 at the deadline. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -107,7 +107,8 @@ static int connect_to(struct sockaddr_in *a, int ms)
 		return -1;
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(fd, (struct sockaddr *)a, sizeof *a) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)a, sizeof *a) < 0 &&
+	    errno != EINPROGRESS)
 		goto fail;
 	if (!wait_fd(fd, POLLOUT, ms))
 		goto fail;
@@ -139,7 +140,8 @@ static int do_wait(struct sockaddr_in *a, double deadline_s)
 				return 0;
 			}
 		}
-		/* Refused at once (guest up, service not yet): pace the retries. */
+		/* Refused at once (guest up, service not yet): pace the
+		 * retries. */
 		double spent = now(CLOCK_MONOTONIC) - t;
 		if (spent < 0.02)
 			usleep((useconds_t)((0.02 - spent) * 1e6));
@@ -151,9 +153,11 @@ static int do_wait(struct sockaddr_in *a, double deadline_s)
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: rtt_client tcp|udp HOST PORT SIZE COUNT "
-				"DEADLINE_S [SAMPLES]\n       rtt_client wait HOST PORT "
-				"DEADLINE_S\n");
+		fprintf(
+		    stderr,
+		    "usage: rtt_client tcp|udp HOST PORT SIZE COUNT "
+		    "DEADLINE_S [SAMPLES]\n       rtt_client wait HOST PORT "
+		    "DEADLINE_S\n");
 		return 2;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET,
@@ -203,11 +207,14 @@ int main(int argc, char **argv)
 			}
 			int got = 0;
 			for (;;) {
-				int left = (int)(500 - (now(CLOCK_MONOTONIC) - t0) * 1e3);
+				int left =
+				    (int)(500 -
+					  (now(CLOCK_MONOTONIC) - t0) * 1e3);
 				if (left <= 0 || !wait_fd(fd, POLLIN, left))
 					break;
 				ssize_t r = recv(fd, in, size + 1, 0);
-				if (r == (ssize_t)size && !memcmp(in, &seq, sizeof seq)) {
+				if (r == (ssize_t)size &&
+				    !memcmp(in, &seq, sizeof seq)) {
 					got = 1;
 					break;
 				}
@@ -219,8 +226,12 @@ int main(int argc, char **argv)
 			}
 		} else {
 			if (write_full(fd, out, size, 3000) < 0 ||
-			    read_full(fd, in, size, 3000) < 0 || memcmp(in, out, size)) {
-				fprintf(stderr, "rtt_client: tcp echo failed after %d\n", n);
+			    read_full(fd, in, size, 3000) < 0 ||
+			    memcmp(in, out, size)) {
+				fprintf(
+				    stderr,
+				    "rtt_client: tcp echo failed after %d\n",
+				    n);
 				break;
 			}
 		}

@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = ebpf_load_elf(copy, size, NULL, &p, err, sizeof(err));
 	if (rc == 0) {
 		if (!p || ebpf_verify(p, err, sizeof(err)) != 0) {
-			fprintf(stderr, "loaded program fails re-verification: %s\n",
+			fprintf(stderr,
+				"loaded program fails re-verification: %s\n",
 				err);
 			abort();
 		}

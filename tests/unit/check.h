@@ -25,11 +25,14 @@ extern int check_failures_in_test;
 
 #define CHECK_EQ(a, b)                                                         \
 	do {                                                                   \
-		long long check_a_ = (long long)(a), check_b_ = (long long)(b); \
+		long long check_a_ = (long long)(a),                           \
+			  check_b_ = (long long)(b);                           \
 		if (check_a_ != check_b_) {                                    \
-			fprintf(stderr, "  %s:%d: CHECK_EQ failed: %s == %s "  \
-				"(%lld != %lld)\n", __FILE__, __LINE__, #a,    \
-				#b, check_a_, check_b_);                       \
+			fprintf(stderr,                                        \
+				"  %s:%d: CHECK_EQ failed: %s == %s "          \
+				"(%lld != %lld)\n",                            \
+				__FILE__, __LINE__, #a, #b, check_a_,          \
+				check_b_);                                     \
 			check_failures_in_test++;                              \
 		}                                                              \
 	} while (0)
@@ -38,9 +41,10 @@ extern int check_failures_in_test;
 	do {                                                                   \
 		const char *check_a_ = (a), *check_b_ = (b);                   \
 		if (strcmp(check_a_, check_b_) != 0) {                         \
-			fprintf(stderr, "  %s:%d: CHECK_STR failed: \"%s\" != " \
-				"\"%s\"\n", __FILE__, __LINE__, check_a_,       \
-				check_b_);                                     \
+			fprintf(stderr,                                        \
+				"  %s:%d: CHECK_STR failed: \"%s\" != "        \
+				"\"%s\"\n",                                    \
+				__FILE__, __LINE__, check_a_, check_b_);       \
 			check_failures_in_test++;                              \
 		}                                                              \
 	} while (0)

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "kernel/heap.h"
-#include "tests/unit/host_kernel_stubs.h"
 #include "kernel/log.h"
 #include "kernel/page_alloc.h"
+#include "tests/unit/host_kernel_stubs.h"
 
 uint64_t host_pages_outstanding;
 int host_page_alloc_fail_after = -1;

@@ -3,8 +3,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "kernel/cmdline.h"
+#include "tests/unit/check.h"
 
 #define MAX_MSGS 16
 #define MSG_LEN	 512

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/check.h"
 #include "ebpf/ebpf.h"
 #include "ebpf/jit_x86.h"
 #include "kernel/kerrno.h"
+#include "tests/unit/check.h"
 
 #define MEMSX	     0x80
 #define BPF_LD_IMM64 (EBPF_LD | EBPF_IMM | EBPF_DW)

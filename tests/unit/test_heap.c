@@ -4,8 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "kernel/heap.h"
+#include "tests/unit/check.h"
 
 #define MAX_REGIONS 4096
 

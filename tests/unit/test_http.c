@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/check.h"
 #include "kernel/heap.h"
-#include "services/http.h"
 #include "kernel/log.h"
+#include "services/http.h"
 #include "services/www.h"
+#include "tests/unit/check.h"
 
 /* ---- Kernel stand-ins ---------------------------------------------------- */
 

@@ -13,6 +13,7 @@
  * ends with lwIP's heap and pool counters back where they started. */
 /* lwIP first: arch/cc.h defines BYTE_ORDER, which glibc's <endian.h>
  * (pulled in by <stdlib.h>) would otherwise have defined differently. */
+#include "lwip-port/skiffif.h"
 #include "lwip/init.h"
 #include "lwip/memp.h"
 #include "lwip/pbuf.h"
@@ -20,19 +21,18 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
-#include "lwip-port/skiffif.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/check.h"
-#include "tests/unit/host_kernel_stubs.h"
+#include "drivers/virtio_net.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
 #include "tests/unit/lwip_host.h"
 #include "tests/unit/sim_virtio.h"
-#include "drivers/virtio_net.h"
 
 /* ---- addresses and frames ---- */
 

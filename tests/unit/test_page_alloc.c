@@ -3,8 +3,8 @@
  * (ASan would catch a stray access). */
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "kernel/page_alloc.h"
+#include "tests/unit/check.h"
 
 #define MiB (1ULL << 20)
 

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "kernel/printf.h"
+#include "tests/unit/check.h"
 
 /* Formats with both implementations and compares text and return value.
  * Returns the number of mismatches so loops can stop early. */

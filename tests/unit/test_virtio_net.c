@@ -4,13 +4,13 @@
  * suppression, the interrupt top half and re-enable race, counters. */
 #include <stdlib.h>
 
-#include "tests/unit/check.h"
-#include "tests/unit/host_kernel_stubs.h"
-#include "kernel/kerrno.h"
-#include "kernel/log.h"
-#include "tests/unit/sim_virtio.h"
 #include "drivers/virtio_net.h"
 #include "drivers/virtqueue.h"
+#include "kernel/kerrno.h"
+#include "kernel/log.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
+#include "tests/unit/sim_virtio.h"
 
 #define FX_MAX_RX 256
 
@@ -946,8 +946,8 @@ TEST(net_rx_adaptive_grows_on_burst_and_shrinks_when_calm)
 	CHECK_EQ(s.rx_target, 224);
 
 	/* Long calm: down to the floor, and no further. */
-	for (polls = 0; polls < 100000 && stats_of(f).rx_target >
-					      VNET_RX_ADAPT_MIN;
+	for (polls = 0;
+	     polls < 100000 && stats_of(f).rx_target > VNET_RX_ADAPT_MIN;
 	     polls++)
 		vnet_rx_poll(f->n, 64, fx_on_rx, f);
 	s = stats_of(f);
@@ -1059,9 +1059,9 @@ TEST(net_rx_trace_records_in_order)
 		static const struct {
 			uint32_t handle, event, len;
 		} want[] = {
-		    {0, VNET_TRACE_WRITTEN, 60},  {0, VNET_TRACE_READ, 60},
-		    {1, VNET_TRACE_WRITTEN, 5},	  {1, VNET_TRACE_RELEASED, 0},
-		    {0, VNET_TRACE_RELEASED, 0},  {0, VNET_TRACE_POSTED, 0},
+		    {0, VNET_TRACE_WRITTEN, 60}, {0, VNET_TRACE_READ, 60},
+		    {1, VNET_TRACE_WRITTEN, 5},	 {1, VNET_TRACE_RELEASED, 0},
+		    {0, VNET_TRACE_RELEASED, 0}, {0, VNET_TRACE_POSTED, 0},
 		    {1, VNET_TRACE_POSTED, 0},
 		};
 

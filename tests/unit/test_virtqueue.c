@@ -3,12 +3,12 @@
  * entries, notification and interrupt suppression, the re-enable race. */
 #include <stdlib.h>
 
-#include "tests/unit/check.h"
-#include "tests/unit/host_kernel_stubs.h"
+#include "drivers/virtqueue.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
 #include "tests/unit/sim_virtio.h"
-#include "drivers/virtqueue.h"
 
 struct fixture {
 	struct virtqueue vq;

@@ -14,6 +14,7 @@
  * blocklist entries and parsing; the /stats JSON. Every test ends with every
  * RX buffer back, lwIP's heap and pools where they started, no warnings. */
 /* lwIP first: arch/cc.h defines BYTE_ORDER (see test_netif.c). */
+#include "lwip-port/skiffif.h"
 #include "lwip/init.h"
 #include "lwip/memp.h"
 #include "lwip/pbuf.h"
@@ -21,20 +22,19 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
-#include "lwip-port/skiffif.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/check.h"
+#include "drivers/virtio_net.h"
 #include "ebpf/ebpf.h"
-#include "tests/unit/host_kernel_stubs.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
 #include "tests/unit/lwip_host.h"
 #include "tests/unit/sim_virtio.h"
-#include "drivers/virtio_net.h"
 #include "xdp/xdp_hook.h"
 #include "xdp/xdp_progs.h"
 
@@ -93,8 +93,13 @@ static size_t udp_frame(uint8_t *f, uint16_t dport, const void *data,
 /* A frame carrying sequence number seq (for rings: who came back). */
 static size_t seq_frame(uint8_t *f, uint32_t seq)
 {
-	uint8_t d[8] = {'s', 'e', 'q', 0, (uint8_t)(seq >> 24),
-			(uint8_t)(seq >> 16), (uint8_t)(seq >> 8),
+	uint8_t d[8] = {'s',
+			'e',
+			'q',
+			0,
+			(uint8_t)(seq >> 24),
+			(uint8_t)(seq >> 16),
+			(uint8_t)(seq >> 8),
 			(uint8_t)seq};
 
 	return udp_frame(f, SINK_PORT, d, sizeof(d));
@@ -134,8 +139,8 @@ static size_t tcp_syn_from(uint8_t *f, const uint8_t *src, uint16_t sport)
 	t[12] = 5 << 4;
 	t[13] = 0x02;
 	put16(t + 14, 0xffff);
-	put16(t + 16, (uint16_t)~fold(sum16(0, f + ETH_HLEN + 12, 8) + 6 +
-				      20 + sum16(0, t, 20)));
+	put16(t + 16, (uint16_t)~fold(sum16(0, f + ETH_HLEN + 12, 8) + 6 + 20 +
+				      sum16(0, t, 20)));
 	return ETH_HLEN + IP_HDR + 20;
 }
 
@@ -335,8 +340,9 @@ static void fx_down(struct fx *f)
 	CHECK_EQ(now.mem_used, f->base.mem_used);
 	for (int i = 0; i < MEMP_MAX; i++) {
 		if (now.memp_used[i] != f->base.memp_used[i])
-			fprintf(stderr, "  memp pool %d: %u in use, %u before\n",
-				i, now.memp_used[i], f->base.memp_used[i]);
+			fprintf(stderr,
+				"  memp pool %d: %u in use, %u before\n", i,
+				now.memp_used[i], f->base.memp_used[i]);
 		CHECK_EQ(now.memp_used[i], f->base.memp_used[i]);
 	}
 	host_log_quiet = false;
@@ -391,8 +397,8 @@ static void attach(const char *name, bool jit)
 
 TEST(builtin_table_has_the_shipped_programs)
 {
-	static const char *const want[] = {"udp_reflect", "blocklist",
-					   "count", "unchecked_read"};
+	static const char *const want[] = {"udp_reflect", "blocklist", "count",
+					   "unchecked_read"};
 
 	CHECK_EQ(xdp_nbuiltins, 4);
 	for (unsigned i = 0; i < 4; i++) {
@@ -841,8 +847,7 @@ static void blocklist_drops_by_source(bool jit)
 
 	attach("blocklist", jit);
 	CHECK_EQ(xdp_hook_blocklist("10.0.0.9:4000,10.0.0.7"), 2);
-	CHECK_EQ(ebpf_map_count(ebpf_prog_map(xdp_hook_prog, "blocklist")),
-		 2);
+	CHECK_EQ(ebpf_map_count(ebpf_prog_map(xdp_hook_prog, "blocklist")), 2);
 
 	fx_inject(f, fr, udp_from(fr, a9, 4000, SINK_PORT, "a", 1)); /* drop */
 	fx_poll(f);
@@ -850,10 +855,10 @@ static void blocklist_drops_by_source(bool jit)
 	fx_inject(f, fr, udp_from(fr, a9, 4001, SINK_PORT, "b", 1)); /* pass */
 	fx_poll(f);
 	CHECK_EQ(f->sink_count, 1);
-	fx_inject(f, fr, udp_from(fr, a7, 4000, SINK_PORT, "c", 1)); /* drop */
-	fx_inject(f, fr, udp_from(fr, a7, 1, SINK_PORT, "d", 1));    /* drop */
+	fx_inject(f, fr, udp_from(fr, a7, 4000, SINK_PORT, "c", 1));  /* drop */
+	fx_inject(f, fr, udp_from(fr, a7, 1, SINK_PORT, "d", 1));     /* drop */
 	fx_inject(f, fr, udp_from(fr, a7, 65535, SINK_PORT, "e", 1)); /* drop */
-	fx_inject(f, fr, udp_from(fr, a8, 4000, SINK_PORT, "f", 1)); /* pass */
+	fx_inject(f, fr, udp_from(fr, a8, 4000, SINK_PORT, "f", 1));  /* pass */
 	fx_poll(f);
 	CHECK_EQ(f->sink_count, 2);
 	/* Other protocols from a blocked host: port 0 means all of them. */
@@ -1056,7 +1061,7 @@ static void stats_json_shows_counters_and_maps(bool jit)
 		fprintf(stderr, "  not JSON: %s\n", buf);
 	CHECK(json_ok(buf));
 	snprintf(want, sizeof(want), "\"attached\":\"%s\"",
-		  xdp_hook_prog->name);
+		 xdp_hook_prog->name);
 	CHECK(strstr(buf, want) != NULL);
 	CHECK(strstr(buf, jit ? "\"jit\":true" : "\"jit\":false") != NULL);
 	CHECK(strstr(buf, "\"runs\":5,\"pass\":2,\"drop\":3,\"tx\":0,"
@@ -1064,16 +1069,14 @@ static void stats_json_shows_counters_and_maps(bool jit)
 			  "\"redirect_full\":0,\"xsk_frames\":0,"
 			  "\"xsk_bytes\":0") != NULL);
 	snprintf(want, sizeof(want),
-		  "\"blocklist\":{\"lookups\":%llu,\"updates\":1,"
-		  "\"misses\":%llu}",
-		  (unsigned long long)bl_lookups,
-		  (unsigned long long)bl_misses);
+		 "\"blocklist\":{\"lookups\":%llu,\"updates\":1,"
+		 "\"misses\":%llu}",
+		 (unsigned long long)bl_lookups, (unsigned long long)bl_misses);
 	CHECK(strstr(buf, want) != NULL);
 	snprintf(want, sizeof(want),
-		  "\"stats\":{\"lookups\":%llu,\"updates\":0,\"misses\":%llu,"
-		  "\"values\":[3,2]}",
-		  (unsigned long long)st_lookups,
-		  (unsigned long long)st_misses);
+		 "\"stats\":{\"lookups\":%llu,\"updates\":0,\"misses\":%llu,"
+		 "\"values\":[3,2]}",
+		 (unsigned long long)st_lookups, (unsigned long long)st_misses);
 	if (!strstr(buf, want))
 		fprintf(stderr, "  want %s\n  in %s\n", want, buf);
 	CHECK(strstr(buf, want) != NULL);
@@ -1120,7 +1123,7 @@ static void stats_json_after_redirect_and_tx(bool jit)
 	{
 		char want[64];
 		snprintf(want, sizeof(want), "\"xsk_bytes\":%llu,",
-			  (unsigned long long)bytes);
+			 (unsigned long long)bytes);
 		CHECK(strstr(buf, want) != NULL);
 	}
 	CHECK(strstr(buf, "\"maps\":{}}") != NULL);

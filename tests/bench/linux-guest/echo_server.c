@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PORT 7
+#define PORT  7
 #define BUFSZ 65536
 #define MAXFD 4096
 
@@ -58,7 +58,8 @@ static void drop(int ep, int fd)
 	conns[fd].buf = NULL;
 }
 
-/* Writes what is pending; returns 0 when drained, 1 when blocked, -1 on error. */
+/* Writes what is pending; returns 0 when drained, 1 when blocked, -1 on error.
+ */
 static int flush(int fd)
 {
 	struct conn *c = &conns[fd];
@@ -109,34 +110,40 @@ int main(void)
 						continue;
 					}
 					nonblock(c);
-					setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+					setsockopt(c, IPPROTO_TCP, TCP_NODELAY,
+						   &one, sizeof one);
 					conns[c].buf = malloc(BUFSZ);
 					conns[c].len = conns[c].off = 0;
-					struct epoll_event cev = {.events = EPOLLIN, .data.fd = c};
+					struct epoll_event cev = {
+					    .events = EPOLLIN, .data.fd = c};
 					epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
 				}
 			} else if (fd == ul) {
 				for (int k = 0; k < 64; k++) {
 					struct sockaddr_in from;
 					socklen_t fl = sizeof from;
-					ssize_t r = recvfrom(ul, ubuf, sizeof ubuf, 0,
-							     (struct sockaddr *)&from, &fl);
+					ssize_t r = recvfrom(
+					    ul, ubuf, sizeof ubuf, 0,
+					    (struct sockaddr *)&from, &fl);
 					if (r < 0)
 						break;
-					sendto(ul, ubuf, (size_t)r, 0, (struct sockaddr *)&from, fl);
+					sendto(ul, ubuf, (size_t)r, 0,
+					       (struct sockaddr *)&from, fl);
 				}
 			} else if (evs[i].events & EPOLLOUT) {
 				int r = flush(fd);
 				if (r < 0) {
 					drop(ep, fd);
 				} else if (r == 0) {
-					struct epoll_event cev = {.events = EPOLLIN, .data.fd = fd};
+					struct epoll_event cev = {
+					    .events = EPOLLIN, .data.fd = fd};
 					epoll_ctl(ep, EPOLL_CTL_MOD, fd, &cev);
 				}
 			} else {
 				struct conn *c = &conns[fd];
 				ssize_t r = read(fd, c->buf, BUFSZ);
-				if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+				if (r == 0 || (r < 0 && errno != EAGAIN &&
+					       errno != EINTR)) {
 					drop(ep, fd);
 					continue;
 				}
@@ -148,7 +155,8 @@ int main(void)
 				if (f < 0) {
 					drop(ep, fd);
 				} else if (f == 1) {
-					struct epoll_event cev = {.events = EPOLLOUT, .data.fd = fd};
+					struct epoll_event cev = {
+					    .events = EPOLLOUT, .data.fd = fd};
 					epoll_ctl(ep, EPOLL_CTL_MOD, fd, &cev);
 				}
 			}

@@ -1,5 +1,6 @@
 // Bad: a loop whose bound comes from the context (a back-edge).
 #include <linux/bpf.h>
+
 #include <bpf/bpf_helpers.h>
 
 SEC("xdp")

@@ -1,5 +1,6 @@
 // Bad: reads the EtherType without checking data_end first.
 #include <linux/bpf.h>
+
 #include <bpf/bpf_helpers.h>
 
 SEC("xdp")

@@ -1,5 +1,6 @@
 // Bad: uses a map value without checking the lookup's NULL.
 #include <linux/bpf.h>
+
 #include <bpf/bpf_helpers.h>
 
 struct {

@@ -1,15 +1,16 @@
 // Good: a map in the legacy "maps" section (struct bpf_map_def).
 #include <linux/bpf.h>
+
 #include <bpf/bpf_helpers.h>
 
 struct map_def {
 	unsigned int type, key_size, value_size, max_entries, map_flags;
 };
 struct map_def hits SEC("maps") = {
-	.type = BPF_MAP_TYPE_ARRAY,
-	.key_size = 4,
-	.value_size = 8,
-	.max_entries = 1,
+    .type = BPF_MAP_TYPE_ARRAY,
+    .key_size = 4,
+    .value_size = 8,
+    .max_entries = 1,
 };
 
 SEC("xdp")
