@@ -185,7 +185,8 @@ test:
 # One written style: the repository's .clang-format, applied to every file.
 format:
 	@tools/setup.sh test
-	clang-format -i --style=file $$(git ls-files '*.c' '*.h')
+	clang-format -i --style=file $$(git ls-files --cached --others \
+		--exclude-standard '*.c' '*.h')
 
 check-format:
 	@tools/setup.sh test

@@ -1,10 +1,14 @@
 # kernel/: CPU tables, memory, console and logger, clock, ACPI, fw_cfg,
 # command line, panic; kernel/libc/ the few libc functions lwIP and llhttp
-# need. One list for the image; the host tests name the single files they
-# test (tests/unit/kernel.mk).
+# need. One list for the image. KERNEL_TEXT_SRCS, the text buffer and the
+# counter emitter, also builds on the host: the host tests of the layers
+# above link it (the kernel's own unit tests name the single files they
+# test, tests/unit/kernel.mk).
+KERNEL_TEXT_SRCS := kernel/kbuf.c kernel/counters.c
 KERNEL_SRCS := kernel/acpi.c kernel/apic.c kernel/clock.c kernel/cmdline.c \
 	kernel/config.c kernel/console.c kernel/fw_cfg.c kernel/gdt.c \
-	kernel/heap.c kernel/isr.S kernel/kbuf.c kernel/log.c kernel/memory.c \
+	kernel/heap.c kernel/isr.S kernel/log.c kernel/memory.c \
 	kernel/page_alloc.c kernel/paging.c kernel/panic.c kernel/printf.c \
 	kernel/shutdown.c kernel/trap.c \
-	kernel/libc/stdlib.c kernel/libc/string.c
+	kernel/libc/stdlib.c kernel/libc/string.c \
+	$(KERNEL_TEXT_SRCS)

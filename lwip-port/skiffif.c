@@ -51,6 +51,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "kernel/counters.h"
 #include "kernel/heap.h"
 #include "kernel/kerrno.h"
 #include "kernel/printf.h"
@@ -490,40 +491,42 @@ void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out)
 	out->drops.tx_error = t->error;
 }
 
-static unsigned long long skiffif_u(uint64_t v)
-{
-	return (unsigned long long)v;
-}
+/* The counters, declared once: /stats writes them from this table. */
+const struct counter_desc skiffif_stats_desc[] = {
+    COUNTER(BOOL, struct skiffif_stats, link_up, "link_up"),
+    COUNTER(U64, struct skiffif_stats, link_changes, "link_changes"),
+    COUNTER(BOOL, struct skiffif_stats, tx_csum_offload_on,
+	    "csum_offload.tx_tcp"),
+    COUNTER(BOOL, struct skiffif_stats, rx_csum_offload_on, "csum_offload.rx"),
+    COUNTER(BOOL, struct skiffif_stats, tso_on, "tso"),
+    COUNTER(U64, struct skiffif_stats, rx_frames, "rx.frames"),
+    COUNTER(U64, struct skiffif_stats, rx_csum_trusted, "rx.csum_trusted"),
+    COUNTER(U64, struct skiffif_stats, rx_released, "rx.released"),
+    COUNTER(U32, struct skiffif_stats, rx_pbufs_in_use, "rx.pbufs_in_use"),
+    COUNTER(U32, struct skiffif_stats, rx_pbufs_peak, "rx.pbufs_peak"),
+    COUNTER(U32, struct skiffif_stats, rx_pbufs_total, "rx.pbufs_total"),
+    COUNTER(U64, struct skiffif_stats, tx_frames, "tx.frames"),
+    COUNTER(U64, struct skiffif_stats, tx_done, "tx.done"),
+    COUNTER(U32, struct skiffif_stats, tx_inflight, "tx.inflight"),
+    COUNTER(U64, struct skiffif_stats, tx_csum_offload, "tx.csum_offload"),
+    COUNTER(U64, struct skiffif_stats, tx_linearized, "tx.linearized"),
+    COUNTER(U64, struct skiffif_stats, tx_retries, "tx.retries"),
+    COUNTER(U64, struct skiffif_stats, tx_flushes, "tx.flushes"),
+    COUNTER(U64, struct skiffif_stats, tx_gso_frames, "tx.gso_frames"),
+    COUNTER(U64, struct skiffif_stats, tx_gso_segments, "tx.gso_segments"),
+    COUNTER(U64, struct skiffif_stats, drops.rx_no_pbuf, "drops.rx_no_pbuf"),
+    COUNTER(U64, struct skiffif_stats, drops.rx_input, "drops.rx_input"),
+    COUNTER(U64, struct skiffif_stats, drops.tx_ring_full,
+	    "drops.tx_ring_full"),
+    COUNTER(U64, struct skiffif_stats, drops.tx_no_mem, "drops.tx_no_mem"),
+    COUNTER(U64, struct skiffif_stats, drops.tx_csum, "drops.tx_csum"),
+    COUNTER(U64, struct skiffif_stats, drops.tx_error, "drops.tx_error"),
+};
+const unsigned skiffif_stats_ndesc = COUNTERS_LEN(skiffif_stats_desc);
 
 int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 			      size_t size)
 {
-	const struct skiffif_drops *d = &s->drops;
-
-	return ksnprintf(
-	    buf, size,
-	    "{\"link_up\":%s,\"link_changes\":%llu,"
-	    "\"csum_offload\":{\"tx_tcp\":%s,\"rx\":%s},\"tso\":%s,"
-	    "\"rx\":{\"frames\":%llu,\"csum_trusted\":%llu,"
-	    "\"released\":%llu,\"pbufs_in_use\":%u,\"pbufs_peak\":%u,"
-	    "\"pbufs_total\":%u},"
-	    "\"tx\":{\"frames\":%llu,\"done\":%llu,\"inflight\":%u,"
-	    "\"csum_offload\":%llu,\"linearized\":%llu,\"retries\":%llu,"
-	    "\"flushes\":%llu,\"gso_frames\":%llu,\"gso_segments\":%llu},"
-	    "\"drops\":{\"rx_no_pbuf\":%llu,\"rx_input\":%llu,"
-	    "\"tx_ring_full\":%llu,\"tx_no_mem\":%llu,\"tx_csum\":%llu,"
-	    "\"tx_error\":%llu}}",
-	    s->link_up ? "true" : "false", skiffif_u(s->link_changes),
-	    s->tx_csum_offload_on ? "true" : "false",
-	    s->rx_csum_offload_on ? "true" : "false",
-	    s->tso_on ? "true" : "false", skiffif_u(s->rx_frames),
-	    skiffif_u(s->rx_csum_trusted), skiffif_u(s->rx_released),
-	    s->rx_pbufs_in_use, s->rx_pbufs_peak, s->rx_pbufs_total,
-	    skiffif_u(s->tx_frames), skiffif_u(s->tx_done), s->tx_inflight,
-	    skiffif_u(s->tx_csum_offload), skiffif_u(s->tx_linearized),
-	    skiffif_u(s->tx_retries), skiffif_u(s->tx_flushes),
-	    skiffif_u(s->tx_gso_frames), skiffif_u(s->tx_gso_segments),
-	    skiffif_u(d->rx_no_pbuf), skiffif_u(d->rx_input),
-	    skiffif_u(d->tx_ring_full), skiffif_u(d->tx_no_mem),
-	    skiffif_u(d->tx_csum), skiffif_u(d->tx_error));
+	return counters_json(buf, size, skiffif_stats_desc, skiffif_stats_ndesc,
+			     s);
 }

@@ -40,6 +40,7 @@
 #include "lwip/netif.h"
 
 #include "drivers/virtio_net.h"
+#include "kernel/counters.h"
 
 #define SKIFFIF_MTU 1500
 /* Frames queued on the TX ring before a notification goes out even though
@@ -126,6 +127,9 @@ bool skiffif_link_update(struct netif *netif);
 struct vnet *skiffif_vnet(const struct netif *netif);
 
 void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out);
+/* The {name, offset} table of struct skiffif_stats (kernel/counters.h). */
+extern const struct counter_desc skiffif_stats_desc[];
+extern const unsigned skiffif_stats_ndesc;
 /* Returns what ksnprintf returns: the length the whole text needs (output
  * truncated, NUL-terminated, when size is smaller). */
 int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,

@@ -41,7 +41,9 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "kernel/counters.h"
 #include "kernel/heap.h"
+#include "kernel/kbuf.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
@@ -590,31 +592,57 @@ void echo_get_stats(struct echo_stats *out)
 	*out = echo.stats;
 }
 
-#define UL(x) ((unsigned long)(x))
+/* The counters, declared once (kernel/counters.h). */
+const struct counter_desc echo_stats_desc[] = {
+    COUNTER(U64, struct echo_stats, tcp_accepted, "tcp.accepted"),
+    COUNTER(U32, struct echo_stats, tcp_active, "tcp.active"),
+    COUNTER(U32, struct echo_stats, tcp_active_peak, "tcp.active_peak"),
+    COUNTER(U64, struct echo_stats, tcp_refused, "tcp.refused"),
+    COUNTER(U64, struct echo_stats, tcp_refused_mem, "tcp.refused_mem"),
+    COUNTER(U64, struct echo_stats, tcp_closed, "tcp.closed"),
+    COUNTER(U64, struct echo_stats, tcp_reset, "tcp.reset"),
+    COUNTER(U64, struct echo_stats, tcp_idle, "tcp.idle_timeouts"),
+    COUNTER(U64, struct echo_stats, tcp_bytes, "tcp.bytes"),
+    COUNTER(U64, struct echo_stats, tcp_held_bytes, "tcp.held_bytes"),
+    COUNTER(U64, struct echo_stats, tcp_held_peak, "tcp.held_peak"),
+    COUNTER(U64, struct echo_stats, tcp_pinned, "tcp.pinned"),
+    COUNTER(U64, struct echo_stats, tcp_deferred, "tcp.deferred"),
+    COUNTER(U64, struct echo_stats, tcp_write_retries, "tcp.write_retries"),
+    COUNTER(U64, struct echo_stats, tcp_close_retries, "tcp.close_retries"),
+    COUNTER(U64, struct echo_stats, udp_datagrams, "udp.datagrams"),
+    COUNTER(U64, struct echo_stats, udp_bytes, "udp.bytes"),
+    COUNTER(U64, struct echo_stats, udp_oversize, "udp.oversize"),
+    COUNTER(U64, struct echo_stats, udp_errors, "udp.errors"),
+    COUNTER(U64, struct echo_stats, errors, "errors"),
+};
+const unsigned echo_stats_ndesc = COUNTERS_LEN(echo_stats_desc);
+
+/* The limits in force, written after the counters. */
+struct echo_limits_view {
+	uint64_t max_conns, max_held_bytes, idle_timeout_s;
+};
+
+static const struct counter_desc echo_limits_desc[] = {
+    COUNTER(U64, struct echo_limits_view, max_conns, "limits.max_conns"),
+    COUNTER(U64, struct echo_limits_view, max_held_bytes,
+	    "limits.max_held_bytes"),
+    COUNTER(U64, struct echo_limits_view, idle_timeout_s,
+	    "limits.idle_timeout_s"),
+};
 
 int echo_stats_json(char *buf, size_t cap)
 {
-	const struct echo_stats *s = &echo.stats;
+	struct echo_limits_view l = {echo.max_conns, echo.max_held_bytes,
+				     echo.idle_timeout_s};
+	struct kbuf b = {buf, cap, 0};
 
-	return ksnprintf(
-	    buf, cap,
-	    "{\"tcp\":{\"accepted\":%lu,\"active\":%lu,\"active_peak\":%lu,"
-	    "\"refused\":%lu,\"refused_mem\":%lu,\"closed\":%lu,"
-	    "\"reset\":%lu,\"idle_timeouts\":%lu,\"bytes\":%lu,"
-	    "\"held_bytes\":%lu,\"held_peak\":%lu,\"pinned\":%lu,"
-	    "\"deferred\":%lu,\"write_retries\":%lu,\"close_retries\":%lu},"
-	    "\"udp\":{\"datagrams\":%lu,\"bytes\":%lu,\"oversize\":%lu,"
-	    "\"errors\":%lu},"
-	    "\"errors\":%lu,"
-	    "\"limits\":{\"max_conns\":%lu,\"max_held_bytes\":%lu,"
-	    "\"idle_timeout_s\":%lu}}",
-	    UL(s->tcp_accepted), UL(s->tcp_active), UL(s->tcp_active_peak),
-	    UL(s->tcp_refused), UL(s->tcp_refused_mem), UL(s->tcp_closed),
-	    UL(s->tcp_reset), UL(s->tcp_idle), UL(s->tcp_bytes),
-	    UL(s->tcp_held_bytes), UL(s->tcp_held_peak), UL(s->tcp_pinned),
-	    UL(s->tcp_deferred), UL(s->tcp_write_retries),
-	    UL(s->tcp_close_retries), UL(s->udp_datagrams), UL(s->udp_bytes),
-	    UL(s->udp_oversize), UL(s->udp_errors), UL(s->errors),
-	    UL(echo.max_conns), UL(echo.max_held_bytes),
-	    UL(echo.idle_timeout_s));
+	if (cap)
+		buf[0] = '\0';
+	kbuf_printf(&b, "{");
+	counters_json_members(&b, echo_stats_desc, echo_stats_ndesc,
+			      &echo.stats, 1);
+	counters_json_members(&b, echo_limits_desc,
+			      COUNTERS_LEN(echo_limits_desc), &l, 0);
+	kbuf_printf(&b, "}");
+	return kbuf_finish(&b);
 }

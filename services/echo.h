@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
+
 #define ECHO_PORT 7
 /* Largest UDP payload echoed: 1500 - 20 (IPv4) - 8 (UDP). */
 #define ECHO_UDP_MAX_PAYLOAD 1472
@@ -72,6 +74,9 @@ int echo_set_limits(unsigned max_conns, size_t max_held_bytes,
 int echo_init(void);
 
 void echo_get_stats(struct echo_stats *out);
+/* The {name, offset} table of struct echo_stats (kernel/counters.h). */
+extern const struct counter_desc echo_stats_desc[];
+extern const unsigned echo_stats_ndesc;
 
 /* Returns the length the full text would have (like snprintf) and always
  * NUL-terminates when cap > 0. One JSON object,

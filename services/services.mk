@@ -95,7 +95,7 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_BIN := $(FUZZ_DIR)/fuzz_http
 # The real request handler, llhttp and the real site table, with the host
 # stand-ins for the kernel's logger, heap and ksnprintf (no lwIP).
-FUZZ_SRCS := tests/fuzz/fuzz_http.c $(HTTP_SRCS) kernel/kbuf.c \
+FUZZ_SRCS := tests/fuzz/fuzz_http.c $(HTTP_SRCS) $(KERNEL_TEXT_SRCS) \
 	$(LLHTTP_SRCS) $(WWW_C) tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -DSKIFF_HOST_TEST \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kernel/cmdline.h"
+#include "kernel/counters.h"
 #include "kernel/kbuf.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
@@ -234,6 +235,21 @@ void xdp_hook_get_stats(struct xdp_hook_stats *out)
 	*out = stats;
 }
 
+/* The hook's counters, declared once (kernel/counters.h). */
+const struct counter_desc xdp_hook_stats_desc[] = {
+    COUNTER(U64, struct xdp_hook_stats, runs, "runs"),
+    COUNTER(U64, struct xdp_hook_stats, pass, "pass"),
+    COUNTER(U64, struct xdp_hook_stats, drop, "drop"),
+    COUNTER(U64, struct xdp_hook_stats, tx, "tx"),
+    COUNTER(U64, struct xdp_hook_stats, redirect, "redirect"),
+    COUNTER(U64, struct xdp_hook_stats, aborted, "aborted"),
+    COUNTER(U64, struct xdp_hook_stats, tx_failed, "tx_failed"),
+    COUNTER(U64, struct xdp_hook_stats, redirect_full, "redirect_full"),
+    COUNTER(U64, struct xdp_hook_stats, xsk_frames, "xsk_frames"),
+    COUNTER(U64, struct xdp_hook_stats, xsk_bytes, "xsk_bytes"),
+};
+const unsigned xdp_hook_stats_ndesc = COUNTERS_LEN(xdp_hook_stats_desc);
+
 int xdp_hook_stats_json(char *buf, size_t cap)
 {
 	struct ebpf_prog *p = xdp_hook_prog;
@@ -241,21 +257,11 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 
 	if (!p)
 		return ksnprintf(buf, cap, "{\"attached\":null}");
-	kbuf_printf(
-	    &b,
-	    "{\"attached\":\"%s\",\"jit\":%s,\"runs\":%llu,\"pass\":%llu,"
-	    "\"drop\":%llu,\"tx\":%llu,\"redirect\":%llu,\"aborted\":%llu,"
-	    "\"tx_failed\":%llu,\"redirect_full\":%llu,\"xsk_frames\":%llu,"
-	    "\"xsk_bytes\":%llu,\"maps\":{",
-	    p->name, p->jitted ? "true" : "false",
-	    (unsigned long long)stats.runs, (unsigned long long)stats.pass,
-	    (unsigned long long)stats.drop, (unsigned long long)stats.tx,
-	    (unsigned long long)stats.redirect,
-	    (unsigned long long)stats.aborted,
-	    (unsigned long long)stats.tx_failed,
-	    (unsigned long long)stats.redirect_full,
-	    (unsigned long long)stats.xsk_frames,
-	    (unsigned long long)stats.xsk_bytes);
+	kbuf_printf(&b, "{\"attached\":\"%s\",\"jit\":%s", p->name,
+		    p->jitted ? "true" : "false");
+	counters_json_members(&b, xdp_hook_stats_desc, xdp_hook_stats_ndesc,
+			      &stats, 0);
+	kbuf_printf(&b, ",\"maps\":{");
 	for (uint32_t i = 0; i < p->nmaps; i++) {
 		const struct ebpf_map *m = p->maps[i];
 		kbuf_printf(&b,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ebpf/ebpf.h"
+#include "kernel/counters.h"
 
 /* NULL when no program is attached: the only thing the RX path tests. */
 extern struct ebpf_prog *xdp_hook_prog;
@@ -57,6 +58,9 @@ typedef void (*xsk_consumer_fn)(void *ctx, const struct xsk_frame *f);
 unsigned xsk_drain(xsk_consumer_fn fn, void *ctx);
 
 void xdp_hook_get_stats(struct xdp_hook_stats *out);
+/* The {name, offset} table of struct xdp_hook_stats. */
+extern const struct counter_desc xdp_hook_stats_desc[];
+extern const unsigned xdp_hook_stats_ndesc;
 int xdp_hook_stats_json(char *buf, size_t cap);
 
 #endif

@@ -9,7 +9,7 @@
 # LLHTTP_SRCS, LLHTTP_INC and WWW_C come from services/services.mk, which the top
 # Makefile includes before the unit fragments.
 
-HTTP_TEST_SRCS := tests/unit/test_http.c $(HTTP_SRCS) kernel/printf.c kernel/kbuf.c \
+HTTP_TEST_SRCS := tests/unit/test_http.c $(HTTP_SRCS) kernel/printf.c $(KERNEL_TEXT_SRCS) \
 	$(LLHTTP_SRCS)
 HTTP_TEST_DEPS := services/http.h services/www.h kernel/heap.h \
 	kernel/log.h kernel/printf.h tests/unit/check.h

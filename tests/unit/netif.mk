@@ -37,7 +37,7 @@ $(NETIF_LWIP_LIB): $(NETIF_LWIP_OBJS)
 
 UNIT_TESTS += netif
 UNIT_SRCS_netif := tests/unit/test_netif.c $(LWIP_PORT_GLUE_SRCS) \
-	$(NETDEV_SRCS) $(DRIVERS_VIRTIO_SRCS) kernel/kbuf.c \
+	$(NETDEV_SRCS) $(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/lwip_host.c
 UNIT_DEPS_netif := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/skiffif.h \

@@ -15,7 +15,7 @@ XDP_PATH_PROGS_C = $(BUILD)/xdp/xdp_progs.c
 UNIT_TESTS += xdp_path
 UNIT_SRCS_xdp_path = tests/unit/test_xdp_path.c $(XDP_SRCS) \
 	$(XDP_PATH_PROGS_C) $(EBPF_SRCS) $(NETDEV_SRCS) \
-	$(LWIP_PORT_GLUE_SRCS) $(DRIVERS_VIRTIO_SRCS) kernel/kbuf.c \
+	$(LWIP_PORT_GLUE_SRCS) $(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) \
 	kernel/cmdline.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/lwip_host.c
