@@ -2,7 +2,8 @@
 # `make check-format` (a stage of `make test`): every C source and header
 # in the repository must be exactly what clang-format makes of it with the
 # repository's .clang-format. `make format` rewrites them so.
-# Ends with "format: N passed, N failed" (files).
+# Ends with "format: 1 passed, 0 failed" (or "0 passed, 1 failed"): one
+# test for the `make test` total.
 set -u
 cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || {
@@ -20,5 +21,10 @@ while IFS= read -r f; do
 		fail=$((fail + 1))
 	fi
 done < <(git ls-files --cached --others --exclude-standard '*.c' '*.h')
-echo "format: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+echo "check-format: $((pass + fail)) files, $fail differ"
+if [ "$fail" -eq 0 ]; then
+	echo "format: 1 passed, 0 failed"
+else
+	echo "format: 0 passed, 1 failed"
+	exit 1
+fi
