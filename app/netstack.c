@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/driver_stats.h"
 #include "app/netstack.h"
 #include "app/services.h"
 #include "drivers/pci.h"

@@ -308,9 +308,6 @@ struct vnet_stats {
 };
 
 void vnet_get_stats(const struct vnet *n, struct vnet_stats *out);
-/* Both return what ksnprintf returns: the length the whole text needs
- * (output is truncated, NUL-terminated, when size is smaller). */
-int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size);
-int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size);
+/* Written out by app/driver_stats.c: the driver never formats. */
 
 #endif

@@ -12,5 +12,6 @@ UNIT_DEPS_virtqueue := $(DRIVERS_HOST_DEPS)
 
 UNIT_TESTS += virtio_net
 UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c $(DRIVERS_VIRTIO_SRCS) \
+	$(APP_DRIVER_STATS_SRCS) \
 	$(KERNEL_TEXT_SRCS) $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtio_net := $(DRIVERS_HOST_DEPS)

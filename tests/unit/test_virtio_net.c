@@ -4,6 +4,7 @@
  * suppression, the interrupt top half and re-enable race, counters. */
 #include <stdlib.h>
 
+#include "app/driver_stats.h"
 #include "drivers/virtio_net.h"
 #include "drivers/virtqueue.h"
 #include "kernel/kerrno.h"
