@@ -48,6 +48,7 @@
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "services/echo.h"
+#include "services/tcp_raw.h"
 
 /* The poll callback runs every TCP slow-timer tick (TCP_SLOW_INTERVAL,
  * 500 ms): it retries writes that failed with ERR_MEM and closes that
@@ -173,23 +174,6 @@ static bool echo_conn_queue_empty(const struct echo_conn *es)
 	return !es->head && !es->pinned;
 }
 
-/* Drops n bytes from the front of a pbuf chain we own, and any empty pbufs
- * then at its front; returns the new front (NULL when nothing is left). */
-static struct pbuf *echo_pbuf_advance(struct pbuf *p, u16_t n)
-{
-	p = pbuf_free_header(p, n);
-	while (p && p->len == 0) {
-		struct pbuf *next = p->next;
-
-		/* Detach first so that pbuf_free() frees this one pbuf; the
-		 * reference it held on next is now ours. */
-		p->next = NULL;
-		pbuf_free(p);
-		p = next;
-	}
-	return p;
-}
-
 /* Appends a new chunk to the queue, within the held-bytes budget. */
 static struct echo_chunk *echo_chunk_add(struct echo_conn *es)
 {
@@ -218,7 +202,7 @@ static struct echo_chunk *echo_chunk_add(struct echo_conn *es)
  * must make sure nothing else is queued after the chunks (es->pinned). */
 static struct pbuf *echo_hold(struct echo_conn *es, struct pbuf *p)
 {
-	p = echo_pbuf_advance(p, 0);
+	p = tcp_raw_pbuf_advance(p, 0);
 	while (p) {
 		struct echo_chunk *c = es->tail;
 		u16_t n;
@@ -231,7 +215,7 @@ static struct pbuf *echo_hold(struct echo_conn *es, struct pbuf *p)
 		n = LWIP_MIN(p->len, (u16_t)(ECHO_CHUNK_DATA - c->end));
 		memcpy(c->data + c->end, p->payload, n);
 		c->end += n;
-		p = echo_pbuf_advance(p, n);
+		p = tcp_raw_pbuf_advance(p, n);
 	}
 	return p;
 }
@@ -294,7 +278,7 @@ static void echo_drain(struct echo_conn *es)
 				       es->pinned->len);
 			if (n == 0)
 				break;
-			es->pinned = echo_pbuf_advance(es->pinned, n);
+			es->pinned = tcp_raw_pbuf_advance(es->pinned, n);
 		} else {
 			break;
 		}
@@ -304,13 +288,17 @@ static void echo_drain(struct echo_conn *es)
 		tcp_output(es->pcb);
 }
 
+static const struct tcp_raw_ops echo_tcp_ops = {
+    .recv = echo_tcp_recv,
+    .sent = echo_tcp_sent,
+    .err = echo_tcp_err,
+    .poll = echo_tcp_poll,
+    .poll_interval = ECHO_POLL_INTERVAL,
+};
+
 static void echo_set_callbacks(struct tcp_pcb *pcb, struct echo_conn *es)
 {
-	tcp_arg(pcb, es);
-	tcp_recv(pcb, es ? echo_tcp_recv : NULL);
-	tcp_sent(pcb, es ? echo_tcp_sent : NULL);
-	tcp_err(pcb, es ? echo_tcp_err : NULL);
-	tcp_poll(pcb, es ? echo_tcp_poll : NULL, ECHO_POLL_INTERVAL);
+	tcp_raw_set_callbacks(pcb, es, &echo_tcp_ops);
 }
 
 /* Our FIN, after everything queued (the caller checked the queue is
@@ -382,7 +370,7 @@ static err_t echo_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 	}
 	if (echo_conn_queue_empty(es)) {
 		/* Straight from the segment into the send buffer. */
-		es->pinned = echo_pbuf_advance(p, 0);
+		es->pinned = tcp_raw_pbuf_advance(p, 0);
 		echo_drain(es);
 		p = es->pinned;
 		es->pinned = NULL;

@@ -52,6 +52,7 @@
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "services/http.h"
+#include "services/tcp_raw.h"
 #include "services/www.h"
 
 /* tcp_poll period in slow ticks: every 500 ms. */
@@ -96,40 +97,17 @@ static void http_err(void *arg, err_t err);
 
 /* ---- Connection state ---------------------------------------------------- */
 
+static const struct tcp_raw_ops http_tcp_ops = {
+    .recv = http_recv,
+    .sent = http_sent,
+    .err = http_err,
+    .poll = http_poll,
+    .poll_interval = HTTP_POLL_INTERVAL,
+};
+
 static void http_set_callbacks(struct tcp_pcb *pcb, struct http_conn *c)
 {
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, c ? http_recv : NULL);
-	tcp_sent(pcb, c ? http_sent : NULL);
-	tcp_err(pcb, c ? http_err : NULL);
-	tcp_poll(pcb, c ? http_poll : NULL, HTTP_POLL_INTERVAL);
-}
-
-/* Tells lwIP that n received bytes are dealt with (reopens the window). */
-static void http_recved(struct tcp_pcb *pcb, size_t n)
-{
-	while (n) {
-		u16_t k = n > 0xffff ? 0xffff : (u16_t)n;
-		tcp_recved(pcb, k);
-		n -= k;
-	}
-}
-
-/* Drops n bytes from the front of the rx chain, and any empty pbufs then
- * at its front. */
-static struct pbuf *http_pbuf_advance(struct pbuf *p, u16_t n)
-{
-	p = pbuf_free_header(p, n);
-	while (p && p->len == 0) {
-		struct pbuf *next = p->next;
-
-		/* Detached, pbuf_free() frees this one pbuf; the reference
-		 * it held on next is now ours. */
-		p->next = NULL;
-		pbuf_free(p);
-		p = next;
-	}
-	return p;
+	tcp_raw_set_callbacks(pcb, c, &http_tcp_ops);
 }
 
 /* Throws away unparsed input, reopening the window for it, so that a
@@ -139,7 +117,7 @@ static void http_drop_rx(struct http_conn *c)
 	if (!c->rx)
 		return;
 	if (c->pcb)
-		http_recved(c->pcb, c->rx->tot_len);
+		tcp_raw_recved(c->pcb, c->rx->tot_len);
 	pbuf_free(c->rx);
 	c->rx = NULL;
 }
@@ -313,8 +291,8 @@ static err_t http_pump(struct http_conn *c)
 			break;
 		size_t n = http_session_feed(s, c->rx->payload, c->rx->len);
 		if (n) {
-			c->rx = http_pbuf_advance(c->rx, (u16_t)n);
-			http_recved(pcb, n);
+			c->rx = tcp_raw_pbuf_advance(c->rx, (u16_t)n);
+			tcp_raw_recved(pcb, n);
 		}
 		if (!c->request_ms && http_session_busy(s))
 			c->request_ms = clock_ms();
@@ -372,7 +350,7 @@ static err_t http_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 	if (c->rx)
 		pbuf_cat(c->rx, p);
 	else
-		c->rx = http_pbuf_advance(p, 0);
+		c->rx = tcp_raw_pbuf_advance(p, 0);
 	return http_pump(c);
 }
 

@@ -17,8 +17,8 @@
 #            make fuzz FUZZ_TIME=600   longer
 
 HTTP_SRCS := services/http_parser.c
-SERVICES_SRCS := services/echo.c services/iperf.c services/http_conn.c \
-	$(HTTP_SRCS)
+SERVICES_SRCS := services/tcp_raw.c services/echo.c services/iperf.c \
+	services/http_conn.c $(HTTP_SRCS)
 
 LLHTTP_DIR := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp
