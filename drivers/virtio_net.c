@@ -116,6 +116,10 @@ static int vnet_negotiate(struct vnet *n, const struct vnet_params *p)
 	/* HOST_TSO4 depends on CSUM (spec 5.1.3.1). */
 	if (!p->no_csum_offload && !p->no_tso)
 		wanted |= 1ULL << VIRTIO_NET_F_HOST_TSO4;
+	/* A TX frame is our header plus the caller's fragments; through an
+	 * indirect table it takes one ring slot however many there are. */
+	if (!p->no_indirect)
+		wanted |= 1ULL << VIRTIO_F_INDIRECT_DESC;
 	err = virtio_negotiate(n->dev, wanted, 1ULL << VIRTIO_F_VERSION_1);
 	if (err)
 		return err;
@@ -343,11 +347,11 @@ static void vnet_log_ready(const struct vnet *n)
 		 m[0], m[1], m[2], m[3], m[4], m[5],
 		 n->link_up ? "up" : "down");
 	log_info("%s: rx ring %u (%u buffers), tx ring %u, csum offload tx %s "
-		 "rx %s, event idx %s, tso %s",
+		 "rx %s, event idx %s, tso %s, indirect %s",
 		 n->dev->name, (unsigned)n->rxq.num, (unsigned)n->nbufs,
 		 (unsigned)n->txq.num, n->tx_csum ? "on" : "off",
 		 n->rx_csum ? "on" : "off", n->rxq.event_idx ? "on" : "off",
-		 n->tx_tso ? "on" : "off");
+		 n->tx_tso ? "on" : "off", n->txq.indirect ? "on" : "off");
 	log_info("%s: rx posted %s%u", n->dev->name,
 		 n->rx_adaptive ? "adaptive, from " : "at most ",
 		 (unsigned)n->rx_target);
@@ -427,6 +431,11 @@ int vnet_probe(struct virtio_device *dev, const struct vnet_params *params,
 	err = vnet_alloc_tx(n);
 	if (err)
 		goto fail;
+	if (virtio_has_feature(dev, VIRTIO_F_INDIRECT_DESC) &&
+	    vq_enable_indirect(&n->txq, VNET_TX_MAX_FRAGS + 1) != 0)
+		log_warn("%s: no memory for indirect tables; TX chains stay "
+			 "direct",
+			 dev->name);
 	err = vnet_alloc_pool(n, params->pool_bufs);
 	if (err)
 		goto fail;
@@ -595,7 +604,8 @@ int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 	if (nb < 0)
 		return nb;
 	head = vq_next_head(&n->txq);
-	if (head < 0 || (unsigned)nb > vq_num_free(&n->txq)) {
+	if (head < 0 || vq_descs_for(&n->txq, (unsigned)nb) >
+			     vq_num_free(&n->txq)) {
 		n->stats.tx_ring_full++;
 		return -ENOSPC;
 	}
@@ -1011,6 +1021,7 @@ void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
 	out->rx_adaptive = n->rx_adaptive;
 	out->tx_ring_size = n->txq.num;
 	out->tx_inflight = n->tx_inflight;
+	out->tx_indirect = n->txq.stats.indirect;
 	out->link_up = n->link_up;
 	out->broken = vq_is_broken(&n->rxq) || vq_is_broken(&n->txq);
 }
@@ -1053,9 +1064,10 @@ int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
 		 vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
 	kbuf_printf(&f,
 		 "tx %llu pkts %llu bytes, in flight %u/%u, ring full "
-		 "%llu\n",
+		 "%llu, indirect %llu\n",
 		 vnet_u(s->tx_packets), vnet_u(s->tx_bytes), s->tx_inflight,
-		 s->tx_ring_size, vnet_u(s->tx_ring_full));
+		 s->tx_ring_size, vnet_u(s->tx_ring_full),
+		 vnet_u(s->tx_indirect));
 	kbuf_printf(&f,
 		 "drops ring_full %llu bad_len %llu bad_id %llu "
 		 "no_buffer %llu too_short %llu bad_hdr %llu\n",
@@ -1124,7 +1136,9 @@ int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 		 s->rx_ring_size, s->rx_posted, s->rx_lent, s->rx_pool_free,
 		 s->rx_pool_size, s->rx_target, s->rx_adaptive ? "true" : "false",
 		 vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
-	kbuf_printf(&f, "\"tx_ring\":{\"size\":%u,\"inflight\":%u}}",
-		 s->tx_ring_size, s->tx_inflight);
+	kbuf_printf(&f,
+		 "\"tx_ring\":{\"size\":%u,\"inflight\":%u,"
+		 "\"indirect\":%llu}}",
+		 s->tx_ring_size, s->tx_inflight, vnet_u(s->tx_indirect));
 	return (int)f.len;
 }

@@ -106,6 +106,9 @@ struct vnet_params {
 	 * transmit; QEMU offers it over tap with vnet_hdr, not over user
 	 * networking). It needs CSUM: no_csum_offload turns it off too. */
 	bool no_tso;
+	/* Don't negotiate VIRTIO_F_INDIRECT_DESC: every TX frame then takes
+	 * one ring descriptor per fragment plus one for the header. */
+	bool no_indirect;
 	vnet_vector_fn vector; /* NULL: no interrupts (poll mode only) */
 	void *vector_ctx;
 	/* Most RX buffers posted at once: 0 = as many as the ring holds;
@@ -312,6 +315,7 @@ struct vnet_stats {
 	uint32_t rx_target; /* most buffers posted at once, now */
 	bool rx_adaptive;
 	uint32_t tx_ring_size, tx_inflight;
+	uint64_t tx_indirect; /* frames that took one slot via a table */
 	bool link_up;
 	bool broken;
 };

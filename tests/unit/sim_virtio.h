@@ -43,6 +43,7 @@ struct sim_queue {
 	uint16_t size;
 	bool enabled;
 	bool event_idx;
+	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
 	uint16_t
 	    vector; /* VIRTIO_MSI_NO_VECTOR: interrupts are not delivered */
 	struct virtq_desc *desc;
@@ -60,6 +61,7 @@ struct sim_queue {
 	unsigned interrupts;	/* device -> driver, delivered */
 	unsigned irq_decisions; /* flushes that wanted an interrupt */
 	unsigned pops;
+	unsigned indirect_chains; /* chains that came through a table */
 	unsigned errors; /* driver protocol violations seen */
 };
 
