@@ -38,7 +38,7 @@ EFI_CFLAGS := -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol
 
 -include net/ebpf/ebpf.mk
 KERNEL_SRCS := $(wildcard boot/*.c kernel/*.c kernel/libc/*.c drivers/*.c \
-	lwip-port/*.c net/*.c) $(wildcard kernel/*.S) $(EBPF_SRCS)
+	lwip-port/*.c net/*.c netdev/*.c) $(wildcard kernel/*.S) $(EBPF_SRCS)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_SRCS)))
 
 # Extra objects (lwIP, llhttp, www content) are appended by the fragments.

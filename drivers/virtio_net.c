@@ -584,6 +584,24 @@ static int vnet_tx_fill_hdr(const struct vnet *n, struct virtio_net_hdr *hdr,
 	return 0;
 }
 
+int vnet_tx_check(const struct vnet *n, const struct vnet_frag *frags,
+		  unsigned nfrags, const struct vnet_tx_offload *csum)
+{
+	struct vq_buf bufs[VNET_TX_MAX_FRAGS + 1];
+	struct virtio_net_hdr hdr;
+	uint32_t total = 0;
+	int nb;
+
+	if (vq_is_broken(&n->txq))
+		return -EIO;
+	nb = vnet_tx_gather(frags, nfrags, bufs, &total,
+			    csum && csum->gso_type ? VNET_GSO_MAX_FRAME
+						   : VNET_MAX_FRAME);
+	if (nb < 0)
+		return nb;
+	return vnet_tx_fill_hdr(n, &hdr, csum, total);
+}
+
 int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 		  unsigned nfrags, const struct vnet_tx_offload *csum,
 		  void *cookie)

@@ -198,6 +198,11 @@ struct vnet_tx_offload {
 int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 		  unsigned nfrags, const struct vnet_tx_offload *csum,
 		  void *cookie);
+/* The checks vnet_tx_chain() makes of a frame, without queueing it: 0 or
+ * the error it would return, other than -ENOSPC. For a caller that holds
+ * the frame back for later (a software queue). */
+int vnet_tx_check(const struct vnet *n, const struct vnet_frag *frags,
+		  unsigned nfrags, const struct vnet_tx_offload *csum);
 /* Publishes the frames queued since the last flush; one notification for
  * the batch unless the device suppressed it. Returns whether it notified. */
 bool vnet_tx_flush(struct vnet *n);

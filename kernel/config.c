@@ -19,6 +19,8 @@ struct config config = {
 	.net_rx_bufs = 1024,
 	.net_csum_offload = true,
 	.net_tso = true,
+	.net_indirect = true,
+	.net_txqueuelen = 1000, /* TXQ_DEFAULT_LEN, Linux's txqueuelen */
 	/* The same values as HTTP_LIMITS_DEFAULT in net/http.h. */
 	.http_max_conns = 128,
 	.http_max_header = 8192,
@@ -75,6 +77,18 @@ static const struct cmdline_option options[] = {
 	{.key = "net.tso", .kind = CMDLINE_BOOL, .target = &config.net_tso,
 	 .help = "coalesce TCP segments into TSO frames when the device "
 		 "offers it (tap does; user networking does not)"},
+	{.key = "net.indirect", .kind = CMDLINE_BOOL,
+	 .target = &config.net_indirect,
+	 .help = "send multi-fragment TX frames through indirect descriptor "
+		 "tables (one ring slot a frame) when the device offers it"},
+	{.key = "net.txqueuelen", .kind = CMDLINE_U32,
+	 .target = &config.net_txqueuelen, .min = 0, .max = 65536,
+	 .help = "frames that wait for TX ring space before one is dropped "
+		 "(0 = drop when the ring is full)"},
+	{.key = "net.tx_ring", .kind = CMDLINE_U32,
+	 .target = &config.net_tx_ring, .min = 0, .max = 1024,
+	 .help = "TX ring entries, at most (rounded down to a power of two; "
+		 "0 = 256 or what the device offers)"},
 	{.key = "ip", .kind = CMDLINE_IPV4_CIDR, .target = &config.ip,
 	 .help = "static address A.B.C.D/N (default: DHCP)"},
 	{.key = "gw", .kind = CMDLINE_IPV4, .target = &config.gw,

@@ -29,6 +29,9 @@ struct config {
 	uint32_t net_trace;	 /* RX buffer trace records, 0 = off */
 	bool net_csum_offload;	 /* negotiate virtio checksum offloads */
 	bool net_tso;		 /* TCP segmentation offload (needs csum) */
+	bool net_indirect;	 /* TX frames through indirect descriptors */
+	uint32_t net_txqueuelen; /* frames that may wait for TX ring space */
+	uint32_t net_tx_ring;	 /* TX ring size cap, 0 = the driver's */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	 /* host order */
 

@@ -124,8 +124,17 @@ struct skiffif {
 	struct skiffif_tx_pend tx_pend[SKIFFIF_TX_FLUSH_BATCH];
 	struct skiffif_gso *gso_pool; /* SKIFFIF_GSO_POOL records */
 	struct skiffif_gso *gso_free;
+	/* Frames waiting for TX ring space, in order (netdev/txq.h). */
+	struct txq txq;
 	struct skiffif_stats stats;
 };
+
+static uint32_t skiffif_txqueuelen = TXQ_DEFAULT_LEN;
+
+void skiffif_set_txqueuelen(uint32_t len)
+{
+	skiffif_txqueuelen = len > TXQ_MAX_LEN ? TXQ_MAX_LEN : len;
+}
 
 static uint16_t skiffif_get16(const uint8_t *p)
 {
@@ -235,6 +244,7 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 }
 
 static err_t low_level_output(struct netif *netif, struct pbuf *p);
+static void skiffif_tx_done(void *ctx, void *cookie);
 
 err_t skiffif_init(struct netif *netif)
 {
@@ -248,7 +258,10 @@ err_t skiffif_init(struct netif *netif)
 		return ERR_MEM;
 	sif->netif = netif;
 	sif->vnet = n;
-	if (low_level_init(netif, sif) != 0) {
+	if (low_level_init(netif, sif) != 0 ||
+	    txq_init(&sif->txq, n, skiffif_txqueuelen, skiffif_tx_done,
+		     sif) != 0) {
+		kfree(sif->txq.slots);
 		kfree(sif->gso_pool);
 		kfree(sif->rx_pool);
 		kfree(sif);
@@ -317,7 +330,9 @@ err_t skiffif_remove(struct netif *netif)
 	for (unsigned i = 0; i < sif->tx_npend; i++)
 		pbuf_free(sif->tx_pend[i].frame);
 	sif->tx_npend = 0;
-	/* The reset hands back the cookies (pbufs) of unfinished frames. */
+	/* Frames waiting for ring space, then (the reset hands them back)
+	 * the cookies of unfinished frames on the ring. */
+	txq_destroy(&sif->txq);
 	vnet_remove(sif->vnet, skiffif_tx_done, sif);
 	netif->state = NULL;
 	kfree(sif->gso_pool);
@@ -347,6 +362,13 @@ static void skiffif_kick(struct skiffif *sif)
 
 static void skiffif_tx_drain(struct skiffif *sif);
 
+/* Reclaims finished frames and moves frames waiting in the software queue
+ * onto the ring; they go out with the next flush. */
+static void skiffif_tx_reap(struct skiffif *sif)
+{
+	sif->tx_unflushed += txq_drain(&sif->txq);
+}
+
 /* Queues the frames held for coalescing, then notifies. */
 static void skiffif_flush_now(struct skiffif *sif)
 {
@@ -367,6 +389,9 @@ void skiffif_flush(struct netif *netif)
 {
 	struct skiffif *sif = netif->state;
 
+	/* Completions may have freed ring space since the poll. */
+	if (txq_waiting(&sif->txq))
+		skiffif_tx_reap(sif);
 	skiffif_flush_now(sif);
 	/* skiffif_poll() reposts buffers freed before or during it; these
 	 * were freed later (a service done with held data, a TX reclaim).
@@ -451,28 +476,23 @@ static enum skiffif_tx_csum skiffif_tx_csum_prepare(struct pbuf *p,
 }
 
 /* Queues a frame under cookie (p itself, our copy of it, or an XDP_TX
- * RX-buffer cookie); on -ENOSPC gives the device what is queued, reclaims
- * and tries once more. */
+ * RX-buffer cookie) on the ring, or behind earlier frames in the software
+ * queue while the ring is full (txq_xmit() reclaims and retries first).
+ * Only a full queue drops: TCP sends the segment again, UDP and ICMP
+ * replies are lost and counted. */
 static err_t skiffif_tx_queue(struct skiffif *sif,
 			      const struct vnet_frag *frags, unsigned nfrags,
 			      const struct vnet_tx_offload *csum, void *frame)
 {
-	struct vnet *n = sif->vnet;
 	int err;
 
-	err = vnet_tx_chain(n, frags, nfrags, csum, frame);
-	if (err == -ENOSPC) {
-		skiffif_kick(sif);
-		vnet_tx_reclaim(n, skiffif_tx_done, sif);
-		err = vnet_tx_chain(n, frags, nfrags, csum, frame);
-		if (err == 0)
-			sif->stats.tx_retries++;
-	}
-	if (err == -ENOSPC) {
-		/* Not a loss for TCP: tcp_output() keeps the segment and
-		 * sends it again; UDP and ICMP are best effort. */
-		vnet_tx_drop(n);
-		sif->stats.drops.tx_ring_full++;
+	err = txq_xmit(&sif->txq, frags, nfrags, csum, frame);
+	if (err == -ENOBUFS) {
+		if (sif->txq.stats.cap == 0) {
+			/* No queue configured: the ring was the limit. */
+			vnet_tx_drop(sif->vnet);
+			sif->stats.drops.tx_ring_full++;
+		}
 		return ERR_MEM;
 	}
 	if (err) {
@@ -926,7 +946,7 @@ int skiffif_poll(struct netif *netif, unsigned budget)
 	/* Reclaim first: a finished frame may hold RX buffers (a received
 	 * pbuf sent back), and vnet_rx_poll() then counts them as free when
 	 * it decides whether a refill is due. */
-	vnet_tx_reclaim(n, skiffif_tx_done, sif);
+	skiffif_tx_reap(sif);
 	st = vnet_rx_poll(n, budget, skiffif_rx_frame, sif);
 	sif->rx_freed_outside = false;
 	if (st >= 0 && (st & VNET_RX_REFILL)) {
@@ -958,11 +978,20 @@ bool skiffif_link_update(struct netif *netif)
 
 /* ---- counters ------------------------------------------------------------ */
 
+bool skiffif_tx_waiting(const struct netif *netif)
+{
+	const struct skiffif *sif = netif->state;
+
+	return txq_waiting(&sif->txq);
+}
+
 void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out)
 {
 	const struct skiffif *sif = netif->state;
 
 	*out = sif->stats;
+	out->tx_retries = sif->txq.stats.retries;
+	out->txq = sif->txq.stats;
 }
 
 static unsigned long long skiffif_u(uint64_t v)
@@ -987,7 +1016,9 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 	    "\"flushes\":%llu,\"gso_frames\":%llu,\"gso_segments\":%llu},"
 	    "\"drops\":{\"rx_no_pbuf\":%llu,\"rx_input\":%llu,"
 	    "\"tx_ring_full\":%llu,\"tx_no_mem\":%llu,\"tx_csum\":%llu,"
-	    "\"tx_error\":%llu}}",
+	    "\"tx_error\":%llu},"
+	    "\"txq\":{\"len\":%u,\"hiwat\":%u,\"cap\":%u,\"queued\":%llu,"
+	    "\"drops\":%llu,\"errors\":%llu,\"stalls\":%llu}}",
 	    s->link_up ? "true" : "false", skiffif_u(s->link_changes),
 	    s->tx_csum_offload_on ? "true" : "false",
 	    s->rx_csum_offload_on ? "true" : "false",
@@ -1000,5 +1031,8 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 	    skiffif_u(s->tx_gso_frames), skiffif_u(s->tx_gso_segments),
 	    skiffif_u(d->rx_no_pbuf), skiffif_u(d->rx_input),
 	    skiffif_u(d->tx_ring_full), skiffif_u(d->tx_no_mem),
-	    skiffif_u(d->tx_csum), skiffif_u(d->tx_error));
+	    skiffif_u(d->tx_csum), skiffif_u(d->tx_error), s->txq.len,
+	    s->txq.hiwat, s->txq.cap, skiffif_u(s->txq.queued),
+	    skiffif_u(s->txq.drops), skiffif_u(s->txq.errors),
+	    skiffif_u(s->txq.stalls));
 }

@@ -5,6 +5,7 @@ or "fail ...", exit status 0/1. Every socket has a timeout.
 
     netclient.py tcp-echo HOST PORT SIZE
     netclient.py udp-echo HOST PORT SIZE
+    netclient.py udp-burst HOST PORT COUNT
 """
 import os
 import socket
@@ -52,10 +53,51 @@ def udp_echo(host, port, size):
     return "fail udp echo: no reply in 5 tries"
 
 
+def udp_burst(host, port, count, size=64):
+    """Sends count datagrams of size bytes back to back (no waiting for
+    replies) and expects every one echoed byte-exact: each carries its
+    sequence number, so a lost or corrupted reply is named."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Room for the whole burst of replies (root may exceed rmem_max).
+    for opt in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if opt is None:
+            continue
+        try:
+            s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+            break
+        except OSError:
+            continue
+    s.connect((host, port))
+    sent = {}
+    for i in range(count):
+        body = i.to_bytes(4, "big") + os.urandom(size - 4)
+        sent[i] = body
+        s.send(body)
+    got, bad = set(), 0
+    s.settimeout(3)
+    while len(got) < count:
+        try:
+            reply = s.recv(65536)
+        except socket.timeout:
+            break
+        i = int.from_bytes(reply[:4], "big")
+        if sent.get(i) != reply:
+            bad += 1
+        else:
+            got.add(i)
+    s.close()
+    if len(got) != count or bad:
+        missing = sorted(set(range(count)) - got)
+        return "fail udp burst: %d of %d replies, %d bad, missing %s" % (
+            len(got), count, bad, missing[:10])
+    return "ok udp burst %d x %d bytes" % (count, size)
+
+
 def main():
     cmd, host, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
         int(sys.argv[4])
-    fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo}[cmd]
+    fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo,
+          "udp-burst": udp_burst}[cmd]
     try:
         line = fn(host, port, size)
     except OSError as e:

@@ -12,3 +12,8 @@ UNIT_TESTS += virtio_net
 UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c drivers/virtio_net.c kernel/kbuf.c \
 	drivers/virtio.c $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtio_net := $(DRIVERS_HOST_DEPS)
+
+UNIT_TESTS += txq
+UNIT_SRCS_txq := tests/unit/test_txq.c netdev/txq.c drivers/virtio_net.c \
+	kernel/kbuf.c drivers/virtio.c $(DRIVERS_HOST_SRCS)
+UNIT_DEPS_txq := $(DRIVERS_HOST_DEPS) netdev/txq.h

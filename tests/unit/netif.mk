@@ -36,7 +36,7 @@ $(NETIF_LWIP_LIB): $(NETIF_LWIP_OBJS)
 	$(AR) rcs $@ $^
 
 UNIT_TESTS += netif
-UNIT_SRCS_netif := tests/unit/test_netif.c lwip-port/skiffif.c \
+UNIT_SRCS_netif := tests/unit/test_netif.c lwip-port/skiffif.c netdev/txq.c \
 	drivers/virtio_net.c drivers/virtio.c drivers/virtqueue.c kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/host_xdp_stub.c tests/unit/lwip_host.c

@@ -518,9 +518,16 @@ static void sim_tx_one(struct sim_virtio *s, const struct sim_chain *c)
 	s->last_tx_len = n - sizeof(struct virtio_net_hdr);
 	memcpy(s->last_tx_frame, bytes + sizeof(struct virtio_net_hdr),
 	       s->last_tx_len);
+	if (s->on_tx)
+		s->on_tx(s->on_tx_ctx, s->last_tx_frame, s->last_tx_len);
 }
 
 int sim_net_process_tx(struct sim_virtio *s)
+{
+	return sim_net_process_tx_max(s, UINT32_MAX);
+}
+
+int sim_net_process_tx_max(struct sim_virtio *s, uint32_t max)
 {
 	struct sim_queue *q = &s->q[VIRTIO_NET_TXQ];
 	struct sim_chain c;
@@ -528,7 +535,7 @@ int sim_net_process_tx(struct sim_virtio *s)
 
 	if (!sim_running(s))
 		return 0;
-	while (sim_queue_pop(q, &c) == 1) {
+	while ((uint32_t)frames < max && sim_queue_pop(q, &c) == 1) {
 		sim_tx_one(s, &c);
 		/* QEMU reports 0 written bytes for a transmitted chain. */
 		sim_queue_push(q, c.head, 0);

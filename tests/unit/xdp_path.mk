@@ -16,7 +16,7 @@ UNIT_SRCS_xdp_path = tests/unit/test_xdp_path.c net/xdp_hook.c \
 	$(XDP_PATH_PROGS_C) \
 	net/ebpf/elf.c net/ebpf/verifier.c net/ebpf/interp.c \
 	net/ebpf/maps.c net/ebpf/helpers.c net/ebpf/jit_x86.c \
-	lwip-port/skiffif.c drivers/virtio_net.c drivers/virtio.c \
+	lwip-port/skiffif.c netdev/txq.c drivers/virtio_net.c drivers/virtio.c \
 	drivers/virtqueue.c kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/lwip_host.c
