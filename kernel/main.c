@@ -12,6 +12,7 @@
 #include "apic.h"
 #include "bootinfo.h"
 #include "clock.h"
+#include "kernel/entropy.h"
 #include "config.h"
 #include "console.h"
 #include "cpu.h"
@@ -154,6 +155,7 @@ void kernel_main(struct boot_info *b)
 	config_parse(b->cmdline);
 	log_info("clock: TSC %llu kHz (calibrated against the PIT)",
 		 (unsigned long long)(clock_tsc_hz() / 1000));
+	entropy_init();
 	if (b->regions_dropped)
 		log_warn("memory: %u map entries did not fit and were ignored",
 			 b->regions_dropped);

@@ -189,5 +189,15 @@
 #define MEM_STATS	   1
 #define MEMP_STATS	   1
 #define SYS_STATS	   0 /* no semaphores or mailboxes with NO_SYS */
+/* 32-bit counters: lwIP's default 16-bit ones wrap within seconds of a
+ * flood, and /stats then shows numbers that go down. */
+#define LWIP_STATS_LARGE 1
+
+/* ---- Hooks (lwip-port/lwip_hooks.h) -------------------------------------- */
+
+#define LWIP_HOOK_FILENAME "lwip-port/lwip_hooks.h"
+/* RFC 6528 initial sequence numbers instead of lwIP's global counter. */
+#define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport)                              \
+	skiff_tcp_isn(lip, lport, rip, rport)
 
 #endif

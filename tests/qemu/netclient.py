@@ -6,6 +6,7 @@ or "fail ...", exit status 0/1. Every socket has a timeout.
     netclient.py tcp-echo HOST PORT SIZE
     netclient.py udp-echo HOST PORT SIZE
     netclient.py udp-burst HOST PORT COUNT
+    netclient.py tcp-isn HOST PORT COUNT      (root: raw sockets)
 """
 import os
 import socket
@@ -93,11 +94,61 @@ def udp_burst(host, port, count, size=64):
     return "ok udp burst %d x %d bytes" % (count, size)
 
 
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(int.from_bytes(data[i:i + 2], "big")
+            for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def tcp_isn(host, port, count):
+    """Sends count bare SYNs from distinct source ports and prints the ISNs
+    of the SYN-ACKs (the kernel then resets each half-open connection).
+    Checks RFC 6528's property: no ISN is close to the previous one."""
+    import struct
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect((host, port))
+    src = probe.getsockname()[0]
+    probe.close()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    raw.settimeout(3)
+    isns = []
+    base = 40000 + os.getpid() % 10000
+    for i in range(count):
+        sport = base + i
+        hdr = struct.pack("!HHIIBBHHH", sport, port, 1000 + i, 0, 5 << 4,
+                          0x02, 64240, 0, 0)
+        pseudo = (socket.inet_aton(src) + socket.inet_aton(host) +
+                  struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(hdr)))
+        hdr = hdr[:16] + struct.pack("!H", _csum(pseudo + hdr)) + hdr[18:]
+        raw.sendto(hdr, (host, 0))
+        while True:
+            try:
+                pkt = raw.recv(65536)
+            except socket.timeout:
+                return "fail tcp isn: no SYN-ACK for port %d" % sport
+            ihl = (pkt[0] & 15) * 4
+            tsport, tdport, seq, _ack, _off, flags = struct.unpack(
+                "!HHIIBB", pkt[ihl:ihl + 14])
+            if tsport == port and tdport == sport and flags & 0x12 == 0x12:
+                isns.append(seq)
+                break
+    close = sum(1 for a, b in zip(isns, isns[1:])
+                if min((b - a) % 2**32, (a - b) % 2**32) < 65536)
+    if close:
+        return "fail tcp isn: %d of %d steps small: %s" % (
+            close, count - 1, isns[:8])
+    return "ok tcp isn %d SYN-ACKs, no two close: %s" % (count, isns[:4])
+
+
 def main():
     cmd, host, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
         int(sys.argv[4])
     fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo,
-          "udp-burst": udp_burst}[cmd]
+          "udp-burst": udp_burst, "tcp-isn": tcp_isn}[cmd]
     try:
         line = fn(host, port, size)
     except OSError as e:

@@ -39,7 +39,8 @@ UNIT_TESTS += netif
 UNIT_SRCS_netif := tests/unit/test_netif.c lwip-port/skiffif.c netdev/txq.c \
 	drivers/virtio_net.c drivers/virtio.c drivers/virtqueue.c kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
-	tests/unit/host_printf_stub.c tests/unit/host_xdp_stub.c tests/unit/lwip_host.c
+	tests/unit/host_printf_stub.c tests/unit/host_xdp_stub.c tests/unit/lwip_host.c \
+	lwip-port/rfc6528.c kernel/siphash.c
 UNIT_DEPS_netif := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/skiffif.h \
 	lwip-port/lwipopts.h lwip-port/arch/cc.h \
 	$(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
