@@ -134,6 +134,13 @@
 /* ---- IP, ARP, ICMP, UDP, DHCP, DNS -------------------------------------- */
 
 #define LWIP_IPV4 1
+/* Reassembly of a datagram of up to 64 KiB (45 fragments of 1480 bytes:
+ * lwIP's default of 10 answered no ping above ~14.8 KB), and as many
+ * fragment references for sending such a reply. Bounded by
+ * MEMP_NUM_REASSDATA (5) datagrams at once and IP_REASS_MAXAGE (15 s), so
+ * half-finished datagrams pin at most 240 of the RX buffers. */
+#define IP_REASS_MAX_PBUFS 48
+#define MEMP_NUM_FRAG_PBUF 48
 /* IPv6 is not enabled yet: the services, the netif glue and the tests are
  * IPv4-only. The core/ipv6 files are already built (they compile to nothing
  * while this is 0), so turning it on is a change here plus the glue's
