@@ -89,6 +89,10 @@ static const struct cmdline_option options[] = {
 	 .target = &config.net_tx_ring, .min = 0, .max = 1024,
 	 .help = "TX ring entries, at most (rounded down to a power of two; "
 		 "0 = 256 or what the device offers)"},
+	{.key = "tcp.max_half_open", .kind = CMDLINE_U32,
+	 .target = &config.tcp_max_half_open, .min = 0, .max = 4096,
+	 .help = "half-open (SYN_RCVD) connections per listener before a "
+		 "new SYN evicts the oldest (0 = 32)"},
 	{.key = "ip", .kind = CMDLINE_IPV4_CIDR, .target = &config.ip,
 	 .help = "static address A.B.C.D/N (default: DHCP)"},
 	{.key = "gw", .kind = CMDLINE_IPV4, .target = &config.gw,

@@ -32,6 +32,7 @@ struct config {
 	bool net_indirect;	 /* TX frames through indirect descriptors */
 	uint32_t net_txqueuelen; /* frames that may wait for TX ring space */
 	uint32_t net_tx_ring;	 /* TX ring size cap, 0 = the driver's */
+	uint32_t tcp_max_half_open; /* SYN_RCVD per listener, 0 = default */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	 /* host order */
 

@@ -11,6 +11,7 @@
 #include "iperf.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
+#include "lwip-port/tcp_guard.h"
 #include "netstack.h"
 #include "page_alloc.h"
 #include "printf.h"
@@ -38,6 +39,21 @@ static int driver_json(char *buf, size_t cap)
 static int netif_json(char *buf, size_t cap)
 {
 	return netstack_netif_json(buf, (unsigned)cap);
+}
+
+static int tcp_guard_json(char *buf, size_t cap)
+{
+	struct tcp_guard_stats g;
+
+	tcp_guard_get_stats(&g);
+	return ksnprintf(buf, cap,
+			 "{\"syns\":%llu,\"half_open\":%u,"
+			 "\"half_open_peak\":%u,\"max_half_open\":%u,"
+			 "\"evicted_listener\":%llu,\"evicted_pressure\":%llu}",
+			 (unsigned long long)g.syns, g.half_open,
+			 g.half_open_peak, g.max_half_open,
+			 (unsigned long long)g.evicted_listener,
+			 (unsigned long long)g.evicted_pressure);
 }
 
 static void put_proto(struct kbuf *o, const char *name,
@@ -117,6 +133,7 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "driver", driver_json);
 	put_member(&o, "netif", netif_json);
 	put_lwip(&o);
+	put_member(&o, "tcp_guard", tcp_guard_json);
 	put_memory(&o);
 	put_member(&o, "echo", echo_stats_json);
 	put_member(&o, "iperf", iperf_stats_json);

@@ -7,6 +7,7 @@ or "fail ...", exit status 0/1. Every socket has a timeout.
     netclient.py udp-echo HOST PORT SIZE
     netclient.py udp-burst HOST PORT COUNT
     netclient.py tcp-isn HOST PORT COUNT      (root: raw sockets)
+    netclient.py syn-flood HOST PORT COUNT    (root: raw sockets)
 """
 import os
 import socket
@@ -144,11 +145,37 @@ def tcp_isn(host, port, count):
     return "ok tcp isn %d SYN-ACKs, no two close: %s" % (count, isns[:4])
 
 
+def syn_flood(host, port, count):
+    """Sends count SYNs to host:port from spoofed sources .100-.250 of the
+    host's /24 (addresses nobody answers ARP for, inside the test's own
+    namespace), each from a random port: half-open connections that will
+    never complete."""
+    import random
+    import struct
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    prefix = host.rsplit(".", 1)[0] + "."
+    dst = socket.inet_aton(host)
+    for i in range(count):
+        src = socket.inet_aton(prefix + str(100 + i % 151))
+        sport = random.randint(1024, 65535)
+        tcp = struct.pack("!HHIIBBHHH", sport, port, random.getrandbits(32),
+                          0, 5 << 4, 0x02, 64240, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xffff,
+                         0, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+        raw.sendto(ip + tcp, (host, 0))
+    return "ok syn flood: %d SYNs sent" % count
+
+
 def main():
     cmd, host, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
         int(sys.argv[4])
     fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo,
-          "udp-burst": udp_burst, "tcp-isn": tcp_isn}[cmd]
+          "udp-burst": udp_burst, "tcp-isn": tcp_isn,
+          "syn-flood": syn_flood}[cmd]
     try:
         line = fn(host, port, size)
     except OSError as e:

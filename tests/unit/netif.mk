@@ -40,9 +40,20 @@ UNIT_SRCS_netif := tests/unit/test_netif.c lwip-port/skiffif.c netdev/txq.c \
 	drivers/virtio_net.c drivers/virtio.c drivers/virtqueue.c kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/host_xdp_stub.c tests/unit/lwip_host.c \
-	lwip-port/rfc6528.c kernel/siphash.c
+	lwip-port/rfc6528.c lwip-port/tcp_guard.c kernel/siphash.c
 UNIT_DEPS_netif := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/skiffif.h \
 	lwip-port/lwipopts.h lwip-port/arch/cc.h \
 	$(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
 UNIT_CFLAGS_netif := $(NETIF_LWIP_INC) -Inet/ebpf
 UNIT_LIBS_netif := $(NETIF_LWIP_LIB)
+
+# The SYN-flood guard (lwip-port/tcp_guard.c) inside lwIP's real TCP input,
+# over a netif that only records what lwIP sends.
+UNIT_TESTS += tcp_guard
+UNIT_SRCS_tcp_guard := tests/unit/test_tcp_guard.c lwip-port/tcp_guard.c \
+	lwip-port/rfc6528.c kernel/siphash.c tests/unit/lwip_host.c \
+	tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c
+UNIT_DEPS_tcp_guard := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/tcp_guard.h \
+	lwip-port/lwipopts.h tests/unit/lwip_host.h
+UNIT_CFLAGS_tcp_guard := $(NETIF_LWIP_INC)
+UNIT_LIBS_tcp_guard := $(NETIF_LWIP_LIB)

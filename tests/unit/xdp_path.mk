@@ -20,7 +20,7 @@ UNIT_SRCS_xdp_path = tests/unit/test_xdp_path.c net/xdp_hook.c \
 	drivers/virtqueue.c kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/lwip_host.c \
-	lwip-port/rfc6528.c kernel/siphash.c
+	lwip-port/rfc6528.c lwip-port/tcp_guard.c kernel/siphash.c
 UNIT_DEPS_xdp_path = $(LWIP_STAMP) $(NETIF_LWIP_LIB) \
 	net/xdp_hook.h net/xdp/xdp_progs.h net/ebpf/ebpf.h net/ebpf/jit_x86.h \
 	lwip-port/skiffif.h lwip-port/lwipopts.h lwip-port/arch/cc.h \
