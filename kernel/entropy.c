@@ -78,8 +78,8 @@ void entropy_init(void)
 			 entropy_rdrand ? "yes" : "no",
 			 entropy_rdseed ? "yes" : "no");
 	else
-		log_info("entropy: seeded from %s", entropy_rdseed ? "rdseed"
-								   : "rdrand");
+		log_info("entropy: seeded from %s",
+			 entropy_rdseed ? "rdseed" : "rdrand");
 }
 
 bool entropy_has_hw(void)

@@ -48,8 +48,7 @@ static uint64_t siphash_load(const uint8_t *p, size_t n)
 	return v;
 }
 
-uint64_t siphash24(const struct siphash_key *key, const void *data,
-		   size_t len)
+uint64_t siphash24(const struct siphash_key *key, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	struct siphash_state s = {

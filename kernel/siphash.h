@@ -12,7 +12,6 @@ struct siphash_key {
 	uint64_t k0, k1;
 };
 
-uint64_t siphash24(const struct siphash_key *key, const void *data,
-		   size_t len);
+uint64_t siphash24(const struct siphash_key *key, const void *data, size_t len);
 
 #endif

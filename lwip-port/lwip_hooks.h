@@ -3,8 +3,8 @@
 #ifndef SKIFF_LWIP_PORT_LWIP_HOOKS_H
 #define SKIFF_LWIP_PORT_LWIP_HOOKS_H
 
-#include "lwip/ip_addr.h"
 #include "lwip-port/tcp_guard.h"
+#include "lwip/ip_addr.h"
 
 /* LWIP_HOOK_TCP_ISN: RFC 6528 initial sequence numbers (rfc6528.h). */
 u32_t skiff_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,

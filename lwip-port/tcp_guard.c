@@ -59,9 +59,8 @@ static uint32_t guard_free_pcbs(void)
 	return m->avail > m->used ? (uint32_t)(m->avail - m->used) : 0;
 }
 
-err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr,
-			 u16_t optlen, u16_t opt1len, u8_t *opt2,
-			 struct pbuf *p)
+err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen,
+			 u16_t opt1len, u8_t *opt2, struct pbuf *p)
 {
 	u16_t flags = TCPH_FLAGS(hdr);
 	struct guard_census c;
@@ -75,8 +74,7 @@ err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr,
 	if (c.oldest_mine && c.mine >= guard.max_half_open) {
 		tcp_abandon(c.oldest_mine, 0);
 		guard.evicted_listener++;
-	} else if (c.oldest_all &&
-		   guard_free_pcbs() < TCP_GUARD_PCB_RESERVE) {
+	} else if (c.oldest_all && guard_free_pcbs() < TCP_GUARD_PCB_RESERVE) {
 		tcp_abandon(c.oldest_all, 0);
 		guard.evicted_pressure++;
 	}

@@ -45,8 +45,7 @@ void tcp_guard_get_stats(struct tcp_guard_stats *out);
 /* LWIP_HOOK_TCP_INPACKET_PCB: sees every segment lwIP has matched to a
  * PCB (listening or not) before it is processed. Always ERR_OK: the
  * segment is processed; the guard only makes room. */
-err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr,
-			 u16_t optlen, u16_t opt1len, u8_t *opt2,
-			 struct pbuf *p);
+err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen,
+			 u16_t opt1len, u8_t *opt2, struct pbuf *p);
 
 #endif

@@ -45,15 +45,14 @@ TEST(siphash_depends_on_every_byte_and_the_key)
 
 #define LIP  0x0200000aU /* 10.0.0.2 in network order on little-endian */
 #define RIP  0x0100000aU
-#define PORT 0x5000	 /* 80 */
+#define PORT 0x5000 /* 80 */
 
 TEST(isn_grows_with_the_4us_clock_for_one_tuple)
 {
 	uint64_t t = 123456789000ULL;
 	uint32_t a = rfc6528_isn(&ref_key, LIP, PORT, RIP, 0x3930, t);
 	uint32_t b = rfc6528_isn(&ref_key, LIP, PORT, RIP, 0x3930, t + 4000);
-	uint32_t c =
-	    rfc6528_isn(&ref_key, LIP, PORT, RIP, 0x3930, t + 4000000);
+	uint32_t c = rfc6528_isn(&ref_key, LIP, PORT, RIP, 0x3930, t + 4000000);
 
 	CHECK_EQ((uint32_t)(b - a), 1);
 	CHECK_EQ((uint32_t)(c - a), 1000);

@@ -24,8 +24,7 @@ static unsigned sent_synacks;
 static uint32_t last_synack_seq;
 
 /* Records lwIP's output (IP packets: no Ethernet, so no ARP wait). */
-static err_t cap_output(struct netif *n, struct pbuf *p,
-			const ip4_addr_t *dst)
+static err_t cap_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 {
 	uint8_t buf[128];
 	uint16_t len = pbuf_copy_partial(p, buf, sizeof(buf), 0);
@@ -65,8 +64,8 @@ static void setup(void)
 }
 
 /* A TCP segment from src:sport to our port, fed through IP input. */
-static void inject(uint32_t src, uint16_t sport, uint16_t dport,
-		   uint8_t flags, uint32_t seq, uint32_t ack)
+static void inject(uint32_t src, uint16_t sport, uint16_t dport, uint8_t flags,
+		   uint32_t seq, uint32_t ack)
 {
 	uint8_t f[40];
 	uint32_t sum;

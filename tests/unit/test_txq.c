@@ -22,8 +22,8 @@ struct fixture {
 	unsigned nframes;
 	unsigned next_expected; /* the wire's order check */
 	unsigned out_of_order;
-	unsigned done;		/* cookies returned */
-	unsigned *done_count;	/* per frame: times returned */
+	unsigned done;	      /* cookies returned */
+	unsigned *done_count; /* per frame: times returned */
 };
 
 static void fx_on_wire(void *ctx, const uint8_t *frame, uint32_t len)
@@ -114,8 +114,8 @@ static unsigned fx_burst(struct fixture *f, unsigned per_round)
 		}
 	}
 	/* Completions arrive; each pass reaps, drains and flushes. */
-	for (unsigned round = 0; round < 10000 && f->done < f->nframes - refused;
-	     round++) {
+	for (unsigned round = 0;
+	     round < 10000 && f->done < f->nframes - refused; round++) {
 		txq_drain(&f->q);
 		vnet_tx_flush(f->n);
 		sim_net_process_tx_max(&f->sim, 37);
