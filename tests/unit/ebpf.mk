@@ -5,8 +5,7 @@
 #
 #   make fuzz-ebpf [FUZZ_TIME=30]   libFuzzer over the loader + verifier
 
-EBPF_HOST_SRCS := net/ebpf/elf.c net/ebpf/verifier.c net/ebpf/interp.c \
-	net/ebpf/maps.c net/ebpf/helpers.c
+EBPF_HOST_SRCS := $(EBPF_SRCS)
 EBPF_HOST_HDRS := net/ebpf/ebpf.h kernel/kerrno.h kernel/clock.h
 EBPF_TEST_OBJDIR := $(BUILD)/host/bpf
 EBPF_BPF_CLANG ?= clang
