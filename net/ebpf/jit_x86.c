@@ -873,7 +873,8 @@ static int jit_insn(struct jit_state *s, uint32_t i)
 		if (in->code != EBPF_LD_IMM64)
 			return -ENOTSUP;
 		if (in->src == EBPF_PSEUDO_MAP_FD) {
-			if ((uint32_t)in->imm >= EBPF_MAX_MAPS)
+			if ((uint32_t)in->imm >= s->prog->nmaps ||
+			    !s->prog->maps[(uint32_t)in->imm])
 				return -EINVAL;
 			v = (uint64_t)(uintptr_t)
 				s->prog->maps[(uint32_t)in->imm];

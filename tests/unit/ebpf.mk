@@ -47,3 +47,9 @@ fuzz-ebpf: $(EBPF_FUZZ_BIN) $(EBPF_TEST_BPF)
 	$(EBPF_FUZZ_BIN) -max_total_time=$(EBPF_FUZZ_TIME) -max_len=65536 \
 		-artifact_prefix=$(BUILD)/fuzz/ebpf- -print_final_stats=1 \
 		$(BUILD)/fuzz/ebpf-corpus $(BUILD)/fuzz/ebpf-seeds
+
+# RFC 9669 conformance of the interpreter and the JIT against a reference
+# model written from the RFC (tests/unit/test_ebpf_conformance.c).
+UNIT_TESTS += ebpf_conformance
+UNIT_SRCS_ebpf_conformance := tests/unit/test_ebpf_conformance.c $(EBPF_SRCS)
+UNIT_DEPS_ebpf_conformance := $(EBPF_HOST_HDRS) tests/unit/check.h
