@@ -17,7 +17,8 @@
  * dividend (zero-extended for 32-bit); signed INT_MIN / -1 wraps to
  * INT_MIN and INT_MIN % -1 is 0; 32-bit operations zero-extend.
  *
- * Test builds can define three hooks (they compile to nothing otherwise):
+ * Test builds can define three hooks, in the header EBPF_INTERP_HOOKS names
+ * (they compile to nothing otherwise):
  *   EBPF_INTERP_CHECK_ACCESS(fp, addr, size, write)  nonzero if the access
  *       is allowed; fp is the frame pointer (the stack is [fp-512, fp));
  *   EBPF_INTERP_CHECK_CALL(fp, id, regs)  nonzero if the helper's memory
@@ -29,6 +30,9 @@
 #include "ebpf.h"
 #include "kerrno.h"
 
+#ifdef EBPF_INTERP_HOOKS
+#include EBPF_INTERP_HOOKS
+#endif
 #ifndef EBPF_INTERP_CHECK_ACCESS
 #define EBPF_INTERP_CHECK_ACCESS(fp, addr, size, write) 1
 #endif
