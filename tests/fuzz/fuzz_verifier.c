@@ -998,11 +998,14 @@ static int fz_one(const uint8_t *data, size_t size)
 		char why[300];
 		uint32_t n;
 
+		uint64_t jitted = fz_jitted;
+
 		memcpy(small, gp.in, gp.n * sizeof(gp.in[0]));
 		n = fz_minimize(small, gp.n, &init, bug);
 		snprintf(why, sizeof(why), "%s (packet %u bytes)", bug,
 			 init.pkt_len);
 		fz_check(small, n, &init, &accepted); /* for fz_fault */
+		fz_jitted = jitted; /* count the generated programs only */
 		fz_dump(small, n, why);
 	}
 	return 1;
@@ -1043,9 +1046,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* FUZZ_VERIFIER_KEEP_GOING=1: report and go on (to survey a verifier
+ * known to be unsound) instead of stopping at the first finding. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (fz_one(data, size)) {
+	static int keep_going = -1;
+
+	if (keep_going < 0)
+		keep_going = getenv("FUZZ_VERIFIER_KEEP_GOING") != NULL;
+	if (fz_one(data, size) && !keep_going) {
 		fz_stats();
 		abort();
 	}
