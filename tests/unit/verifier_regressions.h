@@ -173,6 +173,18 @@ static const struct verifier_regression verifier_regressions[] = {
 	 {0x61, 0, 10, -8, 0},	/* r0 = *(u32 *)(r10 - 8) */
 	 {0x95, 0, 0, 0, 0},	/* exit */
      }},
+    {"packet_pointer_bits_tested_by_jset",
+     "a branch on the low bits of the packet pointer: r0 tells where the "
+     "packet is (a pointer compared with a scalar)",
+     6,
+     {
+	 {0x61, 2, 1, 0, 0},	 /* r2 = data */
+	 {0xb7, 0, 0, 0, 0},	 /* r0 = 0 */
+	 {0x46, 2, 0, 1, 0xfff}, /* if w2 & 0xfff goto +1 */
+	 {0x95, 0, 0, 0, 0},	 /* exit */
+	 {0xb7, 0, 0, 0, 1},	 /* r0 = 1 */
+	 {0x95, 0, 0, 0, 0},	 /* exit */
+     }},
     {"jmp_x_with_imm_set",
      "not an instruction (RFC 9669: unused fields are zero); the "
      "interpreter traps on it",
