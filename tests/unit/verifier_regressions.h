@@ -36,6 +36,19 @@ static const struct verifier_regression verifier_regressions[] = {
 	 {0x7a, 10, 0, -4, 33}, /* *(u64 *)(r10 - 4) = 33 */
 	 {0x95, 0, 0, 0, 0},	/* exit */
      }},
+    {"jmp32_signed_x_refined_as_unsigned",
+     "w8 = -1 < 5 signed: the register form of the same bug, a store just "
+     "above the stack",
+     7,
+     {
+	 {0xb7, 0, 0, 0, 0},  /* r0 = 0 */
+	 {0xb7, 5, 0, 0, 5},  /* r5 = 5 */
+	 {0xb7, 8, 0, 0, -1}, /* r8 = -1 */
+	 {0xce, 8, 5, 1, 0},  /* if w8 s< w5 goto +1 */
+	 {0x95, 0, 0, 0, 0},  /* exit */
+	 {0x72, 10, 0, 0, 1}, /* *(u8 *)(r10 + 0) = 1 */
+	 {0x95, 0, 0, 0, 0},  /* exit */
+     }},
     {"ptr_minus_ptr_negative",
      "data - data_end is negative, not in [0, 0x1fffe]: shifted right it "
      "is huge where the verifier has 0, and moves the stack pointer",
