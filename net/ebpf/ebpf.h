@@ -74,11 +74,24 @@ void ebpf_prog_free(struct ebpf_prog *p);
 /* Walks every path; on rejection returns -EINVAL and writes
  * "insn N: reason" to err. */
 int ebpf_verify(const struct ebpf_prog *p, char *err, size_t errlen);
-/* The reference interpreter. */
+/* The reference interpreter. Runs p and returns 0 with the program's r0
+ * in *ret, or traps: -EINVAL on an instruction that is not a valid RFC
+ * 9669 instruction as Skiff runs it (ebpf_insn_invalid), a call to a
+ * helper that does not exist, a map index without a map or a jump out of
+ * the program; test builds also trap with -EFAULT (a memory access their
+ * hook refused) and -E2BIG (their instruction budget ran out). *trap_pc
+ * (may be NULL) gets the trapping instruction's index. */
+int ebpf_interp_exec(const struct ebpf_prog *p, void *ctx, uint64_t *ret,
+		     uint32_t *trap_pc);
+/* ebpf_interp_exec's r0, or EBPF_XDP_ABORTED on a trap. */
 uint64_t ebpf_run_interp(const struct ebpf_prog *p, void *ctx);
-/* Compiles to x86-64 (W^X: sealed read-only+exec). 0 or -ENOTSUP for an
- * instruction the JIT does not cover (then the interpreter runs it). */
+/* Compiles to x86-64 (W^X: sealed read-only+exec). 0, -ENOTSUP for an
+ * instruction the JIT does not cover (then the interpreter runs it) or
+ * -EINVAL for a program that is not well formed. */
 int ebpf_jit(struct ebpf_prog *p);
+/* Makes the program interpreted again and gives the code pages back
+ * (ebpf_prog_free calls it). Safe on a program that was never compiled. */
+void ebpf_jit_free(struct ebpf_prog *p);
 static inline uint64_t ebpf_run(struct ebpf_prog *p, void *ctx)
 {
 	p->runs++;
@@ -121,6 +134,7 @@ ebpf_helper_fn ebpf_helper(int32_t id);
 #define EBPF_MODE(c) ((c) & 0xe0)
 #define EBPF_IMM 0x00
 #define EBPF_MEM 0x60
+#define EBPF_MEMSX 0x80 /* LDX only: sign-extending load (cpu v4) */
 #define EBPF_ATOMIC 0xc0
 #define EBPF_OP(c) ((c) & 0xf0)
 #define EBPF_SRC(c) ((c) & 0x08)
@@ -156,6 +170,16 @@ ebpf_helper_fn ebpf_helper(int32_t id);
 #define EBPF_JLE 0xb0
 #define EBPF_JSLT 0xc0
 #define EBPF_JSLE 0xd0
+/* off of EBPF_DIV / EBPF_MOD: 1 selects sdiv / smod; off of an
+ * EBPF_MOV | EBPF_X: 8, 16 or 32 selects movsx (cpu v4). */
+#define EBPF_OFF_SIGNED 1
+
+/* NULL when in is a valid RFC 9669 instruction (cpu v1-v4) that Skiff
+ * runs, with every unused field zero; otherwise why not (isa.c). next is
+ * the following slot (the second half of an ld_imm64), NULL at the end. */
+const char *ebpf_insn_invalid(const struct ebpf_insn *in,
+			      const struct ebpf_insn *next);
+
 /* Atomic operations (imm of an EBPF_STX | EBPF_ATOMIC). */
 #define EBPF_FETCH 0x01
 #define EBPF_XCHG (0xe0 | EBPF_FETCH)

@@ -3,8 +3,7 @@
 # these to KERNEL_SRCS after including this fragment:
 #   -include net/ebpf/ebpf.mk
 #   KERNEL_SRCS += $(EBPF_SRCS)
-# jit_x86.c (the JIT) is listed too when present. Host tests and the fuzzer
-# are in tests/unit/ebpf.mk.
-EBPF_SRCS := net/ebpf/elf.c net/ebpf/verifier.c net/ebpf/interp.c \
-	net/ebpf/maps.c net/ebpf/helpers.c \
-	$(wildcard net/ebpf/jit_x86.c)
+# The host tests and the fuzzers (tests/unit/ebpf*.mk, xdp_path.mk) build
+# from the same list.
+EBPF_SRCS := net/ebpf/elf.c net/ebpf/verifier.c net/ebpf/isa.c \
+	net/ebpf/interp.c net/ebpf/jit_x86.c net/ebpf/maps.c net/ebpf/helpers.c

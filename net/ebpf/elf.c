@@ -36,9 +36,6 @@
 #define SYM_SIZE 24
 #define REL_SIZE 16
 
-/* The JIT's release function, when the JIT is linked in. */
-extern void ebpf_jit_free(struct ebpf_prog *p) __attribute__((weak));
-
 struct shdr {
 	uint32_t name, type, link, info;
 	uint64_t flags, offset, size, entsize;
@@ -524,8 +521,7 @@ void ebpf_prog_free(struct ebpf_prog *p)
 {
 	if (!p)
 		return;
-	if (p->jitted && ebpf_jit_free)
-		ebpf_jit_free(p);
+	ebpf_jit_free(p);
 	for (uint32_t i = 0; i < p->nmaps && i < EBPF_MAX_MAPS; i++)
 		ebpf_map_free(p->maps[i]);
 	free(p->insns);

@@ -14,15 +14,14 @@ XDP_PATH_PROGS_C = $(BUILD)/xdp/xdp_progs.c
 UNIT_TESTS += xdp_path
 UNIT_SRCS_xdp_path = tests/unit/test_xdp_path.c net/xdp_hook.c \
 	$(XDP_PATH_PROGS_C) \
-	net/ebpf/elf.c net/ebpf/verifier.c net/ebpf/interp.c \
-	net/ebpf/maps.c net/ebpf/helpers.c net/ebpf/jit_x86.c \
+	$(EBPF_SRCS) \
 	lwip-port/skiffif.c netdev/txq.c drivers/virtio_net.c drivers/virtio.c \
 	drivers/virtqueue.c kernel/kbuf.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/lwip_host.c \
 	lwip-port/rfc6528.c lwip-port/tcp_guard.c kernel/siphash.c
 UNIT_DEPS_xdp_path = $(LWIP_STAMP) $(NETIF_LWIP_LIB) \
-	net/xdp_hook.h net/xdp/xdp_progs.h net/ebpf/ebpf.h net/ebpf/jit_x86.h \
+	net/xdp_hook.h net/xdp/xdp_progs.h net/ebpf/ebpf.h \
 	lwip-port/skiffif.h lwip-port/lwipopts.h lwip-port/arch/cc.h \
 	$(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
 UNIT_CFLAGS_xdp_path = $(NETIF_LWIP_INC) -Inet/ebpf -Inet/xdp
