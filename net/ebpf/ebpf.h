@@ -160,6 +160,10 @@ ebpf_helper_fn ebpf_helper(int32_t id);
 #define EBPF_FETCH 0x01
 #define EBPF_XCHG (0xe0 | EBPF_FETCH)
 #define EBPF_CMPXCHG (0xf0 | EBPF_FETCH)
+/* CPU v4 and byte-swap encodings (linux/bpf.h names). */
+#define EBPF_MEMSX 0x80 /* sign-extending load mode */
+#define EBPF_TO_LE 0x00 /* EBPF_END source bit: to little endian */
+#define EBPF_TO_BE 0x08 /* EBPF_END source bit: to big endian */
 
 /* enum xdp_action, as in linux/bpf.h. */
 enum ebpf_xdp_action {
