@@ -263,11 +263,13 @@ void scalar_zext(struct scalar *s, int bytes)
 void scalar_sext(struct scalar *s, int bytes)
 {
 	int bits = bytes * 8;
-	int64_t lo = -(1ll << (bits - 1)), hi = (1ll << (bits - 1)) - 1;
+	int64_t lo, hi;
 	struct scalar r;
 
 	if (bytes >= 8)
 		return;
+	lo = -(1ll << (bits - 1));
+	hi = (1ll << (bits - 1)) - 1;
 	if (s->smin >= lo && s->smax <= hi)
 		return; /* the value is its own sign extension */
 	scalar_unknown(&r);

@@ -1,0 +1,1033 @@
+/* The eBPF verifier's own suite, in the spirit of Linux's
+ * tools/testing/selftests/bpf/verifier/: one small hand-assembled program
+ * per rule with its expected verdict (accept, or refuse with a reason),
+ * plus a randomized soundness check of the scalar domain (scalar.h): for
+ * random concrete operands inside random abstract values, the concrete
+ * result of every ALU operation must lie in the abstract result, and both
+ * branch refinements of every comparison must keep the concrete values
+ * that take them. */
+#include <stdint.h>
+
+#include "check.h"
+#include "ebpf.h"
+#include "kerrno.h"
+#include "scalar.h"
+
+uint64_t clock_ns(void)
+{
+	return 12345;
+}
+
+/* ---- randomness --------------------------------------------------------- */
+
+static uint64_t rs = 0x2545f4914f6cdd1dull;
+static uint64_t r64(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+/* Values near the interesting edges as often as random ones. */
+static uint64_t rval(void)
+{
+	static const uint64_t edge[] = {0,
+					1,
+					2,
+					3,
+					7,
+					8,
+					31,
+					32,
+					63,
+					64,
+					0x7f,
+					0x80,
+					0xff,
+					0x7fff,
+					0x8000,
+					0xffff,
+					0x7fffffff,
+					0x80000000,
+					0xffffffff,
+					0x100000000ull,
+					0x7fffffffffffffffull,
+					0x8000000000000000ull,
+					0xffffffffffffffffull,
+					0xfffffffffffffffeull,
+					0xffffffff80000000ull,
+					0xffffffff7fffffffull};
+	uint64_t x;
+
+	switch (r64() % 6) {
+	case 0:
+		return edge[r64() % (sizeof(edge) / sizeof(edge[0]))];
+	case 1:
+		return r64() % 64;
+	case 2:
+		return (uint64_t) - (int64_t)(r64() % 64);
+	case 3:
+		return (uint32_t)r64();
+	case 4:
+		x = edge[r64() % (sizeof(edge) / sizeof(edge[0]))];
+		return x + (r64() % 5) - 2;
+	default:
+		return r64();
+	}
+}
+
+static uint64_t rdelta(void)
+{
+	switch (r64() % 4) {
+	case 0:
+		return 0;
+	case 1:
+		return r64() % 16;
+	case 2:
+		return r64() % 0x100000;
+	default:
+		return r64();
+	}
+}
+
+/* A random abstract value holding x. */
+static void rscalar(struct scalar *s, uint64_t x)
+{
+	uint64_t d;
+
+	scalar_unknown(s);
+	switch (r64() % 5) {
+	case 0:
+		break;
+	case 1:
+		scalar_const(s, x);
+		return;
+	default: {
+		uint64_t m = r64() & r64();
+		if (r64() & 1)
+			m |= ~0ull << (r64() % 64);
+		if (r64() % 3 == 0)
+			m &= (1ull << (r64() % 64)) - 1;
+		s->var.mask = m;
+		s->var.value = x & ~m;
+	}
+	}
+	if (r64() & 1) {
+		d = rdelta();
+		s->umin = x >= d ? x - d : 0;
+		d = rdelta();
+		s->umax = x <= UINT64_MAX - d ? x + d : UINT64_MAX;
+	}
+	if (r64() & 1) {
+		int64_t sx = (int64_t)x;
+		d = rdelta() >> 1;
+		s->smin =
+		    sx >= INT64_MIN + (int64_t)d ? sx - (int64_t)d : INT64_MIN;
+		d = rdelta() >> 1;
+		s->smax =
+		    sx <= INT64_MAX - (int64_t)d ? sx + (int64_t)d : INT64_MAX;
+	}
+	if (r64() & 1) {
+		uint32_t x32 = (uint32_t)x;
+		d = rdelta() & 0xffffffff;
+		s->u32min = x32 >= d ? (uint32_t)(x32 - d) : 0;
+		d = rdelta() & 0xffffffff;
+		s->u32max = (uint64_t)x32 + d <= 0xffffffff
+				? (uint32_t)(x32 + d)
+				: 0xffffffff;
+	}
+	if (r64() & 1) {
+		int64_t x32 = (int32_t)(uint32_t)x;
+		int64_t lo = x32 - (int64_t)(rdelta() & 0x7fffffff);
+		int64_t hi = x32 + (int64_t)(rdelta() & 0x7fffffff);
+		s->s32min = lo < INT32_MIN ? INT32_MIN : (int32_t)lo;
+		s->s32max = hi > INT32_MAX ? INT32_MAX : (int32_t)hi;
+	}
+}
+
+static void dump(const char *what, const struct scalar *s)
+{
+	fprintf(stderr,
+		"    %s: var=(%#llx;%#llx) u=[%#llx,%#llx] s=[%lld,%lld] "
+		"u32=[%#x,%#x] s32=[%d,%d]\n",
+		what, (unsigned long long)s->var.value,
+		(unsigned long long)s->var.mask, (unsigned long long)s->umin,
+		(unsigned long long)s->umax, (long long)s->smin,
+		(long long)s->smax, s->u32min, s->u32max, s->s32min, s->s32max);
+}
+
+TEST(scalar_sync_keeps_members)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 200000 && bad < 5; i++) {
+		uint64_t x = rval();
+		struct scalar s, o;
+		rscalar(&s, x);
+		o = s;
+		if (!scalar_sync(&s) || !scalar_contains(&s, x)) {
+			fprintf(stderr, "  sync lost %#llx\n",
+				(unsigned long long)x);
+			dump("before", &o);
+			dump("after", &s);
+			bad++;
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+struct alu_kind {
+	uint8_t op;
+	int16_t off;
+	int32_t imm;
+	bool to_be;
+	bool k_small; /* K form of a shift: amount below the width */
+};
+
+static const struct alu_kind alu_kinds[] = {
+    {EBPF_ADD},
+    {EBPF_SUB},
+    {EBPF_MUL},
+    {EBPF_DIV},
+    {EBPF_MOD},
+    {EBPF_DIV, 1},
+    {EBPF_MOD, 1},
+    {EBPF_OR},
+    {EBPF_AND},
+    {EBPF_XOR},
+    {EBPF_LSH},
+    {EBPF_RSH},
+    {EBPF_ARSH},
+    {EBPF_LSH, 0, 0, 0, 1},
+    {EBPF_RSH, 0, 0, 0, 1},
+    {EBPF_ARSH, 0, 0, 0, 1},
+    {EBPF_NEG},
+    {EBPF_MOV},
+    {EBPF_MOV, 8},
+    {EBPF_MOV, 16},
+    {EBPF_MOV, 32},
+    {EBPF_END, 0, 16},
+    {EBPF_END, 0, 32},
+    {EBPF_END, 0, 64},
+    {EBPF_END, 0, 16, 1},
+    {EBPF_END, 0, 32, 1},
+    {EBPF_END, 0, 64, 1},
+};
+
+TEST(alu_transfer_functions_are_sound)
+{
+	int bad = 0;
+	long checked = 0;
+
+	for (size_t k = 0; k < sizeof(alu_kinds) / sizeof(alu_kinds[0]); k++) {
+		const struct alu_kind *ak = &alu_kinds[k];
+		for (int w = 0; w < 2; w++) {
+			bool is64 = w;
+			if (ak->op == EBPF_MOV && ak->off == 32 && !is64)
+				continue;
+			for (int i = 0; i < 20000 && bad < 8; i++) {
+				uint64_t x = rval(), y = rval(), want;
+				struct scalar a, b, r;
+				if (ak->k_small)
+					y = r64() % (is64 ? 64 : 32);
+				rscalar(&a, x);
+				rscalar(&b, y);
+				if (!scalar_sync(&a) || !scalar_sync(&b))
+					continue;
+				r = a;
+				scalar_alu(&r, &b, ak->op, is64, ak->off,
+					   ak->imm, ak->to_be);
+				want = scalar_eval(ak->op, is64, ak->off,
+						   ak->imm, ak->to_be, x, y);
+				checked++;
+				if (scalar_contains(&r, want))
+					continue;
+				fprintf(
+				    stderr,
+				    "  op %#x off %d imm %d be %d is64 %d: "
+				    "%#llx op %#llx = %#llx not in result\n",
+				    ak->op, ak->off, ak->imm, ak->to_be, is64,
+				    (unsigned long long)x,
+				    (unsigned long long)y,
+				    (unsigned long long)want);
+				dump("a", &a);
+				dump("b", &b);
+				dump("r", &r);
+				bad++;
+			}
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(checked > 500000);
+}
+
+static const uint8_t cond_ops[] = {
+    EBPF_JEQ,  EBPF_JNE,  EBPF_JGT,  EBPF_JGE,	EBPF_JLT,  EBPF_JLE,
+    EBPF_JSGT, EBPF_JSGE, EBPF_JSLT, EBPF_JSLE, EBPF_JSET, EBPF_JSET | 1,
+};
+
+TEST(branch_refinements_are_sound)
+{
+	int bad = 0;
+	long taken = 0, pruned = 0;
+
+	for (size_t k = 0; k < sizeof(cond_ops); k++)
+		for (int w = 0; w < 2; w++)
+			for (int i = 0; i < 25000 && bad < 8; i++) {
+				bool is64 = w;
+				uint8_t op = cond_ops[k];
+				uint64_t x = rval(), y = r64() % 3 ? rval() : x;
+				struct scalar a, b, a2, b2;
+				bool ok;
+
+				rscalar(&a, x);
+				rscalar(&b, y);
+				if (!scalar_sync(&a) || !scalar_sync(&b))
+					continue;
+				/* the direction the concrete values take */
+				if (!scalar_cond_eval(op, is64, x, y))
+					op = scalar_cond_negate(op);
+				a2 = a;
+				b2 = b;
+				ok = scalar_cond(&a2, &b2, op, is64);
+				taken++;
+				if (ok && scalar_contains(&a2, x) &&
+				    scalar_contains(&b2, y)) {
+					/* the other direction may be dead */
+					struct scalar a3 = a, b3 = b;
+					if (!scalar_cond(&a3, &b3,
+							 scalar_cond_negate(op),
+							 is64))
+						pruned++;
+					continue;
+				}
+				fprintf(stderr,
+					"  cond %#x is64 %d: %#llx, %#llx "
+					"lost (feasible %d)\n",
+					op, is64, (unsigned long long)x,
+					(unsigned long long)y, ok);
+				dump("a", &a);
+				dump("b", &b);
+				dump("a'", &a2);
+				dump("b'", &b2);
+				bad++;
+			}
+	CHECK_EQ(bad, 0);
+	CHECK(pruned > 1000); /* the refinements do decide branches */
+	CHECK(taken > 500000);
+}
+
+TEST(sext_zext_sound)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 100000 && bad < 5; i++) {
+		uint64_t x = rval();
+		int bytes = 1 << (r64() % 4);
+		struct scalar a, z, s;
+		uint64_t zx, sxv;
+
+		rscalar(&a, x);
+		if (!scalar_sync(&a))
+			continue;
+		z = s = a;
+		scalar_zext(&z, bytes);
+		scalar_sext(&s, bytes);
+		zx = bytes == 8 ? x : x & ((1ull << (bytes * 8)) - 1);
+		sxv = bytes == 8
+			  ? x
+			  : (uint64_t)((int64_t)(x << (64 - bytes * 8)) >>
+				       (64 - bytes * 8));
+		if (!scalar_contains(&z, zx) || !scalar_contains(&s, sxv)) {
+			fprintf(stderr, "  ext %d of %#llx\n", bytes,
+				(unsigned long long)x);
+			dump("a", &a);
+			dump("z", &z);
+			dump("s", &s);
+			bad++;
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+/* ---- instruction builders ----------------------------------------------- */
+
+#define I(c, d, s, o, i)                                                       \
+	((struct ebpf_insn){                                                   \
+	    .code = (c), .dst = (d), .src = (s), .off = (o), .imm = (i)})
+#define MOV64_IMM(d, i)		I(EBPF_ALU64 | EBPF_MOV | EBPF_K, d, 0, 0, i)
+#define MOV64_REG(d, s)		I(EBPF_ALU64 | EBPF_MOV | EBPF_X, d, s, 0, 0)
+#define MOV32_IMM(d, i)		I(EBPF_ALU | EBPF_MOV | EBPF_K, d, 0, 0, i)
+#define MOV32_REG(d, s)		I(EBPF_ALU | EBPF_MOV | EBPF_X, d, s, 0, 0)
+#define MOVSX64(d, s, o)	I(EBPF_ALU64 | EBPF_MOV | EBPF_X, d, s, o, 0)
+#define MOVSX32(d, s, o)	I(EBPF_ALU | EBPF_MOV | EBPF_X, d, s, o, 0)
+#define ALU64_IMM(op, d, i)	I(EBPF_ALU64 | (op) | EBPF_K, d, 0, 0, i)
+#define ALU64_REG(op, d, s)	I(EBPF_ALU64 | (op) | EBPF_X, d, s, 0, 0)
+#define ALU32_IMM(op, d, i)	I(EBPF_ALU | (op) | EBPF_K, d, 0, 0, i)
+#define ALU32_REG(op, d, s)	I(EBPF_ALU | (op) | EBPF_X, d, s, 0, 0)
+#define LDX(sz, d, s, o)	I(EBPF_LDX | EBPF_MEM | (sz), d, s, o, 0)
+#define LDXSX(sz, d, s, o)	I(EBPF_LDX | EBPF_MEMSX | (sz), d, s, o, 0)
+#define STX(sz, d, s, o)	I(EBPF_STX | EBPF_MEM | (sz), d, s, o, 0)
+#define ST(sz, d, o, i)		I(EBPF_ST | EBPF_MEM | (sz), d, 0, o, i)
+#define ATOMIC(sz, d, s, o, op) I(EBPF_STX | EBPF_ATOMIC | (sz), d, s, o, op)
+#define JMP_IMM(op, d, i, o)	I(EBPF_JMP | (op) | EBPF_K, d, 0, o, i)
+#define JMP_REG(op, d, s, o)	I(EBPF_JMP | (op) | EBPF_X, d, s, o, 0)
+#define JMP32_IMM(op, d, i, o)	I(EBPF_JMP32 | (op) | EBPF_K, d, 0, o, i)
+#define JMP32_REG(op, d, s, o)	I(EBPF_JMP32 | (op) | EBPF_X, d, s, o, 0)
+#define JA(o)			I(EBPF_JMP | EBPF_JA, 0, 0, o, 0)
+#define GOTOL(i)		I(EBPF_JMP32 | EBPF_JA, 0, 0, 0, i)
+#define CALL(n)			I(EBPF_JMP | EBPF_CALL, 0, 0, 0, n)
+#define EXIT			I(EBPF_JMP | EBPF_EXIT, 0, 0, 0, 0)
+#define LD_MAP(d, idx)                                                         \
+	I(EBPF_LD | EBPF_DW | EBPF_IMM, d, EBPF_PSEUDO_MAP_FD, 0, idx),        \
+	    I(0, 0, 0, 0, 0)
+#define LD_IMM64(d, v)                                                         \
+	I(EBPF_LD | EBPF_DW | EBPF_IMM, d, 0, 0, (int32_t)(uint64_t)(v)),      \
+	    I(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
+/* struct xdp_md loads through r1 (or the copy in r9) */
+#define LD_DATA(d)    LDX(EBPF_W, d, 1, 0)
+#define LD_END(d)     LDX(EBPF_W, d, 1, 4)
+#define LD_META(d)    LDX(EBPF_W, d, 1, 8)
+#define LD_IFINDEX(d) LDX(EBPF_W, d, 1, 12)
+#define RET0	      MOV64_IMM(0, 0), EXIT
+/* r2 = data, r3 = data_end; n bytes checked, else return 0 (6 insns) */
+#define PKT_CHECK(n)                                                           \
+	LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, n),     \
+	    JMP_REG(EBPF_JLE, 4, 3, 2), RET0
+/* r6 = a value of map 0 (key 4 bytes, 0), r9 = ctx (11 insns) */
+#define MAPVAL                                                                 \
+	MOV64_REG(9, 1), ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0),                  \
+	    MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -4), CALL(1),             \
+	    JMP_IMM(EBPF_JNE, 0, 0, 2), RET0, MOV64_REG(6, 0)
+/* r0 = 64-bit stack garbage: an uninitialised read (the "bad" target) */
+#define BAD LDX(EBPF_DW, 0, 10, -8), EXIT
+
+enum { M_NONE, M_HASH, M_ARRAY8, M_ARRAY64 };
+
+struct vcase {
+	const char *name;
+	struct ebpf_insn insns[48];
+	const char *reason; /* NULL: must verify */
+	int map;
+};
+#define N(...)                                                                 \
+	{                                                                      \
+		__VA_ARGS__                                                    \
+	}
+
+static uint32_t ninsns(const struct ebpf_insn *in, uint32_t cap)
+{
+	uint32_t n = cap;
+
+	while (n > 0 && !in[n - 1].code && !in[n - 1].imm && !in[n - 1].dst &&
+	       !in[n - 1].src && !in[n - 1].off)
+		n--;
+	return n;
+}
+
+/* Verifies insns (with map kind `map` as map 0); returns rc, err filled. */
+static int verify_insns(const char *name, const struct ebpf_insn *in,
+			uint32_t n, int map, char *err, size_t errlen)
+{
+	struct ebpf_prog *p;
+	int rc;
+
+	if (ebpf_prog_from_insns(name, in, n, &p))
+		return -ENOMEM;
+	if (map == M_HASH)
+		ebpf_map_create("h", EBPF_MAP_HASH, 4, 8, 16, &p->maps[0]);
+	else if (map == M_ARRAY8)
+		ebpf_map_create("a", EBPF_MAP_ARRAY, 4, 8, 4, &p->maps[0]);
+	else if (map == M_ARRAY64)
+		ebpf_map_create("b", EBPF_MAP_ARRAY, 4, 64, 4, &p->maps[0]);
+	if (map)
+		p->nmaps = 1;
+	rc = ebpf_verify(p, err, errlen);
+	ebpf_prog_free(p);
+	return rc;
+}
+
+static int ncases;
+
+static bool run_case(const struct vcase *c)
+{
+	char err[256];
+	int rc = verify_insns(c->name, c->insns, ninsns(c->insns, 48), c->map,
+			      err, sizeof(err));
+
+	ncases++;
+	if (!c->reason) {
+		if (rc == 0)
+			return true;
+		fprintf(stderr, "  %s: refused, want accepted: %s\n", c->name,
+			err);
+		return false;
+	}
+	if (rc == -EINVAL && strstr(err, c->reason))
+		return true;
+	fprintf(stderr, "  %s: rc %d \"%s\", want \"%s\"\n", c->name, rc,
+		rc ? err : "", c->reason);
+	return false;
+}
+
+static void run_cases(const struct vcase *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		CHECK(run_case(&cs[i]));
+}
+#define RUN(table) run_cases(table, sizeof(table) / sizeof(table[0]))
+
+/* ---- ALU bounds, by program ---------------------------------------------- */
+
+/* r2 = x in xbase + [0, 15], r3 = y in ybase + [0, 3] (or the constant
+ * imm), r2 op= r3, then "if r2 CMP M goto uninitialised read". The branch
+ * must be live when a concrete result passes the comparison (refused), and
+ * for exact ops it is dead at the tightest M (accepted). */
+struct bound_op {
+	uint8_t op;
+	int16_t off;
+	int32_t imm; /* K form operand; END: width */
+	bool x;	     /* X form with y in ybase + [0, 3] */
+	int32_t ybase;
+};
+
+static const struct bound_op bound_ops[] = {
+    {EBPF_ADD, 0, 5},	      {EBPF_ADD, 0, -20},
+    {EBPF_ADD, 0, 0, 1, 1},   {EBPF_SUB, 0, 3},
+    {EBPF_SUB, 0, -3},	      {EBPF_SUB, 0, 0, 1, 1},
+    {EBPF_MUL, 0, 3},	      {EBPF_MUL, 0, -2},
+    {EBPF_MUL, 0, 0, 1, 0},   {EBPF_DIV, 0, 3},
+    {EBPF_DIV, 0, 0, 1, 0},   {EBPF_DIV, 0, 0, 1, 1},
+    {EBPF_MOD, 0, 5},	      {EBPF_MOD, 0, 0, 1, 0},
+    {EBPF_MOD, 0, 0, 1, 1},   {EBPF_DIV, 1, -3},
+    {EBPF_DIV, 1, 0, 1, -2},  {EBPF_MOD, 1, -3},
+    {EBPF_MOD, 1, 0, 1, -2},  {EBPF_OR, 0, 0x30},
+    {EBPF_OR, 0, 0, 1, 4},    {EBPF_AND, 0, 6},
+    {EBPF_AND, 0, 0, 1, 1},   {EBPF_XOR, 0, 5},
+    {EBPF_XOR, 0, 0, 1, 1},   {EBPF_LSH, 0, 3},
+    {EBPF_LSH, 0, 0, 1, 0},   {EBPF_RSH, 0, 2},
+    {EBPF_RSH, 0, 0, 1, 0},   {EBPF_ARSH, 0, 2},
+    {EBPF_ARSH, 0, 0, 1, 0},  {EBPF_NEG, 0, 0},
+    {EBPF_MOV, 0, 7},	      {EBPF_MOV, 0, 0, 1, 0},
+    {EBPF_MOV, 8, 0, 1, 126}, {EBPF_MOV, 16, 0, 1, 32766},
+    {EBPF_END, 0, 16},	      {EBPF_END, 0, 32},
+    {EBPF_END, 0, 16, 1},     {EBPF_END, 0, 32, 1},
+    {EBPF_END, 0, 64, 1},
+};
+
+struct bound_stats {
+	int programs, unsound, imprecise;
+};
+
+static void bound_program(const struct bound_op *b, bool alu64, int32_t xbase,
+			  bool jmp64, uint8_t cmp, uint64_t m, bool want_ok,
+			  struct bound_stats *st)
+{
+	struct ebpf_insn in[24];
+	uint32_t n = 0;
+	uint8_t cls = alu64 ? EBPF_ALU64 : EBPF_ALU;
+	char err[256];
+	int rc;
+
+	in[n++] = LD_IFINDEX(2);
+	in[n++] = ALU64_IMM(EBPF_AND, 2, 15);
+	in[n++] = ALU64_IMM(EBPF_ADD, 2, xbase);
+	in[n++] = LD_IFINDEX(3);
+	in[n++] = ALU64_IMM(EBPF_RSH, 3, 4);
+	in[n++] = ALU64_IMM(EBPF_AND, 3, 3);
+	in[n++] = ALU64_IMM(EBPF_ADD, 3, b->ybase);
+	if (b->op == EBPF_END)
+		in[n++] = I(cls | EBPF_END | (b->x ? EBPF_X : EBPF_K), 2, 0, 0,
+			    b->imm);
+	else if (b->op == EBPF_NEG)
+		in[n++] = I(cls | EBPF_NEG, 2, 0, 0, 0);
+	else if (b->x)
+		in[n++] = I(cls | b->op | EBPF_X, 2, 3, b->off, 0);
+	else
+		in[n++] = I(cls | b->op | EBPF_K, 2, 0, b->off, b->imm);
+	in[n++] = I(EBPF_LD | EBPF_DW | EBPF_IMM, 5, 0, 0, (int32_t)m);
+	in[n++] = I(0, 0, 0, 0, (int32_t)(m >> 32));
+	in[n++] = I((jmp64 ? EBPF_JMP : EBPF_JMP32) | cmp | EBPF_X, 2, 5, 2, 0);
+	in[n++] = MOV64_IMM(0, 0);
+	in[n++] = EXIT;
+	in[n++] = LDX(EBPF_DW, 0, 10, -8);
+	in[n++] = EXIT;
+	rc = verify_insns("bound", in, n, M_NONE, err, sizeof(err));
+	st->programs++;
+	ncases++;
+	if (want_ok && rc != 0) {
+		st->imprecise++;
+		/* these are exact on small ranges: a miss is a bug */
+		if ((b->op == EBPF_ADD || b->op == EBPF_SUB ||
+		     b->op == EBPF_AND || b->op == EBPF_ARSH ||
+		     b->op == EBPF_NEG || (b->op == EBPF_MOV && !b->off)))
+			st->unsound++;
+		if (getenv("VERIFIER_PRECISION"))
+			fprintf(
+			    stderr,
+			    "  imprecise op %#x off %d imm %d x %d alu64 %d "
+			    "xbase %d jmp64 %d cmp %#x M %#llx\n",
+			    b->op, b->off, b->imm, b->x, alu64, xbase, jmp64,
+			    cmp, (unsigned long long)m);
+		return;
+	}
+	if (!want_ok &&
+	    (rc != -EINVAL || !strstr(err, "read of uninitialised stack"))) {
+		st->unsound++;
+		fprintf(stderr,
+			"  UNSOUND op %#x off %d imm %d x %d alu64 %d xbase %d "
+			"jmp64 %d cmp %#x M %#llx: rc %d %s\n",
+			b->op, b->off, b->imm, b->x, alu64, xbase, jmp64, cmp,
+			(unsigned long long)m, rc, rc ? err : "");
+	}
+}
+
+TEST(alu_bounds_by_program)
+{
+	struct bound_stats st = {0};
+	static const int32_t xbases[] = {0, -8};
+
+	for (size_t k = 0; k < sizeof(bound_ops) / sizeof(bound_ops[0]); k++)
+		for (int a = 0; a < 2; a++)
+			for (int xb = 0; xb < 2; xb++)
+				for (int j = 0; j < 2; j++) {
+					const struct bound_op *b =
+					    &bound_ops[k];
+					bool alu64 = a, jmp64 = j;
+					uint64_t umin = UINT64_MAX, umax = 0;
+					int64_t smin = INT64_MAX,
+						smax = INT64_MIN;
+					if (b->op == EBPF_MOV && b->off == 32 &&
+					    !alu64)
+						continue;
+					if (b->op == EBPF_END && b->x && alu64)
+						continue; /* reserved */
+					for (int x = 0; x < 16; x++)
+						for (int y = 0;
+						     y < (b->x ? 4 : 1); y++) {
+							uint64_t xv =
+							    (uint64_t)(int64_t)(xbases
+										    [xb] +
+										x);
+							uint64_t yv =
+							    b->x
+								? (uint64_t)(int64_t)(b->ybase +
+										      y)
+								: (uint64_t)(int64_t)
+								      b->imm;
+							uint64_t r;
+							if (!alu64 && !b->x &&
+							    b->op != EBPF_END)
+								yv = (uint32_t)
+									 b->imm;
+							r = scalar_eval(
+							    b->op, alu64,
+							    b->off, b->imm,
+							    b->op == EBPF_END &&
+								b->x,
+							    xv, yv);
+							if (!jmp64)
+								r = (uint32_t)r;
+							int64_t sr =
+							    jmp64
+								? (int64_t)r
+								: (int32_t)(uint32_t)
+								      r;
+							umin =
+							    r < umin ? r : umin;
+							umax =
+							    r > umax ? r : umax;
+							smin = sr < smin ? sr
+									 : smin;
+							smax = sr > smax ? sr
+									 : smax;
+						}
+					/* upper bounds: JGT / JSGT M */
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JGT, umax,
+						      true, &st);
+					if (umax > 0)
+						bound_program(
+						    b, alu64, xbases[xb], jmp64,
+						    EBPF_JGT, umax - 1, false,
+						    &st);
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JSGT,
+						      (uint64_t)smax, true,
+						      &st);
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JSGT,
+						      (uint64_t)(smax - 1),
+						      false, &st);
+					/* lower bounds: JLT / JSLT M */
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JLT, umin,
+						      true, &st);
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JLT, umin + 1,
+						      false, &st);
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JSLT,
+						      (uint64_t)smin, true,
+						      &st);
+					bound_program(b, alu64, xbases[xb],
+						      jmp64, EBPF_JSLT,
+						      (uint64_t)(smin + 1),
+						      false, &st);
+				}
+	fprintf(stderr, "  %d bound programs, %d imprecise, %d unsound\n",
+		st.programs, st.imprecise, st.unsound);
+	CHECK_EQ(st.unsound, 0);
+}
+
+/* ---- branch refinement, by program --------------------------------------- */
+
+/* r2 = x in [-16, 15] (64-bit), r3 = c; "if r2 OP c" (JMP or JMP32, K or
+ * X); in one direction, the reachable x are checked against the bounds
+ * the verifier must still allow: "if r2 CMP M goto uninitialised read"
+ * with M one inside the true extreme must be refused. A direction no x
+ * takes must be found dead. */
+static const uint8_t jops[] = {EBPF_JEQ,  EBPF_JNE,  EBPF_JGT,	EBPF_JGE,
+			       EBPF_JLT,  EBPF_JLE,  EBPF_JSGT, EBPF_JSGE,
+			       EBPF_JSLT, EBPF_JSLE, EBPF_JSET};
+
+static int branch_program(uint8_t op, bool jmp64, bool x, int32_t c, bool taken,
+			  int kind, uint64_t m)
+{
+	struct ebpf_insn in[20];
+	uint32_t n = 0;
+	uint8_t cls = jmp64 ? EBPF_JMP : EBPF_JMP32;
+	char err[256];
+	int rc;
+
+	in[n++] = LD_IFINDEX(2);
+	in[n++] = ALU64_IMM(EBPF_AND, 2, 31);
+	in[n++] = ALU64_IMM(EBPF_ADD, 2, -16);
+	in[n++] = MOV64_IMM(3, c);
+	if (kind < 0) { /* the direction must be dead */
+		in[n++] = x ? I(cls | op | EBPF_X, 2, 3, 2, 0)
+			    : I(cls | op | EBPF_K, 2, 0, 2, c);
+		if (taken) {
+			in[n++] = MOV64_IMM(0, 0);
+			in[n++] = EXIT;
+		}
+		in[n++] = LDX(EBPF_DW, 0, 10, -8);
+		in[n++] = EXIT;
+		if (!taken) {
+			in[n++] = MOV64_IMM(0, 0);
+			in[n++] = EXIT;
+		}
+	} else {
+		in[n++] = x ? I(cls | op | EBPF_X, 2, 3, taken ? 2 : 7, 0)
+			    : I(cls | op | EBPF_K, 2, 0, taken ? 2 : 7, c);
+		if (taken) {
+			in[n++] = MOV64_IMM(0, 0);
+			in[n++] = EXIT;
+		}
+		in[n++] = I(EBPF_LD | EBPF_DW | EBPF_IMM, 5, 0, 0, (int32_t)m);
+		in[n++] = I(0, 0, 0, 0, (int32_t)(m >> 32));
+		in[n++] = JMP_REG(kind, 2, 5, 2);
+		in[n++] = MOV64_IMM(0, 0);
+		in[n++] = EXIT;
+		in[n++] = LDX(EBPF_DW, 0, 10, -8);
+		in[n++] = EXIT;
+		if (!taken) {
+			in[n++] = MOV64_IMM(0, 0);
+			in[n++] = EXIT;
+		}
+	}
+	rc = verify_insns("branch", in, n, M_NONE, err, sizeof(err));
+	ncases++;
+	if (rc && !strstr(err, "read of uninitialised stack")) {
+		fprintf(stderr, "  branch program: unexpected \"%s\"\n", err);
+		return -1;
+	}
+	return rc == 0;
+}
+
+TEST(branch_refinement_by_program)
+{
+	static const int32_t cs[] = {-3, 0, 5, 15, -16};
+	int unsound = 0, imprecise = 0, programs = 0;
+
+	for (size_t o = 0; o < sizeof(jops); o++)
+		for (int j = 0; j < 2; j++)
+			for (int x = 0; x < 2; x++)
+				for (size_t ci = 0; ci < 5; ci++)
+					for (int t = 0; t < 2; t++) {
+						uint8_t op = jops[o];
+						bool jmp64 = j, taken = t;
+						int32_t c = cs[ci];
+						uint64_t umin = UINT64_MAX,
+							 umax = 0;
+						int64_t smin = INT64_MAX,
+							smax = INT64_MIN;
+						int any = 0, r;
+						for (int64_t v = -16; v < 16;
+						     v++) {
+							uint64_t cv =
+							    jmp64 || x
+								? (uint64_t)(int64_t)
+								      c
+								: (uint32_t)c;
+							if (scalar_cond_eval(
+								op, jmp64,
+								(uint64_t)v,
+								cv) != taken)
+								continue;
+							any = 1;
+							umin =
+							    (uint64_t)v < umin
+								? (uint64_t)v
+								: umin;
+							umax =
+							    (uint64_t)v > umax
+								? (uint64_t)v
+								: umax;
+							smin =
+							    v < smin ? v : smin;
+							smax =
+							    v > smax ? v : smax;
+						}
+						programs++;
+						if (!any) {
+							if (branch_program(
+								op, jmp64, x, c,
+								taken, -1,
+								0) != 1)
+								imprecise++;
+							continue;
+						}
+						/* sound: one inside each
+						 * extreme is reachable */
+						r = 0;
+						if (umax > 0)
+							r |= branch_program(
+							    op, jmp64, x, c,
+							    taken, EBPF_JGT,
+							    umax - 1);
+						r |= branch_program(
+						    op, jmp64, x, c, taken,
+						    EBPF_JLT, umin + 1);
+						r |= branch_program(
+						    op, jmp64, x, c, taken,
+						    EBPF_JSGT,
+						    (uint64_t)(smax - 1));
+						r |= branch_program(
+						    op, jmp64, x, c, taken,
+						    EBPF_JSLT,
+						    (uint64_t)(smin + 1));
+						if (r) {
+							fprintf(
+							    stderr,
+							    "  UNSOUND branch "
+							    "op %#x jmp64 %d x "
+							    "%d c %d taken "
+							    "%d\n",
+							    op, jmp64, x, c,
+							    taken);
+							unsound++;
+						}
+						/* precise: the extremes
+						 * themselves */
+						if (branch_program(
+							op, jmp64, x, c, taken,
+							EBPF_JSGT,
+							(uint64_t)smax) != 1 ||
+						    branch_program(
+							op, jmp64, x, c, taken,
+							EBPF_JSLT,
+							(uint64_t)smin) != 1)
+							imprecise++;
+					}
+	fprintf(stderr, "  %d branch directions, %d imprecise, %d unsound\n",
+		programs, imprecise, unsound);
+	CHECK_EQ(unsound, 0);
+}
+
+/* ---- one program per rule -------------------------------------------------
+ */
+
+#define A64(op) (EBPF_ALU64 | (op))
+#define A32(op) (EBPF_ALU | (op))
+
+/* The ISA: every RFC 9669 v1-v4 encoding accepted, reserved ones refused. */
+static const struct vcase isa_cases[] = {
+    {"mov_exit", N(MOV64_IMM(0, 2), EXIT)},
+    {"sdiv64_reg", N(MOV64_IMM(0, -7), MOV64_IMM(1, 2),
+		     I(A64(EBPF_DIV) | EBPF_X, 0, 1, 1, 0), EXIT)},
+    {"sdiv32_imm", N(MOV64_IMM(0, -7), I(A32(EBPF_DIV), 0, 0, 1, 2), EXIT)},
+    {"smod64_imm", N(MOV64_IMM(0, -7), I(A64(EBPF_MOD), 0, 0, 1, 3), EXIT)},
+    {"smod32_reg", N(MOV64_IMM(0, -7), MOV64_IMM(1, -3),
+		     I(A32(EBPF_MOD) | EBPF_X, 0, 1, 1, 0), EXIT)},
+    {"sdiv_by_zero_imm", N(MOV64_IMM(0, 7), I(A64(EBPF_DIV), 0, 0, 1, 0), EXIT),
+     "insn 1: division by zero"},
+    {"smod32_by_zero_imm",
+     N(MOV64_IMM(0, 7), I(A32(EBPF_MOD), 0, 0, 1, 0), EXIT),
+     "insn 1: division by zero"},
+    {"div32_by_zero_imm", N(MOV64_IMM(0, 7), ALU32_IMM(EBPF_DIV, 0, 0), EXIT),
+     "insn 1: division by zero"},
+    {"smod_by_zero_reg", N(MOV64_IMM(0, 7), MOV64_IMM(1, 0),
+			   I(A64(EBPF_MOD) | EBPF_X, 0, 1, 1, 0), EXIT)},
+    {"div_off_2", N(MOV64_IMM(0, 7), I(A64(EBPF_DIV), 0, 0, 2, 3), EXIT),
+     "invalid ALU variant"},
+    {"add_off_1", N(MOV64_IMM(0, 7), I(A64(EBPF_ADD), 0, 0, 1, 3), EXIT),
+     "invalid ALU variant"},
+    {"movsx64_8", N(MOV64_IMM(1, 0x80), MOVSX64(0, 1, 8), EXIT)},
+    {"movsx64_16", N(MOV64_IMM(1, 0x8000), MOVSX64(0, 1, 16), EXIT)},
+    {"movsx64_32", N(MOV64_IMM(1, -1), MOVSX64(0, 1, 32), EXIT)},
+    {"movsx32_8", N(MOV64_IMM(1, 0x80), MOVSX32(0, 1, 8), EXIT)},
+    {"movsx32_16", N(MOV64_IMM(1, 0x8000), MOVSX32(0, 1, 16), EXIT)},
+    {"movsx32_32", N(MOV64_IMM(1, 0), MOVSX32(0, 1, 32), EXIT),
+     "invalid ALU variant"},
+    {"movsx_k", N(I(A64(EBPF_MOV), 0, 0, 8, 1), EXIT), "invalid ALU variant"},
+    {"movsx_off_24", N(MOV64_IMM(1, 0), MOVSX64(0, 1, 24), EXIT),
+     "invalid ALU variant"},
+    {"memsx_b", N(ST(EBPF_B, 10, -1, 0x80), LDXSX(EBPF_B, 0, 10, -1), EXIT)},
+    {"memsx_h", N(ST(EBPF_H, 10, -2, 0x8000), LDXSX(EBPF_H, 0, 10, -2), EXIT)},
+    {"memsx_w", N(ST(EBPF_W, 10, -4, -1), LDXSX(EBPF_W, 0, 10, -4), EXIT)},
+    {"memsx_dw", N(ST(EBPF_DW, 10, -8, 1), LDXSX(EBPF_DW, 0, 10, -8), EXIT),
+     "insn 1: unknown opcode"},
+    {"memsx_pkt", N(PKT_CHECK(4), LDXSX(EBPF_W, 0, 2, 0), EXIT)},
+    {"memsx_pkt_unchecked", N(PKT_CHECK(2), LDXSX(EBPF_W, 0, 2, 0), EXIT),
+     "invalid packet access"},
+    {"memsx_ctx", N(LDXSX(EBPF_W, 0, 1, 12), EXIT), "invalid ctx access"},
+    {"bswap16", N(MOV64_IMM(0, 0x1234), I(A64(EBPF_END), 0, 0, 0, 16), EXIT)},
+    {"bswap32", N(MOV64_IMM(0, 0x1234), I(A64(EBPF_END), 0, 0, 0, 32), EXIT)},
+    {"bswap64", N(MOV64_IMM(0, 0x1234), I(A64(EBPF_END), 0, 0, 0, 64), EXIT)},
+    {"bswap_x",
+     N(MOV64_IMM(0, 1), I(A64(EBPF_END) | EBPF_X, 0, 0, 0, 16), EXIT),
+     "unknown opcode"},
+    {"be16", N(MOV64_IMM(0, 1), I(A32(EBPF_END) | EBPF_X, 0, 0, 0, 16), EXIT)},
+    {"be64", N(MOV64_IMM(0, 1), I(A32(EBPF_END) | EBPF_X, 0, 0, 0, 64), EXIT)},
+    {"le32", N(MOV64_IMM(0, 1), I(A32(EBPF_END), 0, 0, 0, 32), EXIT)},
+    {"end_width_8", N(MOV64_IMM(0, 1), I(A32(EBPF_END), 0, 0, 0, 8), EXIT),
+     "invalid byte swap width 8"},
+    {"end_src", N(MOV64_IMM(0, 1), I(A32(EBPF_END), 0, 1, 0, 16), EXIT),
+     "reserved field src"},
+    {"end_off", N(MOV64_IMM(0, 1), I(A32(EBPF_END), 0, 0, 1, 16), EXIT),
+     "reserved field off"},
+    {"gotol", N(MOV64_IMM(0, 1), JMP_IMM(EBPF_JEQ, 0, 1, 1), GOTOL(1),
+		MOV64_IMM(0, 2), EXIT)},
+    {"gotol_off",
+     N(MOV64_IMM(0, 1), I(EBPF_JMP32 | EBPF_JA, 0, 0, 1, 1), MOV64_IMM(0, 2),
+       EXIT),
+     "reserved field off"},
+    {"gotol_out_of_range", N(MOV64_IMM(0, 1), GOTOL(5), EXIT),
+     "jump out of range"},
+    {"gotol_back_loop", N(MOV64_IMM(0, 1), GOTOL(-1)),
+     "infinite loop detected"},
+    {"ja_imm", N(MOV64_IMM(0, 1), I(EBPF_JMP | EBPF_JA, 0, 0, 0, 1), EXIT),
+     "reserved field imm"},
+    {"ja_x",
+     N(MOV64_IMM(0, 1), I(EBPF_JMP | EBPF_JA | EBPF_X, 0, 0, 0, 0), EXIT),
+     "unknown opcode"},
+    {"ja_dst", N(MOV64_IMM(0, 1), I(EBPF_JMP | EBPF_JA, 1, 0, 0, 0), EXIT),
+     "reserved field"},
+    {"alu_k_src", N(MOV64_IMM(0, 1), I(A64(EBPF_ADD), 0, 1, 0, 1), EXIT),
+     "reserved field src"},
+    {"alu_x_imm",
+     N(MOV64_IMM(0, 1), I(A64(EBPF_ADD) | EBPF_X, 0, 0, 0, 1), EXIT),
+     "reserved field imm"},
+    {"mov_k_src", N(I(A64(EBPF_MOV), 0, 1, 0, 1), EXIT), "reserved field src"},
+    {"neg_x", N(MOV64_IMM(0, 1), I(A64(EBPF_NEG) | EBPF_X, 0, 0, 0, 0), EXIT),
+     "unknown opcode"},
+    {"neg_imm", N(MOV64_IMM(0, 1), I(A64(EBPF_NEG), 0, 0, 0, 1), EXIT),
+     "reserved field imm"},
+    {"neg32", N(MOV64_IMM(0, 1), ALU32_IMM(EBPF_NEG, 0, 0), EXIT)},
+    {"alu_op_e0", N(MOV64_IMM(0, 1), I(A64(0xe0), 0, 0, 0, 0), EXIT),
+     "unknown opcode"},
+    {"alu32_op_f0", N(MOV64_IMM(0, 1), I(A32(0xf0), 0, 0, 0, 0), EXIT),
+     "unknown opcode"},
+    {"jmp_k_src", N(MOV64_IMM(0, 1), I(EBPF_JMP | EBPF_JEQ, 0, 1, 0, 0), EXIT),
+     "reserved field src"},
+    {"jmp_x_imm",
+     N(MOV64_IMM(0, 1), I(EBPF_JMP | EBPF_JEQ | EBPF_X, 0, 0, 0, 1), EXIT),
+     "reserved field imm"},
+    {"jmp_op_e0", N(MOV64_IMM(0, 1), I(EBPF_JMP | 0xe0, 0, 0, 0, 0), EXIT),
+     "unknown opcode"},
+    {"jmp32_op_f0", N(MOV64_IMM(0, 1), I(EBPF_JMP32 | 0xf0, 0, 0, 0, 0), EXIT),
+     "unknown opcode"},
+    {"exit_imm", N(MOV64_IMM(0, 1), I(EBPF_JMP | EBPF_EXIT, 0, 0, 0, 1)),
+     "reserved field"},
+    {"exit_jmp32", N(MOV64_IMM(0, 1), I(EBPF_JMP32 | EBPF_EXIT, 0, 0, 0, 0)),
+     "unknown opcode"},
+    {"call_jmp32", N(I(EBPF_JMP32 | EBPF_CALL, 0, 0, 0, 5), EXIT),
+     "unknown opcode"},
+    {"call_dst", N(I(EBPF_JMP | EBPF_CALL, 1, 0, 0, 5), EXIT),
+     "reserved field dst"},
+    {"call_off", N(I(EBPF_JMP | EBPF_CALL, 0, 0, 1, 5), EXIT),
+     "reserved field off"},
+    {"call_src2", N(I(EBPF_JMP | EBPF_CALL, 0, 2, 0, 5), EXIT),
+     "unsupported call kind"},
+    {"call_local", N(I(EBPF_JMP | EBPF_CALL, 0, 1, 0, 1), EXIT),
+     "bpf-to-bpf calls are not supported"},
+    {"ldx_imm",
+     N(ST(EBPF_DW, 10, -8, 0), I(EBPF_LDX | EBPF_MEM | EBPF_DW, 0, 10, -8, 1),
+       EXIT),
+     "reserved field imm"},
+    {"st_src", N(I(EBPF_ST | EBPF_MEM | EBPF_DW, 10, 1, -8, 0), RET0),
+     "reserved field src"},
+    {"stx_imm", N(I(EBPF_STX | EBPF_MEM | EBPF_DW, 10, 1, -8, 1), RET0),
+     "reserved field imm"},
+    {"ld_abs", N(I(EBPF_LD | EBPF_W | 0x20, 0, 0, 0, 0), EXIT),
+     "legacy packet loads"},
+    {"ld_ind", N(I(EBPF_LD | EBPF_W | 0x40, 0, 0, 0, 0), EXIT),
+     "legacy packet loads"},
+    {"ld_imm32", N(I(EBPF_LD | EBPF_W, 0, 0, 0, 0), EXIT), "legacy"},
+    {"ld_imm64_pseudo_2",
+     N(I(EBPF_LD | EBPF_DW, 0, 2, 0, 0), I(0, 0, 0, 0, 0), EXIT),
+     "unsupported ld_imm64 pseudo src 2"},
+    {"ld_imm64_hi_code",
+     N(I(EBPF_LD | EBPF_DW, 0, 0, 0, 0), I(EBPF_ALU64, 0, 0, 0, 0), EXIT),
+     "invalid ld_imm64 second half"},
+    {"ld_imm64_hi_reg",
+     N(I(EBPF_LD | EBPF_DW, 0, 0, 0, 0), I(0, 1, 0, 0, 0), EXIT),
+     "invalid ld_imm64 second half"},
+    {"ld_imm64_off",
+     N(I(EBPF_LD | EBPF_DW, 0, 0, 1, 0), I(0, 0, 0, 0, 0), EXIT),
+     "reserved field off"},
+    {"ld_imm64_ok", N(LD_IMM64(0, 0x123456789abcdefull), EXIT)},
+    {"ldx_mode_a0", N(I(EBPF_LDX | 0xa0 | EBPF_W, 0, 10, -4, 0), EXIT),
+     "unsupported load mode"},
+    {"st_atomic_mode",
+     N(I(EBPF_ST | EBPF_ATOMIC | EBPF_DW, 10, 0, -8, 0), RET0),
+     "unsupported store mode"},
+    {"stx_memsx_mode", N(I(EBPF_STX | EBPF_MEMSX | EBPF_W, 10, 1, -8, 0), RET0),
+     "unsupported store mode"},
+    {"atomic_b",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_B, 10, 1, -8, EBPF_ADD), RET0),
+     "atomic operation on 1 or 2 bytes"},
+    {"atomic_h",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_H, 10, 1, -8, EBPF_ADD), RET0),
+     "atomic operation on 1 or 2 bytes"},
+    {"atomic_sub",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_SUB), RET0),
+     "unknown atomic operation"},
+    {"atomic_xchg_nofetch",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_DW, 10, 1, -8, 0xe0), RET0),
+     "unknown atomic operation"},
+    {"r10_alu", N(ALU64_IMM(EBPF_ADD, 10, 8), RET0),
+     "insn 0: r10 is read-only"},
+    {"r10_mov32", N(MOV32_IMM(10, 8), RET0), "insn 0: r10 is read-only"},
+    {"r10_ldx", N(ST(EBPF_DW, 10, -8, 0), LDX(EBPF_DW, 10, 10, -8), RET0),
+     "insn 1: r10 is read-only"},
+    {"r10_imm64", N(LD_IMM64(10, 1), RET0), "insn 0: r10 is read-only"},
+    {"reg11_src", N(MOV64_REG(0, 11), EXIT), "invalid register r11"},
+    {"reg15_dst", N(MOV64_IMM(15, 0), EXIT), "invalid register r15"},
+    {"falls_off",
+     N(MOV64_IMM(0, 0), JMP_IMM(EBPF_JEQ, 0, 1, 1), EXIT, MOV64_IMM(0, 1)),
+     "falls off the end"},
+    {"jump_back_out", N(MOV64_IMM(0, 0), JA(-3), EXIT), "jump out of range"},
+    {"unreachable_tail", N(MOV64_IMM(0, 0), EXIT, EXIT), "insn 2: unreachable"},
+};
+
+TEST(isa_encodings)
+{
+	RUN(isa_cases);
+}
