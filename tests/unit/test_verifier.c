@@ -401,7 +401,7 @@ TEST(sext_zext_sound)
 	    MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -4), CALL(1),             \
 	    JMP_IMM(EBPF_JNE, 0, 0, 2), RET0, MOV64_REG(6, 0)
 /* r0 = 64-bit stack garbage: an uninitialised read (the "bad" target) */
-#define BAD LDX(EBPF_DW, 0, 10, -8), EXIT
+#define BAD LDX(EBPF_DW, 0, 10, -256), EXIT
 
 enum { M_NONE, M_HASH, M_ARRAY8, M_ARRAY64 };
 
@@ -1030,4 +1030,579 @@ static const struct vcase isa_cases[] = {
 TEST(isa_encodings)
 {
 	RUN(isa_cases);
+}
+
+/* The issue's signed JMP32 class and its neighbours, on a map value of 8
+ * bytes: r2 is the 32-bit ifindex. */
+static const struct vcase jmp_cases[] = {
+    /* w2 s<= 7 also holds for w2 >= 0x80000000: unbounded above */
+    {"jmp32_jsgt_fallthrough_unbounded",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP32_IMM(EBPF_JSGT, 2, 7, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     "map value", M_ARRAY8},
+    {"jmp32_jsge0_then_jle7",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP32_IMM(EBPF_JSLT, 2, 0, 4),
+       JMP_IMM(EBPF_JGT, 2, 7, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jmp32_jslt_taken_is_negative",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP32_IMM(EBPF_JSLT, 2, 8, 2), RET0,
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value", M_ARRAY8},
+    {"jmp64_jslt_zext_is_bounded",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP_IMM(EBPF_JSLT, 2, 8, 2), RET0,
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT),
+     NULL, M_ARRAY8},
+    {"jmp64_jsgt_fallthrough_bounded",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP_IMM(EBPF_JSGT, 2, 7, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jmp32_jgt_upper_half_unknown",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_LSH, 2, 32),
+       JMP32_IMM(EBPF_JGT, 2, 7, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     "map value", M_ARRAY8},
+    {"jmp32_jgt_on_zext",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP32_IMM(EBPF_JGT, 2, 7, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jmp_x_jgt_both_regs",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), MOV64_IMM(3, 7),
+       JMP_REG(EBPF_JGT, 2, 3, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jmp_x_const_on_left",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), MOV64_IMM(3, 7),
+       JMP_REG(EBPF_JLT, 3, 2, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jmp_x_const_on_left_wrong_way",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), MOV64_IMM(3, 7),
+       JMP_REG(EBPF_JGT, 3, 2, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     "map value", M_ARRAY8},
+    {"jmp32_x_jsle_refines_32_only",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), MOV64_IMM(3, 7),
+       JMP32_REG(EBPF_JSLE, 2, 3, 2), RET0, ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value", M_ARRAY8},
+    {"jset_false_clears_bits",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 15),
+       JMP_IMM(EBPF_JSET, 2, 8, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jset_true_keeps_bits",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 15),
+       JMP_IMM(EBPF_JSET, 2, 8, 2), RET0, ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value", M_ARRAY8},
+    {"jeq_const_both_ways",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP_IMM(EBPF_JEQ, 2, 5, 2), RET0,
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_H, 0, 6, 0), EXIT),
+     NULL, M_ARRAY8},
+    {"jne_fallthrough_is_const",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP_IMM(EBPF_JNE, 2, 6, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_H, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jne_fallthrough_oob",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), JMP_IMM(EBPF_JNE, 2, 7, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_H, 0, 6, 0), EXIT, RET0),
+     "map value access out of bounds", M_ARRAY8},
+    {"jeq_reg_intersects",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), LDX(EBPF_W, 3, 9, 16),
+       ALU64_IMM(EBPF_AND, 3, 7), JMP_REG(EBPF_JNE, 2, 3, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     NULL, M_ARRAY8},
+    {"jmp32_jeq_upper_unknown",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_LSH, 2, 3),
+       JMP32_IMM(EBPF_JNE, 2, 0, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT, RET0),
+     "map value", M_ARRAY8},
+    {"same_reg_compare",
+     N(LD_IFINDEX(2), JMP_REG(EBPF_JGT, 2, 2, 2), RET0, RET0)},
+    {"dead_branch_not_checked",
+     N(MOV64_IMM(2, 5), JMP_IMM(EBPF_JSLT, 2, 0, 2), RET0, BAD)},
+    {"dead_branch_jmp32_signed", N(LD_IMM64(2, 0xffffffff00000005ull),
+				   JMP32_IMM(EBPF_JSLT, 2, 0, 2), RET0, BAD)},
+    {"live_branch_jmp64_signed",
+     N(LD_IMM64(2, 0xffffffff00000005ull), JMP_IMM(EBPF_JSLT, 2, 0, 2), RET0,
+       BAD),
+     "read of uninitialised stack"},
+};
+
+TEST(jump_refinement_rules)
+{
+	RUN(jmp_cases);
+}
+
+/* Pointer arithmetic: only where Linux allows it. */
+static const struct vcase ptr_cases[] = {
+    {"pkt_minus_pkt_exact_negative",
+     N(PKT_CHECK(8), MOV64_REG(5, 2), ALU64_REG(EBPF_SUB, 5, 4),
+       JMP_IMM(EBPF_JSLT, 5, 0, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"pkt_minus_pkt_exact_value",
+     N(PKT_CHECK(8), MOV64_REG(5, 4), ALU64_REG(EBPF_SUB, 5, 2),
+       JMP_IMM(EBPF_JNE, 5, 8, 2), RET0, BAD)},
+    {"end_minus_data_unknown",
+     N(PKT_CHECK(8), MOV64_REG(5, 3), ALU64_REG(EBPF_SUB, 5, 2),
+       JMP_IMM(EBPF_JSLT, 5, 0, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"data_minus_end_can_be_negative",
+     N(LD_DATA(2), LD_END(3), ALU64_REG(EBPF_SUB, 2, 3),
+       JMP_IMM(EBPF_JSGE, 2, 0, 2), BAD, RET0),
+     "read of uninitialised stack"},
+    {"pkt_minus_pkt_var_unknown",
+     N(PKT_CHECK(8), LDX(EBPF_B, 5, 2, 0), ALU64_IMM(EBPF_AND, 5, 7),
+       MOV64_REG(6, 2), ALU64_REG(EBPF_ADD, 6, 5), ALU64_REG(EBPF_SUB, 6, 2),
+       JMP_IMM(EBPF_JGT, 6, 7, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"stack_minus_stack",
+     N(MOV64_REG(2, 10), MOV64_REG(3, 10), ALU64_REG(EBPF_SUB, 2, 3), RET0),
+     "pointer arithmetic on two pointers"},
+    {"ctx_minus_ctx", N(MOV64_REG(2, 1), ALU64_REG(EBPF_SUB, 2, 1), RET0),
+     "two pointers"},
+    {"ptr_plus_ptr", N(MOV64_REG(2, 10), ALU64_REG(EBPF_ADD, 2, 10), RET0),
+     "two pointers"},
+    {"pkt_plus_pkt", N(PKT_CHECK(8), ALU64_REG(EBPF_ADD, 2, 4), RET0),
+     "two pointers"},
+    {"mapval_minus_mapval",
+     N(MAPVAL, MOV64_REG(7, 6), ALU64_REG(EBPF_SUB, 7, 6), RET0),
+     "two pointers", M_ARRAY8},
+    {"stack_minus_pkt",
+     N(PKT_CHECK(8), MOV64_REG(5, 10), ALU64_REG(EBPF_SUB, 5, 2), RET0),
+     "two pointers"},
+    {"scalar_minus_ptr", N(MOV64_IMM(2, 0), ALU64_REG(EBPF_SUB, 2, 10), RET0),
+     "subtracting a pointer"},
+    {"scalar_plus_stack", N(MOV64_IMM(2, -8), ALU64_REG(EBPF_ADD, 2, 10),
+			    ST(EBPF_DW, 2, 0, 1), LDX(EBPF_DW, 0, 2, 0), EXIT)},
+    {"ptr_and", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_AND, 2, -8), RET0),
+     "pointer arithmetic"},
+    {"ptr_or", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_OR, 2, 1), RET0),
+     "pointer arithmetic"},
+    {"ptr_xor", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_XOR, 2, 1), RET0),
+     "pointer arithmetic"},
+    {"ptr_lsh", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_LSH, 2, 1), RET0),
+     "pointer arithmetic"},
+    {"ptr_rsh", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_RSH, 2, 1), RET0),
+     "pointer arithmetic"},
+    {"ptr_arsh", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_ARSH, 2, 1), RET0),
+     "pointer arithmetic"},
+    {"ptr_div", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_DIV, 2, 2), RET0),
+     "pointer arithmetic"},
+    {"ptr_mod", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_MOD, 2, 2), RET0),
+     "pointer arithmetic"},
+    {"ptr_sdiv", N(MOV64_REG(2, 10), I(A64(EBPF_DIV), 2, 0, 1, 2), RET0),
+     "pointer arithmetic"},
+    {"ptr_neg", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_NEG, 2, 0), RET0),
+     "pointer arithmetic"},
+    {"ptr_bswap", N(MOV64_REG(2, 10), I(A64(EBPF_END), 2, 0, 0, 64), RET0),
+     "pointer arithmetic"},
+    {"ptr_be16",
+     N(MOV64_REG(2, 10), I(A32(EBPF_END) | EBPF_X, 2, 0, 0, 16), RET0),
+     "pointer arithmetic"},
+    {"ptr_mul", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_MUL, 2, 1), RET0),
+     "pointer arithmetic"},
+    {"scalar_div_by_ptr", N(MOV64_IMM(2, 8), ALU64_REG(EBPF_DIV, 2, 10), RET0),
+     "pointer arithmetic"},
+    {"scalar_and_ptr", N(MOV64_IMM(2, -1), ALU64_REG(EBPF_AND, 2, 10), RET0),
+     "pointer arithmetic"},
+    {"ptr_add32", N(MOV64_REG(2, 10), ALU32_IMM(EBPF_ADD, 2, 0), RET0),
+     "32-bit"},
+    {"ptr_mov32", N(MOV32_REG(2, 10), RET0), "partial copy of a pointer"},
+    {"ptr_movsx", N(MOVSX64(2, 10, 32), RET0), "partial copy of a pointer"},
+    {"ctx_var_off",
+     N(LD_IFINDEX(2), ALU64_IMM(EBPF_AND, 2, 4), MOV64_REG(3, 1),
+       ALU64_REG(EBPF_ADD, 3, 2), RET0),
+     "variable offset arithmetic on ctx"},
+    {"stack_var_off",
+     N(LD_IFINDEX(2), ALU64_IMM(EBPF_AND, 2, 4), MOV64_REG(3, 10),
+       ALU64_REG(EBPF_ADD, 3, 2), RET0),
+     "variable offset arithmetic on stack"},
+    {"map_ptr_arith", N(LD_MAP(1, 0), ALU64_IMM(EBPF_ADD, 1, 8), RET0),
+     "pointer arithmetic on map_ptr", M_ARRAY8},
+    {"pkt_end_arith", N(LD_END(3), ALU64_IMM(EBPF_ADD, 3, 8), RET0),
+     "pointer arithmetic on pkt_end"},
+    {"or_null_arith",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), ALU64_IMM(EBPF_ADD, 0, 8), RET0),
+     "pointer arithmetic on map_value_or_null", M_ARRAY8},
+    {"pkt_var_sub",
+     N(PKT_CHECK(8), LDX(EBPF_B, 5, 2, 0), ALU64_IMM(EBPF_AND, 5, 7),
+       ALU64_REG(EBPF_SUB, 2, 5), RET0),
+     "variable offset arithmetic on pkt"},
+    {"ptr_offset_huge",
+     N(MOV64_REG(2, 10), LD_IMM64(3, 1ull << 40), ALU64_REG(EBPF_ADD, 2, 3),
+       RET0),
+     "offset out of range"},
+    {"ptr_offset_accumulates",
+     N(MOV64_REG(2, 10), LD_IMM64(3, 1 << 28), ALU64_REG(EBPF_ADD, 2, 3),
+       ALU64_REG(EBPF_ADD, 2, 3), ALU64_REG(EBPF_ADD, 2, 3), RET0),
+     "offset out of range"},
+    {"mapval_var_in_bounds",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 63),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT),
+     NULL, M_ARRAY64},
+    {"mapval_var_oob_by_one",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 63),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_H, 0, 6, 0), EXIT),
+     "map value access out of bounds", M_ARRAY64},
+    {"mapval_var_negative",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), MOVSX64(2, 2, 8),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT),
+     "unbounded variable added to a map value", M_ARRAY64},
+    {"mapval_unbounded",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT),
+     "unbounded variable added to a map value", M_ARRAY64},
+    {"mapval_const_neg_off",
+     N(MAPVAL, ALU64_IMM(EBPF_ADD, 6, -1), LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value access out of bounds", M_ARRAY8},
+    {"mapval_var_then_const_ok",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 31),
+       ALU64_REG(EBPF_ADD, 6, 2), ALU64_IMM(EBPF_ADD, 6, 32),
+       LDX(EBPF_B, 0, 6, 0), EXIT),
+     NULL, M_ARRAY64},
+    {"mapval_var_then_const_oob",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 31),
+       ALU64_REG(EBPF_ADD, 6, 2), ALU64_IMM(EBPF_ADD, 6, 32),
+       LDX(EBPF_B, 0, 6, 1), EXIT),
+     "map value access out of bounds", M_ARRAY64},
+    {"scalar_plus_mapval_var",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       ALU64_REG(EBPF_ADD, 2, 6), LDX(EBPF_B, 0, 2, 0), EXIT),
+     NULL, M_ARRAY8},
+    {"mapval_var_two_adds",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 3),
+       ALU64_REG(EBPF_ADD, 6, 2), ALU64_REG(EBPF_ADD, 6, 2),
+       ALU64_REG(EBPF_ADD, 6, 2), LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value access out of bounds", M_ARRAY8},
+    {"mapval_shifted_index",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       ALU64_IMM(EBPF_LSH, 2, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_DW, 0, 6, 0), EXIT),
+     NULL, M_ARRAY64},
+    {"mapval_shifted_index_oob",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       ALU64_IMM(EBPF_LSH, 2, 3), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_DW, 0, 6, 4), EXIT),
+     "map value access out of bounds", M_ARRAY64},
+    {"mapval_alu32_index_wraps",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       ALU32_IMM(EBPF_SUB, 2, 4), ALU64_REG(EBPF_ADD, 6, 2),
+       LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value", M_ARRAY64},
+};
+
+TEST(pointer_arithmetic_rules)
+{
+	RUN(ptr_cases);
+}
+
+/* ---- the stack -------------------------------------------------------------
+ */
+
+static int sizes[] = {1, 2, 4, 8};
+static uint8_t size_code(int s)
+{
+	return s == 1 ? EBPF_B : s == 2 ? EBPF_H : s == 4 ? EBPF_W : EBPF_DW;
+}
+
+/* Write ws bytes at r10+wo, read rs bytes at r10+ro: accepted exactly when
+ * the read lies inside the written bytes (every alignment and size). */
+TEST(stack_bytes_every_alignment_and_size)
+{
+	int bad = 0, n = 0;
+
+	for (int wi = 0; wi < 4; wi++)
+		for (int wo = -16; wo + sizes[wi] <= 0; wo++)
+			for (int ri = 0; ri < 4; ri++)
+				for (int ro = wo - 1; ro <= wo + 1; ro++) {
+					int ws = sizes[wi], rs = sizes[ri];
+					struct ebpf_insn in[] = {
+					    ST(size_code(ws), 10, wo, 0x11),
+					    LDX(size_code(rs), 0, 10, ro),
+					    EXIT};
+					char err[256];
+					int rc;
+					bool inside =
+					    ro >= wo && ro + rs <= wo + ws;
+					if (ro + rs > 0 || ro < -512)
+						continue;
+					rc =
+					    verify_insns("stack", in, 3, M_NONE,
+							 err, sizeof(err));
+					n++;
+					ncases++;
+					if (inside
+						? rc == 0
+						: rc == -EINVAL &&
+						      strstr(err, "uninitialise"
+								  "d stack"))
+						continue;
+					fprintf(stderr,
+						"  write %d@%d read %d@%d: rc "
+						"%d %s\n",
+						ws, wo, rs, ro, rc,
+						rc ? err : "");
+					bad++;
+				}
+	CHECK_EQ(bad, 0);
+	CHECK(n > 300);
+}
+
+/* A spilled pointer at r10-16: only the whole aligned slot reads it back;
+ * any other read touching it is refused, one beside it is fine. */
+TEST(stack_spilled_pointer_reads)
+{
+	int bad = 0;
+
+	for (int ri = 0; ri < 4; ri++)
+		for (int ro = -24; ro + sizes[ri] <= 0; ro++) {
+			int rs = sizes[ri];
+			struct ebpf_insn in[] = {ST(EBPF_DW, 10, -24, 0),
+						 ST(EBPF_DW, 10, -8, 0),
+						 STX(EBPF_DW, 10, 10, -16),
+						 LDX(size_code(rs), 0, 10, ro),
+						 MOV64_IMM(0, 0),
+						 EXIT};
+			char err[256];
+			bool touches = ro < -8 && ro + rs > -16;
+			bool whole = ro == -16 && rs == 8;
+			int rc = verify_insns("spill", in, 6, M_NONE, err,
+					      sizeof(err));
+			ncases++;
+			if (!touches || whole
+				? rc == 0
+				: rc == -EINVAL &&
+				      strstr(
+					  err,
+					  "partial read of a spilled pointer"))
+				continue;
+			fprintf(stderr, "  read %d@%d: rc %d %s\n", rs, ro, rc,
+				rc ? err : "");
+			bad++;
+		}
+	CHECK_EQ(bad, 0);
+}
+
+static const struct vcase stack_cases[] = {
+    {"spill_fill_ptr_usable",
+     N(STX(EBPF_DW, 10, 10, -8), LDX(EBPF_DW, 2, 10, -8),
+       ST(EBPF_DW, 2, -16, 3), LDX(EBPF_DW, 0, 2, -16), EXIT)},
+    {"spill_fill_scalar_keeps_bounds",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       STX(EBPF_DW, 10, 2, -16), LDX(EBPF_DW, 3, 10, -16),
+       ALU64_REG(EBPF_ADD, 6, 3), LDX(EBPF_B, 0, 6, 0), EXIT),
+     NULL, M_ARRAY8},
+    {"spill_scalar_low_bytes_keep_bounds",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       STX(EBPF_DW, 10, 2, -16), LDX(EBPF_B, 3, 10, -16),
+       ALU64_REG(EBPF_ADD, 6, 3), LDX(EBPF_B, 0, 6, 0), EXIT),
+     NULL, M_ARRAY8},
+    {"spill_scalar_high_bytes_unknown",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       STX(EBPF_DW, 10, 2, -16), LDX(EBPF_B, 3, 10, -15),
+       ALU64_REG(EBPF_ADD, 6, 3), LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value", M_ARRAY8},
+    {"spill_scalar_w_spill_is_data",
+     N(MAPVAL, LDX(EBPF_W, 2, 9, 12), ALU64_IMM(EBPF_AND, 2, 7),
+       STX(EBPF_W, 10, 2, -16), ST(EBPF_W, 10, -12, 0),
+       LDX(EBPF_DW, 3, 10, -16), ALU64_REG(EBPF_ADD, 6, 3),
+       LDX(EBPF_B, 0, 6, 0), EXIT),
+     "map value", M_ARRAY8},
+    /* the issue: a read spanning two slots is not the first slot's value */
+    {"read_spanning_slots_unknown",
+     N(ST(EBPF_DW, 10, -16, 0), ST(EBPF_DW, 10, -8, 0),
+       LDX(EBPF_DW, 2, 10, -12), JMP_IMM(EBPF_JNE, 2, 0, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"read_unaligned_in_slot_unknown",
+     N(ST(EBPF_DW, 10, -8, 0), LDX(EBPF_W, 2, 10, -6),
+       JMP_IMM(EBPF_JNE, 2, 0, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"read_aligned_const_exact",
+     N(ST(EBPF_DW, 10, -8, 5), LDX(EBPF_DW, 2, 10, -8),
+       JMP_IMM(EBPF_JNE, 2, 5, 2), RET0, BAD)},
+    {"read_w_of_small_const_exact",
+     N(ST(EBPF_DW, 10, -8, 5), LDX(EBPF_W, 2, 10, -8),
+       JMP_IMM(EBPF_JNE, 2, 5, 2), RET0, BAD)},
+    {"partial_overwrite_of_spilled_ptr",
+     N(STX(EBPF_DW, 10, 10, -8), ST(EBPF_W, 10, -8, 0), LDX(EBPF_W, 0, 10, -4),
+       EXIT),
+     "read of uninitialised stack"},
+    {"partial_overwrite_then_read_written",
+     N(STX(EBPF_DW, 10, 10, -8), ST(EBPF_W, 10, -8, 7), LDX(EBPF_W, 0, 10, -8),
+       EXIT)},
+    {"partial_overwrite_then_fill",
+     N(STX(EBPF_DW, 10, 10, -8), ST(EBPF_B, 10, -1, 7), LDX(EBPF_DW, 0, 10, -8),
+       EXIT),
+     "read of uninitialised stack"},
+    {"overwrite_spanning_two_ptr_slots",
+     N(STX(EBPF_DW, 10, 10, -16), STX(EBPF_DW, 10, 10, -8),
+       ST(EBPF_W, 10, -10, 0), LDX(EBPF_DW, 0, 10, -8), EXIT),
+     "read of uninitialised stack"},
+    {"overwrite_spanning_two_ptr_slots_first",
+     N(STX(EBPF_DW, 10, 10, -16), STX(EBPF_DW, 10, 10, -8),
+       ST(EBPF_W, 10, -10, 0), LDX(EBPF_DW, 0, 10, -16), EXIT),
+     "read of uninitialised stack"},
+    {"full_overwrite_of_spilled_ptr",
+     N(STX(EBPF_DW, 10, 10, -8), ST(EBPF_DW, 10, -8, 0), LDX(EBPF_W, 0, 10, -4),
+       EXIT)},
+    {"spill_ptr_unaligned", N(STX(EBPF_DW, 10, 10, -12), RET0),
+     "misaligned spill of a pointer"},
+    {"spill_ptr_w", N(STX(EBPF_W, 10, 10, -8), RET0),
+     "partial or misaligned spill of a pointer"},
+    {"spill_ctx_fill_and_use",
+     N(STX(EBPF_DW, 10, 1, -8), LDX(EBPF_DW, 2, 10, -8), LD_IFINDEX(0),
+       LDX(EBPF_W, 0, 2, 12), EXIT)},
+    {"spill_mapval_or_null_then_check",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), STX(EBPF_DW, 10, 0, -16),
+       JMP_IMM(EBPF_JEQ, 0, 0, 2), LDX(EBPF_DW, 3, 10, -16),
+       LDX(EBPF_DW, 0, 3, 0), RET0),
+     NULL, M_ARRAY8},
+    {"spill_mapval_or_null_unchecked_fill",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), STX(EBPF_DW, 10, 0, -16),
+       LDX(EBPF_DW, 3, 10, -16), LDX(EBPF_DW, 0, 3, 0), EXIT),
+     "possible NULL pointer dereference", M_ARRAY8},
+    {"stack_read_512",
+     N(ST(EBPF_DW, 10, -512, 1), LDX(EBPF_DW, 0, 10, -512), EXIT)},
+    {"stack_read_below", N(LDX(EBPF_B, 0, 10, -513), EXIT),
+     "stack access out of bounds"},
+    {"stack_write_at_0", N(ST(EBPF_B, 10, 0, 0), RET0),
+     "stack access out of bounds"},
+    {"stack_read_straddles_top",
+     N(ST(EBPF_DW, 10, -8, 0), LDX(EBPF_DW, 0, 10, -4), EXIT),
+     "stack access out of bounds"},
+    {"stack_via_copy", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -100),
+			 ST(EBPF_W, 2, 0, 1), LDX(EBPF_W, 0, 10, -100), EXIT)},
+    {"stack_via_copy_oob",
+     N(MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -510), ST(EBPF_W, 2, -4, 1),
+       RET0),
+     "stack access out of bounds"},
+    {"uninit_stack_after_branch",
+     N(LD_IFINDEX(2), JMP_IMM(EBPF_JEQ, 2, 0, 1), ST(EBPF_DW, 10, -8, 1),
+       LDX(EBPF_DW, 0, 10, -8), EXIT),
+     "read of uninitialised stack"},
+    {"init_stack_both_branches",
+     N(LD_IFINDEX(2), JMP_IMM(EBPF_JEQ, 2, 0, 2), ST(EBPF_DW, 10, -8, 1), JA(1),
+       ST(EBPF_DW, 10, -8, 2), LDX(EBPF_DW, 0, 10, -8), EXIT)},
+};
+
+TEST(stack_rules)
+{
+	RUN(stack_cases);
+}
+
+/* ---- atomics ---------------------------------------------------------------
+ */
+
+static const struct vcase atomic_cases[] = {
+    {"atomic_add_stack",
+     N(ST(EBPF_DW, 10, -8, 1), MOV64_IMM(1, 2),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_ADD), LDX(EBPF_DW, 0, 10, -8), EXIT)},
+    {"atomic_w_all_ops",
+     N(ST(EBPF_DW, 10, -8, 1), MOV64_IMM(1, 2),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_ADD), ATOMIC(EBPF_W, 10, 1, -8, EBPF_OR),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_AND), ATOMIC(EBPF_W, 10, 1, -4, EBPF_XOR),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_ADD | EBPF_FETCH),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_OR | EBPF_FETCH),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_AND | EBPF_FETCH),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_XOR | EBPF_FETCH),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_XCHG), MOV64_IMM(0, 0),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_CMPXCHG), EXIT)},
+    {"atomic_dw_all_ops",
+     N(ST(EBPF_DW, 10, -8, 1), MOV64_IMM(1, 2),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_OR),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_AND),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_XOR),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_ADD | EBPF_FETCH),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_XCHG), MOV64_IMM(0, 0),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_CMPXCHG), EXIT)},
+    {"atomic_invalidates_spilled_scalar",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_ADD), LDX(EBPF_DW, 2, 10, -8),
+       JMP_IMM(EBPF_JNE, 2, 0, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"atomic_fetch_result_unknown",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_ADD | EBPF_FETCH),
+       JMP_IMM(EBPF_JNE, 1, 1, 2), RET0, BAD),
+     "read of uninitialised stack"},
+    {"atomic_fetch_w_is_32bit",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_W, 10, 1, -8, EBPF_ADD | EBPF_FETCH),
+       LD_IMM64(2, 0xffffffff), JMP_REG(EBPF_JGT, 1, 2, 2), RET0, BAD)},
+    {"cmpxchg_writes_r0",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1), MOV64_IMM(0, 0),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_CMPXCHG), JMP_IMM(EBPF_JNE, 0, 0, 2),
+       RET0, BAD),
+     "read of uninitialised stack"},
+    {"cmpxchg_r0_uninit",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_CMPXCHG), RET0),
+     "read of uninitialised register r0"},
+    {"cmpxchg_r0_pointer",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1), MOV64_REG(0, 10),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_CMPXCHG), RET0),
+     "pointer"},
+    {"xchg_pointer_src",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_REG(1, 10),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_XCHG), RET0),
+     "pointer"},
+    {"atomic_add_pointer_src",
+     N(ST(EBPF_DW, 10, -8, 0), ATOMIC(EBPF_DW, 10, 10, -8, EBPF_ADD), RET0),
+     "pointer"},
+    {"atomic_on_spilled_ptr",
+     N(STX(EBPF_DW, 10, 10, -8), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_DW, 10, 1, -8, EBPF_ADD), RET0),
+     "atomic operation on a spilled pointer"},
+    {"atomic_w_on_spilled_ptr_high_half",
+     N(STX(EBPF_DW, 10, 10, -8), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_W, 10, 1, -4, EBPF_ADD), RET0),
+     "atomic operation on a spilled pointer"},
+    {"atomic_spanning_slots",
+     N(ST(EBPF_DW, 10, -16, 0), STX(EBPF_DW, 10, 10, -8), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_DW, 10, 1, -12, EBPF_ADD), RET0),
+     "misaligned atomic"},
+    {"atomic_w_misaligned",
+     N(ST(EBPF_DW, 10, -8, 0), MOV64_IMM(1, 1),
+       ATOMIC(EBPF_W, 10, 1, -6, EBPF_ADD), RET0),
+     "misaligned atomic"},
+    {"atomic_uninit_stack",
+     N(MOV64_IMM(1, 1), ATOMIC(EBPF_DW, 10, 1, -8, EBPF_ADD), RET0),
+     "read of uninitialised stack"},
+    {"atomic_on_ctx",
+     N(MOV64_IMM(2, 1), ATOMIC(EBPF_W, 1, 2, 12, EBPF_ADD), RET0),
+     "atomic operation on ctx"},
+    {"atomic_on_pkt",
+     N(PKT_CHECK(8), MOV64_IMM(5, 1), ATOMIC(EBPF_DW, 2, 5, 0, EBPF_ADD), RET0),
+     "atomic operation on pkt"},
+    {"atomic_on_map_ptr",
+     N(LD_MAP(1, 0), MOV64_IMM(5, 1), ATOMIC(EBPF_DW, 1, 5, 0, EBPF_ADD), RET0),
+     "atomic operation on map_ptr", M_ARRAY8},
+    {"atomic_on_mapval",
+     N(MAPVAL, MOV64_IMM(1, 1), ATOMIC(EBPF_DW, 6, 1, 0, EBPF_ADD | EBPF_FETCH),
+       MOV64_REG(0, 1), EXIT),
+     NULL, M_ARRAY8},
+    {"atomic_on_mapval_oob",
+     N(MAPVAL, MOV64_IMM(1, 1), ATOMIC(EBPF_W, 6, 1, 8, EBPF_ADD), RET0),
+     "map value access out of bounds", M_ARRAY8},
+    {"atomic_on_mapval_misaligned",
+     N(MAPVAL, MOV64_IMM(1, 1), ATOMIC(EBPF_W, 6, 1, 2, EBPF_ADD), RET0),
+     "misaligned atomic", M_ARRAY8},
+    {"atomic_on_scalar",
+     N(MOV64_IMM(2, 4096), MOV64_IMM(1, 1), ATOMIC(EBPF_W, 2, 1, 0, EBPF_ADD),
+       RET0),
+     "atomic operation on scalar"},
+    {"atomic_fetch_into_r10",
+     N(ST(EBPF_DW, 10, -8, 0),
+       ATOMIC(EBPF_DW, 10, 10, -8, EBPF_ADD | EBPF_FETCH), RET0),
+     "pointer"},
+};
+
+TEST(atomic_rules)
+{
+	RUN(atomic_cases);
 }
