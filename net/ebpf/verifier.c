@@ -36,8 +36,8 @@
 #include "scalar.h"
 
 #define EBPF_COMPLEXITY_LIMIT 1000000 /* instructions processed */
-#define MAX_PENDING	      4096    /* undecided branches on the DFS stack */
-#define MAX_SEEN	      2048    /* explored states kept for pruning */
+#define MAX_PENDING	      2048    /* undecided branches on the DFS stack */
+#define MAX_SEEN	      1024    /* explored states kept for pruning */
 #define MAX_SEEN_PER_INSN     24
 #define MAX_PKT_OFF	      0xffff	/* largest packet offset or range */
 #define MAX_VAR_OFF	      (1 << 29) /* |pointer offset|, variable offsets */
@@ -414,7 +414,7 @@ static int64_t sx(int64_t x, int w)
 static struct bnd bnd_op(uint8_t op, int16_t off, struct bnd a, struct bnd b,
 			 int w)
 {
-	struct bnd r = bnd_full(w), f = r;
+	struct bnd r = bnd_full(w);
 	unsigned __int128 u;
 	__int128 s1, s2;
 
@@ -554,7 +554,6 @@ static struct bnd bnd_op(uint8_t op, int16_t off, struct bnd a, struct bnd b,
 	default:
 		break;
 	}
-	(void)f;
 	return r;
 }
 
@@ -631,8 +630,7 @@ void scalar_alu(struct scalar *dst, const struct scalar *src, uint8_t op,
 		*dst = r;
 		return;
 	}
-	if (scalar_is_const(dst) && scalar_is_const(&b) &&
-	    (op != EBPF_NEG || true)) {
+	if (scalar_is_const(dst) && scalar_is_const(&b)) {
 		scalar_const(dst, scalar_eval(op, is64, off, imm, to_be,
 					      dst->var.value, b.var.value));
 		return;
