@@ -146,6 +146,15 @@ static void rscalar(struct scalar *s, uint64_t x)
 	}
 }
 
+static uint64_t umin_t(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+static uint64_t umax_t(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 static void dump(const char *what, const struct scalar *s)
 {
 	fprintf(stderr,
@@ -173,6 +182,66 @@ TEST(scalar_sync_keeps_members)
 			dump("after", &s);
 			bad++;
 		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+/* Each tnum operation on random members of random tnums. */
+static struct tnum rtnum(uint64_t x)
+{
+	uint64_t m = r64() & r64();
+
+	if (r64() & 1)
+		m &= (1ull << (r64() % 64)) - 1;
+	return (struct tnum){x & ~m, m};
+}
+
+TEST(tnum_ops_are_sound)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 300000 && bad < 5; i++) {
+		uint64_t x = rval(), y = rval();
+		struct tnum a = rtnum(x), b = rtnum(y), t;
+		unsigned sh = (unsigned)(r64() % 64);
+		bool ok = true;
+		int bytes = 1 << (r64() % 4);
+		uint64_t got[12], want[12];
+		struct tnum res[12];
+
+		res[0] = tnum_add(a, b), want[0] = x + y;
+		res[1] = tnum_sub(a, b), want[1] = x - y;
+		res[2] = tnum_mul(a, b), want[2] = x * y;
+		res[3] = tnum_and(a, b), want[3] = x & y;
+		res[4] = tnum_or(a, b), want[4] = x | y;
+		res[5] = tnum_xor(a, b), want[5] = x ^ y;
+		res[6] = tnum_lshift(a, sh), want[6] = x << sh;
+		res[7] = tnum_rshift(a, sh), want[7] = x >> sh;
+		res[8] = tnum_arshift(a, sh, 64),
+		want[8] = (uint64_t)((int64_t)x >> sh);
+		res[9] = tnum_arshift(a, sh & 31, 32),
+		want[9] = (uint32_t)((int32_t)(uint32_t)x >> (sh & 31));
+		res[10] = tnum_neg(a), want[10] = 0 - x;
+		res[11] = tnum_cast(a, bytes),
+		want[11] = bytes == 8 ? x : x & ((1ull << (bytes * 8)) - 1);
+		for (int k = 0; k < 12; k++) {
+			got[k] = tnum_contains(res[k], want[k]);
+			if (!got[k] || (res[k].value & res[k].mask)) {
+				fprintf(stderr, "  tnum op %d: %#llx, %#llx\n",
+					k, (unsigned long long)x,
+					(unsigned long long)y);
+				bad++;
+			}
+		}
+		t = tnum_intersect(a, rtnum(x), &ok);
+		if (!ok || !tnum_contains(t, x))
+			bad++;
+		if (!tnum_in(tnum_range(umin_t(x, y), umax_t(x, y)),
+			     tnum_const(x)) ||
+		    !tnum_contains(tnum_bswap(a, 64), __builtin_bswap64(x)) ||
+		    !tnum_contains(tnum_sext(a, 8),
+				   (uint64_t)(int64_t)(int8_t)x))
+			bad++;
 	}
 	CHECK_EQ(bad, 0);
 }
