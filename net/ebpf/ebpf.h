@@ -212,5 +212,9 @@ int ebpf_prog_from_insns(const char *name, const struct ebpf_insn *insns,
  * it, so a loaded program is verified and ready for the interpreter and
  * the JIT. Returns 0 or -EINVAL with "insn N: reason" in err. */
 int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen);
+/* The same for an XDP program (what ebpf_load_elf does for an "xdp"
+ * section, as libbpf types programs by section): r0 at every exit must
+ * also be an XDP action, [XDP_ABORTED, XDP_REDIRECT], as in Linux. */
+int ebpf_prog_prepare_xdp(struct ebpf_prog *p, char *err, size_t errlen);
 
 #endif

@@ -979,6 +979,7 @@ struct verifier {
 	uint32_t npend, pend_cap;
 	int32_t parent; /* kept state the current path descends from */
 	uint32_t insns_processed;
+	bool xdp_ret; /* r0 at exit must be an XDP action, [0, 4] */
 	struct vstate scratch;
 };
 
@@ -2392,6 +2393,11 @@ static int do_exit(struct verifier *v, uint32_t pc, struct vstate *s)
 		return failr(v, pc, s, RM(0),
 			     "exit with a pointer in r0 (%s): pointer leak",
 			     type_names[s->r[0].type]);
+	if (v->xdp_ret && s->r[0].s.umax > EBPF_XDP_REDIRECT)
+		return failr(v, pc, s, RM(0),
+			     "XDP program may return a value outside [0, %d] "
+			     "(XDP_ABORTED..XDP_REDIRECT)",
+			     EBPF_XDP_REDIRECT);
 	return 0;
 }
 
@@ -2536,7 +2542,7 @@ static int do_check(struct verifier *v)
 }
 
 static int verify(const struct ebpf_prog *p, char *err, size_t errlen,
-		  uint8_t *aux)
+		  uint8_t *aux, bool xdp_ret)
 {
 	struct verifier *v;
 	int rc;
@@ -2549,6 +2555,7 @@ static int verify(const struct ebpf_prog *p, char *err, size_t errlen,
 	v->n = p->ninsns;
 	v->err = err;
 	v->errlen = errlen;
+	v->xdp_ret = xdp_ret;
 	if (err && errlen)
 		err[0] = 0;
 	if (!p->insns || p->ninsns == 0) {
@@ -2601,17 +2608,17 @@ int ebpf_verify(const struct ebpf_prog *p, char *err, size_t errlen)
 	int rc;
 
 	if (!p || !p->insns || !p->ninsns || p->ninsns > EBPF_MAX_INSNS)
-		return verify(p ? p : &(struct ebpf_prog){0}, err, errlen,
-			      NULL);
+		return verify(p ? p : &(struct ebpf_prog){0}, err, errlen, NULL,
+			      false);
 	aux = calloc(p->ninsns, 1);
 	if (!aux)
 		return -ENOMEM;
-	rc = verify(p, err, errlen, aux);
+	rc = verify(p, err, errlen, aux, false);
 	free(aux);
 	return rc;
 }
 
-int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen)
+static int prepare(struct ebpf_prog *p, char *err, size_t errlen, bool xdp)
 {
 	uint8_t *aux;
 	int rc;
@@ -2621,7 +2628,7 @@ int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen)
 	aux = calloc(p->ninsns, 1);
 	if (!aux)
 		return -ENOMEM;
-	rc = verify(p, err, errlen, aux);
+	rc = verify(p, err, errlen, aux, xdp);
 	if (rc == 0 && !p->ctx_rewritten) {
 		for (uint32_t i = 0; i < p->ninsns; i++) {
 			struct ebpf_insn *in = &p->insns[i];
@@ -2640,4 +2647,14 @@ int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen)
 	}
 	free(aux);
 	return rc;
+}
+
+int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen)
+{
+	return prepare(p, err, errlen, false);
+}
+
+int ebpf_prog_prepare_xdp(struct ebpf_prog *p, char *err, size_t errlen)
+{
+	return prepare(p, err, errlen, true);
 }

@@ -2197,6 +2197,45 @@ TEST(packet_rules)
 	RUN(pkt_cases);
 }
 
+/* XDP programs (ELF section "xdp") must return an XDP action. */
+static int prepare_xdp(const struct ebpf_insn *in, uint32_t n, char *err,
+		       size_t errlen)
+{
+	struct ebpf_prog *p;
+	int rc;
+
+	if (ebpf_prog_from_insns("x", in, n, &p))
+		return -ENOMEM;
+	rc = ebpf_prog_prepare_xdp(p, err, errlen);
+	ebpf_prog_free(p);
+	ncases++;
+	return rc;
+}
+
+TEST(xdp_return_range)
+{
+	static const struct ebpf_insn ret5[] = {MOV64_IMM(0, 5), EXIT};
+	static const struct ebpf_insn ret4[] = {MOV64_IMM(0, 4), EXIT};
+	static const struct ebpf_insn masked[] = {
+	    LD_IFINDEX(0), ALU64_IMM(EBPF_AND, 0, 3), EXIT};
+	static const struct ebpf_insn unknown[] = {LD_IFINDEX(0), EXIT};
+	static const struct ebpf_insn neg[] = {MOV64_IMM(0, -1), EXIT};
+	static const struct ebpf_insn checked[] = {
+	    LD_IFINDEX(0), JMP_IMM(EBPF_JLE, 0, 4, 1), MOV64_IMM(0, 2), EXIT};
+	char err[256];
+
+	CHECK_EQ(prepare_xdp(ret4, 2, err, sizeof(err)), 0);
+	CHECK_EQ(prepare_xdp(masked, 3, err, sizeof(err)), 0);
+	CHECK_EQ(prepare_xdp(checked, 4, err, sizeof(err)), 0);
+	CHECK_EQ(prepare_xdp(ret5, 2, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "insn 1: XDP program may return a value outside") !=
+	      NULL);
+	CHECK_EQ(prepare_xdp(unknown, 2, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(prepare_xdp(neg, 2, err, sizeof(err)), -EINVAL);
+	/* untyped programs (tests, hand-assembled) may return anything */
+	CHECK_EQ(verify_insns("r5", ret5, 2, M_NONE, err, sizeof(err)), 0);
+}
+
 /* Last: how many verifier programs the suite ran. */
 TEST(zz_case_count)
 {
