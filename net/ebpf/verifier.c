@@ -18,10 +18,10 @@
  *     domain. The stack is tracked per byte (uninitialised, scalar data,
  *     part of a spilled register) with the spilled register per 8-byte
  *     slot. Branches refine both successors and dead ones are not
- *     followed. At jump targets a state already explored and at least as
- *     general prunes the new one; a state subsumed by one still being
- *     explored on the same path is a loop that may not terminate. The walk
- *     is capped at EBPF_COMPLEXITY_LIMIT instructions.
+ *     followed. At jump targets a state already explored to the end and
+ *     at least as general prunes the new one; a state equal to one still
+ *     being explored on the same path is a loop that cannot terminate. The
+ *     walk is capped at EBPF_COMPLEXITY_LIMIT instructions.
  *
  * Every rejection is "insn N: reason", with the registers involved. */
 #include <stdarg.h>
@@ -2335,11 +2335,15 @@ static int check_seen(struct verifier *v, uint32_t pc, const struct vstate *s)
 		e = v->seen[k];
 		if (!state_subsumes(&e->st, s))
 			continue;
-		if (e->branches > 0)
+		if (e->branches == 0)
+			return 1; /* explored to the end: covers s */
+		/* An ancestor on this path: a loop. The same state again
+		 * cannot make progress; a narrower one may (a counter that
+		 * started from a range), so walk on. */
+		if (state_subsumes(s, &e->st))
 			return fail(v, pc,
 				    "infinite loop detected (the state at "
 				    "this back-edge target repeats)");
-		return 1;
 	}
 	if (v->nseen >= MAX_SEEN || v->seen_count[pc] >= MAX_SEEN_PER_INSN)
 		return 0;
