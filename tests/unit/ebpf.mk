@@ -7,7 +7,8 @@
 
 EBPF_HOST_SRCS := net/ebpf/elf.c net/ebpf/verifier.c net/ebpf/interp.c \
 	net/ebpf/maps.c net/ebpf/helpers.c
-EBPF_HOST_HDRS := net/ebpf/ebpf.h kernel/kerrno.h kernel/clock.h
+EBPF_HOST_HDRS := net/ebpf/ebpf.h kernel/kerrno.h kernel/clock.h \
+	net/ebpf/tnum.h net/ebpf/scalar.h net/ebpf/helpers.h
 EBPF_TEST_OBJDIR := $(BUILD)/host/bpf
 EBPF_BPF_CLANG ?= clang
 EBPF_BPF_CFLAGS := -O2 -g -target bpf \

@@ -3,6 +3,5 @@
 # verifier's scalar domain. Same sources as tests/unit/ebpf.mk.
 UNIT_TESTS += verifier
 UNIT_SRCS_verifier = tests/unit/test_verifier.c $(EBPF_HOST_SRCS)
-UNIT_DEPS_verifier = $(EBPF_HOST_HDRS) net/ebpf/tnum.h net/ebpf/scalar.h \
-	net/ebpf/helpers.h tests/unit/check.h
+UNIT_DEPS_verifier = $(EBPF_HOST_HDRS) tests/unit/check.h
 UNIT_CFLAGS_verifier := -Inet/ebpf -Wno-missing-field-initializers
