@@ -184,6 +184,9 @@ const char *ebpf_insn_invalid(const struct ebpf_insn *in,
 #define EBPF_FETCH 0x01
 #define EBPF_XCHG (0xe0 | EBPF_FETCH)
 #define EBPF_CMPXCHG (0xf0 | EBPF_FETCH)
+/* Byte-swap encodings (linux/bpf.h names; EBPF_MEMSX is above). */
+#define EBPF_TO_LE 0x00 /* EBPF_END source bit: to little endian */
+#define EBPF_TO_BE 0x08 /* EBPF_END source bit: to big endian */
 
 /* enum xdp_action, as in linux/bpf.h. */
 enum ebpf_xdp_action {
@@ -232,5 +235,9 @@ int ebpf_prog_from_insns(const char *name, const struct ebpf_insn *insns,
  * it, so a loaded program is verified and ready for the interpreter and
  * the JIT. Returns 0 or -EINVAL with "insn N: reason" in err. */
 int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen);
+/* The same for an XDP program (what ebpf_load_elf does for an "xdp"
+ * section, as libbpf types programs by section): r0 at every exit must
+ * also be an XDP action, [XDP_ABORTED, XDP_REDIRECT], as in Linux. */
+int ebpf_prog_prepare_xdp(struct ebpf_prog *p, char *err, size_t errlen);
 
 #endif

@@ -562,6 +562,7 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 	const uint8_t *pd;
 	uint64_t start = 0, size;
 	const char *pname = NULL;
+	bool xdp;
 	int psec, rc;
 
 	if (l->len < 64 || memcmp(b, "\x7f" "ELF", 4) != 0)
@@ -584,6 +585,7 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 	if (psec < 0)
 		return lfail(l, -ENOENT, "no program section '%s'",
 			     section ? section : "xdp");
+	xdp = is_xdp_section(sec_name(l, &ps));
 	pd = sec_data(l, &ps);
 	if (!pd)
 		return lfail(l, -EINVAL, "program section out of bounds");
@@ -746,7 +748,8 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 		}
 	}
 
-	rc = ebpf_prog_prepare(p, l->err, l->errlen);
+	rc = xdp ? ebpf_prog_prepare_xdp(p, l->err, l->errlen)
+		 : ebpf_prog_prepare(p, l->err, l->errlen);
 	if (rc)
 		goto fail;
 	*out = p;

@@ -43,9 +43,6 @@
 #endif
 
 /* ---- eBPF encodings ebpf.h does not name ---------------------------- */
-#define EBPF_TO_BE                                                             \
-	0x08 /* EBPF_END's source bit: swap on a little-endian CPU             \
-	      */
 #define EBPF_LD_IMM64	    (EBPF_LD | EBPF_IMM | EBPF_DW)
 #define EBPF_FUNC_tail_call 12
 

@@ -6,7 +6,8 @@
 #   make fuzz-ebpf [FUZZ_TIME=30]   libFuzzer over the loader + verifier
 
 EBPF_HOST_SRCS := $(EBPF_SRCS)
-EBPF_HOST_HDRS := net/ebpf/ebpf.h kernel/kerrno.h kernel/clock.h
+EBPF_HOST_HDRS := net/ebpf/ebpf.h kernel/kerrno.h kernel/clock.h \
+	net/ebpf/tnum.h net/ebpf/scalar.h net/ebpf/helpers.h
 EBPF_TEST_OBJDIR := $(BUILD)/host/bpf
 EBPF_BPF_CLANG ?= clang
 EBPF_BPF_CFLAGS := -O2 -g -target bpf \
