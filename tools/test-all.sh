@@ -28,6 +28,10 @@ stage() {
 }
 
 stage unit $make --no-print-directory unit
+# The verifier: every known attack program refused, and 20,000 generated
+# programs whose accepted ones run with every access checked.
+stage verifier-regressions $make --no-print-directory verifier-regressions
+stage verifier-fuzz $make --no-print-directory verifier-fuzz-check
 stage qemu $make --no-print-directory qemu-test
 stage bench-smoke $make --no-print-directory bench-smoke
 if command -v clang >/dev/null; then

@@ -1365,9 +1365,18 @@ static int check_cfg(struct verifier *v)
 	int rc = 0;
 
 	for (uint32_t i = 0; i < v->n; i++) {
+		const char *why;
+
 		rc = check_opcode(v, i);
 		if (rc)
 			return rc;
+		/* The interpreter and the JIT refuse exactly what isa.c
+		 * refuses: no instruction they would trap on may pass here,
+		 * reachable or not. */
+		why = ebpf_insn_invalid(&v->in[i],
+					i + 1 < v->n ? &v->in[i + 1] : NULL);
+		if (why)
+			return fail(v, i, "%s", why);
 		if (is_imm64(&v->in[i]))
 			v->flags[++i] |= F_IMM64_HI;
 	}

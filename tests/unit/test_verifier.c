@@ -1668,7 +1668,7 @@ static const struct vcase atomic_cases[] = {
     {"atomic_fetch_into_r10",
      N(ST(EBPF_DW, 10, -8, 0),
        ATOMIC(EBPF_DW, 10, 10, -8, EBPF_ADD | EBPF_FETCH), RET0),
-     "pointer"},
+     "r10 is read-only"},
 };
 
 TEST(atomic_rules)
