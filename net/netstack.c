@@ -32,6 +32,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 #include "netstack.h"
+#include "kernel/entropy.h"
 #include "lwip-port/tcp_guard.h"
 #include "pci.h"
 #include "printf.h"
@@ -265,6 +266,12 @@ int netstack_init(void)
 	lwip_init();
 	skiffif_set_txqueuelen(config.net_txqueuelen);
 	tcp_guard_set_max_half_open(config.tcp_max_half_open);
+	{
+		struct siphash_key cookie_key;
+
+		entropy_key(&cookie_key);
+		tcp_guard_init(&cookie_key);
+	}
 	if (!netif_add(&netif, NULL, NULL, NULL, vnet, skiffif_init,
 		       ethernet_input)) {
 		log_error("net: lwIP refused the interface");

@@ -49,11 +49,17 @@ static int tcp_guard_json(char *buf, size_t cap)
 	return ksnprintf(buf, cap,
 			 "{\"syns\":%llu,\"half_open\":%u,"
 			 "\"half_open_peak\":%u,\"max_half_open\":%u,"
-			 "\"evicted_listener\":%llu,\"evicted_pressure\":%llu}",
+			 "\"evicted_listener\":%llu,\"evicted_pressure\":%llu,"
+			 "\"cookies_sent\":%llu,\"cookies_ok\":%llu,"
+			 "\"cookies_bad\":%llu,\"timewait_reused\":%llu}",
 			 (unsigned long long)g.syns, g.half_open,
 			 g.half_open_peak, g.max_half_open,
 			 (unsigned long long)g.evicted_listener,
-			 (unsigned long long)g.evicted_pressure);
+			 (unsigned long long)g.evicted_pressure,
+			 (unsigned long long)g.cookies_sent,
+			 (unsigned long long)g.cookies_ok,
+			 (unsigned long long)g.cookies_bad,
+			 (unsigned long long)g.timewait_reused);
 }
 
 static void put_proto(struct kbuf *o, const char *name,

@@ -12,6 +12,7 @@
 #include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -20,8 +21,8 @@
 #include "lwip_host.h"
 
 static struct netif nif;
-static unsigned sent_synacks;
-static uint32_t last_synack_seq;
+static unsigned sent_synacks, sent_rsts, sent_segments;
+static uint32_t last_synack_seq, last_seq;
 
 /* Records lwIP's output (IP packets: no Ethernet, so no ARP wait). */
 static err_t cap_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
@@ -29,12 +30,17 @@ static err_t cap_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 	uint8_t buf[128];
 	uint16_t len = pbuf_copy_partial(p, buf, sizeof(buf), 0);
 
-	if (len >= 40 && buf[9] == 6 && (buf[33] & 0x12) == 0x12) {
+	if (len < 40 || buf[9] != 6)
+		return ERR_OK;
+	sent_segments++;
+	last_seq = (uint32_t)buf[24] << 24 | (uint32_t)buf[25] << 16 |
+		   (uint32_t)buf[26] << 8 | buf[27];
+	if ((buf[33] & 0x12) == 0x12) {
 		sent_synacks++;
-		last_synack_seq = (uint32_t)buf[24] << 24 |
-				  (uint32_t)buf[25] << 16 |
-				  (uint32_t)buf[26] << 8 | buf[27];
+		last_synack_seq = last_seq;
 	}
+	if (buf[33] & 0x04)
+		sent_rsts++;
 	return ERR_OK;
 }
 
@@ -100,11 +106,14 @@ static void inject(uint32_t src, uint16_t sport, uint16_t dport, uint8_t flags,
 }
 
 static unsigned accepted;
+static struct tcp_pcb *last_accepted;
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	if (err == ERR_OK && pcb)
+	if (err == ERR_OK && pcb) {
 		accepted++;
+		last_accepted = pcb;
+	}
 	return ERR_OK;
 }
 
@@ -215,4 +224,98 @@ TEST(pool_pressure_evicts_other_listeners_half_open)
 	abort_all();
 	tcp_close(a);
 	tcp_close(b);
+}
+
+/* ---- SYN cookies ---- */
+
+static struct tcp_guard_stats gstats(void)
+{
+	struct tcp_guard_stats s;
+
+	tcp_guard_get_stats(&s);
+	return s;
+}
+
+TEST(full_listener_answers_with_cookies_and_a_cookie_ack_connects)
+{
+	static const struct siphash_key key = {0x1234, 0x5678};
+	struct tcp_pcb *l;
+	struct tcp_guard_stats before = gstats(), after;
+	uint32_t cookie;
+	unsigned acc0;
+
+	setup();
+	tcp_guard_init(&key);
+	l = listen_on(7);
+	for (uint32_t i = 0; i < 100; i++)
+		inject(0x0a070000 + i, 1024, 7, TCP_SYN, i * 31, 0);
+	after = gstats();
+	CHECK_EQ(half_open(), TCP_GUARD_DEFAULT_HALF_OPEN);
+	CHECK_EQ(after.cookies_sent - before.cookies_sent,
+		 100 - TCP_GUARD_DEFAULT_HALF_OPEN);
+	CHECK_EQ(after.evicted_listener, before.evicted_listener);
+
+	/* A real client: its SYN gets a cookie and no PCB ... */
+	sent_synacks = 0;
+	inject(0x0a000202, 40001, 7, TCP_SYN, 7000, 0);
+	CHECK_EQ(sent_synacks, 1);
+	cookie = last_synack_seq;
+	CHECK_EQ(half_open(), TCP_GUARD_DEFAULT_HALF_OPEN);
+	/* ... its ACK proves the cookie: connected once lwIP sees it again. */
+	acc0 = accepted;
+	inject(0x0a000202, 40001, 7, TCP_ACK, 7001, cookie + 1);
+	CHECK_EQ(gstats().cookies_ok, before.cookies_ok + 1);
+	sys_check_timeouts();
+	CHECK_EQ(accepted, acc0 + 1);
+	CHECK(last_accepted && last_accepted->state == ESTABLISHED);
+	CHECK_EQ(last_accepted->mss, 536); /* no MSS option in the SYN */
+	/* It sends from the cookie's sequence space. */
+	sent_segments = 0;
+	CHECK_EQ(tcp_write(last_accepted, "hi", 2, TCP_WRITE_FLAG_COPY),
+		 ERR_OK);
+	CHECK_EQ(tcp_output(last_accepted), ERR_OK);
+	CHECK_EQ(sent_segments, 1);
+	CHECK_EQ(last_seq, cookie + 1);
+
+	/* A forged or stale cookie is refused with lwIP's RST. */
+	sent_rsts = 0;
+	inject(0x0a000203, 40002, 7, TCP_ACK, 9001, cookie + 1);
+	CHECK_EQ(gstats().cookies_bad, before.cookies_bad + 1);
+	CHECK_EQ(sent_rsts, 1);
+	tcp_guard_init(NULL);
+	abort_all();
+	tcp_close(l);
+}
+
+/* ---- TIME_WAIT reuse ---- */
+
+TEST(syn_beyond_time_wait_opens_a_new_connection_at_once)
+{
+	struct tcp_pcb *l, *c;
+	uint32_t isn;
+	unsigned acc0 = accepted;
+
+	setup();
+	l = listen_on(9);
+	inject(0x0a000204, 5555, 9, TCP_SYN, 100, 0);
+	isn = last_synack_seq;
+	inject(0x0a000204, 5555, 9, TCP_ACK, 101, isn + 1);
+	CHECK_EQ(accepted, acc0 + 1);
+	c = last_accepted;
+	/* We close first: FIN, the peer's ACK and FIN, TIME_WAIT. */
+	CHECK_EQ(tcp_close(c), ERR_OK);
+	inject(0x0a000204, 5555, 9, TCP_ACK, 101, isn + 2);
+	inject(0x0a000204, 5555, 9, TCP_FIN | TCP_ACK, 101, isn + 2);
+	CHECK(tcp_tw_pcbs != NULL);
+	/* The same 4-tuple again, from further on in sequence space. */
+	sent_synacks = 0;
+	inject(0x0a000204, 5555, 9, TCP_SYN, 90000, 0);
+	CHECK_EQ(gstats().timewait_reused, 1);
+	CHECK(tcp_tw_pcbs == NULL);
+	sys_check_timeouts();
+	CHECK_EQ(sent_synacks, 1);
+	inject(0x0a000204, 5555, 9, TCP_ACK, 90001, last_synack_seq + 1);
+	CHECK_EQ(accepted, acc0 + 2);
+	abort_all();
+	tcp_close(l);
 }
