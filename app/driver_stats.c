@@ -47,9 +47,10 @@ int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
 		    vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
 	kbuf_printf(&f,
 		    "tx %llu pkts %llu bytes, in flight %u/%u, ring full "
-		    "%llu\n",
+		    "%llu, indirect %llu\n",
 		    vnet_u(s->tx_packets), vnet_u(s->tx_bytes), s->tx_inflight,
-		    s->tx_ring_size, vnet_u(s->tx_ring_full));
+		    s->tx_ring_size, vnet_u(s->tx_ring_full),
+		    vnet_u(s->tx_indirect));
 	kbuf_printf(&f,
 		    "drops ring_full %llu bad_len %llu bad_id %llu "
 		    "no_buffer %llu too_short %llu bad_hdr %llu\n",
@@ -123,7 +124,9 @@ int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 		    s->rx_pool_size, s->rx_target,
 		    s->rx_adaptive ? "true" : "false",
 		    vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
-	kbuf_printf(&f, "\"tx_ring\":{\"size\":%u,\"inflight\":%u}}",
-		    s->tx_ring_size, s->tx_inflight);
+	kbuf_printf(&f,
+		    "\"tx_ring\":{\"size\":%u,\"inflight\":%u,"
+		    "\"indirect\":%llu}}",
+		    s->tx_ring_size, s->tx_inflight, vnet_u(s->tx_indirect));
 	return (int)f.len;
 }

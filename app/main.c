@@ -17,6 +17,7 @@
 #include "kernel/clock.h"
 #include "kernel/config.h"
 #include "kernel/console.h"
+#include "kernel/entropy.h"
 #include "kernel/cpu.h"
 #include "kernel/fw_cfg.h"
 #include "kernel/gdt.h"
@@ -157,6 +158,7 @@ void kernel_main(struct boot_info *b)
 	config_parse(b->cmdline);
 	log_info("clock: TSC %llu kHz (calibrated against the PIT)",
 		 (unsigned long long)(clock_tsc_hz() / 1000));
+	entropy_init();
 	if (b->regions_dropped)
 		log_warn("memory: %u map entries did not fit and were ignored",
 			 b->regions_dropped);

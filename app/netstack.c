@@ -40,6 +40,8 @@
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
+#include "kernel/entropy.h"
+#include "lwip-port/tcp_guard.h"
 #include "xdp/xdp_hook.h"
 
 static struct virtio_pci vpci;
@@ -229,6 +231,8 @@ int netstack_init(void)
 	    .pool_bufs = config.net_rx_bufs,
 	    .no_csum_offload = !config.net_csum_offload,
 	    .no_tso = !config.net_tso,
+	    .no_indirect = !config.net_indirect,
+	    .tx_ring_max = (uint16_t)config.net_tx_ring,
 	    /* Poll mode takes no NIC interrupts at all. */
 	    .vector = config.net_mode == NET_MODE_POLL ? NULL : assign_vector,
 	    .vector_ctx = &vpci,
@@ -253,6 +257,14 @@ int netstack_init(void)
 		xdp_hook_blocklist(config.xdp_blocklist);
 
 	lwip_init();
+	skiffif_set_txqueuelen(config.net_txqueuelen);
+	tcp_guard_set_max_half_open(config.tcp_max_half_open);
+	{
+		struct siphash_key cookie_key;
+
+		entropy_key(&cookie_key);
+		tcp_guard_init(&cookie_key);
+	}
 	if (!netif_add(&netif, NULL, NULL, NULL, vnet, skiffif_init,
 		       ethernet_input)) {
 		log_error("net: lwIP refused the interface");
@@ -341,12 +353,25 @@ static void sleep_until_work(void)
 	carried_work |= work;
 }
 
-/* Re-arms the RX interrupt after a run under budget; returns true when
- * frames arrived meanwhile and the loop must poll again first. */
+/* Re-arms the RX interrupt after a run under budget, and the TX one while
+ * frames wait for ring space (their completions must wake us); returns
+ * true when the loop must poll again first: frames arrived or completed
+ * meanwhile, or frames wait and no TX interrupt exists to report room. */
 static bool rearm_or_continue(void)
 {
+	if (skiffif_tx_waiting(&netif)) {
+		if (!vnet_has_irq(vnet, VNET_IRQ_TX)) {
+			cpu_relax();
+			return true;
+		}
+		if (vnet_tx_irq_enable(vnet)) {
+			vnet_tx_irq_disable(vnet);
+			return true;
+		}
+	}
 	if (vnet_rx_irq_enable(vnet)) {
 		vnet_rx_irq_disable(vnet);
+		vnet_tx_irq_disable(vnet);
 		return true;
 	}
 	return false;
@@ -416,8 +441,9 @@ void netstack_run(void)
 		sleep_until_work();
 		/* The top half left the RX interrupt suppressed; if the timer
 		 * woke us instead, suppress it ourselves for the bottom half.
-		 */
+		 * TX completions are reaped by the poll again. */
 		vnet_rx_irq_disable(vnet);
+		vnet_tx_irq_disable(vnet);
 	}
 }
 

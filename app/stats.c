@@ -6,11 +6,13 @@
 #include "app/netstack.h"
 #include "app/stats.h"
 #include "kernel/clock.h"
+#include "kernel/counters.h"
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
 #include "kernel/page_alloc.h"
 #include "kernel/printf.h"
 #include "lwip/memp.h"
+#include "lwip-port/tcp_guard.h"
 #include "lwip/stats.h"
 #include "services/echo.h"
 #include "services/http.h"
@@ -38,6 +40,15 @@ static int driver_json(char *buf, size_t cap)
 static int netif_json(char *buf, size_t cap)
 {
 	return netstack_netif_json(buf, (unsigned)cap);
+}
+
+static int tcp_guard_json(char *buf, size_t cap)
+{
+	struct tcp_guard_stats g;
+
+	tcp_guard_get_stats(&g);
+	return counters_json(buf, cap, tcp_guard_counters,
+			     tcp_guard_counters_len, &g);
 }
 
 static void put_proto(struct kbuf *o, const char *name,
@@ -129,6 +140,7 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "driver", driver_json);
 	put_member(&o, "netif", netif_json);
 	put_lwip(&o);
+	put_member(&o, "tcp_guard", tcp_guard_json);
 	put_memory(&o);
 	put_member(&o, "echo", echo_stats_json);
 	put_member(&o, "iperf", iperf_stats_json);

@@ -114,6 +114,10 @@ static int vnet_negotiate(struct vnet *n, const struct vnet_params *p)
 	/* HOST_TSO4 depends on CSUM (spec 5.1.3.1). */
 	if (!p->no_csum_offload && !p->no_tso)
 		wanted |= 1ULL << VIRTIO_NET_F_HOST_TSO4;
+	/* A TX frame is our header plus the caller's fragments; through an
+	 * indirect table it takes one ring slot however many there are. */
+	if (!p->no_indirect)
+		wanted |= 1ULL << VIRTIO_F_INDIRECT_DESC;
 	err = virtio_negotiate(n->dev, wanted, 1ULL << VIRTIO_F_VERSION_1);
 	if (err)
 		return err;
@@ -340,11 +344,11 @@ static void vnet_log_ready(const struct vnet *n)
 		 m[0], m[1], m[2], m[3], m[4], m[5],
 		 n->link_up ? "up" : "down");
 	log_info("%s: rx ring %u (%u buffers), tx ring %u, csum offload tx %s "
-		 "rx %s, event idx %s, tso %s",
+		 "rx %s, event idx %s, tso %s, indirect %s",
 		 n->dev->name, (unsigned)n->rxq.num, (unsigned)n->nbufs,
 		 (unsigned)n->txq.num, n->tx_csum ? "on" : "off",
 		 n->rx_csum ? "on" : "off", n->rxq.event_idx ? "on" : "off",
-		 n->tx_tso ? "on" : "off");
+		 n->tx_tso ? "on" : "off", n->txq.indirect ? "on" : "off");
 	log_info("%s: rx posted %s%u", n->dev->name,
 		 n->rx_adaptive ? "adaptive, from " : "at most ",
 		 (unsigned)n->rx_target);
@@ -424,6 +428,11 @@ int vnet_probe(struct virtio_device *dev, const struct vnet_params *params,
 	err = vnet_alloc_tx(n);
 	if (err)
 		goto fail;
+	if (virtio_has_feature(dev, VIRTIO_F_INDIRECT_DESC) &&
+	    vq_enable_indirect(&n->txq, VNET_TX_MAX_FRAGS + 1) != 0)
+		log_warn("%s: no memory for indirect tables; TX chains stay "
+			 "direct",
+			 dev->name);
 	err = vnet_alloc_pool(n, params->pool_bufs);
 	if (err)
 		goto fail;
@@ -572,6 +581,24 @@ static int vnet_tx_fill_hdr(const struct vnet *n, struct virtio_net_hdr *hdr,
 	return 0;
 }
 
+int vnet_tx_check(const struct vnet *n, const struct vnet_frag *frags,
+		  unsigned nfrags, const struct vnet_tx_offload *csum)
+{
+	struct vq_buf bufs[VNET_TX_MAX_FRAGS + 1];
+	struct virtio_net_hdr hdr;
+	uint32_t total = 0;
+	int nb;
+
+	if (vq_is_broken(&n->txq))
+		return -EIO;
+	nb = vnet_tx_gather(frags, nfrags, bufs, &total,
+			    csum && csum->gso_type ? VNET_GSO_MAX_FRAME
+						   : VNET_MAX_FRAME);
+	if (nb < 0)
+		return nb;
+	return vnet_tx_fill_hdr(n, &hdr, csum, total);
+}
+
 int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 		  unsigned nfrags, const struct vnet_tx_offload *csum,
 		  void *cookie)
@@ -592,7 +619,8 @@ int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 	if (nb < 0)
 		return nb;
 	head = vq_next_head(&n->txq);
-	if (head < 0 || (unsigned)nb > vq_num_free(&n->txq)) {
+	if (head < 0 || vq_descs_for(&n->txq, (unsigned)nb) >
+			     vq_num_free(&n->txq)) {
 		n->stats.tx_ring_full++;
 		return -ENOSPC;
 	}
@@ -955,6 +983,16 @@ bool vnet_rx_irq_enable(struct vnet *n)
 	return vq_enable_cb(&n->rxq);
 }
 
+bool vnet_tx_irq_enable(struct vnet *n)
+{
+	return vq_enable_cb(&n->txq);
+}
+
+void vnet_tx_irq_disable(struct vnet *n)
+{
+	vq_disable_cb(&n->txq);
+}
+
 /* ---- counters ---- */
 
 void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
@@ -975,6 +1013,7 @@ void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
 	out->rx_adaptive = n->rx_adaptive;
 	out->tx_ring_size = n->txq.num;
 	out->tx_inflight = n->tx_inflight;
+	out->tx_indirect = n->txq.stats.indirect;
 	out->link_up = n->link_up;
 	out->broken = vq_is_broken(&n->rxq) || vq_is_broken(&n->txq);
 }

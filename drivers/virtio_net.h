@@ -99,6 +99,9 @@ struct vnet_params {
 	 * transmit; QEMU offers it over tap with vnet_hdr, not over user
 	 * networking). It needs CSUM: no_csum_offload turns it off too. */
 	bool no_tso;
+	/* Don't negotiate VIRTIO_F_INDIRECT_DESC: every TX frame then takes
+	 * one ring descriptor per fragment plus one for the header. */
+	bool no_indirect;
 	vnet_vector_fn vector; /* NULL: no interrupts (poll mode only) */
 	void *vector_ctx;
 	/* Most RX buffers posted at once: 0 = as many as the ring holds;
@@ -188,6 +191,11 @@ struct vnet_tx_offload {
 int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 		  unsigned nfrags, const struct vnet_tx_offload *csum,
 		  void *cookie);
+/* The checks vnet_tx_chain() makes of a frame, without queueing it: 0 or
+ * the error it would return, other than -ENOSPC. For a caller that holds
+ * the frame back for later (a software queue). */
+int vnet_tx_check(const struct vnet *n, const struct vnet_frag *frags,
+		  unsigned nfrags, const struct vnet_tx_offload *csum);
 /* Publishes the frames queued since the last flush; one notification for
  * the batch unless the device suppressed it. Returns whether it notified. */
 bool vnet_tx_flush(struct vnet *n);
@@ -271,8 +279,12 @@ void vnet_rx_irq_disable(struct vnet *n);
 /* Re-arms the RX interrupt; true if frames are already waiting (poll again
  * before sleeping). */
 bool vnet_rx_irq_enable(struct vnet *n);
-/* TX interrupts are disabled once, when the device starts (vnet_start):
- * finished chains are reclaimed from the main loop. */
+/* TX interrupts start disabled (vnet_start): finished chains are reclaimed
+ * from the main loop. The loop arms them only while frames wait for ring
+ * space (the software TX queue), so a completion wakes it; same return
+ * rule as vnet_rx_irq_enable(). The top half disables them again. */
+bool vnet_tx_irq_enable(struct vnet *n);
+void vnet_tx_irq_disable(struct vnet *n);
 
 /* ---- counters ---- */
 
@@ -303,6 +315,7 @@ struct vnet_stats {
 	uint32_t rx_target; /* most buffers posted at once, now */
 	bool rx_adaptive;
 	uint32_t tx_ring_size, tx_inflight;
+	uint64_t tx_indirect; /* frames that took one slot via a table */
 	bool link_up;
 	bool broken;
 };

@@ -100,8 +100,36 @@ int vq_init(struct virtqueue *vq, const char *name, uint16_t index,
 	return 0;
 }
 
+int vq_enable_indirect(struct virtqueue *vq, unsigned max_per_chain)
+{
+	/* A table longer than the ring is allowed by the spec but would
+	 * only waste memory; one entry needs no table. */
+	if (max_per_chain < 2 || max_per_chain > VIRTQ_MAX_SIZE || vq->indirect)
+		return -EINVAL;
+	/* kcalloc returns 16-byte aligned memory, the alignment a
+	 * descriptor table needs (spec 2.7.5). */
+	vq->indirect = kcalloc((size_t)vq->num * max_per_chain,
+			       sizeof(*vq->indirect));
+	if (!vq->indirect)
+		return -ENOMEM;
+	vq->indirect_max = (uint16_t)max_per_chain;
+	return 0;
+}
+
+static bool vq_use_indirect(const struct virtqueue *vq, unsigned total)
+{
+	return vq->indirect && total > 1 && total <= vq->indirect_max;
+}
+
+unsigned vq_descs_for(const struct virtqueue *vq, unsigned total)
+{
+	return vq_use_indirect(vq, total) ? 1 : total;
+}
+
 void vq_destroy(struct virtqueue *vq)
 {
+	kfree(vq->indirect);
+	vq->indirect = NULL;
 	kfree(vq->extra);
 	vq->extra = NULL;
 	vq->num_free = 0;
@@ -142,47 +170,88 @@ int vq_next_head(const struct virtqueue *vq)
 	return vq->free_head;
 }
 
+/* Writes one buffer as a descriptor linking to `next` when more follow. */
+static void vq_fill_desc(struct virtq_desc *d, const struct vq_buf *b,
+			 bool writable, bool more, uint16_t next)
+{
+	d->addr = b->addr;
+	d->len = b->len;
+	d->flags = (uint16_t)((writable ? VIRTQ_DESC_F_WRITE : 0) |
+			      (more ? VIRTQ_DESC_F_NEXT : 0));
+	d->next = more ? next : 0;
+}
+
+/* The chain as one descriptor pointing at head's table (spec 2.7.5.3). */
+static void vq_add_indirect(struct virtqueue *vq, uint16_t head,
+			    const struct vq_buf *bufs, unsigned out,
+			    unsigned total)
+{
+	struct virtq_desc *table =
+	    &vq->indirect[(size_t)head * vq->indirect_max];
+	struct virtq_desc *d = &vq->desc[head];
+
+	for (unsigned i = 0; i < total; i++)
+		vq_fill_desc(&table[i], &bufs[i], i >= out, i + 1 < total,
+			     (uint16_t)(i + 1));
+	d->addr = (uint64_t)(uintptr_t)table;
+	d->len = (uint32_t)(total * sizeof(*table));
+	d->flags = VIRTQ_DESC_F_INDIRECT;
+	d->next = 0;
+	vq->stats.indirect++;
+}
+
+/* The chain over `total` descriptors taken from the free list. */
+static uint16_t vq_add_direct(struct virtqueue *vq, uint16_t head,
+			      const struct vq_buf *bufs, unsigned out,
+			      unsigned total)
+{
+	uint16_t idx = head, last = head;
+
+	for (unsigned i = 0; i < total; i++) {
+		vq_fill_desc(&vq->desc[idx], &bufs[i], i >= out, i + 1 < total,
+			     vq->extra[idx].next);
+		last = idx;
+		idx = vq->extra[idx].next;
+	}
+	return last;
+}
+
 int vq_add_chain(struct virtqueue *vq, const struct vq_buf *bufs, unsigned out,
 		 unsigned in, void *cookie)
 {
-	unsigned total = out + in;
-	uint16_t head, idx, last = 0;
+	unsigned total = out + in, ndesc;
+	uint16_t head, last;
 	uint32_t in_len;
 	int err;
 
 	if (vq->broken)
 		return -EIO;
-	if (!cookie || total == 0 || total > vq->num)
+	if (!cookie || total == 0 ||
+	    (total > vq->num && !vq_use_indirect(vq, total)))
 		return -EINVAL;
 	err = vq_check_bufs(bufs, out, in, &in_len);
 	if (err)
 		return err;
-	if (total > vq->num_free) {
+	ndesc = vq_descs_for(vq, total);
+	if (ndesc > vq->num_free) {
 		vq->stats.ring_full++;
 		return -ENOSPC;
 	}
 
-	head = idx = vq->free_head;
-	for (unsigned i = 0; i < total; i++) {
-		struct virtq_desc *d = &vq->desc[idx];
-		uint16_t flags = i >= out ? VIRTQ_DESC_F_WRITE : 0;
-
-		if (i + 1 < total)
-			flags |= VIRTQ_DESC_F_NEXT;
-		d->addr = bufs[i].addr;
-		d->len = bufs[i].len;
-		d->flags = flags;
-		d->next = i + 1 < total ? vq->extra[idx].next : 0;
-		last = idx;
-		idx = vq->extra[idx].next;
+	head = vq->free_head;
+	if (ndesc == 1 && total > 1) {
+		vq_add_indirect(vq, head, bufs, out, total);
+		last = head;
+	} else {
+		last = vq_add_direct(vq, head, bufs, out, total);
 	}
 	/* The chain keeps its private links; the free list resumes after it. */
 	vq->free_head = vq->extra[last].next;
-	vq->num_free -= total;
+	vq->num_free -= ndesc;
 
 	vq->extra[head].cookie = cookie;
 	vq->extra[head].in_len = in_len;
-	vq->extra[head].ndesc = (uint16_t)total;
+	vq->extra[head].ndesc = (uint16_t)ndesc;
 
 	vq->avail->ring[vq->avail_next & (vq->num - 1)] = head;
 	vq->avail_next++;

@@ -63,6 +63,7 @@ struct vq_stats {
 	uint64_t bad_len;	   /* used entries with a length too large */
 	uint64_t bad_idx;	   /* used index ran more than num ahead */
 	uint64_t enable_pending;   /* vq_enable_cb() found entries waiting */
+	uint64_t indirect;	   /* chains added as one indirect descriptor */
 };
 
 /* Private shadow of one descriptor: the device can read (and, if it is
@@ -99,6 +100,11 @@ struct virtqueue {
 	uint16_t last_used;	  /* used index of the next entry to reap */
 	uint16_t used_seen; /* used->idx as last read, after the barrier */
 	unsigned bad_run;   /* bad used entries in a row */
+	/* VIRTIO_F_INDIRECT_DESC: one table of indirect_max descriptors per
+	 * head slot, preallocated so adding a chain allocates nothing; NULL
+	 * when the device lacks the feature (chains are then direct). */
+	struct virtq_desc *indirect;
+	uint16_t indirect_max;
 	struct vq_stats stats;
 };
 
@@ -115,6 +121,15 @@ int vq_init(struct virtqueue *vq, const char *name, uint16_t index,
 void vq_destroy(struct virtqueue *vq);
 /* Physical addresses of the three areas, for the transport's queue setup. */
 void vq_get_addrs(const struct virtqueue *vq, struct virtio_queue_addrs *out);
+
+/* Lets chains of 2..max_per_chain buffers take one ring slot each: they
+ * are written into a per-slot table the device reads through a single
+ * VIRTQ_DESC_F_INDIRECT descriptor. Call only when VIRTIO_F_INDIRECT_DESC
+ * was negotiated, before the first vq_add_chain(). Returns 0, -EINVAL or
+ * -ENOMEM (the queue then stays direct). */
+int vq_enable_indirect(struct virtqueue *vq, unsigned max_per_chain);
+/* Ring descriptors a chain of `total` buffers takes. */
+unsigned vq_descs_for(const struct virtqueue *vq, unsigned total);
 
 /* Queues one chain: out device-readable buffers followed by in
  * device-writable ones, under a non-NULL cookie. Not visible to the device

@@ -4,8 +4,9 @@
  * checking of their own beyond what Linux's do at run time. */
 #include <string.h>
 
-#include "ebpf/ebpf.h"
 #include "kernel/clock.h"
+#include "ebpf/ebpf.h"
+#include "ebpf/helpers.h"
 #include "kernel/kerrno.h"
 
 static uint64_t h_map_lookup(uint64_t map, uint64_t key, uint64_t a3,
@@ -63,20 +64,61 @@ static uint64_t h_csum_diff(uint64_t from, uint64_t from_size, uint64_t to,
 	return sum;
 }
 
+/* Negative errno values a helper can return (Linux's MAX_ERRNO). */
+#define ERRNO_MIN (-4095)
+
+static const struct ebpf_helper_proto protos[] = {
+    {EBPF_FUNC_map_lookup_elem,
+     "map_lookup_elem",
+     h_map_lookup,
+     {EBPF_ARG_MAP, EBPF_ARG_MAP_KEY},
+     EBPF_RET_MAP_VALUE_OR_NULL,
+     0,
+     0},
+    {EBPF_FUNC_map_update_elem,
+     "map_update_elem",
+     h_map_update,
+     {EBPF_ARG_MAP, EBPF_ARG_MAP_KEY, EBPF_ARG_MAP_VALUE, EBPF_ARG_SCALAR},
+     EBPF_RET_SCALAR,
+     ERRNO_MIN,
+     0},
+    {EBPF_FUNC_map_delete_elem,
+     "map_delete_elem",
+     h_map_delete,
+     {EBPF_ARG_MAP, EBPF_ARG_MAP_KEY},
+     EBPF_RET_SCALAR,
+     ERRNO_MIN,
+     0},
+    {EBPF_FUNC_ktime_get_ns,
+     "ktime_get_ns",
+     h_ktime_get_ns,
+     {0},
+     EBPF_RET_SCALAR,
+     INT64_MIN,
+     INT64_MAX},
+    /* a 32-bit sum, or -EINVAL for sizes that are not multiples of 4 or
+     * exceed 512 */
+    {EBPF_FUNC_csum_diff,
+     "csum_diff",
+     h_csum_diff,
+     {EBPF_ARG_MEM_OR_NULL, EBPF_ARG_SIZE, EBPF_ARG_MEM_OR_NULL, EBPF_ARG_SIZE,
+      EBPF_ARG_SCALAR},
+     EBPF_RET_SCALAR,
+     ERRNO_MIN,
+     0xffffffffll},
+};
+
+const struct ebpf_helper_proto *ebpf_helper_proto(int32_t id)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].id == id)
+			return &protos[i];
+	return NULL;
+}
+
 ebpf_helper_fn ebpf_helper(int32_t id)
 {
-	switch (id) {
-	case EBPF_FUNC_map_lookup_elem:
-		return h_map_lookup;
-	case EBPF_FUNC_map_update_elem:
-		return h_map_update;
-	case EBPF_FUNC_map_delete_elem:
-		return h_map_delete;
-	case EBPF_FUNC_ktime_get_ns:
-		return h_ktime_get_ns;
-	case EBPF_FUNC_csum_diff:
-		return h_csum_diff;
-	default:
-		return NULL;
-	}
+	const struct ebpf_helper_proto *p = ebpf_helper_proto(id);
+
+	return p ? p->fn : NULL;
 }

@@ -33,7 +33,6 @@
 #include <string.h>
 
 #include "ebpf/ebpf.h"
-#include "ebpf/jit_x86.h"
 #include "kernel/kerrno.h"
 
 #ifdef SKIFF_HOST_TEST
@@ -44,10 +43,6 @@
 #endif
 
 /* ---- eBPF encodings ebpf.h does not name ---------------------------- */
-#define EBPF_MEMSX 0x80 /* sign-extending loads (cpu v4) */
-#define EBPF_TO_BE                                                             \
-	0x08 /* EBPF_END's source bit: swap on a little-endian CPU             \
-	      */
 #define EBPF_LD_IMM64	    (EBPF_LD | EBPF_IMM | EBPF_DW)
 #define EBPF_FUNC_tail_call 12
 
@@ -623,9 +618,47 @@ static int jit_st(struct jit_state *s, const struct ebpf_insn *in)
 	return 0;
 }
 
+/* Fetching and, or, xor: x86 has no instruction that returns the old
+ * value, so a cmpxchg loop. cmpxchg works on rax, which is r0: r0 is
+ * parked in r9 (and r9 serves as the base when the base register is r0),
+ * the operand is copied to r10 and the new value built in r11. */
+static void jit_atomic_fetch_loop(struct jit_state *s,
+				  const struct ebpf_insn *in, bool w)
+{
+	static const uint8_t rr_op[] = {
+	    [EBPF_OR >> 4] = 0x09,
+	    [EBPF_AND >> 4] = 0x21,
+	    [EBPF_XOR >> 4] = 0x31,
+	};
+	uint8_t dst = jit_reg[in->dst], src = jit_reg[in->src];
+	uint8_t base = dst == RAX ? R9 : dst;
+	uint32_t loop;
+
+	emit_mov_rr(s, true, R9, RAX);
+	emit_mov_rr(s, true, R10, src);
+	emit_rex(s, w, RAX, base, false);
+	emit1(s, 0x8b); /* mov rax, [base + off] */
+	emit_modrm_mem(s, RAX, base, in->off);
+	loop = s->len;
+	emit_mov_rr(s, w, R11, RAX);
+	emit_rr(s, rr_op[(in->imm & ~EBPF_FETCH) >> 4], w, R10, R11);
+	emit1(s, 0xf0); /* lock cmpxchg [base + off], r11 */
+	emit_rex(s, w, R11, base, false);
+	emit1(s, 0x0f);
+	emit1(s, 0xb1);
+	emit_modrm_mem(s, R11, base, in->off);
+	emit1(s, 0x70 + CC_NE); /* another CPU got there first: again */
+	emit1(s, (uint8_t)(loop - (s->len + 1)));
+	/* rax holds the old value (zero-extended for 32 bits). */
+	if (src != RAX) {
+		emit_mov_rr(s, w, src, RAX);
+		emit_mov_rr(s, true, RAX, R9);
+	}
+}
+
 /* Atomic read-modify-write on 4 or 8 bytes: add/or/and/xor without fetch,
  * add with fetch (xadd), xchg and cmpxchg (which compares with r0 = rax,
- * as x86's does). The fetching and/or/xor need a loop: not covered. */
+ * as x86's does); the fetching and/or/xor run a cmpxchg loop. */
 static int jit_atomic(struct jit_state *s, const struct ebpf_insn *in)
 {
 	uint8_t dst = jit_reg[in->dst];
@@ -636,6 +669,11 @@ static int jit_atomic(struct jit_state *s, const struct ebpf_insn *in)
 	if (EBPF_SIZE(in->code) != EBPF_W && !w)
 		return -ENOTSUP;
 	switch (in->imm) {
+	case EBPF_OR | EBPF_FETCH:
+	case EBPF_AND | EBPF_FETCH:
+	case EBPF_XOR | EBPF_FETCH:
+		jit_atomic_fetch_loop(s, in, w);
+		return 0;
 	case EBPF_ADD:
 		op1 = 0x01;
 		break;
@@ -832,7 +870,8 @@ static int jit_insn(struct jit_state *s, uint32_t i)
 		if (in->code != EBPF_LD_IMM64)
 			return -ENOTSUP;
 		if (in->src == EBPF_PSEUDO_MAP_FD) {
-			if ((uint32_t)in->imm >= EBPF_MAX_MAPS)
+			if ((uint32_t)in->imm >= s->prog->nmaps ||
+			    !s->prog->maps[(uint32_t)in->imm])
 				return -EINVAL;
 			v = (uint64_t)(uintptr_t)
 				s->prog->maps[(uint32_t)in->imm];
@@ -926,7 +965,8 @@ static int jit_check(const struct ebpf_prog *p)
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t cls = EBPF_CLASS(in[i].code);
 
-		if (in[i].dst > 10 || in[i].src > 10)
+		/* Only instructions of the ISA, as the interpreter. */
+		if (ebpf_insn_invalid(&in[i], i + 1 < n ? &in[i + 1] : NULL))
 			return -EINVAL;
 		if (in[i].code == EBPF_LD_IMM64) {
 			if (i + 1 >= n || in[i + 1].code != 0)

@@ -29,15 +29,19 @@ struct config {
 	bool test_shutdown; /* power off right after the ready banner */
 	char loader[16];    /* who started us, if it says so (GRUB does) */
 
-	int net_mode;		     /* enum net_mode */
-	uint32_t net_budget;	     /* frames per bottom-half run */
-	uint32_t net_hybrid_polls;   /* empty polls before hybrid sleeps */
-	uint32_t net_stats;	     /* seconds between stats lines, 0 = off */
-	uint32_t net_rx_bufs;	     /* RX packet-buffer pool size */
-	char net_rx_posted[12];	     /* "" = fill the ring, N, or "adaptive" */
-	uint32_t net_trace;	     /* RX buffer trace records, 0 = off */
-	bool net_csum_offload;	     /* negotiate virtio checksum offloads */
-	bool net_tso;		     /* TCP segmentation offload (needs csum) */
+	int net_mode;		    /* enum net_mode */
+	uint32_t net_budget;	    /* frames per bottom-half run */
+	uint32_t net_hybrid_polls;  /* empty polls before hybrid sleeps */
+	uint32_t net_stats;	    /* seconds between stats lines, 0 = off */
+	uint32_t net_rx_bufs;	    /* RX packet-buffer pool size */
+	char net_rx_posted[12];	    /* "" = fill the ring, N, or "adaptive" */
+	uint32_t net_trace;	    /* RX buffer trace records, 0 = off */
+	bool net_csum_offload;	    /* negotiate virtio checksum offloads */
+	bool net_tso;		    /* TCP segmentation offload (needs csum) */
+	bool net_indirect;	    /* TX frames through indirect descriptors */
+	uint32_t net_txqueuelen;    /* frames that may wait for TX ring space */
+	uint32_t net_tx_ring;	    /* TX ring size cap, 0 = the driver's */
+	uint32_t tcp_max_half_open; /* SYN_RCVD per listener, 0 = default */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	     /* host order */
 

@@ -17,6 +17,7 @@
 #define ERANGE	  34
 #define ENOSYS	  38
 #define ENOTSUP	  95
+#define ENOBUFS	  105
 #define ETIMEDOUT 110
 
 #endif

@@ -2,7 +2,11 @@
 # system layer (sys_arch.c); one list for the image, LWIP_PORT_GLUE_SRCS
 # for the host tests (which bring their own system shims).
 LWIP_PORT_GLUE_SRCS := lwip-port/skiffif.c
-LWIP_PORT_SRCS := $(LWIP_PORT_GLUE_SRCS) lwip-port/sys_arch.c
+# What lwIP calls through its LWIP_HOOK_* macros (lwip_hooks.h): the host
+# tests that link lwIP need them too.
+LWIP_PORT_HOOK_SRCS := lwip-port/tcp_guard.c lwip-port/rfc6528.c
+LWIP_PORT_SRCS := $(LWIP_PORT_GLUE_SRCS) $(LWIP_PORT_HOOK_SRCS) \
+	lwip-port/sys_arch.c
 
 # lwIP, built from Debian's `lwip` source package (2.1.3+dfsg1) with the
 # kernel's own flags. Included by the top-level Makefile, which defines BUILD,

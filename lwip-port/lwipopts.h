@@ -134,6 +134,13 @@
 /* ---- IP, ARP, ICMP, UDP, DHCP, DNS -------------------------------------- */
 
 #define LWIP_IPV4 1
+/* Reassembly of a datagram of up to 64 KiB (45 fragments of 1480 bytes:
+ * lwIP's default of 10 answered no ping above ~14.8 KB), and as many
+ * fragment references for sending such a reply. Bounded by
+ * MEMP_NUM_REASSDATA (5) datagrams at once and IP_REASS_MAXAGE (15 s), so
+ * half-finished datagrams pin at most 240 of the RX buffers. */
+#define IP_REASS_MAX_PBUFS 48
+#define MEMP_NUM_FRAG_PBUF 48
 /* IPv6 is not enabled yet: the services, the netif glue and the tests are
  * IPv4-only. The core/ipv6 files are already built (they compile to nothing
  * while this is 0), so turning it on is a change here plus the glue's
@@ -189,5 +196,18 @@
 #define MEM_STATS	   1
 #define MEMP_STATS	   1
 #define SYS_STATS	   0 /* no semaphores or mailboxes with NO_SYS */
+/* 32-bit counters: lwIP's default 16-bit ones wrap within seconds of a
+ * flood, and /stats then shows numbers that go down. */
+#define LWIP_STATS_LARGE 1
+
+/* ---- Hooks (lwip-port/lwip_hooks.h) -------------------------------------- */
+
+#define LWIP_HOOK_FILENAME "lwip-port/lwip_hooks.h"
+/* RFC 6528 initial sequence numbers instead of lwIP's global counter. */
+#define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport)                              \
+	skiff_tcp_isn(lip, lport, rip, rport)
+/* The SYN-flood guard: bounded half-open connections per listener. */
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p)         \
+	tcp_guard_inpacket(pcb, hdr, optlen, opt1len, opt2, p)
 
 #endif

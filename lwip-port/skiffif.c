@@ -144,6 +144,13 @@ static void skiffif_tx_rx_returned(void *ctx)
 	sif->rx_freed_outside = true;
 }
 
+static uint32_t skiffif_txqueuelen = TXQ_DEFAULT_LEN;
+
+void skiffif_set_txqueuelen(uint32_t len)
+{
+	skiffif_txqueuelen = len > TXQ_MAX_LEN ? TXQ_MAX_LEN : len;
+}
+
 static int low_level_init(struct netif *netif, struct skiffif *sif)
 {
 	struct vnet *n = sif->vnet;
@@ -176,7 +183,7 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 	NETIF_SET_CHECKSUM_CTRL(netif, sif->csum_flags);
 	sif->stats.tx_csum_offload_on = sif->tx_csum;
 	err = netdev_tx_init(&sif->tx, n, sif->tx_csum && vnet_tx_tso(n),
-			     &(struct netdev_tx_ops){
+			     skiffif_txqueuelen, &(struct netdev_tx_ops){
 				 .ctx = sif,
 				 .frame_free = skiffif_tx_frame_free,
 				 .rx_returned = skiffif_tx_rx_returned,
@@ -261,6 +268,9 @@ void skiffif_flush(struct netif *netif)
 {
 	struct skiffif *sif = netif->state;
 
+	/* Completions may have freed ring space for waiting frames. */
+	if (netdev_tx_waiting(&sif->tx))
+		netdev_tx_reclaim(&sif->tx);
 	netdev_tx_flush(&sif->tx);
 	/* skiffif_poll() reposts buffers freed before or during it; these
 	 * were freed later (a service done with held data, a TX reclaim).
@@ -473,6 +483,13 @@ bool skiffif_link_update(struct netif *netif)
 
 /* ---- counters ------------------------------------------------------------ */
 
+bool skiffif_tx_waiting(const struct netif *netif)
+{
+	const struct skiffif *sif = netif->state;
+
+	return netdev_tx_waiting(&sif->tx);
+}
+
 void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out)
 {
 	const struct skiffif *sif = netif->state;
@@ -483,7 +500,8 @@ void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out)
 	out->tx_done = t->done;
 	out->tx_inflight = t->inflight;
 	out->tx_csum_offload = t->csum_offload;
-	out->tx_retries = t->retries;
+	out->tx_retries = sif->tx.q.stats.retries;
+	out->txq = sif->tx.q.stats;
 	out->tx_flushes = t->flushes;
 	out->tx_gso_frames = t->gso_frames;
 	out->tx_gso_segments = t->gso_segments;
@@ -521,6 +539,13 @@ const struct counter_desc skiffif_stats_desc[] = {
     COUNTER(U64, struct skiffif_stats, drops.tx_no_mem, "drops.tx_no_mem"),
     COUNTER(U64, struct skiffif_stats, drops.tx_csum, "drops.tx_csum"),
     COUNTER(U64, struct skiffif_stats, drops.tx_error, "drops.tx_error"),
+    COUNTER(U32, struct skiffif_stats, txq.len, "txq.len"),
+    COUNTER(U32, struct skiffif_stats, txq.hiwat, "txq.hiwat"),
+    COUNTER(U32, struct skiffif_stats, txq.cap, "txq.cap"),
+    COUNTER(U64, struct skiffif_stats, txq.queued, "txq.queued"),
+    COUNTER(U64, struct skiffif_stats, txq.drops, "txq.drops"),
+    COUNTER(U64, struct skiffif_stats, txq.errors, "txq.errors"),
+    COUNTER(U64, struct skiffif_stats, txq.stalls, "txq.stalls"),
 };
 const unsigned skiffif_stats_ndesc = COUNTERS_LEN(skiffif_stats_desc);
 

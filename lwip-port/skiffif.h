@@ -41,6 +41,7 @@
 
 #include "drivers/virtio_net.h"
 #include "kernel/counters.h"
+#include "netdev/txq.h"
 
 #define SKIFFIF_MTU 1500
 /* Frames queued on the TX ring before a notification goes out even though
@@ -78,7 +79,8 @@ struct skiffif_stats {
 	uint64_t tx_done; /* frames reclaimed (pbuf reference dropped) */
 	uint64_t tx_csum_offload; /* TCP segments the device checksums */
 	uint64_t tx_linearized;	  /* chains copied into one pbuf */
-	uint64_t tx_retries;	  /* ring full, then room after a reclaim */
+	uint64_t tx_retries;	  /* ring full, then room after a reclaim
+				   * (the software queue's retries) */
 	uint64_t tx_flushes;	  /* batches published (skiffif_flush or full
 				   * batch) */
 	uint64_t tx_gso_frames;	  /* GSO (TSO) frames queued: each counts
@@ -90,6 +92,7 @@ struct skiffif_stats {
 	bool rx_csum_offload_on; /* frames may arrive with DATA_VALID */
 	bool tso_on;		 /* TCP segments coalesced into GSO frames */
 	struct skiffif_drops drops;
+	struct txq_stats txq; /* frames that waited for ring space */
 };
 
 /* netif_init_fn for netif_add(), whose state argument must be the struct
@@ -125,6 +128,13 @@ void skiffif_rx_release(struct netif *netif, uint32_t handle);
 bool skiffif_link_update(struct netif *netif);
 
 struct vnet *skiffif_vnet(const struct netif *netif);
+
+/* Length of the software TX queue of netifs initialised from now on
+ * (default TXQ_DEFAULT_LEN, Linux's txqueuelen; 0: a full ring drops). */
+void skiffif_set_txqueuelen(uint32_t len);
+/* Frames wait for TX ring space: the main loop must not sleep without the
+ * TX interrupt armed (or must keep polling) until this turns false. */
+bool skiffif_tx_waiting(const struct netif *netif);
 
 void skiffif_get_stats(const struct netif *netif, struct skiffif_stats *out);
 /* The {name, offset} table of struct skiffif_stats (kernel/counters.h). */

@@ -6,6 +6,9 @@
 
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
+#include "kernel/entropy.h"
+#include "lwip-port/lwip_hooks.h"
+#include "lwip-port/rfc6528.h"
 
 /* Milliseconds since boot; lwIP compares these with wrap-around arithmetic,
  * so truncation to 32 bits (a wrap every ~49.7 days) is fine. */
@@ -14,23 +17,27 @@ u32_t sys_now(void)
 	return (u32_t)clock_ms();
 }
 
-/* xorshift64* (Vigna) over a state that also absorbs the TSC on every call.
- * Not cryptographic: it only has to make TCP sequence numbers, ephemeral
- * ports and DHCP/DNS ids differ between boots and hard to guess from one
- * another. The TSC at the first call differs on every boot (firmware and
- * emulator timing), and mixing it in each time adds the jitter of packet
- * arrival. */
-static uint64_t rand_state;
-
+/* TCP ephemeral ports, DHCP transaction ids and DNS ids: from the kernel's
+ * keyed generator, so one output says nothing about the next. */
 uint32_t skiff_random(void)
 {
-	uint64_t x = rand_state ^ (rdtsc() * 0x9e3779b97f4a7c15ULL);
+	return (uint32_t)entropy_u64();
+}
 
-	if (x == 0)
-		x = 0x2545f4914f6cdd1dULL;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rand_state = x;
-	return (uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32);
+/* RFC 6528 ISNs under a key drawn once, at the first connection (after
+ * entropy_init() ran at boot). */
+u32_t skiff_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
+		    const ip_addr_t *remote_ip, u16_t remote_port)
+{
+	static struct siphash_key key;
+	static bool keyed;
+
+	if (!keyed) {
+		entropy_key(&key);
+		keyed = true;
+	}
+	return rfc6528_isn(&key, ip4_addr_get_u32(ip_2_ip4(local_ip)),
+			   lwip_htons(local_port),
+			   ip4_addr_get_u32(ip_2_ip4(remote_ip)),
+			   lwip_htons(remote_port), clock_ns());
 }

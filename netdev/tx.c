@@ -65,12 +65,17 @@ static void *txc_frame(void *frame)
  */
 
 int netdev_tx_init(struct netdev_tx *t, struct vnet *vn, bool tso,
-		   const struct netdev_tx_ops *ops)
+		   uint32_t txqueuelen, const struct netdev_tx_ops *ops)
 {
+	int err;
+
 	memset(t, 0, sizeof(*t));
 	t->vnet = vn;
 	t->ops = *ops;
 	t->tso = tso;
+	err = txq_init(&t->q, vn, txqueuelen, netdev_tx_complete, t);
+	if (err)
+		return err;
 	if (!tso)
 		return 0;
 	t->gso_pool = kcalloc(NETDEV_GSO_POOL, sizeof(*t->gso_pool));
@@ -89,6 +94,8 @@ void netdev_tx_fini(struct netdev_tx *t)
 	for (unsigned i = 0; i < t->npend; i++)
 		t->ops.frame_free(t->ops.ctx, t->pend[i].frame);
 	t->npend = 0;
+	/* Frames waiting for ring space go back through their completions. */
+	txq_destroy(&t->q);
 	kfree(t->gso_pool);
 	t->gso_pool = t->gso_free = NULL;
 }
@@ -141,31 +148,26 @@ static void tx_kick(struct netdev_tx *t)
 
 void netdev_tx_reclaim(struct netdev_tx *t)
 {
-	vnet_tx_reclaim(t->vnet, netdev_tx_complete, t);
+	t->unflushed += txq_drain(&t->q);
 }
 
-/* Queues a chain under its completion; on -ENOSPC gives the device what is
- * queued, reclaims and tries once more. */
+/* Queues a chain under its completion: on the ring, or in the software
+ * queue while the ring is full (txq_xmit() first publishes what is there,
+ * reclaims and retries). */
 static int tx_queue(struct netdev_tx *t, const struct vnet_frag *frags,
 		    unsigned nfrags, const struct vnet_tx_offload *csum,
 		    void *txc)
 {
-	struct vnet *n = t->vnet;
-	int err;
+	int err = txq_xmit(&t->q, frags, nfrags, csum, txc);
 
-	err = vnet_tx_chain(n, frags, nfrags, csum, txc);
-	if (err == -ENOSPC) {
-		tx_kick(t);
-		netdev_tx_reclaim(t);
-		err = vnet_tx_chain(n, frags, nfrags, csum, txc);
-		if (err == 0)
-			t->stats.retries++;
-	}
-	if (err == -ENOSPC) {
-		/* Not a loss for TCP: it keeps the segment and sends it
-		 * again; UDP and ICMP are best effort. */
-		vnet_tx_drop(n);
-		t->stats.ring_full++;
+	if (err == -ENOBUFS) {
+		/* The queue (or, without one, the ring) is full. Not a loss
+		 * for TCP: it keeps the segment and sends it again; UDP and
+		 * ICMP replies are lost, counted in the queue's drops. */
+		if (t->q.stats.cap == 0) {
+			vnet_tx_drop(t->vnet);
+			t->stats.ring_full++;
+		}
 		return -ENOSPC;
 	}
 	if (err) {

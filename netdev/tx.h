@@ -10,8 +10,9 @@
  * netdev_txc_kind) saying what finishing it releases: the stack's frame,
  * an RX buffer sent back by the receive hook (XDP_TX), or a GSO record.
  *
- * Room left for a software TX queue and indirect descriptors: both would
- * sit between netdev_tx_send() and vnet_tx_chain() (netdev_tx_queue). */
+ * Between netdev_tx_send() and vnet_tx_chain() sits the software TX queue
+ * (netdev/txq.h): frames the ring cannot take wait there, in order, and
+ * move on as completions free slots; only a full queue drops. */
 #ifndef SKIFF_NETDEV_TX_H
 #define SKIFF_NETDEV_TX_H
 
@@ -21,6 +22,7 @@
 #include "drivers/virtio_net.h"
 #include "netdev/offload.h"
 #include "netdev/rx_hook.h"
+#include "netdev/txq.h"
 
 /* Frames queued on the TX ring before a notification goes out even though
  * the round has not ended; with TSO, frames held before the flush. */
@@ -49,11 +51,10 @@ struct netdev_tx_stats {
 	uint64_t done;	       /* frames reclaimed */
 	uint32_t inflight;     /* frames the device still holds */
 	uint64_t csum_offload; /* TCP segments the device checksums */
-	uint64_t retries;      /* ring full, then room after a reclaim */
 	uint64_t flushes;      /* batches published */
 	uint64_t gso_frames;   /* GSO frames queued (each in frames too) */
 	uint64_t gso_segments; /* segments merged into them */
-	uint64_t ring_full;    /* drops: ring still full after a reclaim */
+	uint64_t ring_full;    /* drops: ring full and no software queue */
 	uint64_t error;	       /* drops: the driver refused the chain */
 };
 
@@ -80,13 +81,15 @@ struct netdev_tx {
 	struct netdev_tx_pend pend[NETDEV_TX_FLUSH_BATCH];
 	struct netdev_gso *gso_pool;
 	struct netdev_gso *gso_free;
+	struct txq q; /* frames waiting for ring space */
 	struct netdev_tx_stats stats;
 };
 
-/* Sets t up for the device; with tso, allocates the GSO records. 0 or
- * -ENOMEM. */
+/* Sets t up for the device; with tso, allocates the GSO records; a
+ * software queue of txqueuelen frames (0: a full ring drops). 0, -EINVAL
+ * or -ENOMEM. */
 int netdev_tx_init(struct netdev_tx *t, struct vnet *vn, bool tso,
-		   const struct netdev_tx_ops *ops);
+		   uint32_t txqueuelen, const struct netdev_tx_ops *ops);
 /* Frees what netdev_tx_init allocated and the frames still held (call
  * before or after vnet_remove(), which completes what is in flight
  * through netdev_tx_complete). */
@@ -95,8 +98,9 @@ void netdev_tx_fini(struct netdev_tx *t);
 /* Sends the stack's frame: head/head_len its first buffer, frags its
  * nfrags non-empty fragments (tot_len bytes), off a device-finished
  * checksum (NULL: none). With TSO the frame is held until the flush;
- * otherwise queued now. 0, or -ENOSPC (ring full, counted) / -EIO (refused,
- * counted): the frame is then still the caller's. */
+ * otherwise queued now (on the ring, or in the software queue behind
+ * frames already waiting). 0, or -ENOSPC (ring and queue full, counted) /
+ * -EIO (refused, counted): the frame is then still the caller's. */
 int netdev_tx_send(struct netdev_tx *t, void *frame, const uint8_t *head,
 		   unsigned head_len, unsigned tot_len,
 		   const struct vnet_frag *frags, unsigned nfrags,
@@ -111,8 +115,15 @@ int netdev_tx_from_rx(struct netdev_tx *t, void *frame, uint32_t len,
 void netdev_tx_rx_port(struct netdev_tx *t, struct netdev_rx_port *port);
 /* Queues the held frames (merging) and notifies the device. */
 void netdev_tx_flush(struct netdev_tx *t);
-/* Reclaims finished chains. */
+/* Reclaims finished chains and moves waiting frames onto the ring (they
+ * go out with the next flush). */
 void netdev_tx_reclaim(struct netdev_tx *t);
+/* Frames wait for ring space: the owner must not sleep without the TX
+ * interrupt armed (or must keep polling) until this turns false. */
+static inline bool netdev_tx_waiting(const struct netdev_tx *t)
+{
+	return txq_waiting(&t->q);
+}
 /* vnet_tx_done_fn: what a finished (or reset) chain releases. */
 void netdev_tx_complete(void *ctx, void *cookie);
 

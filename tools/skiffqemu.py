@@ -68,6 +68,7 @@ def fw_cfg_string(text):
 
 
 def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
+                 smp=1,
                  net="user", hostfwd=(), pcap=None, tap=None, serial="stdio",
                  vars_tag="run", nic=True, nic_opts="disable-legacy=on", extra=(),
                  iso=os.path.join(BUILD, "skiff.iso")):
@@ -77,12 +78,21 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
     net: "user", "tap" (needs tap=ifname) or "none".
     """
     accel = accel or os.environ.get("ACCEL", "tcg")
-    argv = [
-        "qemu-system-x86_64", "-accel", accel, "-M", machine,
-        "-m", str(mem),
+    accel_opt = accel
+    if smp > 1:
+        # Several vCPUs: one host thread each under TCG (the device then
+        # completes work concurrently with the guest, as on real hardware).
+        smp_opt = str(smp)
+        if accel == "tcg":
+            accel_opt = "tcg,thread=multi"
+    else:
         # One vCPU, but maxcpus=2 keeps QEMU 7.2's TCG from dropping the
         # guest's memory barriers (a lost virtio notification otherwise).
-        "-smp", "1,maxcpus=2",
+        smp_opt = "1,maxcpus=2"
+    argv = [
+        "qemu-system-x86_64", "-accel", accel_opt, "-M", machine,
+        "-m", str(mem),
+        "-smp", smp_opt,
         "-nodefaults", "-display", "none", "-no-reboot",
         "-serial", serial,
         "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,

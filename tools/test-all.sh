@@ -31,6 +31,10 @@ stage() {
 stage layers $make --no-print-directory check-layers
 stage format $make --no-print-directory check-format
 stage unit $make --no-print-directory unit
+# The verifier: every known attack program refused, and 20,000 generated
+# programs whose accepted ones run with every access checked.
+stage verifier-regressions $make --no-print-directory verifier-regressions
+stage verifier-fuzz $make --no-print-directory verifier-fuzz-check
 stage qemu $make --no-print-directory qemu-test
 stage bench-smoke $make --no-print-directory bench-smoke
 if command -v clang >/dev/null; then

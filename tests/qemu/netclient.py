@@ -5,6 +5,9 @@ or "fail ...", exit status 0/1. Every socket has a timeout.
 
     netclient.py tcp-echo HOST PORT SIZE
     netclient.py udp-echo HOST PORT SIZE
+    netclient.py udp-burst HOST PORT COUNT
+    netclient.py tcp-isn HOST PORT COUNT      (root: raw sockets)
+    netclient.py syn-flood HOST PORT COUNT    (root: raw sockets)
 """
 import os
 import socket
@@ -52,10 +55,127 @@ def udp_echo(host, port, size):
     return "fail udp echo: no reply in 5 tries"
 
 
+def udp_burst(host, port, count, size=64):
+    """Sends count datagrams of size bytes back to back (no waiting for
+    replies) and expects every one echoed byte-exact: each carries its
+    sequence number, so a lost or corrupted reply is named."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Room for the whole burst of replies (root may exceed rmem_max).
+    for opt in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if opt is None:
+            continue
+        try:
+            s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+            break
+        except OSError:
+            continue
+    s.connect((host, port))
+    sent = {}
+    for i in range(count):
+        body = i.to_bytes(4, "big") + os.urandom(size - 4)
+        sent[i] = body
+        s.send(body)
+    got, bad = set(), 0
+    s.settimeout(3)
+    while len(got) < count:
+        try:
+            reply = s.recv(65536)
+        except socket.timeout:
+            break
+        i = int.from_bytes(reply[:4], "big")
+        if sent.get(i) != reply:
+            bad += 1
+        else:
+            got.add(i)
+    s.close()
+    if len(got) != count or bad:
+        missing = sorted(set(range(count)) - got)
+        return "fail udp burst: %d of %d replies, %d bad, missing %s" % (
+            len(got), count, bad, missing[:10])
+    return "ok udp burst %d x %d bytes" % (count, size)
+
+
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(int.from_bytes(data[i:i + 2], "big")
+            for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def tcp_isn(host, port, count):
+    """Sends count bare SYNs from distinct source ports and prints the ISNs
+    of the SYN-ACKs (the kernel then resets each half-open connection).
+    Checks RFC 6528's property: no ISN is close to the previous one."""
+    import struct
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect((host, port))
+    src = probe.getsockname()[0]
+    probe.close()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    raw.settimeout(3)
+    isns = []
+    base = 40000 + os.getpid() % 10000
+    for i in range(count):
+        sport = base + i
+        hdr = struct.pack("!HHIIBBHHH", sport, port, 1000 + i, 0, 5 << 4,
+                          0x02, 64240, 0, 0)
+        pseudo = (socket.inet_aton(src) + socket.inet_aton(host) +
+                  struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(hdr)))
+        hdr = hdr[:16] + struct.pack("!H", _csum(pseudo + hdr)) + hdr[18:]
+        raw.sendto(hdr, (host, 0))
+        while True:
+            try:
+                pkt = raw.recv(65536)
+            except socket.timeout:
+                return "fail tcp isn: no SYN-ACK for port %d" % sport
+            ihl = (pkt[0] & 15) * 4
+            tsport, tdport, seq, _ack, _off, flags = struct.unpack(
+                "!HHIIBB", pkt[ihl:ihl + 14])
+            if tsport == port and tdport == sport and flags & 0x12 == 0x12:
+                isns.append(seq)
+                break
+    close = sum(1 for a, b in zip(isns, isns[1:])
+                if min((b - a) % 2**32, (a - b) % 2**32) < 65536)
+    if close:
+        return "fail tcp isn: %d of %d steps small: %s" % (
+            close, count - 1, isns[:8])
+    return "ok tcp isn %d SYN-ACKs, no two close: %s" % (count, isns[:4])
+
+
+def syn_flood(host, port, count):
+    """Sends count SYNs to host:port from spoofed sources .100-.250 of the
+    host's /24 (addresses nobody answers ARP for, inside the test's own
+    namespace), each from a random port: half-open connections that will
+    never complete."""
+    import random
+    import struct
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    prefix = host.rsplit(".", 1)[0] + "."
+    dst = socket.inet_aton(host)
+    for i in range(count):
+        src = socket.inet_aton(prefix + str(100 + i % 151))
+        sport = random.randint(1024, 65535)
+        tcp = struct.pack("!HHIIBBHHH", sport, port, random.getrandbits(32),
+                          0, 5 << 4, 0x02, 64240, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xffff,
+                         0, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+        raw.sendto(ip + tcp, (host, 0))
+    return "ok syn flood: %d SYNs sent" % count
+
+
 def main():
     cmd, host, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
         int(sys.argv[4])
-    fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo}[cmd]
+    fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo,
+          "udp-burst": udp_burst, "tcp-isn": tcp_isn,
+          "syn-flood": syn_flood}[cmd]
     try:
         line = fn(host, port, size)
     except OSError as e:

@@ -31,6 +31,10 @@ def tap_round(mode):
             rc, out = run_in(ns, ["ping", "-c", "3", "-W", "2", "-i", "0.3",
                                   ns.guest_ip])
             expect(rc == 0, "ping failed: " + out, g)
+            # A 60,000-byte ping: 41 fragments each way.
+            rc, out = run_in(ns, ["ping", "-c", "2", "-W", "5", "-s",
+                                  "60000", ns.guest_ip])
+            expect(rc == 0, "large ping failed: " + out, g)
             for size in (1, 1460, 65536):
                 rc, out = run_in(ns, [sys.executable, CLIENT, "tcp-echo",
                                       ns.guest_ip, "7", str(size)])
@@ -38,6 +42,12 @@ def tap_round(mode):
             for size in (1, 1472):
                 rc, out = run_in(ns, [sys.executable, CLIENT, "udp-echo",
                                       ns.guest_ip, "7", str(size)])
+                expect(rc == 0, out, g)
+            if mode == "irq":
+                # RFC 6528: the SYN-ACKs of 20 connections in a row carry
+                # unrelated ISNs (lwIP's default went 6510, 6511, ...).
+                rc, out = run_in(ns, [sys.executable, CLIENT, "tcp-isn",
+                                      ns.guest_ip, "7", "20"])
                 expect(rc == 0, out, g)
 
 

@@ -15,3 +15,8 @@ UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c $(DRIVERS_VIRTIO_SRCS) \
 	$(APP_DRIVER_STATS_SRCS) \
 	$(KERNEL_TEXT_SRCS) $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtio_net := $(DRIVERS_HOST_DEPS)
+
+UNIT_TESTS += txq
+UNIT_SRCS_txq := tests/unit/test_txq.c netdev/txq.c $(DRIVERS_VIRTIO_SRCS) \
+	$(KERNEL_TEXT_SRCS) $(DRIVERS_HOST_SRCS)
+UNIT_DEPS_txq := $(DRIVERS_HOST_DEPS) netdev/txq.h

@@ -10,3 +10,9 @@ UNIT_DEPS_printf := kernel/printf.h tests/unit/check.h
 UNIT_DEPS_page_alloc := kernel/page_alloc.h tests/unit/check.h
 UNIT_DEPS_heap := kernel/heap.h tests/unit/check.h
 UNIT_DEPS_cmdline := kernel/cmdline.h kernel/printf.h tests/unit/check.h
+
+# SipHash-2-4 against the reference vectors, and RFC 6528 ISNs built on it.
+UNIT_TESTS += siphash
+UNIT_SRCS_siphash := tests/unit/test_siphash.c kernel/siphash.c \
+	lwip-port/rfc6528.c
+UNIT_DEPS_siphash := kernel/siphash.h lwip-port/rfc6528.h tests/unit/check.h

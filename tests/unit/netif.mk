@@ -39,9 +39,21 @@ UNIT_TESTS += netif
 UNIT_SRCS_netif := tests/unit/test_netif.c $(LWIP_PORT_GLUE_SRCS) \
 	$(NETDEV_SRCS) $(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
-	tests/unit/host_printf_stub.c tests/unit/lwip_host.c
+	tests/unit/host_printf_stub.c tests/unit/lwip_host.c \
+	$(LWIP_PORT_HOOK_SRCS)
 UNIT_DEPS_netif := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/skiffif.h \
 	lwip-port/lwipopts.h lwip-port/arch/cc.h \
 	$(wildcard drivers/*.h netdev/*.h kernel/*.h tests/unit/*.h)
 UNIT_CFLAGS_netif := $(NETIF_LWIP_INC)
 UNIT_LIBS_netif := $(NETIF_LWIP_LIB)
+
+# The SYN-flood guard (lwip-port/tcp_guard.c) inside lwIP's real TCP input,
+# over a netif that only records what lwIP sends.
+UNIT_TESTS += tcp_guard
+UNIT_SRCS_tcp_guard := tests/unit/test_tcp_guard.c $(LWIP_PORT_HOOK_SRCS) \
+	$(KERNEL_TEXT_SRCS) tests/unit/lwip_host.c \
+	tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c
+UNIT_DEPS_tcp_guard := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/tcp_guard.h \
+	lwip-port/lwipopts.h tests/unit/lwip_host.h
+UNIT_CFLAGS_tcp_guard := $(NETIF_LWIP_INC)
+UNIT_LIBS_tcp_guard := $(NETIF_LWIP_LIB)

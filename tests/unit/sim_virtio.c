@@ -51,11 +51,81 @@ static void sim_write16(volatile virtio_le16 *p, uint16_t v)
 	*p = v;
 }
 
+/* Appends descriptor d to c, checking that readable ones come first. */
+static int sim_take_desc(struct sim_queue *q, const struct virtq_desc *d,
+			 struct sim_chain *c, bool *seen_write)
+{
+	if (c->n == SIM_MAX_CHAIN) {
+		sim_violation(&q->errors, "chain longer than %u", SIM_MAX_CHAIN);
+		return -1;
+	}
+	if (d->len == 0)
+		sim_violation(&q->errors, "zero-length descriptor");
+	c->d[c->n].addr = d->addr;
+	c->d[c->n].len = d->len;
+	c->d[c->n].write = d->flags & VIRTQ_DESC_F_WRITE;
+	if (c->d[c->n].write) {
+		*seen_write = true;
+		c->in_len += d->len;
+	} else {
+		if (*seen_write) {
+			sim_violation(&q->errors,
+				      "readable descriptor after a writable one");
+			return -1;
+		}
+		c->out_len += d->len;
+	}
+	c->n++;
+	return 0;
+}
+
+/* Walks an indirect table (spec 2.7.5.3): no NEXT on the descriptor that
+ * points at it, a length that is a multiple of 16, no nested tables, and
+ * links that stay inside the table. */
+static int sim_walk_indirect(struct sim_queue *q, const struct virtq_desc *d,
+			     struct sim_chain *c, bool *seen_write)
+{
+	const struct virtq_desc *table = sim_ptr(d->addr);
+	unsigned count = d->len / sizeof(*table), idx = 0, steps = 0;
+
+	if (!q->indirect) {
+		sim_violation(&q->errors, "INDIRECT not negotiated");
+		return -1;
+	}
+	if ((d->flags & VIRTQ_DESC_F_NEXT) || d->len == 0 ||
+	    d->len % sizeof(*table)) {
+		sim_violation(&q->errors, "bad indirect descriptor (len %u)",
+			      (unsigned)d->len);
+		return -1;
+	}
+	q->indirect_chains++;
+	for (;;) {
+		const struct virtq_desc *e;
+
+		if (idx >= count || steps++ == count) {
+			sim_violation(&q->errors, "indirect link %u of %u", idx,
+				      count);
+			return -1;
+		}
+		e = &table[idx];
+		if (e->flags & VIRTQ_DESC_F_INDIRECT) {
+			sim_violation(&q->errors, "nested indirect table");
+			return -1;
+		}
+		if (sim_take_desc(q, e, c, seen_write))
+			return -1;
+		if (!(e->flags & VIRTQ_DESC_F_NEXT))
+			return 0;
+		idx = e->next;
+	}
+}
+
 /* Walks the chain at head into c, checking what the spec requires of it. */
 static int sim_walk_chain(struct sim_queue *q, uint16_t head,
 			  struct sim_chain *c)
 {
 	uint16_t idx = head;
+	unsigned steps = 0;
 	bool seen_write = false;
 
 	memset(c, 0, sizeof(*c));
@@ -68,34 +138,17 @@ static int sim_walk_chain(struct sim_queue *q, uint16_t head,
 				      idx, q->size);
 			return -1;
 		}
-		if (c->n == SIM_MAX_CHAIN || c->n == q->size) {
+		if (steps++ == q->size) {
 			sim_violation(&q->errors, "chain at %u loops", head);
 			return -1;
 		}
 		d = &q->desc[idx];
 		if (d->flags & VIRTQ_DESC_F_INDIRECT) {
-			sim_violation(&q->errors, "INDIRECT not negotiated");
+			/* A table ends the chain (nothing may follow it). */
+			return sim_walk_indirect(q, d, c, &seen_write);
+		}
+		if (sim_take_desc(q, d, c, &seen_write))
 			return -1;
-		}
-		if (d->len == 0)
-			sim_violation(&q->errors, "zero-length descriptor");
-		c->d[c->n].addr = d->addr;
-		c->d[c->n].len = d->len;
-		c->d[c->n].write = d->flags & VIRTQ_DESC_F_WRITE;
-		if (c->d[c->n].write) {
-			seen_write = true;
-			c->in_len += d->len;
-		} else {
-			if (seen_write) {
-				sim_violation(&q->errors,
-					      "readable "
-					      "descriptor after a writable "
-					      "one");
-				return -1;
-			}
-			c->out_len += d->len;
-		}
-		c->n++;
 		if (!(d->flags & VIRTQ_DESC_F_NEXT))
 			return 0;
 		idx = d->next;
@@ -317,6 +370,8 @@ static int sim_setup_queue(struct virtio_device *dev, uint16_t idx,
 		return -EIO;
 	sim_queue_attach(&s->q[idx], size, addrs,
 			 s->driver_features & 1ULL << VIRTIO_F_RING_EVENT_IDX);
+	s->q[idx].indirect =
+	    s->driver_features & 1ULL << VIRTIO_F_INDIRECT_DESC;
 	s->q[idx].vector = msix_vector;
 	return 0;
 }
@@ -463,9 +518,16 @@ static void sim_tx_one(struct sim_virtio *s, const struct sim_chain *c)
 	s->last_tx_len = n - sizeof(struct virtio_net_hdr);
 	memcpy(s->last_tx_frame, bytes + sizeof(struct virtio_net_hdr),
 	       s->last_tx_len);
+	if (s->on_tx)
+		s->on_tx(s->on_tx_ctx, s->last_tx_frame, s->last_tx_len);
 }
 
 int sim_net_process_tx(struct sim_virtio *s)
+{
+	return sim_net_process_tx_max(s, UINT32_MAX);
+}
+
+int sim_net_process_tx_max(struct sim_virtio *s, uint32_t max)
 {
 	struct sim_queue *q = &s->q[VIRTIO_NET_TXQ];
 	struct sim_chain c;
@@ -473,7 +535,7 @@ int sim_net_process_tx(struct sim_virtio *s)
 
 	if (!sim_running(s))
 		return 0;
-	while (sim_queue_pop(q, &c) == 1) {
+	while ((uint32_t)frames < max && sim_queue_pop(q, &c) == 1) {
 		sim_tx_one(s, &c);
 		/* QEMU reports 0 written bytes for a transmitted chain. */
 		sim_queue_push(q, c.head, 0);

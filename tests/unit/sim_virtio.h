@@ -43,6 +43,7 @@ struct sim_queue {
 	uint16_t size;
 	bool enabled;
 	bool event_idx;
+	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
 	uint16_t
 	    vector; /* VIRTIO_MSI_NO_VECTOR: interrupts are not delivered */
 	struct virtq_desc *desc;
@@ -60,6 +61,7 @@ struct sim_queue {
 	unsigned interrupts;	/* device -> driver, delivered */
 	unsigned irq_decisions; /* flushes that wanted an interrupt */
 	unsigned pops;
+	unsigned indirect_chains; /* chains that came through a table */
 	unsigned errors; /* driver protocol violations seen */
 };
 
@@ -116,6 +118,9 @@ struct sim_virtio {
 	uint32_t last_tx_len;
 	unsigned tx_frames;
 	bool loopback; /* deliver every TX frame to RX */
+	/* Optional: sees every transmitted frame (after the net header). */
+	void (*on_tx)(void *ctx, const uint8_t *frame, uint32_t len);
+	void *on_tx_ctx;
 
 	unsigned rx_frames;
 	unsigned rx_no_buffer; /* frames dropped: no RX buffer posted */
@@ -131,6 +136,8 @@ void sim_virtio_set_link(struct sim_virtio *s, bool up);
 /* Transmits every available TX chain (loopback if enabled); one interrupt
  * decision for the batch. Returns the number of frames. */
 int sim_net_process_tx(struct sim_virtio *s);
+/* The same for at most max chains: a device that completes late. */
+int sim_net_process_tx_max(struct sim_virtio *s, uint32_t max);
 /* Receives one frame with a zero header. Returns 0, or -1 when no RX buffer
  * was available (counted in rx_no_buffer) or the frame did not fit. */
 int sim_net_inject(struct sim_virtio *s, const void *frame, uint32_t len);

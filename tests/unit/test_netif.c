@@ -920,13 +920,18 @@ static struct pbuf *small_frame(void)
 	return p;
 }
 
+/* Without a software queue (txqueuelen 0) and without indirect
+ * descriptors, the ring is the limit. */
 TEST(tx_ring_full_reclaims_retries_then_drops)
 {
-	struct vnet_params par = {.tx_ring_max = 8};
-	struct fx *f = fx_up_with(SIM_NET_FEATURES, &par);
+	struct vnet_params par = {.tx_ring_max = 8, .no_indirect = true};
+	struct fx *f;
 	struct pbuf *p[6];
 	struct skiffif_stats s;
 
+	skiffif_set_txqueuelen(0);
+	f = fx_up_with(SIM_NET_FEATURES, &par);
+	skiffif_set_txqueuelen(TXQ_DEFAULT_LEN);
 	fx_round(f);
 	fx_round(f); /* reclaim the gratuitous ARP: the ring is empty */
 	for (int i = 0; i < 6; i++)
@@ -956,6 +961,82 @@ TEST(tx_ring_full_reclaims_retries_then_drops)
 		pbuf_free(p[i]);
 	/* p[5] is still on the ring: skiffif_remove frees it. */
 	fx_down(f);
+}
+
+/* With the default queue, a burst beyond the ring waits and goes out in
+ * order as completions free slots; nothing is dropped. */
+TEST(tx_burst_waits_in_queue_and_drains_in_order)
+{
+	struct vnet_params par = {.tx_ring_max = 8, .no_indirect = true};
+	struct fx *f = fx_up_with(SIM_NET_FEATURES, &par);
+	struct pbuf *p[20];
+	struct skiffif_stats s;
+	unsigned sent = 0;
+
+	fx_round(f);
+	fx_round(f);
+	for (int i = 0; i < 20; i++) {
+		p[i] = small_frame();
+		((uint8_t *)p[i]->payload)[20] = (uint8_t)i;
+		CHECK_EQ(f->netif.linkoutput(&f->netif, p[i]), ERR_OK);
+	}
+	s = gstats(f);
+	CHECK_EQ(s.txq.len, 16); /* 4 on the ring, 2 descriptors each */
+	CHECK_EQ(s.txq.hiwat, 16);
+	CHECK_EQ(s.txq.drops, 0);
+	CHECK(skiffif_tx_waiting(&f->netif));
+	for (int round = 0; round < 20 && sent < 20; round++) {
+		unsigned n = (unsigned)fx_round(f);
+
+		/* The frames leave in the order they were offered. */
+		if (n)
+			CHECK_EQ(f->sim.last_tx_frame[20],
+				 (uint8_t)(sent + n - 1));
+		sent += n;
+	}
+	CHECK_EQ(sent, 20);
+	fx_round(f);
+	s = gstats(f);
+	CHECK_EQ(s.txq.len, 0);
+	CHECK(!skiffif_tx_waiting(&f->netif));
+	CHECK_EQ(s.drops.tx_ring_full, 0);
+	CHECK_EQ(s.tx_inflight, 0);
+	for (int i = 0; i < 20; i++) {
+		CHECK_EQ(p[i]->ref, 1);
+		pbuf_free(p[i]);
+	}
+	fx_down(f);
+}
+
+/* A queue that fills drops what does not fit, counted apart from device
+ * errors, and frees it. */
+TEST(tx_queue_full_drops_and_counts)
+{
+	struct vnet_params par = {.tx_ring_max = 8, .no_indirect = true};
+	struct fx *f;
+	struct pbuf *p[10];
+	struct skiffif_stats s;
+
+	skiffif_set_txqueuelen(3);
+	f = fx_up_with(SIM_NET_FEATURES, &par);
+	skiffif_set_txqueuelen(TXQ_DEFAULT_LEN);
+	fx_round(f);
+	fx_round(f);
+	for (int i = 0; i < 10; i++) {
+		p[i] = small_frame();
+		CHECK_EQ(f->netif.linkoutput(&f->netif, p[i]),
+			 i < 7 ? ERR_OK : ERR_MEM);
+	}
+	s = gstats(f);
+	CHECK_EQ(s.txq.len, 3);
+	CHECK_EQ(s.txq.drops, 3);
+	CHECK_EQ(s.drops.tx_ring_full, 0);
+	CHECK_EQ(s.drops.tx_error, 0);
+	for (int i = 7; i < 10; i++)
+		CHECK_EQ(p[i]->ref, 1);
+	for (int i = 0; i < 10; i++)
+		pbuf_free(p[i]);
+	fx_down(f); /* the waiting and in-flight frames are freed */
 }
 
 TEST(tx_flushes_once_per_batch)

@@ -133,12 +133,13 @@ TEST(net_probe_negotiates_and_fills_rx)
 	uint64_t want =
 	    1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_EVENT_IDX |
 	    1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
-	    1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM;
+	    1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
+	    1ULL << VIRTIO_F_INDIRECT_DESC;
 
 	CHECK_EQ(f->sim.status,
 		 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 		     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	/* MRG_RXBUF, CTRL_VQ and INDIRECT_DESC were offered and declined. */
+	/* MRG_RXBUF and CTRL_VQ were offered and declined. */
 	CHECK_EQ(f->sim.driver_features, want);
 	CHECK_EQ(f->sim.dev.features, want);
 	vnet_get_mac(f->n, mac);
@@ -384,9 +385,10 @@ TEST(net_tx_ring_full_is_reported_and_counted)
 	struct vnet_stats s;
 
 	f->params.tx_ring_max = 8;
+	f->params.no_indirect = true;
 	CHECK_EQ(fx_probe(f), 0);
 	make_frame(frame, sizeof(frame), 5);
-	/* Each frame takes two descriptors: header and data. */
+	/* Direct chains: each frame takes two descriptors, header and data. */
 	for (unsigned i = 0; i < 4; i++)
 		CHECK_EQ(send_one(f, frame, 60, &cookies[i]), 0);
 	CHECK_EQ(send_one(f, frame, 60, &cookies[4]), -ENOSPC);
@@ -402,6 +404,39 @@ TEST(net_tx_ring_full_is_reported_and_counted)
 	CHECK_EQ(send_one(f, frame, 60, &cookies[4]), 0);
 	fx_down(f);
 	/* vnet_remove() handed back the frame that was never sent. */
+}
+
+TEST(net_tx_indirect_frame_takes_one_slot)
+{
+	struct fixture *f = fx_alloc(SIM_NET_FEATURES, 256);
+	uint8_t frame[64 * VNET_TX_MAX_FRAGS];
+	struct vnet_frag frags[VNET_TX_MAX_FRAGS];
+	int cookies[9];
+	struct vnet_stats s;
+
+	f->params.tx_ring_max = 8;
+	CHECK_EQ(fx_probe(f), 0);
+	make_frame(frame, sizeof(frame), 6);
+	for (unsigned i = 0; i < VNET_TX_MAX_FRAGS; i++)
+		frags[i] = (struct vnet_frag){frame + 64 * i, 64};
+	/* Header plus sixteen fragments: 17 descriptors, one ring slot. */
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_EQ(vnet_tx_chain(f->n, frags, VNET_TX_MAX_FRAGS, NULL,
+				       &cookies[i]),
+			 0);
+	CHECK_EQ(send_one(f, frame, 60, &cookies[8]), -ENOSPC);
+	vnet_tx_flush(f->n);
+	s = stats_of(f);
+	CHECK_EQ(s.tx_indirect, 8);
+	CHECK_EQ(s.tx_inflight, 8);
+	CHECK_EQ(sim_net_process_tx(&f->sim), 8);
+	CHECK_EQ(f->sim.q[VIRTIO_NET_TXQ].indirect_chains, 8);
+	CHECK_EQ(f->sim.last_tx.n, VNET_TX_MAX_FRAGS + 1);
+	CHECK_EQ(f->sim.last_tx_len, sizeof(frame));
+	CHECK(memcmp(f->sim.last_tx_frame, frame, sizeof(frame)) == 0);
+	CHECK_EQ(vnet_tx_reclaim(f->n, NULL, NULL), 8);
+	CHECK_EQ(send_one(f, frame, 60, &cookies[8]), 0);
+	fx_down(f);
 }
 
 TEST(net_tx_checksum_offload)

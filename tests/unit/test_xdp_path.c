@@ -598,12 +598,16 @@ TEST(udp_reflect_in_flight_at_removal_is_released)
 BOTH(xdp_tx_ring_full_drops_and_releases)
 static void xdp_tx_ring_full_drops_and_releases(bool jit)
 {
-	struct vnet_params par = {.tx_ring_max = 8};
-	struct fx *f = fx_ready_with(&par);
+	struct vnet_params par = {.tx_ring_max = 8, .no_indirect = true};
+	struct fx *f;
 	uint8_t fr[128];
 	struct xdp_hook_stats h;
 	struct skiffif_stats s;
 
+	/* No software queue: the ring is the limit. */
+	skiffif_set_txqueuelen(0);
+	f = fx_ready_with(&par);
+	skiffif_set_txqueuelen(TXQ_DEFAULT_LEN);
 	attach("udp_reflect", jit);
 	/* 8 descriptors, 2 per frame: 4 fit, the device sends nothing. */
 	for (int i = 0; i < 6; i++)
@@ -621,6 +625,35 @@ static void xdp_tx_ring_full_drops_and_releases(bool jit)
 	fx_poll(f);
 	check_pool_full(f);
 	CHECK_EQ(hstats().tx_failed, 2);
+	fx_down(f);
+}
+
+BOTH(xdp_tx_burst_waits_in_queue)
+static void xdp_tx_burst_waits_in_queue(bool jit)
+{
+	struct vnet_params par = {.tx_ring_max = 8};
+	struct fx *f = fx_ready_with(&par);
+	uint8_t fr[128];
+	struct skiffif_stats s;
+	unsigned sent = 0;
+
+	attach("udp_reflect", jit);
+	/* 8 slots (indirect: one a frame), 12 replies: 4 wait. */
+	for (int i = 0; i < 12; i++)
+		fx_inject(f, fr, udp_frame(fr, ECHO_PORT, "wait", 4));
+	fx_poll(f);
+	CHECK_EQ(hstats().tx, 12);
+	CHECK_EQ(hstats().tx_failed, 0);
+	s = gstats(f);
+	CHECK_EQ(s.txq.len, 4);
+	CHECK_EQ(s.drops.tx_ring_full, 0);
+	for (int i = 0; i < 5 && sent < 12; i++) {
+		sent += (unsigned)sim_net_process_tx(&f->sim);
+		fx_poll(f);
+	}
+	CHECK_EQ(sent, 12);
+	CHECK_EQ(gstats(f).txq.len, 0);
+	check_pool_full(f);
 	fx_down(f);
 }
 

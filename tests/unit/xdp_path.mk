@@ -18,7 +18,8 @@ UNIT_SRCS_xdp_path = tests/unit/test_xdp_path.c $(XDP_SRCS) \
 	$(LWIP_PORT_GLUE_SRCS) $(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) \
 	kernel/cmdline.c \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
-	tests/unit/host_printf_stub.c tests/unit/lwip_host.c
+	tests/unit/host_printf_stub.c tests/unit/lwip_host.c \
+	$(LWIP_PORT_HOOK_SRCS)
 UNIT_DEPS_xdp_path = $(LWIP_STAMP) $(NETIF_LWIP_LIB) \
 	$(wildcard xdp/*.h ebpf/*.h netdev/*.h lwip-port/*.h) \
 	lwip-port/arch/cc.h $(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
