@@ -25,12 +25,14 @@
 #include "kernel/clock.h"
 #include "kernel/config.h"
 #include "kernel/cpu.h"
+#include "kernel/entropy.h"
 #include "kernel/heap.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "kernel/trap.h"
 #include "lwip-port/skiffif.h"
+#include "lwip-port/tcp_guard.h"
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
 #include "lwip/init.h"
@@ -40,8 +42,6 @@
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
-#include "kernel/entropy.h"
-#include "lwip-port/tcp_guard.h"
 #include "xdp/xdp_hook.h"
 
 static struct virtio_pci vpci;

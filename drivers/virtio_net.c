@@ -619,8 +619,8 @@ int vnet_tx_chain(struct vnet *n, const struct vnet_frag *frags,
 	if (nb < 0)
 		return nb;
 	head = vq_next_head(&n->txq);
-	if (head < 0 || vq_descs_for(&n->txq, (unsigned)nb) >
-			     vq_num_free(&n->txq)) {
+	if (head < 0 ||
+	    vq_descs_for(&n->txq, (unsigned)nb) > vq_num_free(&n->txq)) {
 		n->stats.tx_ring_full++;
 		return -ENOSPC;
 	}

@@ -108,8 +108,8 @@ int vq_enable_indirect(struct virtqueue *vq, unsigned max_per_chain)
 		return -EINVAL;
 	/* kcalloc returns 16-byte aligned memory, the alignment a
 	 * descriptor table needs (spec 2.7.5). */
-	vq->indirect = kcalloc((size_t)vq->num * max_per_chain,
-			       sizeof(*vq->indirect));
+	vq->indirect =
+	    kcalloc((size_t)vq->num * max_per_chain, sizeof(*vq->indirect));
 	if (!vq->indirect)
 		return -ENOMEM;
 	vq->indirect_max = (uint16_t)max_per_chain;

@@ -20,8 +20,8 @@ struct ebpf_insn {
 };
 _Static_assert(sizeof(struct ebpf_insn) == 8, "eBPF instruction layout");
 
-#define EBPF_MAX_INSNS 4096
-#define EBPF_MAX_MAPS 8
+#define EBPF_MAX_INSNS	4096
+#define EBPF_MAX_MAPS	8
 #define EBPF_STACK_SIZE 512
 
 /* What Skiff's hook hands a program. Programs see struct xdp_md (32-bit
@@ -41,9 +41,9 @@ enum ebpf_map_type { EBPF_MAP_ARRAY = 2, EBPF_MAP_HASH = 1 }; /* linux/bpf.h */
 
 struct ebpf_map {
 	char name[32];
-	uint32_t type;	      /* enum ebpf_map_type */
+	uint32_t type; /* enum ebpf_map_type */
 	uint32_t key_size, value_size, max_entries;
-	void *impl;	      /* maps.c private storage */
+	void *impl; /* maps.c private storage */
 	uint64_t lookups, updates, misses;
 };
 
@@ -117,57 +117,57 @@ ebpf_helper_fn ebpf_helper(int32_t id);
 #define EBPF_PSEUDO_MAP_FD 1
 
 /* Instruction encoding (linux/bpf_common.h, linux/bpf.h). */
-#define EBPF_CLASS(c) ((c) & 0x07)
-#define EBPF_LD 0x00
-#define EBPF_LDX 0x01
-#define EBPF_ST 0x02
-#define EBPF_STX 0x03
-#define EBPF_ALU 0x04
-#define EBPF_JMP 0x05
-#define EBPF_JMP32 0x06
-#define EBPF_ALU64 0x07
-#define EBPF_SIZE(c) ((c) & 0x18)
-#define EBPF_W 0x00
-#define EBPF_H 0x08
-#define EBPF_B 0x10
-#define EBPF_DW 0x18
-#define EBPF_MODE(c) ((c) & 0xe0)
-#define EBPF_IMM 0x00
-#define EBPF_MEM 0x60
-#define EBPF_MEMSX 0x80 /* LDX only: sign-extending load (cpu v4) */
-#define EBPF_ATOMIC 0xc0
-#define EBPF_OP(c) ((c) & 0xf0)
-#define EBPF_SRC(c) ((c) & 0x08)
-#define EBPF_K 0x00
-#define EBPF_X 0x08
+#define EBPF_CLASS(c) ((c)&0x07)
+#define EBPF_LD	      0x00
+#define EBPF_LDX      0x01
+#define EBPF_ST	      0x02
+#define EBPF_STX      0x03
+#define EBPF_ALU      0x04
+#define EBPF_JMP      0x05
+#define EBPF_JMP32    0x06
+#define EBPF_ALU64    0x07
+#define EBPF_SIZE(c)  ((c)&0x18)
+#define EBPF_W	      0x00
+#define EBPF_H	      0x08
+#define EBPF_B	      0x10
+#define EBPF_DW	      0x18
+#define EBPF_MODE(c)  ((c)&0xe0)
+#define EBPF_IMM      0x00
+#define EBPF_MEM      0x60
+#define EBPF_MEMSX    0x80 /* LDX only: sign-extending load (cpu v4) */
+#define EBPF_ATOMIC   0xc0
+#define EBPF_OP(c)    ((c)&0xf0)
+#define EBPF_SRC(c)   ((c)&0x08)
+#define EBPF_K	      0x00
+#define EBPF_X	      0x08
 /* ALU ops */
-#define EBPF_ADD 0x00
-#define EBPF_SUB 0x10
-#define EBPF_MUL 0x20
-#define EBPF_DIV 0x30
-#define EBPF_OR 0x40
-#define EBPF_AND 0x50
-#define EBPF_LSH 0x60
-#define EBPF_RSH 0x70
-#define EBPF_NEG 0x80
-#define EBPF_MOD 0x90
-#define EBPF_XOR 0xa0
-#define EBPF_MOV 0xb0
+#define EBPF_ADD  0x00
+#define EBPF_SUB  0x10
+#define EBPF_MUL  0x20
+#define EBPF_DIV  0x30
+#define EBPF_OR	  0x40
+#define EBPF_AND  0x50
+#define EBPF_LSH  0x60
+#define EBPF_RSH  0x70
+#define EBPF_NEG  0x80
+#define EBPF_MOD  0x90
+#define EBPF_XOR  0xa0
+#define EBPF_MOV  0xb0
 #define EBPF_ARSH 0xc0
-#define EBPF_END 0xd0 /* EBPF_K: to little endian, EBPF_X: to big endian */
+#define EBPF_END  0xd0 /* EBPF_K: to little endian, EBPF_X: to big endian */
 /* JMP ops */
-#define EBPF_JA 0x00
-#define EBPF_JEQ 0x10
-#define EBPF_JGT 0x20
-#define EBPF_JGE 0x30
+#define EBPF_JA	  0x00
+#define EBPF_JEQ  0x10
+#define EBPF_JGT  0x20
+#define EBPF_JGE  0x30
 #define EBPF_JSET 0x40
-#define EBPF_JNE 0x50
+#define EBPF_JNE  0x50
 #define EBPF_JSGT 0x60
 #define EBPF_JSGE 0x70
 #define EBPF_CALL 0x80
 #define EBPF_EXIT 0x90
-#define EBPF_JLT 0xa0
-#define EBPF_JLE 0xb0
+#define EBPF_JLT  0xa0
+#define EBPF_JLE  0xb0
 #define EBPF_JSLT 0xc0
 #define EBPF_JSLE 0xd0
 /* off of EBPF_DIV / EBPF_MOD: 1 selects sdiv / smod; off of an
@@ -181,8 +181,8 @@ const char *ebpf_insn_invalid(const struct ebpf_insn *in,
 			      const struct ebpf_insn *next);
 
 /* Atomic operations (imm of an EBPF_STX | EBPF_ATOMIC). */
-#define EBPF_FETCH 0x01
-#define EBPF_XCHG (0xe0 | EBPF_FETCH)
+#define EBPF_FETCH   0x01
+#define EBPF_XCHG    (0xe0 | EBPF_FETCH)
 #define EBPF_CMPXCHG (0xf0 | EBPF_FETCH)
 /* Byte-swap encodings (linux/bpf.h names; EBPF_MEMSX is above). */
 #define EBPF_TO_LE 0x00 /* EBPF_END source bit: to little endian */
@@ -198,22 +198,22 @@ enum ebpf_xdp_action {
 };
 
 /* Map update flags, as in linux/bpf.h. */
-#define EBPF_ANY 0
+#define EBPF_ANY     0
 #define EBPF_NOEXIST 1
-#define EBPF_EXIST 2
+#define EBPF_EXIST   2
 
 /* Helper numbers (linux/bpf.h) that ebpf_helper() knows. */
 #define EBPF_FUNC_map_lookup_elem 1
 #define EBPF_FUNC_map_update_elem 2
 #define EBPF_FUNC_map_delete_elem 3
-#define EBPF_FUNC_ktime_get_ns 5
-#define EBPF_FUNC_csum_diff 28
+#define EBPF_FUNC_ktime_get_ns	  5
+#define EBPF_FUNC_csum_diff	  28
 
 /* Limits the loader enforces on maps from an (untrusted) object. */
-#define EBPF_MAP_MAX_KEY 256
-#define EBPF_MAP_MAX_VALUE 4096
+#define EBPF_MAP_MAX_KEY     256
+#define EBPF_MAP_MAX_VALUE   4096
 #define EBPF_MAP_MAX_ENTRIES 65536
-#define EBPF_MAP_MAX_BYTES (4u << 20)
+#define EBPF_MAP_MAX_BYTES   (4u << 20)
 
 /* Creates an empty map (array maps start zero-filled). Returns 0 or a
  * negative errno (-EINVAL for bad sizes/type, -E2BIG over the limits,

@@ -22,19 +22,19 @@
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
 
-#define EM_BPF 247
-#define SHT_PROGBITS 1
-#define SHT_SYMTAB 2
-#define SHT_REL 9
-#define SHT_NOBITS 8
+#define EM_BPF	      247
+#define SHT_PROGBITS  1
+#define SHT_SYMTAB    2
+#define SHT_REL	      9
+#define SHT_NOBITS    8
 #define SHF_EXECINSTR 4
-#define STT_FUNC 2
-#define R_BPF_NONE 0
-#define R_BPF_64_64 1
-#define R_BPF_64_32 10
-#define SHDR_SIZE 64
-#define SYM_SIZE 24
-#define REL_SIZE 16
+#define STT_FUNC      2
+#define R_BPF_NONE    0
+#define R_BPF_64_64   1
+#define R_BPF_64_32   10
+#define SHDR_SIZE     64
+#define SYM_SIZE      24
+#define REL_SIZE      16
 
 struct shdr {
 	uint32_t name, type, link, info;
@@ -68,7 +68,7 @@ static void copy_name(char *dst, const char *src, size_t cap)
 }
 
 static int lfail(struct loader *l, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int lfail(struct loader *l, int rc, const char *fmt, ...)
 {
@@ -192,15 +192,31 @@ static void get_sym(const struct symtab *t, uint64_t i, struct sym *s)
 	s->size = rd64(p + 16);
 }
 
-/* ---- BTF-defined maps ----------------------------------------------------- */
+/* ---- BTF-defined maps -----------------------------------------------------
+ */
 
-#define BTF_MAGIC 0xeb9f
+#define BTF_MAGIC     0xeb9f
 #define BTF_MAX_TYPES 65536
 enum {
-	BTF_INT = 1, BTF_PTR, BTF_ARRAY, BTF_STRUCT, BTF_UNION, BTF_ENUM,
-	BTF_FWD, BTF_TYPEDEF, BTF_VOLATILE, BTF_CONST, BTF_RESTRICT, BTF_FUNC,
-	BTF_FUNC_PROTO, BTF_VAR, BTF_DATASEC, BTF_FLOAT, BTF_DECL_TAG,
-	BTF_TYPE_TAG, BTF_ENUM64,
+	BTF_INT = 1,
+	BTF_PTR,
+	BTF_ARRAY,
+	BTF_STRUCT,
+	BTF_UNION,
+	BTF_ENUM,
+	BTF_FWD,
+	BTF_TYPEDEF,
+	BTF_VOLATILE,
+	BTF_CONST,
+	BTF_RESTRICT,
+	BTF_FUNC,
+	BTF_FUNC_PROTO,
+	BTF_VAR,
+	BTF_DATASEC,
+	BTF_FLOAT,
+	BTF_DECL_TAG,
+	BTF_TYPE_TAG,
+	BTF_ENUM64,
 };
 
 struct btf {
@@ -242,15 +258,32 @@ static int64_t btf_extra(const uint8_t *t)
 	uint64_t vlen = btf_vlen(t);
 
 	switch (btf_kind(t)) {
-	case BTF_INT: case BTF_VAR: case BTF_DECL_TAG: return 4;
-	case BTF_PTR: case BTF_FWD: case BTF_TYPEDEF: case BTF_VOLATILE:
-	case BTF_CONST: case BTF_RESTRICT: case BTF_FUNC: case BTF_FLOAT:
-	case BTF_TYPE_TAG: return 0;
-	case BTF_ARRAY: return 12;
-	case BTF_STRUCT: case BTF_UNION: case BTF_DATASEC: case BTF_ENUM64:
+	case BTF_INT:
+	case BTF_VAR:
+	case BTF_DECL_TAG:
+		return 4;
+	case BTF_PTR:
+	case BTF_FWD:
+	case BTF_TYPEDEF:
+	case BTF_VOLATILE:
+	case BTF_CONST:
+	case BTF_RESTRICT:
+	case BTF_FUNC:
+	case BTF_FLOAT:
+	case BTF_TYPE_TAG:
+		return 0;
+	case BTF_ARRAY:
+		return 12;
+	case BTF_STRUCT:
+	case BTF_UNION:
+	case BTF_DATASEC:
+	case BTF_ENUM64:
 		return (int64_t)vlen * 12;
-	case BTF_ENUM: case BTF_FUNC_PROTO: return (int64_t)vlen * 8;
-	default: return -1;
+	case BTF_ENUM:
+	case BTF_FUNC_PROTO:
+		return (int64_t)vlen * 8;
+	default:
+		return -1;
 	}
 }
 
@@ -318,8 +351,11 @@ static const uint8_t *btf_skip_mods(const struct btf *b, uint32_t id,
 		if (!t)
 			return NULL;
 		switch (btf_kind(t)) {
-		case BTF_TYPEDEF: case BTF_CONST: case BTF_VOLATILE:
-		case BTF_RESTRICT: case BTF_TYPE_TAG:
+		case BTF_TYPEDEF:
+		case BTF_CONST:
+		case BTF_VOLATILE:
+		case BTF_RESTRICT:
+		case BTF_TYPE_TAG:
 			id = rd32(t + 8);
 			continue;
 		default:
@@ -339,8 +375,12 @@ static int64_t btf_size(const struct btf *b, uint32_t id, int depth)
 	if (!t || depth > 16)
 		return -1;
 	switch (btf_kind(t)) {
-	case BTF_INT: case BTF_STRUCT: case BTF_UNION: case BTF_ENUM:
-	case BTF_ENUM64: case BTF_FLOAT:
+	case BTF_INT:
+	case BTF_STRUCT:
+	case BTF_UNION:
+	case BTF_ENUM:
+	case BTF_ENUM64:
+	case BTF_FLOAT:
 		return rd32(t + 8);
 	case BTF_PTR:
 		return 8;
@@ -404,14 +444,15 @@ static int btf_maps(struct loader *l, const struct btf *b)
 			const char *vname;
 
 			if (!var || btf_kind(var) != BTF_VAR)
-				return lfail(l, -EINVAL,
-					     ".maps: entry %u is not a variable",
-					     k);
+				return lfail(
+				    l, -EINVAL,
+				    ".maps: entry %u is not a variable", k);
 			vname = btf_str(b, rd32(var));
 			st = btf_skip_mods(b, rd32(var + 8), NULL);
 			if (!vname || !st || btf_kind(st) != BTF_STRUCT)
 				return lfail(l, -EINVAL,
-					     ".maps: map %u is not a struct", k);
+					     ".maps: map %u is not a struct",
+					     k);
 			if (l->nspecs == EBPF_MAX_MAPS)
 				return lfail(l, -E2BIG,
 					     "too many maps (max %d)",
@@ -460,7 +501,8 @@ static int btf_maps(struct loader *l, const struct btf *b)
 	return 0;
 }
 
-/* ---- legacy "maps" section ------------------------------------------------ */
+/* ---- legacy "maps" section ------------------------------------------------
+ */
 
 static int legacy_maps(struct loader *l, const struct symtab *st,
 		       const struct shdr *ms, const uint8_t *md)
@@ -492,7 +534,8 @@ static int legacy_maps(struct loader *l, const struct symtab *st,
 	return 0;
 }
 
-/* ---- the program ---------------------------------------------------------- */
+/* ---- the program ----------------------------------------------------------
+ */
 
 int ebpf_prog_from_insns(const char *name, const struct ebpf_insn *insns,
 			 uint32_t ninsns, struct ebpf_prog **out)
@@ -565,7 +608,10 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 	bool xdp;
 	int psec, rc;
 
-	if (l->len < 64 || memcmp(b, "\x7f" "ELF", 4) != 0)
+	if (l->len < 64 || memcmp(b,
+				  "\x7f"
+				  "ELF",
+				  4) != 0)
 		return lfail(l, -EINVAL, "not an ELF file");
 	if (b[4] != 2 || b[5] != 1)
 		return lfail(l, -EINVAL, "not a 64-bit little-endian ELF");
@@ -626,8 +672,9 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 		struct btf btf;
 
 		if (bs < 0)
-			return lfail(l, -EINVAL, ".maps needs .BTF (compile "
-						 "with -g)");
+			return lfail(l, -EINVAL,
+				     ".maps needs .BTF (compile "
+				     "with -g)");
 		get_shdr(l, (uint32_t)bs, &s);
 		bd = sec_data(l, &s);
 		if (!bd)
@@ -658,9 +705,9 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 	memcpy(p->insns, pd + start, size);
 	for (uint32_t i = 0; i < l->nspecs; i++) {
 		const struct map_spec *m = &l->specs[i];
-		rc = ebpf_map_create(m->name, m->type, m->key_size,
-				     m->value_size, m->max_entries,
-				     &p->maps[i]);
+		rc =
+		    ebpf_map_create(m->name, m->type, m->key_size,
+				    m->value_size, m->max_entries, &p->maps[i]);
 		if (rc) {
 			lfail(l, rc,
 			      "map '%s': cannot create (type %u key %u value "
@@ -722,7 +769,8 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 				goto fail;
 			}
 			if (idx + 1 >= p->ninsns ||
-			    p->insns[idx].code != (EBPF_LD | EBPF_DW | EBPF_IMM)) {
+			    p->insns[idx].code !=
+				(EBPF_LD | EBPF_DW | EBPF_IMM)) {
 				rc = lfail(l, -EINVAL,
 					   "insn %u: relocation not on an "
 					   "ld_imm64",
@@ -730,7 +778,8 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 				goto fail;
 			}
 			for (m = 0; m < l->nspecs; m++)
-				if (l->maps_sec > 0 && sy.shndx == l->maps_sec &&
+				if (l->maps_sec > 0 &&
+				    sy.shndx == l->maps_sec &&
 				    l->specs[m].full_name &&
 				    strcmp(l->specs[m].full_name, sname) == 0)
 					break;

@@ -4,9 +4,9 @@
  * checking of their own beyond what Linux's do at run time. */
 #include <string.h>
 
-#include "kernel/clock.h"
 #include "ebpf/ebpf.h"
 #include "ebpf/helpers.h"
+#include "kernel/clock.h"
 #include "kernel/kerrno.h"
 
 static uint64_t h_map_lookup(uint64_t map, uint64_t key, uint64_t a3,

@@ -23,7 +23,7 @@ struct array_impl {
 
 struct hash_impl {
 	uint32_t nbuckets; /* power of two */
-	uint32_t stride;   /* bytes per element: next + key + value, 8-aligned */
+	uint32_t stride; /* bytes per element: next + key + value, 8-aligned */
 	uint32_t count;
 	uint32_t free_head;
 	uint32_t *buckets;
@@ -83,7 +83,7 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		bytes = (uint64_t)round8(value_size) * max_entries;
 	else
 		bytes = (uint64_t)(8 + round8(key_size) + round8(value_size)) *
-				max_entries +
+			    max_entries +
 			4ull * 2 * max_entries;
 	if (bytes > EBPF_MAP_MAX_BYTES)
 		return -E2BIG;
@@ -119,8 +119,8 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		while (nb < max_entries)
 			nb <<= 1;
 		h->nbuckets = nb;
-		h->stride = hash_key_off() + round8(key_size) +
-			    round8(value_size);
+		h->stride =
+		    hash_key_off() + round8(key_size) + round8(value_size);
 		h->buckets = malloc((size_t)nb * sizeof(uint32_t));
 		h->elems = calloc(max_entries, h->stride);
 		if (!h->buckets || !h->elems)
@@ -129,7 +129,7 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 			h->buckets[i] = HASH_NIL;
 		for (uint32_t i = 0; i < max_entries; i++)
 			*hash_next(h, i) =
-				i + 1 < max_entries ? i + 1 : HASH_NIL;
+			    i + 1 < max_entries ? i + 1 : HASH_NIL;
 		h->free_head = 0;
 	}
 	*out = m;
@@ -163,8 +163,7 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 }
 
 /* Finds key's element; *prevp gets the link that points at it. */
-static uint32_t hash_find(struct ebpf_map *m, const void *key,
-			  uint32_t **prevp)
+static uint32_t hash_find(struct ebpf_map *m, const void *key, uint32_t **prevp)
 {
 	struct hash_impl *h = m->impl;
 	uint32_t b = hash_bytes(key, m->key_size) & (h->nbuckets - 1);

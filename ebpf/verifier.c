@@ -32,8 +32,8 @@
 
 #include "ebpf/ebpf.h"
 #include "ebpf/helpers.h"
-#include "kernel/kerrno.h"
 #include "ebpf/scalar.h"
+#include "kernel/kerrno.h"
 
 #define EBPF_COMPLEXITY_LIMIT 1000000 /* instructions processed */
 #define MAX_PENDING	      2048    /* undecided branches on the DFS stack */

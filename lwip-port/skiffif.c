@@ -183,7 +183,8 @@ static int low_level_init(struct netif *netif, struct skiffif *sif)
 	NETIF_SET_CHECKSUM_CTRL(netif, sif->csum_flags);
 	sif->stats.tx_csum_offload_on = sif->tx_csum;
 	err = netdev_tx_init(&sif->tx, n, sif->tx_csum && vnet_tx_tso(n),
-			     skiffif_txqueuelen, &(struct netdev_tx_ops){
+			     skiffif_txqueuelen,
+			     &(struct netdev_tx_ops){
 				 .ctx = sif,
 				 .frame_free = skiffif_tx_frame_free,
 				 .rx_returned = skiffif_tx_rx_returned,

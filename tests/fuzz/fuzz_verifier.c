@@ -33,8 +33,8 @@
 #include <sys/mman.h>
 
 #include "ebpf/ebpf.h"
-#include "tests/fuzz/fuzz_verifier_hooks.h"
 #include "kernel/kerrno.h"
+#include "tests/fuzz/fuzz_verifier_hooks.h"
 
 #define PAGE	       4096
 #define FZ_MAX_INSNS   192

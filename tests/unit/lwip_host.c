@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwip/init.h"
 #include "lwip-port/lwip_hooks.h"
 #include "lwip-port/rfc6528.h"
+#include "lwip/init.h"
 
 u32_t fake_now = 1000;
 
@@ -34,10 +34,10 @@ u32_t skiff_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
 {
 	static const struct siphash_key key = {0x5eed, 0xcafe};
 
-	return rfc6528_isn(&key, ip4_addr_get_u32(ip_2_ip4(local_ip)),
-			   lwip_htons(local_port),
-			   ip4_addr_get_u32(ip_2_ip4(remote_ip)),
-			   lwip_htons(remote_port), (uint64_t)fake_now * 1000000);
+	return rfc6528_isn(
+	    &key, ip4_addr_get_u32(ip_2_ip4(local_ip)), lwip_htons(local_port),
+	    ip4_addr_get_u32(ip_2_ip4(remote_ip)), lwip_htons(remote_port),
+	    (uint64_t)fake_now * 1000000);
 }
 
 /* LWIP_PLATFORM_ASSERT: an lwIP assertion ends the test program. */

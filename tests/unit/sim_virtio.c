@@ -56,7 +56,8 @@ static int sim_take_desc(struct sim_queue *q, const struct virtq_desc *d,
 			 struct sim_chain *c, bool *seen_write)
 {
 	if (c->n == SIM_MAX_CHAIN) {
-		sim_violation(&q->errors, "chain longer than %u", SIM_MAX_CHAIN);
+		sim_violation(&q->errors, "chain longer than %u",
+			      SIM_MAX_CHAIN);
 		return -1;
 	}
 	if (d->len == 0)
@@ -69,8 +70,9 @@ static int sim_take_desc(struct sim_queue *q, const struct virtq_desc *d,
 		c->in_len += d->len;
 	} else {
 		if (*seen_write) {
-			sim_violation(&q->errors,
-				      "readable descriptor after a writable one");
+			sim_violation(
+			    &q->errors,
+			    "readable descriptor after a writable one");
 			return -1;
 		}
 		c->out_len += d->len;
@@ -370,8 +372,8 @@ static int sim_setup_queue(struct virtio_device *dev, uint16_t idx,
 		return -EIO;
 	sim_queue_attach(&s->q[idx], size, addrs,
 			 s->driver_features & 1ULL << VIRTIO_F_RING_EVENT_IDX);
-	s->q[idx].indirect =
-	    s->driver_features & 1ULL << VIRTIO_F_INDIRECT_DESC;
+	s->q[idx].indirect = s->driver_features & 1ULL
+						      << VIRTIO_F_INDIRECT_DESC;
 	s->q[idx].vector = msix_vector;
 	return 0;
 }

@@ -62,7 +62,7 @@ struct sim_queue {
 	unsigned irq_decisions; /* flushes that wanted an interrupt */
 	unsigned pops;
 	unsigned indirect_chains; /* chains that came through a table */
-	unsigned errors; /* driver protocol violations seen */
+	unsigned errors;	  /* driver protocol violations seen */
 };
 
 /* Binds q to a ring the driver laid out at addrs (vector 0). */

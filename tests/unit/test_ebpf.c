@@ -10,16 +10,17 @@
  *  - map semantics (BPF_ANY/NOEXIST/EXIST, full, delete). */
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "tests/unit/check.h"
 
 uint64_t clock_ns(void)
 {
 	return 12345;
 }
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 static uint8_t *read_obj(const char *name, size_t *len)
 {
@@ -84,45 +85,49 @@ static uint64_t run(struct ebpf_prog *p, uint8_t *frame, size_t len)
 	return ebpf_run(p, &ctx);
 }
 
-/* ---- instruction builders ------------------------------------------------- */
+/* ---- instruction builders -------------------------------------------------
+ */
 
-#define I(c, d, s, o, i)                                                        \
-	((struct ebpf_insn){.code = (c), .dst = (d), .src = (s), .off = (o),   \
-			    .imm = (i)})
-#define MOV64_IMM(d, i) I(EBPF_ALU64 | EBPF_MOV | EBPF_K, d, 0, 0, i)
-#define MOV64_REG(d, s) I(EBPF_ALU64 | EBPF_MOV | EBPF_X, d, s, 0, 0)
-#define ALU64_IMM(op, d, i) I(EBPF_ALU64 | (op) | EBPF_K, d, 0, 0, i)
-#define ALU64_REG(op, d, s) I(EBPF_ALU64 | (op) | EBPF_X, d, s, 0, 0)
-#define ALU32_IMM(op, d, i) I(EBPF_ALU | (op) | EBPF_K, d, 0, 0, i)
-#define ALU32_REG(op, d, s) I(EBPF_ALU | (op) | EBPF_X, d, s, 0, 0)
-#define LDX(sz, d, s, o) I(EBPF_LDX | EBPF_MEM | (sz), d, s, o, 0)
-#define STX(sz, d, s, o) I(EBPF_STX | EBPF_MEM | (sz), d, s, o, 0)
-#define ST(sz, d, o, i) I(EBPF_ST | EBPF_MEM | (sz), d, 0, o, i)
-#define XADD(sz, d, s, o) I(EBPF_STX | EBPF_ATOMIC | (sz), d, s, o, EBPF_ADD)
-#define JMP_IMM(op, d, i, o) I(EBPF_JMP | (op) | EBPF_K, d, 0, o, i)
-#define JMP_REG(op, d, s, o) I(EBPF_JMP | (op) | EBPF_X, d, s, o, 0)
+#define I(c, d, s, o, i)                                                       \
+	((struct ebpf_insn){                                                   \
+	    .code = (c), .dst = (d), .src = (s), .off = (o), .imm = (i)})
+#define MOV64_IMM(d, i)	       I(EBPF_ALU64 | EBPF_MOV | EBPF_K, d, 0, 0, i)
+#define MOV64_REG(d, s)	       I(EBPF_ALU64 | EBPF_MOV | EBPF_X, d, s, 0, 0)
+#define ALU64_IMM(op, d, i)    I(EBPF_ALU64 | (op) | EBPF_K, d, 0, 0, i)
+#define ALU64_REG(op, d, s)    I(EBPF_ALU64 | (op) | EBPF_X, d, s, 0, 0)
+#define ALU32_IMM(op, d, i)    I(EBPF_ALU | (op) | EBPF_K, d, 0, 0, i)
+#define ALU32_REG(op, d, s)    I(EBPF_ALU | (op) | EBPF_X, d, s, 0, 0)
+#define LDX(sz, d, s, o)       I(EBPF_LDX | EBPF_MEM | (sz), d, s, o, 0)
+#define STX(sz, d, s, o)       I(EBPF_STX | EBPF_MEM | (sz), d, s, o, 0)
+#define ST(sz, d, o, i)	       I(EBPF_ST | EBPF_MEM | (sz), d, 0, o, i)
+#define XADD(sz, d, s, o)      I(EBPF_STX | EBPF_ATOMIC | (sz), d, s, o, EBPF_ADD)
+#define JMP_IMM(op, d, i, o)   I(EBPF_JMP | (op) | EBPF_K, d, 0, o, i)
+#define JMP_REG(op, d, s, o)   I(EBPF_JMP | (op) | EBPF_X, d, s, o, 0)
 #define JMP32_IMM(op, d, i, o) I(EBPF_JMP32 | (op) | EBPF_K, d, 0, o, i)
-#define JA(o) I(EBPF_JMP | EBPF_JA, 0, 0, o, 0)
-#define CALL(n) I(EBPF_JMP | EBPF_CALL, 0, 0, 0, n)
-#define EXIT I(EBPF_JMP | EBPF_EXIT, 0, 0, 0, 0)
-#define LD_MAP(d, idx)                                                          \
-	I(EBPF_LD | EBPF_DW | EBPF_IMM, d, EBPF_PSEUDO_MAP_FD, 0, idx),         \
-		I(0, 0, 0, 0, 0)
-#define LD_IMM64(d, v)                                                          \
-	I(EBPF_LD | EBPF_DW | EBPF_IMM, d, 0, 0, (int32_t)(uint64_t)(v)),       \
-		I(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
+#define JA(o)		       I(EBPF_JMP | EBPF_JA, 0, 0, o, 0)
+#define CALL(n)		       I(EBPF_JMP | EBPF_CALL, 0, 0, 0, n)
+#define EXIT		       I(EBPF_JMP | EBPF_EXIT, 0, 0, 0, 0)
+#define LD_MAP(d, idx)                                                         \
+	I(EBPF_LD | EBPF_DW | EBPF_IMM, d, EBPF_PSEUDO_MAP_FD, 0, idx),        \
+	    I(0, 0, 0, 0, 0)
+#define LD_IMM64(d, v)                                                         \
+	I(EBPF_LD | EBPF_DW | EBPF_IMM, d, 0, 0, (int32_t)(uint64_t)(v)),      \
+	    I(0, 0, 0, 0, (int32_t)((uint64_t)(v) >> 32))
 /* xdp_md loads */
-#define LD_DATA(d) LDX(EBPF_W, d, 1, 0)
-#define LD_END(d) LDX(EBPF_W, d, 1, 4)
+#define LD_DATA(d)    LDX(EBPF_W, d, 1, 0)
+#define LD_END(d)     LDX(EBPF_W, d, 1, 4)
 #define LD_IFINDEX(d) LDX(EBPF_W, d, 1, 12)
 
 struct case_ {
 	const char *name;
 	struct ebpf_insn insns[64];
 	const char *reason; /* NULL: must verify */
-	int map;	    /* 1: attach a hash map (key 8, value 8), 2: array */
+	int map; /* 1: attach a hash map (key 8, value 8), 2: array */
 };
-#define N(...) {__VA_ARGS__}
+#define N(...)                                                                 \
+	{                                                                      \
+		__VA_ARGS__                                                    \
+	}
 
 static struct ebpf_prog *make_prog(const struct case_ *c)
 {
@@ -130,7 +135,8 @@ static struct ebpf_prog *make_prog(const struct case_ *c)
 	struct ebpf_prog *p;
 
 	while (n > 0 && !c->insns[n - 1].code && !c->insns[n - 1].imm &&
-	       !c->insns[n - 1].dst && !c->insns[n - 1].src && !c->insns[n - 1].off)
+	       !c->insns[n - 1].dst && !c->insns[n - 1].src &&
+	       !c->insns[n - 1].off)
 		n--;
 	if (ebpf_prog_from_insns(c->name, c->insns, n, &p))
 		return NULL;
@@ -145,163 +151,165 @@ static struct ebpf_prog *make_prog(const struct case_ *c)
 
 /* Good hand-assembled programs. */
 static const struct case_ good[] = {
-	{"pass", N(MOV64_IMM(0, 2), EXIT)},
-	{"pkt_check_gt", N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2),
-			   ALU64_IMM(EBPF_ADD, 4, 14), MOV64_IMM(0, 2),
-			   JMP_REG(EBPF_JGT, 4, 3, 2), LDX(EBPF_H, 0, 2, 12),
-			   LDX(EBPF_B, 0, 2, 13), EXIT)},
-	{"pkt_check_end_ge", N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2),
-			       ALU64_IMM(EBPF_ADD, 4, 8), MOV64_IMM(0, 1),
-			       JMP_REG(EBPF_JGE, 3, 4, 1), EXIT,
-			       LDX(EBPF_DW, 0, 2, 0), EXIT)},
-	{"stack_rw", N(ST(EBPF_DW, 10, -8, 7), LDX(EBPF_DW, 0, 10, -8),
-		       ST(EBPF_B, 10, -512, 1), LDX(EBPF_B, 1, 10, -512),
-		       ALU64_REG(EBPF_ADD, 0, 1), EXIT)},
-	{"spill_ptr", N(LD_DATA(2), STX(EBPF_DW, 10, 2, -16), LD_END(3),
-			LDX(EBPF_DW, 4, 10, -16), ALU64_IMM(EBPF_ADD, 4, 1),
-			MOV64_IMM(0, 0), JMP_REG(EBPF_JGT, 4, 3, 2),
-			LDX(EBPF_DW, 4, 10, -16), LDX(EBPF_B, 0, 4, 0), EXIT)},
-	{"div_const_reg", N(LD_IFINDEX(0), MOV64_IMM(2, 3), ALU64_REG(EBPF_DIV, 0, 2),
-			    ALU64_REG(EBPF_MOD, 0, 2), EXIT)},
-	{"div_after_check", N(LD_IFINDEX(2), MOV64_IMM(0, 0),
-			      JMP_IMM(EBPF_JEQ, 2, 0, 2), MOV64_IMM(0, 100),
-			      ALU64_REG(EBPF_DIV, 0, 2), EXIT)},
-	{"map_lookup_update", N(ST(EBPF_DW, 10, -8, 5), ST(EBPF_DW, 10, -16, 9),
-				LD_MAP(1, 0), MOV64_REG(2, 10),
-				ALU64_IMM(EBPF_ADD, 2, -8), MOV64_REG(3, 10),
-				ALU64_IMM(EBPF_ADD, 3, -16), MOV64_IMM(4, 0),
-				CALL(2), LD_MAP(1, 0), MOV64_REG(2, 10),
-				ALU64_IMM(EBPF_ADD, 2, -8), CALL(1),
-				MOV64_REG(6, 0), MOV64_IMM(0, 0),
-				JMP_IMM(EBPF_JEQ, 6, 0, 3), MOV64_IMM(1, 1),
-				XADD(EBPF_DW, 6, 1, 0), LDX(EBPF_DW, 0, 6, 0),
-				EXIT), NULL, 1},
-	{"alu32_jmp32_bswap", N(LD_IFINDEX(0), ALU32_IMM(EBPF_ADD, 0, -1),
-				I(EBPF_ALU | EBPF_END | EBPF_X, 0, 0, 0, 16),
-				JMP32_IMM(EBPF_JGT, 0, 5, 1), ALU32_IMM(EBPF_MOV, 0, 9),
-				ALU64_IMM(EBPF_ARSH, 0, 1), ALU64_IMM(EBPF_NEG, 0, 0), EXIT)},
-	{"var_pkt_offset", N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2),
-			     ALU64_IMM(EBPF_ADD, 4, 1), MOV64_IMM(0, 0),
-			     JMP_REG(EBPF_JGT, 4, 3, 8), LDX(EBPF_B, 5, 2, 0),
-			     ALU64_IMM(EBPF_AND, 5, 15), ALU64_IMM(EBPF_LSH, 5, 2),
-			     ALU64_REG(EBPF_ADD, 2, 5), MOV64_REG(4, 2),
-			     ALU64_IMM(EBPF_ADD, 4, 4), JMP_REG(EBPF_JGT, 4, 3, 1),
-			     LDX(EBPF_W, 0, 2, 0), EXIT)},
-	{"csum_diff", N(ST(EBPF_DW, 10, -8, 0x1234), MOV64_IMM(1, 0),
-			MOV64_IMM(2, 0), MOV64_REG(3, 10), ALU64_IMM(EBPF_ADD, 3, -8),
-			MOV64_IMM(4, 8), MOV64_IMM(5, 0), CALL(28), EXIT)},
-	{"ktime", N(CALL(5), EXIT)},
-	{"array_map", N(ST(EBPF_W, 10, -4, 3), LD_MAP(1, 0), MOV64_REG(2, 10),
-			ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), JMP_IMM(EBPF_JNE, 0, 0, 2),
-			MOV64_IMM(0, 0), EXIT, LDX(EBPF_W, 0, 0, 4), EXIT), NULL, 2},
-	{"const_branch_prunes", N(MOV64_IMM(2, 0), JMP_IMM(EBPF_JEQ, 2, 0, 1),
-				  LDX(EBPF_DW, 0, 10, -8), MOV64_IMM(0, 1), EXIT)},
-	/* Bounded loops are walked iteration by iteration. */
-	{"bounded_loop", N(MOV64_IMM(0, 0), ALU64_IMM(EBPF_ADD, 0, 1),
-			   JMP_IMM(EBPF_JLT, 0, 10, -2), EXIT)},
-	/* Division and modulo by a register that may be zero: BPF semantics
-	 * (x / 0 = 0, x % 0 = x), as in Linux. */
-	{"div_by_maybe_zero", N(LD_IFINDEX(2), MOV64_IMM(0, 10),
-				ALU64_REG(EBPF_DIV, 0, 2), EXIT)},
-	{"mod32_by_maybe_zero", N(LD_IFINDEX(2), MOV64_IMM(0, 10),
-				  ALU32_REG(EBPF_MOD, 0, 2), EXIT)},
+    {"pass", N(MOV64_IMM(0, 2), EXIT)},
+    {"pkt_check_gt",
+     N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 14),
+       MOV64_IMM(0, 2), JMP_REG(EBPF_JGT, 4, 3, 2), LDX(EBPF_H, 0, 2, 12),
+       LDX(EBPF_B, 0, 2, 13), EXIT)},
+    {"pkt_check_end_ge",
+     N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 8),
+       MOV64_IMM(0, 1), JMP_REG(EBPF_JGE, 3, 4, 1), EXIT, LDX(EBPF_DW, 0, 2, 0),
+       EXIT)},
+    {"stack_rw",
+     N(ST(EBPF_DW, 10, -8, 7), LDX(EBPF_DW, 0, 10, -8), ST(EBPF_B, 10, -512, 1),
+       LDX(EBPF_B, 1, 10, -512), ALU64_REG(EBPF_ADD, 0, 1), EXIT)},
+    {"spill_ptr", N(LD_DATA(2), STX(EBPF_DW, 10, 2, -16), LD_END(3),
+		    LDX(EBPF_DW, 4, 10, -16), ALU64_IMM(EBPF_ADD, 4, 1),
+		    MOV64_IMM(0, 0), JMP_REG(EBPF_JGT, 4, 3, 2),
+		    LDX(EBPF_DW, 4, 10, -16), LDX(EBPF_B, 0, 4, 0), EXIT)},
+    {"div_const_reg",
+     N(LD_IFINDEX(0), MOV64_IMM(2, 3), ALU64_REG(EBPF_DIV, 0, 2),
+       ALU64_REG(EBPF_MOD, 0, 2), EXIT)},
+    {"div_after_check",
+     N(LD_IFINDEX(2), MOV64_IMM(0, 0), JMP_IMM(EBPF_JEQ, 2, 0, 2),
+       MOV64_IMM(0, 100), ALU64_REG(EBPF_DIV, 0, 2), EXIT)},
+    {"map_lookup_update",
+     N(ST(EBPF_DW, 10, -8, 5), ST(EBPF_DW, 10, -16, 9), LD_MAP(1, 0),
+       MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -8), MOV64_REG(3, 10),
+       ALU64_IMM(EBPF_ADD, 3, -16), MOV64_IMM(4, 0), CALL(2), LD_MAP(1, 0),
+       MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -8), CALL(1), MOV64_REG(6, 0),
+       MOV64_IMM(0, 0), JMP_IMM(EBPF_JEQ, 6, 0, 3), MOV64_IMM(1, 1),
+       XADD(EBPF_DW, 6, 1, 0), LDX(EBPF_DW, 0, 6, 0), EXIT),
+     NULL, 1},
+    {"alu32_jmp32_bswap",
+     N(LD_IFINDEX(0), ALU32_IMM(EBPF_ADD, 0, -1),
+       I(EBPF_ALU | EBPF_END | EBPF_X, 0, 0, 0, 16),
+       JMP32_IMM(EBPF_JGT, 0, 5, 1), ALU32_IMM(EBPF_MOV, 0, 9),
+       ALU64_IMM(EBPF_ARSH, 0, 1), ALU64_IMM(EBPF_NEG, 0, 0), EXIT)},
+    {"var_pkt_offset",
+     N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 1),
+       MOV64_IMM(0, 0), JMP_REG(EBPF_JGT, 4, 3, 8), LDX(EBPF_B, 5, 2, 0),
+       ALU64_IMM(EBPF_AND, 5, 15), ALU64_IMM(EBPF_LSH, 5, 2),
+       ALU64_REG(EBPF_ADD, 2, 5), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 4),
+       JMP_REG(EBPF_JGT, 4, 3, 1), LDX(EBPF_W, 0, 2, 0), EXIT)},
+    {"csum_diff",
+     N(ST(EBPF_DW, 10, -8, 0x1234), MOV64_IMM(1, 0), MOV64_IMM(2, 0),
+       MOV64_REG(3, 10), ALU64_IMM(EBPF_ADD, 3, -8), MOV64_IMM(4, 8),
+       MOV64_IMM(5, 0), CALL(28), EXIT)},
+    {"ktime", N(CALL(5), EXIT)},
+    {"array_map",
+     N(ST(EBPF_W, 10, -4, 3), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), JMP_IMM(EBPF_JNE, 0, 0, 2),
+       MOV64_IMM(0, 0), EXIT, LDX(EBPF_W, 0, 0, 4), EXIT),
+     NULL, 2},
+    {"const_branch_prunes", N(MOV64_IMM(2, 0), JMP_IMM(EBPF_JEQ, 2, 0, 1),
+			      LDX(EBPF_DW, 0, 10, -8), MOV64_IMM(0, 1), EXIT)},
+    /* Bounded loops are walked iteration by iteration. */
+    {"bounded_loop", N(MOV64_IMM(0, 0), ALU64_IMM(EBPF_ADD, 0, 1),
+		       JMP_IMM(EBPF_JLT, 0, 10, -2), EXIT)},
+    /* Division and modulo by a register that may be zero: BPF semantics
+     * (x / 0 = 0, x % 0 = x), as in Linux. */
+    {"div_by_maybe_zero",
+     N(LD_IFINDEX(2), MOV64_IMM(0, 10), ALU64_REG(EBPF_DIV, 0, 2), EXIT)},
+    {"mod32_by_maybe_zero",
+     N(LD_IFINDEX(2), MOV64_IMM(0, 10), ALU32_REG(EBPF_MOD, 0, 2), EXIT)},
 };
 
 /* Bad ones, each with its reason. */
 static const struct case_ bad[] = {
-	{"unreachable", N(MOV64_IMM(0, 0), EXIT, MOV64_IMM(0, 1), EXIT),
-	 "insn 2: unreachable instruction"},
-	{"jump_out_of_range", N(MOV64_IMM(0, 0), JA(5), EXIT),
-	 "insn 1: jump out of range"},
-	{"jump_into_imm64", N(MOV64_IMM(0, 0), JA(1), LD_IMM64(2, 1), EXIT),
-	 "jump into the middle of ld_imm64"},
-	/* Bounded loops are verified (see good[]); this one never ends. */
-	{"back_edge", N(LD_IFINDEX(0), ALU64_IMM(EBPF_ADD, 0, 0),
-			JMP_IMM(EBPF_JLT, 0, 10, -2), EXIT),
-	 "insn 1: infinite loop detected"},
-	{"falls_off_end", N(MOV64_IMM(0, 0), MOV64_IMM(0, 1)),
-	 "falls off the end"},
-	{"uninit_reg", N(MOV64_REG(0, 2), EXIT),
-	 "insn 0: read of uninitialised register r2"},
-	{"uninit_stack", N(LDX(EBPF_DW, 0, 10, -8), EXIT),
-	 "insn 0: read of uninitialised stack"},
-	{"uninit_stack_partial", N(ST(EBPF_W, 10, -8, 1), LDX(EBPF_DW, 0, 10, -8), EXIT),
-	 "insn 1: read of uninitialised stack"},
-	{"pkt_no_check", N(LD_DATA(2), LDX(EBPF_B, 0, 2, 0), EXIT),
-	 "insn 1: invalid packet access"},
-	{"pkt_check_too_short", N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2),
-				  ALU64_IMM(EBPF_ADD, 4, 4), MOV64_IMM(0, 2),
-				  JMP_REG(EBPF_JGT, 4, 3, 1), LDX(EBPF_W, 0, 2, 2),
-				  EXIT),
-	 "insn 6: invalid packet access off=2 size=4"},
-	{"pkt_check_wrong_branch", N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2),
-				     ALU64_IMM(EBPF_ADD, 4, 4), MOV64_IMM(0, 2),
-				     JMP_REG(EBPF_JLE, 4, 3, 1), LDX(EBPF_W, 0, 2, 0),
-				     EXIT),
-	 "insn 6: invalid packet access"},
-	{"pkt_var_unbounded", N(LD_DATA(2), LD_IFINDEX(5), ALU64_REG(EBPF_ADD, 2, 5),
-				MOV64_IMM(0, 0), EXIT),
-	 "insn 2: unbounded variable added to a packet pointer"},
-	{"div_by_zero_imm", N(MOV64_IMM(0, 10), ALU64_IMM(EBPF_DIV, 0, 0), EXIT),
-	 "insn 1: division by zero"},
-	{"unknown_helper", N(CALL(999), EXIT), "insn 0: unknown helper 999"},
-	{"helper_bad_map_arg", N(MOV64_IMM(1, 0), MOV64_REG(2, 10), CALL(1), EXIT),
-	 "insn 2: helper 1 arg1: expected a map pointer"},
-	{"helper_key_uninit", N(LD_MAP(1, 0), MOV64_REG(2, 10),
-				ALU64_IMM(EBPF_ADD, 2, -8), CALL(1), MOV64_IMM(0, 0),
-				EXIT),
-	 "insn 4: read of uninitialised stack", 1},
-	{"helper_key_too_small", N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0),
-				   MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -4),
-				   CALL(1), MOV64_IMM(0, 0), EXIT),
-	 "insn 5: stack access out of bounds", 1},
-	{"helper_key_scalar", N(LD_MAP(1, 0), MOV64_IMM(2, 64), CALL(1),
-				MOV64_IMM(0, 0), EXIT),
-	 "insn 3: helper 1 arg2 (key): expected a pointer", 1},
-	{"null_deref", N(ST(EBPF_DW, 10, -8, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
-			 ALU64_IMM(EBPF_ADD, 2, -8), CALL(1), LDX(EBPF_DW, 0, 0, 0),
-			 EXIT),
-	 "insn 6: possible NULL pointer dereference", 1},
-	{"map_value_oob", N(ST(EBPF_DW, 10, -8, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
-			    ALU64_IMM(EBPF_ADD, 2, -8), CALL(1),
-			    JMP_IMM(EBPF_JEQ, 0, 0, 1), LDX(EBPF_DW, 0, 0, 8),
-			    EXIT),
-	 "insn 7: map value access out of bounds", 1},
-	{"stack_oob_low", N(ST(EBPF_DW, 10, -520, 0), MOV64_IMM(0, 0), EXIT),
-	 "insn 0: stack access out of bounds"},
-	{"stack_oob_high", N(ST(EBPF_W, 10, -2, 0), MOV64_IMM(0, 0), EXIT),
-	 "insn 0: stack access out of bounds"},
-	{"write_r10", N(MOV64_IMM(10, 0), MOV64_IMM(0, 0), EXIT),
-	 "insn 0: r10 is read-only"},
-	{"exit_uninit_r0", N(EXIT), "insn 0: exit with uninitialised r0"},
-	{"exit_pointer", N(MOV64_REG(0, 10), EXIT), "insn 1: exit with a pointer"},
-	{"ctx_write", N(ST(EBPF_W, 1, 0, 0), MOV64_IMM(0, 0), EXIT),
-	 "insn 0: ctx write not allowed"},
-	{"ctx_bad_off", N(LDX(EBPF_W, 0, 1, 24), EXIT),
-	 "insn 0: invalid ctx access off=24"},
-	{"ctx_modified", N(ALU64_IMM(EBPF_ADD, 1, 4), LDX(EBPF_W, 0, 1, 0), EXIT),
-	 "insn 1: dereference of modified ctx pointer"},
-	{"ptr_mul", N(MOV64_REG(2, 10), ALU64_IMM(EBPF_MUL, 2, 2), MOV64_IMM(0, 0),
-		      EXIT),
-	 "insn 1: pointer arithmetic"},
-	{"scalar_deref", N(MOV64_IMM(2, 4096), LDX(EBPF_DW, 0, 2, 0), EXIT),
-	 "insn 1: invalid read through scalar r2"},
-	{"bad_opcode", N(I(0xff, 0, 0, 0, 0), EXIT), "insn 0: unknown opcode"},
-	{"bad_register", N(MOV64_IMM(11, 0), EXIT), "insn 0: invalid register r11"},
-	{"imm64_truncated", N(MOV64_IMM(0, 0), EXIT,
-			      I(EBPF_LD | EBPF_DW | EBPF_IMM, 0, 0, 0, 0)),
-	 "ld_imm64 is missing its second half"},
-	{"bpf2bpf_call", N(I(EBPF_JMP | EBPF_CALL, 0, 1, 0, 1), EXIT),
-	 "bpf-to-bpf calls are not supported"},
-	{"bad_map_index", N(LD_MAP(1, 3), MOV64_IMM(0, 0), EXIT),
-	 "insn 0: invalid map index 3", 1},
-	{"atomic_on_packet", N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2),
-			       ALU64_IMM(EBPF_ADD, 4, 8), MOV64_IMM(0, 0),
-			       JMP_REG(EBPF_JGT, 4, 3, 2), MOV64_IMM(5, 1),
-			       XADD(EBPF_DW, 2, 5, 0), EXIT),
-	 "insn 7: atomic operation on pkt memory not allowed"},
-	{"invalid_shift", N(MOV64_IMM(0, 1), ALU64_IMM(EBPF_LSH, 0, 64), EXIT),
-	 "insn 1: invalid shift 64"},
+    {"unreachable", N(MOV64_IMM(0, 0), EXIT, MOV64_IMM(0, 1), EXIT),
+     "insn 2: unreachable instruction"},
+    {"jump_out_of_range", N(MOV64_IMM(0, 0), JA(5), EXIT),
+     "insn 1: jump out of range"},
+    {"jump_into_imm64", N(MOV64_IMM(0, 0), JA(1), LD_IMM64(2, 1), EXIT),
+     "jump into the middle of ld_imm64"},
+    /* Bounded loops are verified (see good[]); this one never ends. */
+    {"back_edge",
+     N(LD_IFINDEX(0), ALU64_IMM(EBPF_ADD, 0, 0), JMP_IMM(EBPF_JLT, 0, 10, -2),
+       EXIT),
+     "insn 1: infinite loop detected"},
+    {"falls_off_end", N(MOV64_IMM(0, 0), MOV64_IMM(0, 1)), "falls off the end"},
+    {"uninit_reg", N(MOV64_REG(0, 2), EXIT),
+     "insn 0: read of uninitialised register r2"},
+    {"uninit_stack", N(LDX(EBPF_DW, 0, 10, -8), EXIT),
+     "insn 0: read of uninitialised stack"},
+    {"uninit_stack_partial",
+     N(ST(EBPF_W, 10, -8, 1), LDX(EBPF_DW, 0, 10, -8), EXIT),
+     "insn 1: read of uninitialised stack"},
+    {"pkt_no_check", N(LD_DATA(2), LDX(EBPF_B, 0, 2, 0), EXIT),
+     "insn 1: invalid packet access"},
+    {"pkt_check_too_short",
+     N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 4),
+       MOV64_IMM(0, 2), JMP_REG(EBPF_JGT, 4, 3, 1), LDX(EBPF_W, 0, 2, 2), EXIT),
+     "insn 6: invalid packet access off=2 size=4"},
+    {"pkt_check_wrong_branch",
+     N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 4),
+       MOV64_IMM(0, 2), JMP_REG(EBPF_JLE, 4, 3, 1), LDX(EBPF_W, 0, 2, 0), EXIT),
+     "insn 6: invalid packet access"},
+    {"pkt_var_unbounded",
+     N(LD_DATA(2), LD_IFINDEX(5), ALU64_REG(EBPF_ADD, 2, 5), MOV64_IMM(0, 0),
+       EXIT),
+     "insn 2: unbounded variable added to a packet pointer"},
+    {"div_by_zero_imm", N(MOV64_IMM(0, 10), ALU64_IMM(EBPF_DIV, 0, 0), EXIT),
+     "insn 1: division by zero"},
+    {"unknown_helper", N(CALL(999), EXIT), "insn 0: unknown helper 999"},
+    {"helper_bad_map_arg", N(MOV64_IMM(1, 0), MOV64_REG(2, 10), CALL(1), EXIT),
+     "insn 2: helper 1 arg1: expected a map pointer"},
+    {"helper_key_uninit",
+     N(LD_MAP(1, 0), MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -8), CALL(1),
+       MOV64_IMM(0, 0), EXIT),
+     "insn 4: read of uninitialised stack", 1},
+    {"helper_key_too_small",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), MOV64_IMM(0, 0), EXIT),
+     "insn 5: stack access out of bounds", 1},
+    {"helper_key_scalar",
+     N(LD_MAP(1, 0), MOV64_IMM(2, 64), CALL(1), MOV64_IMM(0, 0), EXIT),
+     "insn 3: helper 1 arg2 (key): expected a pointer", 1},
+    {"null_deref",
+     N(ST(EBPF_DW, 10, -8, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -8), CALL(1), LDX(EBPF_DW, 0, 0, 0), EXIT),
+     "insn 6: possible NULL pointer dereference", 1},
+    {"map_value_oob",
+     N(ST(EBPF_DW, 10, -8, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -8), CALL(1), JMP_IMM(EBPF_JEQ, 0, 0, 1),
+       LDX(EBPF_DW, 0, 0, 8), EXIT),
+     "insn 7: map value access out of bounds", 1},
+    {"stack_oob_low", N(ST(EBPF_DW, 10, -520, 0), MOV64_IMM(0, 0), EXIT),
+     "insn 0: stack access out of bounds"},
+    {"stack_oob_high", N(ST(EBPF_W, 10, -2, 0), MOV64_IMM(0, 0), EXIT),
+     "insn 0: stack access out of bounds"},
+    {"write_r10", N(MOV64_IMM(10, 0), MOV64_IMM(0, 0), EXIT),
+     "insn 0: r10 is read-only"},
+    {"exit_uninit_r0", N(EXIT), "insn 0: exit with uninitialised r0"},
+    {"exit_pointer", N(MOV64_REG(0, 10), EXIT), "insn 1: exit with a pointer"},
+    {"ctx_write", N(ST(EBPF_W, 1, 0, 0), MOV64_IMM(0, 0), EXIT),
+     "insn 0: ctx write not allowed"},
+    {"ctx_bad_off", N(LDX(EBPF_W, 0, 1, 24), EXIT),
+     "insn 0: invalid ctx access off=24"},
+    {"ctx_modified", N(ALU64_IMM(EBPF_ADD, 1, 4), LDX(EBPF_W, 0, 1, 0), EXIT),
+     "insn 1: dereference of modified ctx pointer"},
+    {"ptr_mul",
+     N(MOV64_REG(2, 10), ALU64_IMM(EBPF_MUL, 2, 2), MOV64_IMM(0, 0), EXIT),
+     "insn 1: pointer arithmetic"},
+    {"scalar_deref", N(MOV64_IMM(2, 4096), LDX(EBPF_DW, 0, 2, 0), EXIT),
+     "insn 1: invalid read through scalar r2"},
+    {"bad_opcode", N(I(0xff, 0, 0, 0, 0), EXIT), "insn 0: unknown opcode"},
+    {"bad_register", N(MOV64_IMM(11, 0), EXIT), "insn 0: invalid register r11"},
+    {"imm64_truncated",
+     N(MOV64_IMM(0, 0), EXIT, I(EBPF_LD | EBPF_DW | EBPF_IMM, 0, 0, 0, 0)),
+     "ld_imm64 is missing its second half"},
+    {"bpf2bpf_call", N(I(EBPF_JMP | EBPF_CALL, 0, 1, 0, 1), EXIT),
+     "bpf-to-bpf calls are not supported"},
+    {"bad_map_index", N(LD_MAP(1, 3), MOV64_IMM(0, 0), EXIT),
+     "insn 0: invalid map index 3", 1},
+    {"atomic_on_packet",
+     N(LD_DATA(2), LD_END(3), MOV64_REG(4, 2), ALU64_IMM(EBPF_ADD, 4, 8),
+       MOV64_IMM(0, 0), JMP_REG(EBPF_JGT, 4, 3, 2), MOV64_IMM(5, 1),
+       XADD(EBPF_DW, 2, 5, 0), EXIT),
+     "insn 7: atomic operation on pkt memory not allowed"},
+    {"invalid_shift", N(MOV64_IMM(0, 1), ALU64_IMM(EBPF_LSH, 0, 64), EXIT),
+     "insn 1: invalid shift 64"},
 };
 
 /* 40 independent branches, each changing r3: 2^40 distinct paths. */
@@ -315,7 +323,8 @@ static struct ebpf_prog *make_complex(void)
 	in[n++] = MOV64_IMM(3, 0);
 	for (int i = 0; i < 40; i++) {
 		in[n++] = MOV64_REG(4, 2);
-		in[n++] = I(EBPF_JMP | EBPF_JSET | EBPF_K, 4, 0, 1, 1 << (i % 31));
+		in[n++] =
+		    I(EBPF_JMP | EBPF_JSET | EBPF_K, 4, 0, 1, 1 << (i % 31));
 		in[n++] = ALU64_IMM(EBPF_ADD, 3, 1 << (i % 31));
 		(void)0;
 	}
@@ -347,7 +356,8 @@ TEST(bad_programs_rejected_with_reason)
 		struct ebpf_prog *p = make_prog(&bad[i]);
 		int rc = ebpf_verify(p, err, sizeof(err));
 		if (rc != -EINVAL || !strstr(err, bad[i].reason))
-			fprintf(stderr, "  %s: rc %d, got \"%s\", want \"%s\"\n",
+			fprintf(stderr,
+				"  %s: rc %d, got \"%s\", want \"%s\"\n",
 				bad[i].name, rc, err, bad[i].reason);
 		CHECK_EQ(rc, -EINVAL);
 		CHECK(strstr(err, bad[i].reason) != NULL);
@@ -408,7 +418,8 @@ TEST(interp_alu_matches_c)
 
 	for (int t = 0; t < 400; t++) {
 		uint64_t a = ((uint64_t)rnd() << 32) | rnd();
-		uint64_t b = t & 1 ? rnd() % 70 : ((uint64_t)rnd() << 32) | rnd();
+		uint64_t b =
+		    t & 1 ? rnd() % 70 : ((uint64_t)rnd() << 32) | rnd();
 		uint8_t op = ops[t % (sizeof(ops))];
 		bool is64 = (t / 11) & 1;
 		uint64_t want;
@@ -416,19 +427,40 @@ TEST(interp_alu_matches_c)
 		if (!b)
 			b = 1;
 		{
-			uint64_t x = is64 ? a : (uint32_t)a, y = is64 ? b : (uint32_t)b;
+			uint64_t x = is64 ? a : (uint32_t)a,
+				 y = is64 ? b : (uint32_t)b;
 			unsigned sh = is64 ? y & 63 : y & 31;
 			switch (op) {
-			case EBPF_ADD: want = x + y; break;
-			case EBPF_SUB: want = x - y; break;
-			case EBPF_MUL: want = x * y; break;
-			case EBPF_DIV: want = y ? x / y : 0; break;
-			case EBPF_OR: want = x | y; break;
-			case EBPF_AND: want = x & y; break;
-			case EBPF_LSH: want = x << sh; break;
-			case EBPF_RSH: want = x >> sh; break;
-			case EBPF_MOD: want = y ? x % y : x; break;
-			case EBPF_XOR: want = x ^ y; break;
+			case EBPF_ADD:
+				want = x + y;
+				break;
+			case EBPF_SUB:
+				want = x - y;
+				break;
+			case EBPF_MUL:
+				want = x * y;
+				break;
+			case EBPF_DIV:
+				want = y ? x / y : 0;
+				break;
+			case EBPF_OR:
+				want = x | y;
+				break;
+			case EBPF_AND:
+				want = x & y;
+				break;
+			case EBPF_LSH:
+				want = x << sh;
+				break;
+			case EBPF_RSH:
+				want = x >> sh;
+				break;
+			case EBPF_MOD:
+				want = y ? x % y : x;
+				break;
+			case EBPF_XOR:
+				want = x ^ y;
+				break;
 			default:
 				want = is64 ? (uint64_t)((int64_t)x >> sh)
 					    : (uint32_t)((int32_t)x >> sh);
@@ -439,15 +471,17 @@ TEST(interp_alu_matches_c)
 				continue; /* rejected by the verifier */
 		}
 		struct ebpf_insn in[] = {
-			LD_IMM64(0, a), LD_IMM64(2, b),
-			I((is64 ? EBPF_ALU64 : EBPF_ALU) | op | EBPF_X, 0, 2, 0, 0),
-			EXIT};
+		    LD_IMM64(0, a), LD_IMM64(2, b),
+		    I((is64 ? EBPF_ALU64 : EBPF_ALU) | op | EBPF_X, 0, 2, 0, 0),
+		    EXIT};
 		struct ebpf_prog *p;
 		ebpf_prog_from_insns("alu", in, 6, &p);
 		CHECK_EQ(ebpf_prog_prepare(p, err, sizeof(err)), 0);
 		uint64_t got = run(p, (uint8_t *)err, 1);
 		if (got != want)
-			fprintf(stderr, "  op %#x is64 %d a %#llx b %#llx: %#llx != %#llx\n",
+			fprintf(stderr,
+				"  op %#x is64 %d a %#llx b %#llx: %#llx != "
+				"%#llx\n",
 				op, is64, (unsigned long long)a,
 				(unsigned long long)b, (unsigned long long)got,
 				(unsigned long long)want);
@@ -458,12 +492,18 @@ TEST(interp_alu_matches_c)
 
 TEST(interp_jumps_match_c)
 {
-	static const uint8_t ops[] = {EBPF_JEQ, EBPF_JNE, EBPF_JGT, EBPF_JGE,
-				      EBPF_JLT, EBPF_JLE, EBPF_JSET, EBPF_JSGT,
-				      EBPF_JSGE, EBPF_JSLT, EBPF_JSLE};
-	static const uint64_t vals[] = {0, 1, 2, 0x7fffffff, 0x80000000,
-					0xffffffff, 0x100000000ull,
-					0xffffffffffffffffull, 0x8000000000000000ull};
+	static const uint8_t ops[] = {
+	    EBPF_JEQ,  EBPF_JNE,  EBPF_JGT,  EBPF_JGE,	EBPF_JLT, EBPF_JLE,
+	    EBPF_JSET, EBPF_JSGT, EBPF_JSGE, EBPF_JSLT, EBPF_JSLE};
+	static const uint64_t vals[] = {0,
+					1,
+					2,
+					0x7fffffff,
+					0x80000000,
+					0xffffffff,
+					0x100000000ull,
+					0xffffffffffffffffull,
+					0x8000000000000000ull};
 	char err[200];
 
 	for (size_t o = 0; o < sizeof(ops); o++)
@@ -471,41 +511,77 @@ TEST(interp_jumps_match_c)
 			for (size_t i = 0; i < 9; i++)
 				for (size_t j = 0; j < 9; j++) {
 					uint64_t a = vals[i], b = vals[j];
-					uint64_t x = w ? a : (uint32_t)a, y = w ? b : (uint32_t)b;
-					int64_t sx = w ? (int64_t)x : (int32_t)x;
-					int64_t sy = w ? (int64_t)y : (int32_t)y;
+					uint64_t x = w ? a : (uint32_t)a,
+						 y = w ? b : (uint32_t)b;
+					int64_t sx =
+					    w ? (int64_t)x : (int32_t)x;
+					int64_t sy =
+					    w ? (int64_t)y : (int32_t)y;
 					bool want;
 					switch (ops[o]) {
-					case EBPF_JEQ: want = x == y; break;
-					case EBPF_JNE: want = x != y; break;
-					case EBPF_JGT: want = x > y; break;
-					case EBPF_JGE: want = x >= y; break;
-					case EBPF_JLT: want = x < y; break;
-					case EBPF_JLE: want = x <= y; break;
-					case EBPF_JSET: want = (x & y) != 0; break;
-					case EBPF_JSGT: want = sx > sy; break;
-					case EBPF_JSGE: want = sx >= sy; break;
-					case EBPF_JSLT: want = sx < sy; break;
-					default: want = sx <= sy; break;
+					case EBPF_JEQ:
+						want = x == y;
+						break;
+					case EBPF_JNE:
+						want = x != y;
+						break;
+					case EBPF_JGT:
+						want = x > y;
+						break;
+					case EBPF_JGE:
+						want = x >= y;
+						break;
+					case EBPF_JLT:
+						want = x < y;
+						break;
+					case EBPF_JLE:
+						want = x <= y;
+						break;
+					case EBPF_JSET:
+						want = (x & y) != 0;
+						break;
+					case EBPF_JSGT:
+						want = sx > sy;
+						break;
+					case EBPF_JSGE:
+						want = sx >= sy;
+						break;
+					case EBPF_JSLT:
+						want = sx < sy;
+						break;
+					default:
+						want = sx <= sy;
+						break;
 					}
 					/* Load from ctx so the verifier cannot
-					 * decide the branch: r2 = a via ifindex ^ ifindex ^ a. */
+					 * decide the branch: r2 = a via ifindex
+					 * ^ ifindex ^ a. */
 					struct ebpf_insn in[] = {
-						LD_IMM64(2, a), LD_IMM64(3, b),
-						LD_IFINDEX(4), ALU64_REG(EBPF_XOR, 2, 4),
-						ALU64_REG(EBPF_XOR, 2, 4),
-						MOV64_IMM(0, 0),
-						I((w ? EBPF_JMP : EBPF_JMP32) | ops[o] | EBPF_X, 2, 3, 1, 0),
-						EXIT, MOV64_IMM(0, 1), EXIT};
+					    LD_IMM64(2, a),
+					    LD_IMM64(3, b),
+					    LD_IFINDEX(4),
+					    ALU64_REG(EBPF_XOR, 2, 4),
+					    ALU64_REG(EBPF_XOR, 2, 4),
+					    MOV64_IMM(0, 0),
+					    I((w ? EBPF_JMP : EBPF_JMP32) |
+						  ops[o] | EBPF_X,
+					      2, 3, 1, 0),
+					    EXIT,
+					    MOV64_IMM(0, 1),
+					    EXIT};
 					struct ebpf_prog *p;
 					ebpf_prog_from_insns("jmp", in, 12, &p);
-					CHECK_EQ(ebpf_prog_prepare(p, err, sizeof(err)), 0);
-					CHECK_EQ(run(p, (uint8_t *)err, 1), want);
+					CHECK_EQ(ebpf_prog_prepare(p, err,
+								   sizeof(err)),
+						 0);
+					CHECK_EQ(run(p, (uint8_t *)err, 1),
+						 want);
 					ebpf_prog_free(p);
 				}
 }
 
-/* ---- maps ----------------------------------------------------------------- */
+/* ---- maps -----------------------------------------------------------------
+ */
 
 TEST(hash_map_flags)
 {
@@ -554,7 +630,8 @@ TEST(array_map_semantics)
 
 	CHECK_EQ(ebpf_map_create("a", EBPF_MAP_ARRAY, 8, 8, 4, &m), -EINVAL);
 	CHECK_EQ(ebpf_map_create("a", 7, 4, 8, 4, &m), -EINVAL);
-	CHECK_EQ(ebpf_map_create("a", EBPF_MAP_ARRAY, 4, 8, 1u << 30, &m), -E2BIG);
+	CHECK_EQ(ebpf_map_create("a", EBPF_MAP_ARRAY, 4, 8, 1u << 30, &m),
+		 -E2BIG);
 	CHECK_EQ(ebpf_map_create("a", EBPF_MAP_ARRAY, 4, 8, 4, &m), 0);
 	CHECK_EQ(*(uint64_t *)ebpf_map_lookup(m, &k), 0);
 	CHECK_EQ(ebpf_map_update(m, &k, &v, EBPF_NOEXIST), -EEXIST);
@@ -612,9 +689,9 @@ TEST(bad_c_programs_rejected)
 	static const struct {
 		const char *name, *reason;
 	} cases[] = {
-		{"bad_no_bounds", "invalid packet access"},
-		{"bad_null_deref", "possible NULL pointer dereference"},
-		{"bad_loop", "program too complex"}, /* bound from ctx */
+	    {"bad_no_bounds", "invalid packet access"},
+	    {"bad_null_deref", "possible NULL pointer dereference"},
+	    {"bad_loop", "program too complex"}, /* bound from ctx */
 	};
 	for (size_t i = 0; i < 3; i++) {
 		size_t len;
@@ -625,7 +702,8 @@ TEST(bad_c_programs_rejected)
 		CHECK(b != NULL);
 		if (!b)
 			continue;
-		CHECK_EQ(ebpf_load_elf(b, len, NULL, &p, err, sizeof(err)), -EINVAL);
+		CHECK_EQ(ebpf_load_elf(b, len, NULL, &p, err, sizeof(err)),
+			 -EINVAL);
 		CHECK(p == NULL);
 		if (!strstr(err, cases[i].reason))
 			fprintf(stderr, "  %s: \"%s\"\n", cases[i].name, err);
@@ -677,10 +755,14 @@ static int ref_count_index(const uint8_t *f, size_t len)
 	if (f[12] != 0x08 || f[13] != 0x00 || len < 34)
 		return 0;
 	switch (f[23]) {
-	case 1: return 2;
-	case 6: return 3;
-	case 17: return 4;
-	default: return 0;
+	case 1:
+		return 2;
+	case 6:
+		return 3;
+	case 17:
+		return 4;
+	default:
+		return 0;
 	}
 }
 
@@ -746,9 +828,9 @@ TEST(blocklist_interp_vs_reference)
 		return;
 	m = ebpf_prog_map(p, "blocklist");
 	st = ebpf_prog_map(p, "stats");
-	struct block_key k1 = {0x0100000a, 0, 0};     /* 10.0.0.1 any port */
-	struct block_key k2 = {0x0200000a, 53, 0};    /* 10.0.0.2 port 53 */
-	struct block_key k3 = {0x0300000a, 1234, 0};  /* 10.0.0.3 port 1234 */
+	struct block_key k1 = {0x0100000a, 0, 0};    /* 10.0.0.1 any port */
+	struct block_key k2 = {0x0200000a, 53, 0};   /* 10.0.0.2 port 53 */
+	struct block_key k3 = {0x0300000a, 1234, 0}; /* 10.0.0.3 port 1234 */
 	CHECK_EQ(ebpf_map_update(m, &k1, &one, EBPF_ANY), 0);
 	CHECK_EQ(ebpf_map_update(m, &k2, &one, EBPF_ANY), 0);
 	CHECK_EQ(ebpf_map_update(m, &k3, &one, EBPF_ANY), 0);
@@ -789,8 +871,8 @@ static uint64_t ref_reflect(uint8_t *f, size_t len)
 	uint8_t t[6];
 
 	if (len < 42 || f[12] != 0x08 || f[13] != 0 || f[14] != 0x45 ||
-	    f[23] != 17 || ((f[20] << 8 | f[21]) & 0x3fff) ||
-	    f[36] != 0 || f[37] != 7)
+	    f[23] != 17 || ((f[20] << 8 | f[21]) & 0x3fff) || f[36] != 0 ||
+	    f[37] != 7)
 		return EBPF_XDP_PASS;
 	memcpy(t, f, 6), memcpy(f, f + 6, 6), memcpy(f + 6, t, 6);
 	memcpy(t, f + 26, 4), memcpy(f + 26, f + 30, 4), memcpy(f + 30, t, 4);
@@ -885,7 +967,11 @@ TEST(malformed_elf_corrupted)
 		for (int v = 0; v < 4; v++) {
 			uint8_t *c = malloc(len);
 			memcpy(c, b, len);
-			memset(c + offs[i], v == 0 ? 0 : v == 1 ? 0xff : v == 2 ? 0x7f : 0x01,
+			memset(c + offs[i],
+			       v == 0	? 0
+			       : v == 1 ? 0xff
+			       : v == 2 ? 0x7f
+					: 0x01,
 			       offs[i] >= 40 && offs[i] < 56 ? 8 : 2);
 			load_expect_clean(c, len);
 			free(c);
@@ -899,8 +985,9 @@ TEST(malformed_elf_corrupted)
 		memcpy(c, b, len);
 		int flips = 1 + rnd() % 4;
 		for (int k = 0; k < flips; k++) {
-			size_t at = t % 2 && shoff < len ? shoff + rnd() % (len - shoff)
-							 : rnd() % len;
+			size_t at = t % 2 && shoff < len
+					? shoff + rnd() % (len - shoff)
+					: rnd() % len;
 			c[at] = rnd() % 3 ? (uint8_t)rnd() : 0xff;
 		}
 		load_expect_clean(c, len);
@@ -909,6 +996,7 @@ TEST(malformed_elf_corrupted)
 	/* Named section that does not exist. */
 	struct ebpf_prog *p;
 	char err[100];
-	CHECK_EQ(ebpf_load_elf(b, len, "xdp/nope", &p, err, sizeof(err)), -ENOENT);
+	CHECK_EQ(ebpf_load_elf(b, len, "xdp/nope", &p, err, sizeof(err)),
+		 -ENOENT);
 	free(b);
 }

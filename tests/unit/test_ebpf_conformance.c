@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tests/unit/check.h"
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "tests/unit/check.h"
 
 /* ---- the reference model ------------------------------------------------ */
 

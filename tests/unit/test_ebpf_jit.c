@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/unit/check.h"
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "tests/unit/check.h"
 
 #define MEMSX	     0x80
 #define BPF_LD_IMM64 (EBPF_LD | EBPF_IMM | EBPF_DW)

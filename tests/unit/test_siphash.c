@@ -3,9 +3,9 @@
  * function (lwip-port/rfc6528.c) built on it. */
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "kernel/siphash.h"
 #include "lwip-port/rfc6528.h"
+#include "tests/unit/check.h"
 
 static const struct siphash_key ref_key = {0x0706050403020100ULL,
 					   0x0f0e0d0c0b0a0908ULL};

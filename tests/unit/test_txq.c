@@ -5,10 +5,10 @@
  * frames the device can never take are refused up front. */
 #include <stdlib.h>
 
-#include "tests/unit/check.h"
-#include "tests/unit/host_kernel_stubs.h"
 #include "kernel/kerrno.h"
 #include "netdev/txq.h"
+#include "tests/unit/check.h"
+#include "tests/unit/host_kernel_stubs.h"
 #include "tests/unit/sim_virtio.h"
 
 #define FRAME_LEN 64

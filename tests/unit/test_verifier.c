@@ -8,10 +8,10 @@
  * that take them. */
 #include <stdint.h>
 
-#include "tests/unit/check.h"
 #include "ebpf/ebpf.h"
-#include "kernel/kerrno.h"
 #include "ebpf/scalar.h"
+#include "kernel/kerrno.h"
+#include "tests/unit/check.h"
 
 uint64_t clock_ns(void)
 {

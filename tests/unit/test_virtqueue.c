@@ -662,8 +662,11 @@ static struct fixture *fx_new_indirect(uint16_t num, unsigned max)
 TEST(vq_indirect_chain_takes_one_slot)
 {
 	struct fixture *f = fx_new_indirect(8, 6);
-	struct vq_buf b[5] = {
-	    {0x1000, 12}, {0x2000, 100}, {0x3000, 7}, {0x4000, 64}, {0x5000, 32}};
+	struct vq_buf b[5] = {{0x1000, 12},
+			      {0x2000, 100},
+			      {0x3000, 7},
+			      {0x4000, 64},
+			      {0x5000, 32}};
 	struct sim_chain c;
 	struct vq_used u;
 
@@ -759,7 +762,8 @@ TEST(vq_indirect_rejects_bad_setup)
 TEST(vq_indirect_detach_unused_after_reset)
 {
 	struct fixture *f = fx_new_indirect(8, 4);
-	struct vq_buf b[4] = {{0x1000, 1}, {0x2000, 2}, {0x3000, 3}, {0x4000, 4}};
+	struct vq_buf b[4] = {
+	    {0x1000, 1}, {0x2000, 2}, {0x3000, 3}, {0x4000, 4}};
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < 8; i++)
