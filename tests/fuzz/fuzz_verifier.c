@@ -1117,9 +1117,8 @@ int main(int argc, char **argv)
 		fz_one(buf, len);
 	}
 	fz_stats();
-	printf("%llu passed, %llu failed\n",
-	       (unsigned long long)(fz_generated - fz_bugs),
-	       (unsigned long long)fz_bugs);
+	/* One test: the batch (the line above has the program counts). */
+	printf("%d passed, %d failed\n", fz_bugs ? 0 : 1, fz_bugs ? 1 : 0);
 	return fz_bugs ? 1 : 0;
 }
 #endif
