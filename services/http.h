@@ -3,7 +3,9 @@
  * Two layers:
  *   http_parser.c  the request state machine around llhttp: limits,
  *                  routing, responses, counters. Pure code (no lwIP), so the
- *                  host tests and the fuzzer drive it directly.
+ *                  host tests and the fuzzer drive it directly, with
+ *                  http_path.c (path normalisation) and http_site.c (the
+ *                  site table's lookup).
  *   http_conn.c    lwIP raw-API connections: accept, receive, paced sending
  *                  (tcp_sent/tcp_sndbuf; static content written from .rodata
  *                  without copying), timeouts from tcp_poll, lingering close.

@@ -28,6 +28,7 @@
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "services/http.h"
+#include "services/http_text.h"
 #include "services/www.h"
 
 /* ---- Limits and counters ------------------------------------------------- */
@@ -142,30 +143,6 @@ int http_stats_json(char *buf, size_t cap)
 	return (int)j.len;
 }
 
-/* ---- The site table ------------------------------------------------------ */
-
-const struct www_file *www_lookup(const char *path, size_t len)
-{
-	size_t lo = 0, hi = www_file_count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *p = www_files[mid].path;
-		size_t plen = strlen(p);
-		int c = memcmp(p, path, plen < len ? plen : len);
-
-		if (c == 0)
-			c = plen < len ? -1 : plen > len ? 1 : 0;
-		if (c == 0)
-			return &www_files[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* ---- Fixed responses ----------------------------------------------------- */
 
 const char http_continue_response[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -218,33 +195,6 @@ static const struct status_text *status_text(int status)
 
 /* ---- Small helpers ------------------------------------------------------- */
 
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-	size_t blen = strlen(b);
-
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++)
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return false;
-	return true;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* RFC 9110 tchar: what a method name may be made of. */
 static bool is_tchar(unsigned char c)
 {
@@ -252,96 +202,6 @@ static bool is_tchar(unsigned char c)
 	    (c >= 'A' && c <= 'Z'))
 		return true;
 	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* ---- Path normalisation -------------------------------------------------- */
-
-/* Ends the segment out[seg..*o): drops "" and ".", resolves "..", and puts
- * a '/' after a kept segment unless it is the last one. Returns false when
- * ".." would climb above the root. */
-static bool end_segment(char *out, size_t seg, size_t *o, bool last, size_t cap)
-{
-	size_t n = *o - seg;
-
-	if (n == 0 || (n == 1 && out[seg] == '.')) {
-		*o = seg;
-		return true;
-	}
-	if (n == 2 && out[seg] == '.' && out[seg + 1] == '.') {
-		if (seg <= 1)
-			return false;
-		/* out[seg - 1] is the '/' that ended the previous segment. */
-		size_t prev = seg - 1;
-		while (prev > 0 && out[prev - 1] != '/')
-			prev--;
-		*o = prev;
-		return true;
-	}
-	if (!last) {
-		if (*o + 1 >= cap)
-			return false;
-		out[(*o)++] = '/';
-	}
-	return true;
-}
-
-int http_normalize_path(const char *t, size_t len, char *out, size_t cap)
-{
-	size_t i = 0, o = 0, seg;
-
-	if (cap < 2)
-		return -1;
-	/* Absolute form: skip the scheme and the authority. */
-	if (len >= 7 && ieq(t, 7, "http://"))
-		i = 7;
-	else if (len >= 8 && ieq(t, 8, "https://"))
-		i = 8;
-	if (i) {
-		while (i < len && t[i] != '/' && t[i] != '?' && t[i] != '#')
-			i++;
-		if (i == len || t[i] != '/') {
-			out[0] = '/';
-			out[1] = '\0';
-			return 1;
-		}
-	}
-	if (i >= len || t[i] != '/')
-		return -1;
-	i++;
-	/* out may be t itself: every write lands at or before the byte just
-	 * read (o <= i throughout). */
-	out[o++] = '/';
-	seg = o;
-	while (i < len && t[i] != '?' && t[i] != '#') {
-		int c = (unsigned char)t[i++];
-
-		if (c == '%') {
-			int hi = i < len ? hexval((unsigned char)t[i]) : -1;
-			int lo =
-			    i + 1 < len ? hexval((unsigned char)t[i + 1]) : -1;
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = hi << 4 | lo;
-			i += 2;
-		}
-		if (c == 0)
-			return -1; /* raw or encoded: no name holds a NUL */
-		if (c == '/') {
-			if (!end_segment(out, seg, &o, false, cap))
-				return -1;
-			seg = o;
-			continue;
-		}
-		if (o + 1 >= cap)
-			return -1;
-		out[o++] = (char)c;
-	}
-	if (!end_segment(out, seg, &o, true, cap))
-		return -1;
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	return (int)o;
 }
 
 /* ---- Routing ------------------------------------------------------------- */
@@ -537,11 +397,11 @@ static int on_header_field_complete(llhttp_t *p)
 
 	s->field_id = FIELD_OTHER;
 	if (n <= HTTP_FIELD_MAX) {
-		if (ieq(s->field, n, "host"))
+		if (http_ieq(s->field, n, "host"))
 			s->field_id = FIELD_HOST;
-		else if (ieq(s->field, n, "if-none-match"))
+		else if (http_ieq(s->field, n, "if-none-match"))
 			s->field_id = FIELD_INM;
-		else if (ieq(s->field, n, "expect"))
+		else if (http_ieq(s->field, n, "expect"))
 			s->field_id = FIELD_EXPECT;
 	}
 	s->field_len = 0;
@@ -589,7 +449,7 @@ static int on_header_value_complete(llhttp_t *p)
 	struct http_session *s = session_of(p);
 
 	if (s->field_id == FIELD_EXPECT &&
-	    ieq(s->expect, s->expect_len, "100-continue"))
+	    http_ieq(s->expect, s->expect_len, "100-continue"))
 		s->expect_continue = true;
 	s->field_id = FIELD_OTHER;
 	return 0;
