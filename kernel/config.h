@@ -18,6 +18,7 @@ struct config {
 	uint32_t timer_hz;   /* periodic tick */
 	int test_fault;	     /* enum test_fault: provoke a crash after boot */
 	bool test_shutdown;  /* power off right after the ready banner */
+	bool clock_check;    /* clock.check: PIT cross-check of the TSC */
 	char loader[16];     /* who started us, if it says so (GRUB does) */
 
 	int net_mode;		 /* enum net_mode */
