@@ -18,6 +18,7 @@
 #include "kernel/fw_cfg.h"
 #include "kernel/gdt.h"
 #include "kernel/heap.h"
+#include "kernel/ioapic.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
 #include "app/netstack.h"
@@ -130,6 +131,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 	memory_reclaim_boot_services(boot);
 	pic_disable();
 	apic_init();
+	ioapic_init();
 	apic_timer_start(config.timer_hz);
 	irq_enable();
 
@@ -146,7 +148,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 
 	/* The HTTP server's /stats route comes from here (it sits below). */
 	http_set_stats_provider(stats_json);
-	int net = netstack_init();
+	int net = netstack_init(boot->cmdline);
 	print_banner();
 	if (config.test_fault != FAULT_NONE)
 		provoke_fault(config.test_fault);

@@ -263,3 +263,68 @@ bool acpi_s5_type(uint16_t *typa)
 	return dsdt && !memcmp(dsdt->signature, "DSDT", 4) &&
 	       dsdt_s5(dsdt, typa, &typb);
 }
+
+static const struct acpi_header *find_dsdt(void)
+{
+	const uint8_t *f = fadt_field(40, 4);
+	uint32_t dsdt32;
+
+	if (!f)
+		return NULL;
+	memcpy(&dsdt32, f, 4);
+	const struct acpi_header *dsdt = table_at(dsdt32);
+	return dsdt && !memcmp(dsdt->signature, "DSDT", 4) ? dsdt : NULL;
+}
+
+#define AML_STRING_PREFIX  0x0d
+#define RES_MEMORY32_FIXED 0x86
+#define RES_EXTENDED_IRQ   0x89
+#define DEVICE_SCAN_BYTES  256
+
+int acpi_find_mmio_devices(const char hid[8], struct acpi_mmio_dev *out,
+			   int max)
+{
+	const struct acpi_header *dsdt = find_dsdt();
+	int n = 0;
+
+	if (!dsdt)
+		return 0;
+	const uint8_t *p = (const uint8_t *)dsdt + sizeof(*dsdt);
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+	for (; p + 10 < end && n < max; p++) {
+		if (p[0] != AML_STRING_PREFIX || memcmp(p + 1, hid, 8) ||
+		    p[9] != 0)
+			continue;
+		/* The device's _CRS follows its _HID closely: take the first
+		 * Memory32Fixed and Extended Interrupt descriptors before the
+		 * next device with this _HID. */
+		struct acpi_mmio_dev d = {0};
+		bool mem = false, irq = false;
+		const uint8_t *q = p + 10;
+		const uint8_t *stop =
+		    q + DEVICE_SCAN_BYTES < end ? q + DEVICE_SCAN_BYTES : end;
+		for (; q + 12 <= stop && !(mem && irq); q++) {
+			if (q[0] == AML_STRING_PREFIX && !memcmp(q + 1, hid, 8))
+				break;
+			if (!mem && q[0] == RES_MEMORY32_FIXED && q[1] == 9 &&
+			    q[2] == 0) {
+				uint32_t base, len;
+				memcpy(&base, q + 4, 4);
+				memcpy(&len, q + 8, 4);
+				d.base = base;
+				d.size = len;
+				mem = true;
+			} else if (!irq && q[0] == RES_EXTENDED_IRQ &&
+				   q[1] >= 6 && q[2] == 0 && q[4] >= 1) {
+				memcpy(&d.irq, q + 5, 4);
+				d.edge = q[3] & 0x2;
+				d.active_low = q[3] & 0x4;
+				irq = true;
+			}
+		}
+		if (mem && irq)
+			out[n++] = d;
+		p += 9;
+	}
+	return n;
+}

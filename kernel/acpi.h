@@ -39,6 +39,20 @@ bool acpi_pm_timer(uint16_t *port, bool *ext32);
 bool acpi_sleep_control(struct acpi_gas *reg);
 /* SLP_TYPa of the DSDT's \_S5 package. */
 bool acpi_s5_type(uint16_t *slp_typa);
+/* A device the DSDT describes with a fixed MMIO window and one interrupt
+ * (virtio-mmio: _HID "LNRO0005" on QEMU microvm and Firecracker). */
+struct acpi_mmio_dev {
+	uint64_t base;
+	uint64_t size;
+	uint32_t irq; /* GSI */
+	bool edge;
+	bool active_low;
+};
+/* Up to max devices with this _HID, found by pattern in the DSDT (no AML
+ * interpreter: the _CRS that follows each _HID). Values are as the table
+ * says: the caller checks them. */
+int acpi_find_mmio_devices(const char hid[8], struct acpi_mmio_dev *out,
+			   int max);
 bool acpi_s5(uint16_t *pm1a_cnt, uint16_t *pm1b_cnt, uint16_t *slp_typa,
 	     uint16_t *slp_typb);
 

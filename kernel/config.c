@@ -126,6 +126,11 @@ static const struct cmdline_option options[] = {
 	{.key = "test.fault", .kind = CMDLINE_CHOICE,
 	 .target = &config.test_fault, .choices = faults,
 	 .help = "provoke a crash after boot (tests the panic path)"},
+	{.key = "virtio_mmio.device", .kind = CMDLINE_STRING,
+	 .target = config.virtio_mmio_device,
+	 .string_cap = sizeof(config.virtio_mmio_device),
+	 .help = "SIZE@ADDR:IRQ of a virtio-mmio device (QEMU microvm, "
+		 "Firecracker pass it; each one counts)"},
 	{.key = "clock.check", .kind = CMDLINE_BOOL,
 	 .target = &config.clock_check,
 	 .help = "measure the TSC against the PIT too and log both"},

@@ -19,6 +19,9 @@ struct config {
 	int test_fault;	     /* enum test_fault: provoke a crash after boot */
 	bool test_shutdown;  /* power off right after the ready banner */
 	bool clock_check;    /* clock.check: PIT cross-check of the TSC */
+	/* The last virtio_mmio.device=; app/netstack.c reads every one from
+	 * the raw command line. */
+	char virtio_mmio_device[64];
 	char loader[16];     /* who started us, if it says so (GRUB does) */
 
 	int net_mode;		 /* enum net_mode */

@@ -14,3 +14,11 @@ UNIT_TESTS += virtio_net
 UNIT_SRCS_virtio_net := tests/unit/test_virtio_net.c $(DRIVERS_VIRTIO_SRCS) \
 	kernel/kbuf.c $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_virtio_net := $(DRIVERS_HOST_DEPS)
+
+# The virtio-mmio transport against a fake register bank (the test supplies
+# the register accessors and clock_delay_us).
+UNIT_TESTS += virtio_mmio
+UNIT_SRCS_virtio_mmio := tests/unit/test_virtio_mmio.c drivers/virtio_mmio.c \
+	drivers/virtio.c tests/unit/host_kernel_stubs.c \
+	tests/unit/host_printf_stub.c
+UNIT_DEPS_virtio_mmio := $(DRIVERS_HOST_DEPS)
