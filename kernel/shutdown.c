@@ -1,8 +1,9 @@
 /* Power-off and exit, the way each machine understands it: ACPI S5
  * through PM1a/b (q35, pc), the hardware-reduced sleep control register
  * (microvm's GED), a reset through the i8042 (which Firecracker treats as
- * the guest shutting down, and QEMU -no-reboot as an exit), and last
- * QEMU's isa-debug-exit. */
+ * the guest shutting down, and QEMU -no-reboot as an exit), a triple-fault
+ * reset (microvm without ACPI has no i8042), and last QEMU's
+ * isa-debug-exit. */
 #include "kernel/shutdown.h"
 #include "kernel/acpi.h"
 #include "kernel/clock.h"
@@ -68,6 +69,19 @@ static void i8042_reset(void)
 	clock_delay_us(100000);
 }
 
+/* The reset every x86 machine has: an exception with no IDT to deliver it
+ * through. QEMU -no-reboot and Firecracker both end the VM on it. */
+static void triple_fault(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) no_idt = {0, 0};
+
+	log_info("shutdown: no ACPI sleep and no i8042: resetting");
+	__asm__ volatile("lidt %0\n\tint3" : : "m"(no_idt) : "memory");
+}
+
 void machine_exit(uint32_t code)
 {
 	irq_disable();
@@ -89,5 +103,6 @@ void machine_poweroff(void)
 	}
 	sleep_control_s5();
 	i8042_reset();
+	triple_fault();
 	machine_exit(0);
 }

@@ -146,3 +146,30 @@ def direct_microvm_mmio_hybrid_tap():
 def direct_q35_pci_tap_echo_http():
     g = tap_services("q35", "direct-q35-tap", "irq")
     expect("MSI-X on" in g.log(), "q35 should use the PCI NIC and MSI-X", g)
+
+
+@test
+def direct_microvm_without_acpi():
+    # No ACPI: the NIC comes from QEMU's virtio_mmio.device= on the command
+    # line, the I/O APIC from its architectural address; no sleep register
+    # and no i8042 either, so power-off is a triple-fault reset (QEMU
+    # -no-reboot exits with 0).
+    g, m, rc = direct_boot("direct-microvm-noacpi",
+                           "microvm,x-option-roms=off,rtc=off,acpi=off",
+                           "test.shutdown=1", net="user")
+    check_banner(g, m, rc)
+    expect("virtio_mmio.device=512@0x" in m.group(6),
+           "QEMU passed no device on the command line", g)
+    expect(g.wait_for(r"virtio-net@mmio\w+: virtio-mmio v2 .* GSI \d+",
+                      timeout=1), "NIC not found from the command line", g)
+    expect(g.wait_for(r"net: GSI \d+ \(level\) -> vector", timeout=1),
+           "line not routed", g)
+
+
+@test
+def direct_microvm_legacy_mmio_is_reported():
+    g, m, rc = direct_boot("direct-microvm-legacy", "microvm",
+                           "test.shutdown=1", net="user",
+                           extra=["-global", "virtio-mmio.force-legacy=true"])
+    expect(rc == 0, "exit status %r" % rc, g)
+    expect("legacy layout (version 1)" in g.log(), "no clear message", g)
