@@ -21,7 +21,7 @@
 #define PIT_READBACK_STATUS_CH0 0xe2 /* read-back: status only, channel 0 */
 #define PIT_CMD 0x43
 #define PM_TIMER_HZ		3579545ULL
-#define CALIBRATE_MS 4 /* per run: 3 runs keep boot fast, ~0.1% */
+#define CALIBRATE_MS		4 /* per run: 3 runs keep boot fast, ~0.1% */
 #define CPUID_HYPERVISOR	(1u << 31)
 
 static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = delta * ns_mult >> 32 */

@@ -181,6 +181,8 @@ def main():
         print(__doc__)
         return 2
     boot = "iso" if "--iso" in args else os.environ.get("BOOT") or "efi"
+    if os.environ.get("MACHINE", "").startswith("microvm"):
+        boot = "direct"  # microvm has no UEFI
     debug = "--debug" in args
     ports = {
         "echo": env_int("ECHO_PORT", 7007),
