@@ -114,8 +114,10 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
         argv += ["-cdrom", iso]
     elif boot == "direct":
         # The command line goes in hvm_start_info (the PVH loader copies
-        # -append there); QEMU wants -append whenever -kernel is given.
-        argv += ["-kernel", PVH_ELF, "-append", cmdline or " "]
+        # -append there).
+        argv += ["-kernel", PVH_ELF]
+        if cmdline:
+            argv += ["-append", cmdline]
     else:
         argv += ["-drive", "file=fat:rw:%s,format=raw" % esp_dir()]
     if cmdline and boot != "direct":
