@@ -1,6 +1,7 @@
 # Skiff: a bare-metal x86-64 unikernel network appliance.
 #
-#   make            build build/skiff.efi (UEFI app) and build/skiff.elf (gdb)
+#   make            build build/skiff.efi (UEFI app), build/skiff.elf (gdb)
+#                   and build/skiff-pvh.elf (direct boot: qemu -kernel)
 #   make run        boot it in QEMU with OVMF (serial console on this terminal)
 #   make iso        build/skiff.iso: GRUB (EFI) chainloading the same image
 #   make run-iso    boot the ISO
@@ -79,7 +80,7 @@ FORCE:
 
 .PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
 	bench fuzz check-layers check-format
-all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf
+all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf $(BUILD)/skiff-pvh.elf
 
 setup:
 	@tools/setup.sh build
@@ -113,6 +114,18 @@ $(BUILD)/skiff.so: $(IMAGE_OBJS) $(EXTRA_OBJS) boot/skiff.lds
 # the firmware chose (make debug prints it).
 $(BUILD)/skiff.elf: $(BUILD)/skiff.so
 	cp $< $@
+
+# The direct-boot image: the same kernel objects without the UEFI entry,
+# linked statically at 1 MiB with the PVH entry (boot/pvh_entry.S). The
+# -fpic objects link fine into a fixed-address executable: ld resolves
+# their GOT at link time.
+PVH_OBJS = $(patsubst %,$(BUILD)/obj/%.o,$(basename $(BOOT_PVH_SRCS))) \
+	$(filter-out $(BUILD)/obj/boot/%,$(IMAGE_OBJS))
+$(BUILD)/skiff-pvh.elf: $(PVH_OBJS) $(EXTRA_OBJS) boot/pvh.lds
+	$(LD) -nostdlib -static --no-undefined -z noexecstack \
+		-z max-page-size=4096 -T boot/pvh.lds $(PVH_OBJS) \
+		$(EXTRA_OBJS) -o $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
 $(BUILD)/skiff.efi: $(BUILD)/skiff.so
 	$(OBJCOPY) -j .text -j .rodata -j .data -j .dynamic -j .dynsym \
@@ -195,4 +208,4 @@ check-format:
 clean:
 	rm -rf $(BUILD)
 
--include $(IMAGE_OBJS:.o=.d)
+-include $(IMAGE_OBJS:.o=.d) $(PVH_OBJS:.o=.d)

@@ -22,6 +22,7 @@
 #include "kernel/fw_cfg.h"
 #include "kernel/gdt.h"
 #include "kernel/heap.h"
+#include "kernel/ioapic.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
 #include "kernel/page_alloc.h"
@@ -89,6 +90,23 @@ static void provoke_fault(int fault)
 	}
 }
 
+/* clock.check=1: the PIT's view of the TSC beside the source's. */
+static void check_clock(void)
+{
+	uint64_t pit = clock_pit_tsc_hz(), hz = clock_tsc_hz();
+
+	if (!pit) {
+		log_info("clock: check: no PIT to compare against");
+		return;
+	}
+	int64_t ppm = (int64_t)((pit - hz) * 1000000 / hz);
+	if (pit < hz)
+		ppm = -(int64_t)((hz - pit) * 1000000 / hz);
+	log_info("clock: check: PIT says %llu kHz, %lld ppm from the %s",
+		 (unsigned long long)(pit / 1000), (long long)ppm,
+		 clock_source_name());
+}
+
 static void print_banner(void)
 {
 	char line[BOOT_CMDLINE_MAX + 256];
@@ -111,9 +129,9 @@ static void print_banner(void)
 static __attribute__((noreturn)) void kernel_run(void)
 {
 	memory_reclaim_boot_services(boot);
-	acpi_init(boot->rsdp);
 	pic_disable();
 	apic_init();
+	ioapic_init();
 	apic_timer_start(config.timer_hz);
 	irq_enable();
 
@@ -130,7 +148,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 
 	/* The HTTP server's /stats route comes from here (it sits below). */
 	http_set_stats_provider(stats_json);
-	int net = netstack_init();
+	int net = netstack_init(boot->cmdline);
 	print_banner();
 	if (config.test_fault != FAULT_NONE)
 		provoke_fault(config.test_fault);
@@ -148,7 +166,11 @@ void kernel_main(struct boot_info *b)
 	boot = b;
 	irq_disable();
 	console_init();
-	clock_init();
+	acpi_init(b->rsdp);
+	uint16_t pm_timer = 0;
+	bool pm_timer_32bit = false;
+	acpi_pm_timer(&pm_timer, &pm_timer_32bit);
+	clock_init(pm_timer, pm_timer_32bit);
 	gdt_init();
 	idt_init();
 	log_info("Skiff %s starting: image at %#llx (%llu KiB), loader %s",
@@ -156,8 +178,11 @@ void kernel_main(struct boot_info *b)
 		 (unsigned long long)(b->image_size >> 10), b->loader);
 	load_cmdline();
 	config_parse(b->cmdline);
-	log_info("clock: TSC %llu kHz (calibrated against the PIT)",
-		 (unsigned long long)(clock_tsc_hz() / 1000));
+	log_info("clock: TSC %llu kHz (from the %s)",
+		 (unsigned long long)(clock_tsc_hz() / 1000),
+		 clock_source_name());
+	if (config.clock_check)
+		check_clock();
 	entropy_init();
 	if (b->regions_dropped)
 		log_warn("memory: %u map entries did not fit and were ignored",
@@ -165,6 +190,8 @@ void kernel_main(struct boot_info *b)
 
 	memory_init(b);
 	paging_init(b);
+	acpi_set_map_fn(paging_map_firmware);
+	shutdown_init(paging_map_mmio);
 	memory_heap_init();
 
 	uint64_t df = memory_alloc_stack(IST_STACK_PAGES, "double-fault");

@@ -19,16 +19,21 @@
 #include "app/netstack.h"
 #include "app/services.h"
 #include "drivers/pci.h"
+#include "drivers/virtio_mmio.h"
+#include "drivers/virtio_mmio_reg.h"
 #include "drivers/virtio_net.h"
 #include "drivers/virtio_pci.h"
+#include "kernel/acpi.h"
 #include "kernel/apic.h"
 #include "kernel/clock.h"
 #include "kernel/config.h"
 #include "kernel/cpu.h"
 #include "kernel/entropy.h"
 #include "kernel/heap.h"
+#include "kernel/ioapic.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
+#include "kernel/paging.h"
 #include "kernel/printf.h"
 #include "kernel/trap.h"
 #include "lwip-port/skiffif.h"
@@ -44,7 +49,11 @@
 #include "netif/ethernet.h"
 #include "xdp/xdp_hook.h"
 
+#define MMIO_CANDIDATES 32
+
 static struct virtio_pci vpci;
+static struct virtio_mmio vmmio;
+static bool mmio_line_routed;
 static struct vnet *vnet;
 static struct netif netif;
 static bool have_nic, announced;
@@ -97,6 +106,87 @@ static uint16_t assign_vector(void *ctx, struct vnet *n,
 		 : src == VNET_IRQ_TX ? "tx"
 				      : "config");
 	return (uint16_t)src;
+}
+
+/* virtio-mmio: one level-triggered line for every source. Acknowledging
+ * the causes drops the line before trap_dispatch's EOI, which the local
+ * APIC forwards to the I/O APIC for a level-triggered vector. */
+static void mmio_irq(void *ctx)
+{
+	uint32_t why = virtio_mmio_ack_irq(&vmmio);
+	struct vnet *n = irq_sources[VNET_IRQ_RX].n;
+
+	if (!n)
+		return;
+	if (why & VIRTIO_MMIO_INT_VRING)
+		vnet_irq(n, VNET_IRQ_RX);
+	if (why & VIRTIO_MMIO_INT_CONFIG)
+		vnet_irq(n, VNET_IRQ_CONFIG);
+}
+
+/* vnet_probe's callback for virtio-mmio: the first source routes the
+ * device's GSI through the I/O APIC; every source then answers with its
+ * own index (the transport ignores it: there is only the line). */
+static uint16_t assign_line(void *ctx, struct vnet *n, enum vnet_irq_source src)
+{
+	struct virtio_mmio *vm = ctx;
+
+	irq_sources[src].n = n;
+	irq_sources[src].src = src;
+	if (!mmio_line_routed) {
+		int vector = irq_alloc_vector(mmio_irq, NULL);
+		if (vector < 0)
+			return VIRTIO_MSI_NO_VECTOR;
+		if (ioapic_route(vm->irq, (uint8_t)vector, IOAPIC_LEVEL,
+				 IOAPIC_ACTIVE_HIGH, false)) {
+			log_warn("net: no I/O APIC serves GSI %u; polling",
+				 vm->irq);
+			return VIRTIO_MSI_NO_VECTOR;
+		}
+		mmio_line_routed = true;
+		log_info("net: GSI %u (level) -> vector %#x, shared by rx, tx "
+			 "and config",
+			 vm->irq, vector);
+	}
+	return (uint16_t)src;
+}
+
+/* The virtio-mmio windows the loader announced: the command line first
+ * (QEMU microvm without ACPI, Firecracker), then the DSDT (microvm with
+ * ACPI). Each is checked, mapped and probed; the first network device
+ * wins. */
+static struct virtio_device *find_mmio_net(const char *cmdline)
+{
+	struct virtio_mmio_desc d[MMIO_CANDIDATES];
+	int bad,
+	    n = virtio_mmio_parse_cmdline(cmdline, d, MMIO_CANDIDATES, &bad);
+
+	if (bad)
+		log_warn("net: %d malformed virtio_mmio.device= ignored "
+			 "(SIZE@ADDR:IRQ)",
+			 bad);
+	struct acpi_mmio_dev a[MMIO_CANDIDATES];
+	int na = acpi_find_mmio_devices("LNRO0005", a, MMIO_CANDIDATES);
+	for (int i = 0; i < na && n < MMIO_CANDIDATES; i++) {
+		if (a[i].size < VIRTIO_MMIO_MIN_SIZE ||
+		    a[i].size > VIRTIO_MMIO_MAX_SIZE || (a[i].base & 0xff) ||
+		    !a[i].base || a[i].base + a[i].size > (1ULL << 32) ||
+		    a[i].irq == 0 || a[i].irq > 255) {
+			log_warn("net: ACPI virtio-mmio %#llx+%#llx irq %u "
+				 "makes no sense; skipped",
+				 (unsigned long long)a[i].base,
+				 (unsigned long long)a[i].size, a[i].irq);
+			continue;
+		}
+		d[n++] =
+		    (struct virtio_mmio_desc){a[i].base, a[i].size, a[i].irq};
+	}
+	for (int i = 0; i < n; i++) {
+		volatile void *regs = paging_map_mmio(d[i].base, d[i].size);
+		if (regs && virtio_mmio_attach(&vmmio, regs, &d[i], 1) == 0)
+			return &vmmio.vdev;
+	}
+	return NULL;
 }
 
 static void format_ip(uint32_t host_order, char *buf, size_t cap)
@@ -214,18 +304,29 @@ static void maybe_dump_trace(void)
 	log_info("trace: end");
 }
 
-int netstack_init(void)
+int netstack_init(const char *cmdline)
 {
+	struct virtio_device *dev = NULL;
+	vnet_vector_fn vector_fn = assign_vector;
+	void *vector_ctx = &vpci;
+	int err;
+
 	pci_init();
 	struct pci_device *pd = virtio_pci_find(1);
-	if (!pd) {
+	if (pd) {
+		err = virtio_pci_attach(pd, 1, &vpci);
+		if (err)
+			return err;
+		dev = &vpci.vdev;
+	} else if ((dev = find_mmio_net(cmdline))) {
+		vector_fn = assign_line;
+		vector_ctx = &vmmio;
+	} else {
 		log_error("net: no virtio-net device found (QEMU: -device "
-			  "virtio-net-pci,disable-legacy=on); no network");
+			  "virtio-net-pci,disable-legacy=on, or on microvm "
+			  "-device virtio-net-device); no network");
 		return -ENODEV;
 	}
-	int err = virtio_pci_attach(pd, 1, &vpci);
-	if (err)
-		return err;
 
 	struct vnet_params params = {
 	    .pool_bufs = config.net_rx_bufs,
@@ -234,13 +335,13 @@ int netstack_init(void)
 	    .no_indirect = !config.net_indirect,
 	    .tx_ring_max = (uint16_t)config.net_tx_ring,
 	    /* Poll mode takes no NIC interrupts at all. */
-	    .vector = config.net_mode == NET_MODE_POLL ? NULL : assign_vector,
-	    .vector_ctx = &vpci,
+	    .vector = config.net_mode == NET_MODE_POLL ? NULL : vector_fn,
+	    .vector_ctx = vector_ctx,
 	    .clock = clock_ns,
 	};
 	parse_rx_posted(&params);
 	setup_trace(&params);
-	err = vnet_probe(&vpci.vdev, &params, &vnet);
+	err = vnet_probe(dev, &params, &vnet);
 	if (err) {
 		log_error("net: virtio-net probe failed (%d); no network", err);
 		return err;

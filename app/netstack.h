@@ -9,7 +9,7 @@
 
 /* Returns 0 when a NIC is up (the address may still be coming by DHCP), or
  * a negative errno after logging why there is no network. */
-int netstack_init(void);
+int netstack_init(const char *cmdline);
 /* Runs forever: bottom halves, lwIP timers, stats lines, idling. */
 __attribute__((noreturn)) void netstack_run(void);
 /* Runs forever with no NIC: timers only, hlt when idle. */

@@ -3,4 +3,5 @@
 # simulated device (tests/unit/sim_virtio.c); PCI needs the machine.
 DRIVERS_VIRTIO_SRCS := drivers/virtio.c drivers/virtqueue.c \
 	drivers/virtio_net.c
-DRIVERS_SRCS := drivers/pci.c drivers/virtio_pci.c $(DRIVERS_VIRTIO_SRCS)
+DRIVERS_SRCS := drivers/pci.c drivers/virtio_pci.c drivers/virtio_mmio.c \
+	$(DRIVERS_VIRTIO_SRCS)

@@ -66,6 +66,7 @@ struct virtio_device {
 	uint16_t device_id; /* virtio device type, 1 = net */
 	uint64_t features;  /* negotiated (after FEATURES_OK) */
 	bool msix;	    /* transport can deliver per-queue MSI-X */
+	bool shared_irq;    /* one line for every source (virtio-mmio) */
 	char name[32];	    /* e.g. "virtio-net@00:02.0" for logs */
 };
 

@@ -171,7 +171,7 @@ static uint16_t vnet_queue_size(uint16_t max, uint16_t cap)
 static uint16_t vnet_request_vector(struct vnet *n, const struct vnet_params *p,
 				    enum vnet_irq_source src)
 {
-	if (!p->vector || !n->dev->msix)
+	if (!p->vector || !(n->dev->msix || n->dev->shared_irq))
 		return VIRTIO_MSI_NO_VECTOR;
 	return p->vector(p->vector_ctx, n, src);
 }

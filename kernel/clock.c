@@ -1,59 +1,190 @@
 /* TSC calibration and the monotonic clock.
  *
- * The PIT runs at a fixed 1.193182 MHz; channel 2 can count down once with
- * its gate under software control (port 0x61) and its output readable in
- * bit 5 of the same port, so we can time a known interval without
- * interrupts. The TSC delta over that interval gives its frequency; the best
- * (shortest) of a few runs wins, because an emulator can only make a run
- * longer. Conversion uses a 32.32 fixed-point multiplier, so clock_ns()
- * needs no division. */
+ * The TSC rate comes from the first source that can give it, in order:
+ *   1. CPUID 0x15 (TSC/crystal ratio and crystal rate), or 0x16 (base
+ *      MHz), when the CPU reports those leaves;
+ *   2. the hypervisor's frequency leaf 0x40000010 (TSC kHz; KVM and
+ *      VMware-style hypervisors, e.g. under Firecracker);
+ *   3. the ACPI PM timer (3.579545 MHz; kernel_main passes its port from
+ *      the FADT; absent on hardware-reduced ACPI such as microvm's);
+ *   4. the PIT (1.193182 MHz), when there is one.
+ * A timer is read in a loop until ~4 ms of its ticks have passed, and the
+ * TSC delta over the ticks counted gives the rate; the median of three
+ * runs is taken (a run the emulator stretched moves both ends alike).
+ * Conversion uses a 32.32 fixed-point multiplier, so clock_ns() needs no
+ * division. */
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
 
-#define PIT_HZ	     1193182ULL
-#define PIT_CH2	     0x42
-#define PIT_CMD	     0x43
-#define PIT_GATE     0x61
-#define CALIBRATE_MS 10
+#define PIT_HZ			1193182ULL
+#define PIT_CH0			0x40
+#define PIT_READBACK_STATUS_CH0 0xe2 /* read-back: status only, channel 0 */
+#define PIT_CMD			0x43
+#define PM_TIMER_HZ		3579545ULL
+#define CALIBRATE_MS		4 /* per run: 3 runs keep boot fast, ~0.1% */
+#define CPUID_HYPERVISOR	(1u << 31)
 
 static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = delta * ns_mult >> 32 */
+static enum clock_source source = CLOCK_SOURCE_NONE;
 
-static uint64_t pit_measure_tsc(void)
+static const char *const source_names[] = {
+    [CLOCK_SOURCE_CPUID] = "CPUID 0x15/0x16",
+    [CLOCK_SOURCE_HYPERVISOR] = "hypervisor CPUID 0x40000010",
+    [CLOCK_SOURCE_PM_TIMER] = "ACPI PM timer",
+    [CLOCK_SOURCE_PIT] = "PIT",
+    [CLOCK_SOURCE_NONE] = "nothing (assumed 1 GHz)",
+};
+
+static uint64_t cpuid_tsc_hz(void)
 {
-	uint16_t count = (uint16_t)(PIT_HZ * CALIBRATE_MS / 1000);
-	uint8_t gate = inb(PIT_GATE);
+	uint32_t max, a, b, c, d;
 
-	/* Gate off and speaker off while programming mode 0 on channel 2. */
-	outb(PIT_GATE, (gate & ~0x03));
-	outb(PIT_CMD, 0xb0); /* channel 2, lo/hi byte, mode 0, binary */
-	outb(PIT_CH2, count & 0xff);
-	outb(PIT_CH2, count >> 8);
-	uint64_t start = rdtsc();
-	outb(PIT_GATE, (gate & ~0x02) | 0x01); /* gate on: count starts */
-	/* Bounded: ~1e9 reads is far beyond 10 ms on any machine. */
-	for (uint64_t spin = 0; spin < 1000000000ULL; spin++)
-		if (inb(PIT_GATE) & 0x20)
-			break;
-	uint64_t end = rdtsc();
-	outb(PIT_GATE, gate);
-	return end - start;
+	cpuid(0, 0, &max, &b, &c, &d);
+	if (max >= 0x15) {
+		cpuid(0x15, 0, &a, &b, &c, &d);
+		if (a && b && c)
+			return (uint64_t)c * b / a;
+	}
+	if (max >= 0x16) {
+		cpuid(0x16, 0, &a, &b, &c, &d);
+		if (a & 0xffff)
+			return (uint64_t)(a & 0xffff) * 1000000ULL;
+	}
+	return 0;
 }
 
-void clock_init(void)
+static uint64_t hypervisor_tsc_hz(void)
 {
-	uint64_t best = ~0ULL;
+	uint32_t a, b, c, d;
 
-	for (int i = 0; i < 3; i++) {
-		uint64_t d = pit_measure_tsc();
-		if (d < best)
-			best = d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_HYPERVISOR))
+		return 0;
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (a < 0x40000010 || a > 0x400000ff) /* no such leaf, or garbage */
+		return 0;
+	cpuid(0x40000010, 0, &a, &b, &c, &d);
+	return (uint64_t)a * 1000;
+}
+
+/* TSC ticks per second over ~4 ms of the PM timer. */
+static uint64_t pm_timer_run(uint16_t port, uint32_t mask)
+{
+	uint64_t want = PM_TIMER_HZ * CALIBRATE_MS / 1000;
+	uint32_t t0 = inl(port) & mask, t = t0;
+
+	/* Start on a tick edge. Bounded: 1e7 reads is far beyond a tick. */
+	for (uint32_t spin = 0; spin < 10000000 && t == t0; spin++)
+		t = inl(port) & mask;
+	uint64_t start = rdtsc();
+	t0 = t;
+	uint32_t elapsed = 0;
+	for (uint64_t spin = 0; spin < 1000000000ULL; spin++) {
+		elapsed = ((inl(port) & mask) - t0) & mask;
+		if (elapsed >= want)
+			break;
 	}
-	tsc_hz = best * 1000 / CALIBRATE_MS;
-	if (tsc_hz <
-	    1000000) /* a broken PIT: assume 1 GHz rather than divide by 0 */
-		tsc_hz = 1000000000ULL;
+	uint64_t end = rdtsc();
+	if (elapsed == 0)
+		return 0;
+	return (end - start) * PM_TIMER_HZ / elapsed;
+}
+
+/* PIT channel 0 as a free-running rate generator whose latched count is
+ * read like the PM timer. Channel 0 rather than the speaker-gated channel
+ * 2, because microvm and Firecracker have a PIT but no port 0x61. */
+static uint16_t pit_ch0_count(void)
+{
+	outb(PIT_CMD, 0x00); /* latch channel 0's count */
+	uint8_t lo = inb(PIT_CH0);
+	return (uint16_t)(lo | inb(PIT_CH0) << 8);
+}
+
+/* TSC ticks per second over ~4 ms of the PIT; 0 without a PIT. */
+static uint64_t pit_run(void)
+{
+	uint64_t want = PIT_HZ * CALIBRATE_MS / 1000, elapsed = 0;
+
+	outb(PIT_CMD, 0x34); /* channel 0, lo/hi byte, mode 2, binary */
+	outb(PIT_CH0, 0);    /* reload 0 = 65536: wraps every 55 ms */
+	outb(PIT_CH0, 0);
+	/* The read-back status echoes the mode just programmed; a floating
+	 * bus (0xff) or anything else means no PIT. */
+	outb(PIT_CMD, PIT_READBACK_STATUS_CH0);
+	if ((inb(PIT_CH0) & 0x3f) != 0x34)
+		return 0;
+	uint16_t prev = pit_ch0_count(), now = prev;
+	for (uint32_t spin = 0; spin < 10000000 && now == prev; spin++)
+		now = pit_ch0_count();
+	uint64_t start = rdtsc();
+	prev = now;
+	for (uint64_t spin = 0; spin < 100000000ULL && elapsed < want; spin++) {
+		now = pit_ch0_count();
+		elapsed += (uint16_t)(prev - now); /* counts down, mod 2^16 */
+		prev = now;
+	}
+	uint64_t end = rdtsc();
+	return elapsed ? (end - start) * PIT_HZ / elapsed : 0;
+}
+
+static uint64_t median3(uint64_t a, uint64_t b, uint64_t c)
+{
+	if (a > b) {
+		uint64_t t = a;
+		a = b;
+		b = t;
+	}
+	if (b > c)
+		b = c;
+	return a > b ? a : b;
+}
+
+static uint64_t pm_timer_tsc_hz(uint16_t port, bool ext32)
+{
+	if (!port)
+		return 0;
+	uint32_t mask = ext32 ? 0xffffffffu : 0xffffffu;
+	return median3(pm_timer_run(port, mask), pm_timer_run(port, mask),
+		       pm_timer_run(port, mask));
+}
+
+uint64_t clock_pit_tsc_hz(void)
+{
+	uint64_t hz = median3(pit_run(), pit_run(), pit_run());
+
+	/* A PIT whose output never rises (none there) spins out the bound
+	 * and gives nonsense; under 1 MHz is not a TSC. */
+	return hz < 1000000 ? 0 : hz;
+}
+
+static void set_rate(uint64_t hz, enum clock_source src)
+{
+	tsc_hz = hz;
+	source = src;
+}
+
+void clock_init(uint16_t pm_timer_port, bool pm_timer_32bit)
+{
+	uint64_t hz;
+
+	if ((hz = cpuid_tsc_hz()) >= 1000000)
+		set_rate(hz, CLOCK_SOURCE_CPUID);
+	else if ((hz = hypervisor_tsc_hz()) >= 1000000)
+		set_rate(hz, CLOCK_SOURCE_HYPERVISOR);
+	else if ((hz = pm_timer_tsc_hz(pm_timer_port, pm_timer_32bit)) >=
+		 1000000)
+		set_rate(hz, CLOCK_SOURCE_PM_TIMER);
+	else if ((hz = clock_pit_tsc_hz()) >= 1000000)
+		set_rate(hz, CLOCK_SOURCE_PIT);
+	else /* nothing to measure with: assume 1 GHz rather than divide by 0 */
+		set_rate(1000000000ULL, CLOCK_SOURCE_NONE);
 	ns_mult = (1000000000ULL << 32) / tsc_hz;
 	tsc_base = rdtsc();
+}
+
+const char *clock_source_name(void)
+{
+	return source_names[source];
 }
 
 uint64_t clock_tsc_to_ns(uint64_t delta)

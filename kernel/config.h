@@ -27,7 +27,11 @@ struct config {
 	uint32_t timer_hz;  /* periodic tick */
 	int test_fault;	    /* enum test_fault: provoke a crash after boot */
 	bool test_shutdown; /* power off right after the ready banner */
-	char loader[16];    /* who started us, if it says so (GRUB does) */
+	bool clock_check;   /* clock.check: PIT cross-check of the TSC */
+	/* The last virtio_mmio.device=; app/netstack.c reads every one from
+	 * the raw command line. */
+	char virtio_mmio_device[64];
+	char loader[16]; /* who started us, if it says so (GRUB does) */
 
 	int net_mode;		    /* enum net_mode */
 	uint32_t net_budget;	    /* frames per bottom-half run */

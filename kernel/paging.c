@@ -172,6 +172,31 @@ void *paging_map_mmio(uint64_t phys, uint64_t size)
 	return (void *)phys;
 }
 
+int paging_map_firmware(uint64_t phys, uint64_t size)
+{
+	uint64_t start = phys & ~(PAGE_SIZE - 1);
+
+	/* Before paging_init the loader's own identity map covers it. */
+	if (!active)
+		return 0;
+	for (uint64_t a = start; a < phys + size; a += PAGE_SIZE) {
+		uint64_t *pde = walk(a, 1);
+		if (!pde)
+			return -ENOMEM;
+		if ((*pde & PTE_PRESENT) && (*pde & PTE_LARGE))
+			continue;
+		uint64_t *pte = walk(a, 0);
+		if (!pte)
+			return -ENOMEM;
+		if (*pte & PTE_PRESENT)
+			continue;
+		*pte = a | PTE_PRESENT | PTE_NX;
+		n4k++;
+		invlpg(a);
+	}
+	return 0;
+}
+
 int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec)
 {
 	uint64_t flags =

@@ -22,6 +22,9 @@ void paging_init(const struct boot_info *boot);
 /* Maps a device range uncached (identity); returns it as a pointer, or NULL
  * when page tables cannot be allocated. */
 void *paging_map_mmio(uint64_t phys, uint64_t size);
+/* Maps firmware tables (ACPI) read-only where nothing maps them yet: a
+ * PVH loader's memory map may call their pages reserved. 0 or -ENOMEM. */
+int paging_map_firmware(uint64_t phys, uint64_t size);
 /* Changes the rights of an identity-mapped RAM range (4 KiB granularity):
  * used to seal JIT output read-only+exec (W^X). Returns 0 or -ENOMEM. */
 int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec);

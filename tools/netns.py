@@ -84,12 +84,14 @@ class TapNamespace:
 def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import skiffqemu
-    boot = "iso" if "--iso" in sys.argv else "efi"
+    boot = ("iso" if "--iso" in sys.argv else
+            os.environ.get("BOOT") or "efi")
     with TapNamespace() as ns:
         cmdline = (ns.guest_cmdline() + " " +
                    os.environ.get("CMDLINE", "")).strip()
         argv = skiffqemu.qemu_command(
             boot=boot, mem=int(os.environ.get("MEM") or 256),
+            machine=os.environ.get("MACHINE") or "q35",
             cmdline=cmdline, net="tap", tap=ns.tap, serial="mon:stdio",
             pcap=os.environ.get("PCAP") or None)
         print("Skiff: guest %s behind tap %s in namespace %s" %

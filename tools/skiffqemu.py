@@ -7,7 +7,10 @@ QEMU through here, so they boot the appliance the same way.
 
 Settings come from the environment (the Makefile passes them through):
 ACCEL=tcg|kvm, MEM (MiB), CMDLINE, NET=user|tap|none, ECHO_PORT, HTTP_PORT,
-IPERF_PORT, PCAP=file, MACHINE=q35|pc, QEMU_EXTRA.
+IPERF_PORT, PCAP=file, MACHINE=q35|pc|microvm, BOOT=efi|direct, QEMU_EXTRA.
+
+BOOT=direct starts build/skiff-pvh.elf with -kernel (the PVH entry: no
+firmware in the way); MACHINE=microvm implies it (microvm has no UEFI).
 """
 import os
 import shutil
@@ -21,6 +24,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+PVH_ELF = os.path.join(BUILD, "skiff-pvh.elf")
+# microvm as a Firecracker-like machine: no option ROMs, no RTC; ACPI on so
+# the guest finds the I/O APIC, the virtio-mmio devices and the sleep
+# register there (QEMU then lists the devices in the DSDT, not on the
+# command line). Its PIT stays (pit=auto): under TCG nothing else gives
+# the TSC rate.
+MICROVM = "microvm,x-option-roms=off,rtc=off,acpi=on"
 
 
 def esp_dir(efi=os.path.join(BUILD, "skiff.efi"), name="esp"):
@@ -78,6 +88,10 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
     net: "user", "tap" (needs tap=ifname) or "none".
     """
     accel = accel or os.environ.get("ACCEL", "tcg")
+    microvm = machine.split(",")[0] == "microvm"
+    if microvm:
+        boot = "direct"
+        machine = MICROVM if machine == "microvm" else machine
     accel_opt = accel
     if smp > 1:
         # Several vCPUs: one host thread each under TCG (the device then
@@ -95,19 +109,28 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
         "-smp", smp_opt,
         "-nodefaults", "-display", "none", "-no-reboot",
         "-serial", serial,
-        "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
-        "-drive", "if=pflash,format=raw,file=" + vars_file(vars_tag),
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
     ]
+    if boot != "direct":
+        argv += [
+            "-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+            "-drive", "if=pflash,format=raw,file=" + vars_file(vars_tag),
+        ]
+    argv += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if accel == "kvm":
         argv += ["-cpu", "host"]
     else:
         argv += ["-cpu", "max"]
     if boot == "iso":
         argv += ["-cdrom", iso]
+    elif boot == "direct":
+        # The command line goes in hvm_start_info (the PVH loader copies
+        # -append there).
+        argv += ["-kernel", PVH_ELF]
+        if cmdline:
+            argv += ["-append", cmdline]
     else:
         argv += ["-drive", "file=fat:rw:%s,format=raw" % esp_dir()]
-    if cmdline:
+    if cmdline and boot != "direct":
         argv += ["-fw_cfg", "name=opt/skiff/cmdline,string=" +
                  fw_cfg_string(cmdline)]
     if nic and net != "none":
@@ -117,8 +140,14 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
         else:
             fwd = "".join(",hostfwd=%s:127.0.0.1:%d-:%d" % f for f in hostfwd)
             argv += ["-netdev", "user,id=n0" + fwd]
-        # romfile= skips iPXE: OVMF would otherwise spend time on it.
-        argv += ["-device", "virtio-net-pci,netdev=n0,romfile=," + nic_opts]
+        if microvm:
+            # virtio-mmio, and the modern (version 2) register layout.
+            argv += ["-global", "virtio-mmio.force-legacy=false",
+                     "-device", "virtio-net-device,netdev=n0"]
+        else:
+            # romfile= skips iPXE: OVMF would otherwise spend time on it.
+            argv += ["-device",
+                     "virtio-net-pci,netdev=n0,romfile=," + nic_opts]
         if pcap:
             argv += ["-object", "filter-dump,id=dump0,netdev=n0,file=" + pcap]
     argv += list(extra)
@@ -163,7 +192,9 @@ def main():
     if not args or args[0] != "run":
         print(__doc__)
         return 2
-    boot = "iso" if "--iso" in args else "efi"
+    boot = "iso" if "--iso" in args else os.environ.get("BOOT") or "efi"
+    if os.environ.get("MACHINE", "").startswith("microvm"):
+        boot = "direct"  # microvm has no UEFI
     debug = "--debug" in args
     ports = {
         "echo": env_int("ECHO_PORT", 7007),
@@ -188,7 +219,8 @@ def main():
                         hostfwd=hostfwd, pcap=pcap, serial="mon:stdio",
                         extra=extra)
     print("Skiff: booting with %s (Ctrl-A X quits QEMU)" %
-          ("GRUB" if boot == "iso" else "OVMF"))
+          {"iso": "GRUB", "direct": "the PVH entry (-kernel)"}.get(
+              boot, "OVMF"))
     if net == "user":
         print("  TCP/UDP echo:  nc 127.0.0.1 %d   (nc -u for UDP)" %
               ports["echo"])

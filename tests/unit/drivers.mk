@@ -20,3 +20,11 @@ UNIT_TESTS += txq
 UNIT_SRCS_txq := tests/unit/test_txq.c netdev/txq.c $(DRIVERS_VIRTIO_SRCS) \
 	$(KERNEL_TEXT_SRCS) $(DRIVERS_HOST_SRCS)
 UNIT_DEPS_txq := $(DRIVERS_HOST_DEPS) netdev/txq.h
+
+# The virtio-mmio transport against a fake register bank (the test supplies
+# the register accessors and clock_delay_us).
+UNIT_TESTS += virtio_mmio
+UNIT_SRCS_virtio_mmio := tests/unit/test_virtio_mmio.c drivers/virtio_mmio.c \
+	drivers/virtio.c tests/unit/host_kernel_stubs.c \
+	tests/unit/host_printf_stub.c
+UNIT_DEPS_virtio_mmio := $(DRIVERS_HOST_DEPS)
