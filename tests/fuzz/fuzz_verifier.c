@@ -1115,6 +1115,8 @@ static int fz_one(const uint8_t *data, size_t size)
 	}
 
 	fz_generated++;
+	if (getenv("FUZZ_VERIFIER_PRINT")) /* what an input decodes to */
+		fz_dump(gp.in, gp.n, "generated");
 	bug = fz_check(gp.in, gp.n, &init, &accepted);
 	if (accepted)
 		fz_accepted++;
