@@ -39,6 +39,7 @@
 #define PAGE	       4096
 #define FZ_MAX_INSNS   192
 #define FZ_MAX_PKT     160
+#define FZ_META	       8 /* data_meta bytes before the packet */
 #define FZ_ENTRIES     4
 #define FZ_ARRAY_VALUE 24
 #define FZ_HASH_KEY    8
@@ -204,7 +205,7 @@ struct fz_region {
 	uint64_t lo, hi;
 	bool write;
 };
-static struct fz_region fz_regions[2 + 2 * FZ_ENTRIES];
+static struct fz_region fz_regions[3 + 2 * FZ_ENTRIES];
 static int fz_nregions;
 
 /* The state every run starts from, and what a run left behind. */
@@ -226,7 +227,7 @@ static void fz_init_world(void)
 	ebpf_map_create("hash", EBPF_MAP_HASH, FZ_HASH_KEY, FZ_HASH_VALUE,
 			FZ_ENTRIES, &fz_maps[1]);
 	for (int p = 0; p < 2; p++) {
-		fz_pkt_buf[p] = guarded(FZ_MAX_PKT, p == 0);
+		fz_pkt_buf[p] = guarded(FZ_META + FZ_MAX_PKT, p == 0);
 		fz_ctx[p] = (struct ebpf_xdp_ctx *)guarded(
 		    sizeof(struct ebpf_xdp_ctx), true);
 	}
@@ -239,15 +240,19 @@ static void fz_load(const struct fz_state *s, int p)
 	struct ebpf_xdp_ctx *c = fz_ctx[p];
 
 	fz_place = p;
-	/* Placement 0: the packet ends at the guard page; 1: it starts
-	 * right after the one before it. */
-	pkt = p == 0 ? fz_pkt_buf[0] + FZ_MAX_PKT - s->pkt_len : fz_pkt_buf[1];
+	/* Placement 0: the packet ends at the guard page; 1: its FZ_META
+	 * bytes of metadata (data_meta to data) start right after the one
+	 * before it. */
+	pkt = p == 0 ? fz_pkt_buf[0] + FZ_META + FZ_MAX_PKT - s->pkt_len
+		     : fz_pkt_buf[1] + FZ_META;
 	memcpy(pkt, s->pkt, s->pkt_len);
+	memset(pkt - FZ_META, 0x5a, FZ_META);
 	if (mprotect((void *)((uintptr_t)c & ~(uintptr_t)(PAGE - 1)), PAGE,
 		     PROT_READ | PROT_WRITE))
 		abort();
 	memset(c, 0, sizeof(*c));
-	c->data = c->data_meta = pkt;
+	c->data = pkt;
+	c->data_meta = pkt - FZ_META;
 	c->data_end = pkt + s->pkt_len;
 	c->ingress_ifindex = 1;
 	c->rx_queue_index = 2;
@@ -258,6 +263,8 @@ static void fz_load(const struct fz_state *s, int p)
 	fz_nregions = 0;
 	fz_regions[fz_nregions++] =
 	    (struct fz_region){(uintptr_t)pkt, (uintptr_t)pkt + s->pkt_len, 1};
+	fz_regions[fz_nregions++] =
+	    (struct fz_region){(uintptr_t)pkt - FZ_META, (uintptr_t)pkt, 1};
 	fz_regions[fz_nregions++] =
 	    (struct fz_region){(uintptr_t)c, (uintptr_t)c + sizeof(*c), false};
 	for (int m = 0; m < 2; m++) {
@@ -532,7 +539,7 @@ static void gen_jump(struct fz_prog *p, struct fz_in *in, bool backward)
 
 static void gen_one(struct fz_prog *p, struct fz_in *in)
 {
-	uint32_t t = u8(in) % 20;
+	uint32_t t = u8(in) % 26;
 
 	switch (t) {
 	case 0: /* packet pointers from the context */
@@ -601,6 +608,7 @@ static void gen_one(struct fz_prog *p, struct fz_in *in)
 	case 6:
 	case 7:
 	case 8:
+	alu:
 		gen_alu(p, in);
 		break;
 	case 9:
@@ -687,6 +695,127 @@ static void gen_one(struct fz_prog *p, struct fz_in *in)
 		    (int16_t)(o + (b & 4 ? (int16_t)(u8(in) % 9) - 4 : 0)), 0);
 		break;
 	}
+	case 20: { /* a counted loop: r9 = k; L: body; r9 -= 1; if r9 op 0 goto
+		      L */
+		uint32_t b = u8(in);
+		uint32_t top;
+		static const uint8_t lops[] = {EBPF_JNE, EBPF_JSGT, EBPF_JGT,
+					       EBPF_JNE};
+
+		if (!p->loops)
+			goto alu;
+		put(p, EBPF_ALU64 | EBPF_MOV | EBPF_K, 9, 0, 0,
+		    (int32_t)(1 + u8(in) % 8));
+		top = p->n;
+		if (b & 1)
+			gen_alu(p, in);
+		else /* a store or load through a pointer the loop moves */
+			put(p,
+			    (b & 2 ? EBPF_LDX : EBPF_STX) | EBPF_MEM |
+				size_code(in),
+			    b & 2 ? reg_w(in) : ptr_reg(in),
+			    b & 2 ? ptr_reg(in) : reg(in), offset(in), 0);
+		if (b & 4)
+			put(p, EBPF_ALU64 | EBPF_ADD | EBPF_K, ptr_reg(in), 0,
+			    0, (int32_t)(u8(in) % 3) - 1);
+		put(p, (b & 8 ? EBPF_ALU : EBPF_ALU64) | EBPF_SUB | EBPF_K, 9,
+		    0, 0, 1);
+		put(p,
+		    (b & 16 ? EBPF_JMP32 : EBPF_JMP) | lops[(b >> 5) % 4] |
+			EBPF_K,
+		    9, 0, (int16_t)((int32_t)top - (int32_t)p->n - 1), 0);
+		break;
+	}
+	case 21:   /* a variable offset into the packet, bounded by a mask */
+	case 22: { /* or by a chain of JMP32 / JMP comparisons */
+		static const int32_t masks[] = {7, 15, 0x3f, 0xff, -1, 0x7fff};
+		uint32_t b = u8(in);
+		uint8_t x = b & 1 ? 0 : 5, base = b & 2 ? 4 : 2;
+
+		put(p, EBPF_LDX | EBPF_MEM | size_code(in), x, ptr_reg(in),
+		    offset(in), 0);
+		if (t == 21) {
+			put(p,
+			    (b & 4 ? EBPF_ALU : EBPF_ALU64) | EBPF_AND | EBPF_K,
+			    x, 0, 0, masks[(b >> 3) % 6]);
+		} else {
+			gen_jump(p, in, false);
+			p->in[p->n - 1].dst = x;
+			p->to_end[p->n - 1] = true;
+			gen_jump(p, in, false);
+			p->in[p->n - 1].dst = x;
+			p->to_end[p->n - 1] = true;
+		}
+		if (b & 0x40) { /* into a map value instead */
+			put(p, EBPF_ALU64 | EBPF_ADD | EBPF_X, b & 0x80 ? 7 : 8,
+			    x, 0, 0);
+			put(p, EBPF_LDX | EBPF_MEM | size_code(in), reg_w(in),
+			    b & 0x80 ? 7 : 8, offset(in), 0);
+			break;
+		}
+		put(p, EBPF_ALU64 | EBPF_ADD | EBPF_X, base, x, 0, 0);
+		put(p, EBPF_ALU64 | EBPF_MOV | EBPF_X, 9, base, 0, 0);
+		put(p, EBPF_ALU64 | EBPF_ADD | EBPF_K, 9, 0, 0,
+		    (int32_t)(u8(in) % 16));
+		put(p, EBPF_JMP | (b & 0x20 ? EBPF_JGT : EBPF_JGE) | EBPF_X, 9,
+		    3, 0, 0);
+		p->to_end[p->n - 1] = true;
+		put(p,
+		    (b & 0x10 ? EBPF_STX : EBPF_LDX) | EBPF_MEM | size_code(in),
+		    b & 0x10 ? base : reg_w(in), b & 0x10 ? reg(in) : base,
+		    (int16_t)(u8(in) % 16) - 2, 0);
+		break;
+	}
+	case 23: { /* a lookup whose result is spilled, checked, filled */
+		int m = (int)(u8(in) & 1);
+		uint32_t b = u8(in);
+		int16_t slot = (int16_t)(-8 * (3 + b % 4));
+
+		put(p, EBPF_ST | EBPF_MEM | (m ? EBPF_DW : EBPF_W), 10, 0,
+		    m ? -8 : -4, (int32_t)(u8(in) % 6));
+		ld_map(p, 1, m);
+		put(p, EBPF_ALU64 | EBPF_MOV | EBPF_X, 2, 10, 0, 0);
+		put(p, EBPF_ALU64 | EBPF_ADD | EBPF_K, 2, 0, 0, m ? -8 : -4);
+		put(p, EBPF_JMP | EBPF_CALL, 0, 0, 0,
+		    EBPF_FUNC_map_lookup_elem);
+		reload_pkt(p);
+		put(p, EBPF_STX | EBPF_MEM | EBPF_DW, 10, 0, slot, 0);
+		put(p, EBPF_ALU64 | EBPF_MOV | EBPF_X, 5, 0, 0, 0);
+		if (u8(in) % 8) {
+			put(p,
+			    EBPF_JMP | (b & 16 ? EBPF_JEQ : EBPF_JNE) | EBPF_K,
+			    b & 32 ? 5 : 0, 0, b & 16 ? 0 : 1, 0);
+			p->to_end[p->n - 1] = !!(b & 16);
+			if (!(b & 16))
+				put(p, EBPF_JMP | EBPF_JA, 0, 0, 0, 0),
+				    p->to_end[p->n - 1] = true;
+		}
+		put(p, EBPF_LDX | EBPF_MEM | (b & 64 ? EBPF_DW : size_code(in)),
+		    b & 128 ? 7 : 8, 10, slot, 0);
+		break;
+	}
+	case 24: { /* data_meta: if meta + k > data goto end; access meta */
+		uint32_t b = u8(in);
+
+		put(p, EBPF_LDX | EBPF_MEM | EBPF_W, 8, 6, 8, 0);
+		put(p, EBPF_LDX | EBPF_MEM | EBPF_W, 5, 6, 0, 0);
+		put(p, EBPF_ALU64 | EBPF_MOV | EBPF_X, 9, 8, 0, 0);
+		put(p, EBPF_ALU64 | EBPF_ADD | EBPF_K, 9, 0, 0,
+		    (int32_t)(u8(in) % 12));
+		if (b & 1)
+			put(p, EBPF_JMP | EBPF_JGT | EBPF_X, 9, 5, 0, 0);
+		else
+			put(p, EBPF_JMP | EBPF_JLT | EBPF_X, 5, 9, 0, 0);
+		p->to_end[p->n - 1] = true;
+		put(p, (b & 2 ? EBPF_STX : EBPF_LDX) | EBPF_MEM | size_code(in),
+		    b & 2 ? 8 : reg_w(in), b & 2 ? reg(in) : 8,
+		    (int16_t)(u8(in) % 12) - 2, 0);
+		break;
+	}
+	case 25: /* a jump to a shared join point (pruning), then more */
+		gen_jump(p, in, false);
+		gen_alu(p, in);
+		break;
 	default: /* a backward jump, or a raw instruction */
 		if (p->loops) {
 			gen_jump(p, in, true);
@@ -986,6 +1115,8 @@ static int fz_one(const uint8_t *data, size_t size)
 	}
 
 	fz_generated++;
+	if (getenv("FUZZ_VERIFIER_PRINT")) /* what an input decodes to */
+		fz_dump(gp.in, gp.n, "generated");
 	bug = fz_check(gp.in, gp.n, &init, &accepted);
 	if (accepted)
 		fz_accepted++;
