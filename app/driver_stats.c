@@ -7,19 +7,15 @@
 
 #include <stdbool.h>
 
+#include "kernel/counters.h"
 #include "kernel/kbuf.h"
 
-static void vnet_fmt_hist(struct kbuf *f, const uint64_t *hist, bool json)
+static void vnet_fmt_hist(struct kbuf *f, const uint64_t *hist)
 {
-	for (unsigned b = 0; b < VNET_HIST_BUCKETS; b++) {
-		if (json)
-			kbuf_printf(f, "%s%llu", b ? "," : "",
-				    (unsigned long long)hist[b]);
-		else
-			kbuf_printf(f, " %u%s:%llu", 1u << b,
-				    b == VNET_HIST_BUCKETS - 1 ? "+" : "",
-				    (unsigned long long)hist[b]);
-	}
+	for (unsigned b = 0; b < VNET_HIST_BUCKETS; b++)
+		kbuf_printf(f, " %u%s:%llu", 1u << b,
+			    b == VNET_HIST_BUCKETS - 1 ? "+" : "",
+			    (unsigned long long)hist[b]);
 }
 
 static unsigned long long vnet_u(uint64_t v)
@@ -70,63 +66,15 @@ int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
 		    vnet_u(s->tx_notifications),
 		    vnet_u(s->tx_kicks_suppressed));
 	kbuf_printf(&f, "rx batch");
-	vnet_fmt_hist(&f, s->rx_batch, false);
+	vnet_fmt_hist(&f, s->rx_batch);
 	kbuf_printf(&f, "\ntx batch");
-	vnet_fmt_hist(&f, s->tx_batch, false);
+	vnet_fmt_hist(&f, s->tx_batch);
 	kbuf_printf(&f, "\n");
 	return (int)f.len;
 }
 
 int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 {
-	struct kbuf f = {buf, size, 0};
-	const struct vnet_drops *d = &s->drops;
-
-	if (size)
-		buf[0] = '\0';
-	kbuf_printf(&f, "{\"link_up\":%s,\"broken\":%s,",
-		    s->link_up ? "true" : "false",
-		    s->broken ? "true" : "false");
-	kbuf_printf(&f,
-		    "\"rx_packets\":%llu,\"rx_bytes\":%llu,"
-		    "\"tx_packets\":%llu,\"tx_bytes\":%llu,",
-		    vnet_u(s->rx_packets), vnet_u(s->rx_bytes),
-		    vnet_u(s->tx_packets), vnet_u(s->tx_bytes));
-	kbuf_printf(&f,
-		    "\"drops\":{\"ring_full\":%llu,\"bad_len\":%llu,"
-		    "\"bad_id\":%llu,\"no_buffer\":%llu,\"too_short\":%llu,"
-		    "\"bad_hdr\":%llu},",
-		    vnet_u(d->ring_full), vnet_u(d->bad_len), vnet_u(d->bad_id),
-		    vnet_u(d->no_buffer), vnet_u(d->too_short),
-		    vnet_u(d->bad_hdr));
-	kbuf_printf(&f,
-		    "\"tx_ring_full\":%llu,\"irqs\":{\"rx\":%llu,\"tx\":%llu,"
-		    "\"config\":%llu},\"polls\":%llu,\"empty_polls\":%llu,",
-		    vnet_u(s->tx_ring_full), vnet_u(s->irqs[VNET_IRQ_RX]),
-		    vnet_u(s->irqs[VNET_IRQ_TX]),
-		    vnet_u(s->irqs[VNET_IRQ_CONFIG]), vnet_u(s->polls),
-		    vnet_u(s->empty_polls));
-	kbuf_printf(&f,
-		    "\"notify\":{\"rx\":%llu,\"rx_suppressed\":%llu,"
-		    "\"tx\":%llu,\"tx_suppressed\":%llu},",
-		    vnet_u(s->rx_notifications), vnet_u(s->rx_kicks_suppressed),
-		    vnet_u(s->tx_notifications),
-		    vnet_u(s->tx_kicks_suppressed));
-	kbuf_printf(&f, "\"rx_batch_log2\":[");
-	vnet_fmt_hist(&f, s->rx_batch, true);
-	kbuf_printf(&f, "],\"tx_batch_log2\":[");
-	vnet_fmt_hist(&f, s->tx_batch, true);
-	kbuf_printf(&f,
-		    "],\"rx_ring\":{\"size\":%u,\"posted\":%u,\"lent\":%u,"
-		    "\"pool_free\":%u,\"pool_size\":%u,\"target\":%u,"
-		    "\"adaptive\":%s,\"grows\":%llu,\"shrinks\":%llu},",
-		    s->rx_ring_size, s->rx_posted, s->rx_lent, s->rx_pool_free,
-		    s->rx_pool_size, s->rx_target,
-		    s->rx_adaptive ? "true" : "false",
-		    vnet_u(s->rx_target_grows), vnet_u(s->rx_target_shrinks));
-	kbuf_printf(&f,
-		    "\"tx_ring\":{\"size\":%u,\"inflight\":%u,"
-		    "\"indirect\":%llu}}",
-		    s->tx_ring_size, s->tx_inflight, vnet_u(s->tx_indirect));
-	return (int)f.len;
+	return counters_json(buf, size, vnet_stats_counters,
+			     vnet_stats_counters_len, s);
 }

@@ -39,6 +39,7 @@
 #include "drivers/virtio.h"
 #include "drivers/virtio_net_reg.h"
 #include "drivers/vnet_rx_policy.h"
+#include "kernel/counters.h"
 
 #define VNET_HDR_LEN  sizeof(struct virtio_net_hdr) /* 12 with VERSION_1 */
 #define VNET_ETH_HLEN 14
@@ -321,6 +322,10 @@ struct vnet_stats {
 };
 
 void vnet_get_stats(const struct vnet *n, struct vnet_stats *out);
-/* Written out by app/driver_stats.c: the driver never formats. */
+/* The /stats "driver" member: the names, order and types of struct
+ * vnet_stats (kernel/counters.h). Written out by app/driver_stats.c: the
+ * driver never formats. */
+extern const struct counter_desc vnet_stats_counters[];
+extern const unsigned vnet_stats_counters_len;
 
 #endif

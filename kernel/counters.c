@@ -7,10 +7,27 @@
 
 #define COUNTERS_MAX_DEPTH 4
 
-static unsigned long long counter_value(const struct counter_desc *d,
-					const void *base)
+static size_t counter_size(const struct counter_desc *d)
 {
-	const char *p = (const char *)base + d->offset;
+	switch (d->type) {
+	case COUNTER_U32:
+		return 4;
+	case COUNTER_U16:
+		return 2;
+	case COUNTER_BOOL:
+		return sizeof(_Bool);
+	case COUNTER_U8:
+		return 1;
+	default:
+		return 8;
+	}
+}
+
+/* The i-th value of the field (i is 0 for a scalar). */
+static unsigned long long counter_value(const struct counter_desc *d,
+					const void *base, unsigned i)
+{
+	const char *p = (const char *)base + d->offset + i * counter_size(d);
 
 	switch (d->type) {
 	case COUNTER_U32: {
@@ -19,8 +36,16 @@ static unsigned long long counter_value(const struct counter_desc *d,
 		memcpy(&v, p, sizeof(v));
 		return v;
 	}
+	case COUNTER_U16: {
+		uint16_t v;
+
+		memcpy(&v, p, sizeof(v));
+		return v;
+	}
 	case COUNTER_BOOL:
 		return *(const _Bool *)p;
+	case COUNTER_U8:
+		return *(const uint8_t *)p;
 	default: {
 		uint64_t v;
 
@@ -92,13 +117,21 @@ void counters_json_members(struct kbuf *b, const struct counter_desc *d,
 		const char *leaf;
 		size_t ll = component(name, want, &leaf);
 
-		if (d[i].type == COUNTER_BOOL)
+		if (d[i].count) {
+			kbuf_printf(b, "%s\"%.*s\":[", empty ? "" : ",",
+				    (int)ll, leaf);
+			for (unsigned k = 0; k < d[i].count; k++)
+				kbuf_printf(b, "%s%llu", k ? "," : "",
+					    counter_value(&d[i], base, k));
+			kbuf_printf(b, "]");
+		} else if (d[i].type == COUNTER_BOOL)
 			kbuf_printf(
 			    b, "%s\"%.*s\":%s", empty ? "" : ",", (int)ll, leaf,
-			    counter_value(&d[i], base) ? "true" : "false");
+			    counter_value(&d[i], base, 0) ? "true" : "false");
 		else
 			kbuf_printf(b, "%s\"%.*s\":%llu", empty ? "" : ",",
-				    (int)ll, leaf, counter_value(&d[i], base));
+				    (int)ll, leaf,
+				    counter_value(&d[i], base, 0));
 		empty = 0;
 		open = name;
 	}

@@ -18,18 +18,39 @@ enum counter_type {
 	COUNTER_U64,
 	COUNTER_U32,
 	COUNTER_BOOL,
+	COUNTER_U16,
+	COUNTER_U8,
 };
 
 struct counter_desc {
 	const char *name; /* JSON member name, dots for nesting */
 	uint16_t offset;  /* of the field in its struct */
 	uint8_t type;	  /* enum counter_type */
+	uint8_t count;	  /* 0: one value; n: an array of n, as [v,...] */
 };
 
 /* One table entry: COUNTER(U64, struct foo_stats, rx.frames, "rx.frames"). */
 #define COUNTER(type, st, field, name)                                         \
 	{                                                                      \
-		name, (uint16_t)offsetof(st, field), COUNTER_##type            \
+		name, (uint16_t)offsetof(st, field), COUNTER_##type, 0         \
+	}
+/* A fixed-length array field written as a JSON array of count values:
+ * COUNTER_ARRAY(U64, struct foo_stats, hist, 8, "hist"). */
+#define COUNTER_ARRAY(type, st, field, n, name)                                \
+	{                                                                      \
+		name, (uint16_t)offsetof(st, field), COUNTER_##type, n         \
+	}
+/* An unsigned field whose width depends on someone else's configuration
+ * (lwIP's STAT_COUNTER, mem_size_t): the type follows its size. */
+#define COUNTER_TYPE_OF(st, field)                                             \
+	(sizeof(((st *)0)->field) == 8	 ? COUNTER_U64                         \
+	 : sizeof(((st *)0)->field) == 4 ? COUNTER_U32                         \
+	 : sizeof(((st *)0)->field) == 2 ? COUNTER_U16                         \
+					 : COUNTER_U8)
+#define COUNTER_UINT(st, field, name)                                          \
+	{                                                                      \
+		name, (uint16_t)offsetof(st, field),                           \
+		    COUNTER_TYPE_OF(st, field), 0                              \
 	}
 #define COUNTERS_LEN(table) ((unsigned)(sizeof(table) / sizeof((table)[0])))
 

@@ -1345,3 +1345,57 @@ TEST(net_remove_returns_unfinished_tx_cookies)
 	CHECK_EQ(f->sim.status, 0); /* reset: no more DMA */
 	fx_down(f);
 }
+
+/* Every member of the driver's JSON, by name and in order, with a distinct
+ * value per field: pinned byte for byte (written from the descriptor
+ * table, app/driver_stats.c). */
+TEST(net_stats_json_pinned)
+{
+	struct vnet_stats s;
+	char json[2048];
+	uint64_t v = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.rx_packets = v++, s.rx_bytes = v++, s.tx_packets = v++;
+	s.tx_bytes = v++;
+	s.drops.ring_full = v++, s.drops.bad_len = v++, s.drops.bad_id = v++;
+	s.drops.no_buffer = v++, s.drops.too_short = v++;
+	s.drops.bad_hdr = v++;
+	s.tx_ring_full = v++;
+	for (unsigned i = 0; i < VNET_IRQ_SOURCES; i++)
+		s.irqs[i] = v++;
+	s.polls = v++, s.empty_polls = v++;
+	s.rx_notifications = v++, s.rx_kicks_suppressed = v++;
+	s.tx_notifications = v++, s.tx_kicks_suppressed = v++;
+	for (unsigned i = 0; i < VNET_HIST_BUCKETS; i++)
+		s.rx_batch[i] = v++;
+	for (unsigned i = 0; i < VNET_HIST_BUCKETS; i++)
+		s.tx_batch[i] = v++;
+	s.rx_target_grows = v++, s.rx_target_shrinks = v++;
+	s.rx_ring_size = (uint32_t)v++, s.rx_posted = (uint32_t)v++;
+	s.rx_lent = (uint32_t)v++, s.rx_pool_free = (uint32_t)v++;
+	s.rx_pool_size = (uint32_t)v++, s.rx_target = (uint32_t)v++;
+	s.rx_adaptive = true;
+	s.tx_ring_size = (uint32_t)v++, s.tx_inflight = (uint32_t)v++;
+	s.tx_indirect = 0x100000000ull + v++;
+	s.link_up = true;
+	s.broken = false;
+
+	CHECK_EQ(vnet_stats_format_json(&s, json, sizeof(json)), strlen(json));
+	CHECK_EQ(
+	    strcmp(
+		json,
+		"{\"link_up\":true,\"broken\":false,\"rx_packets\":1,"
+		"\"rx_bytes\":2,\"tx_packets\":3,\"tx_bytes\":4,\"drops\":{"
+		"\"ring_full\":5,\"bad_len\":6,\"bad_id\":7,\"no_buffer\":8,"
+		"\"too_short\":9,\"bad_hdr\":10},\"tx_ring_full\":11,"
+		"\"irqs\":{\"rx\":12,\"tx\":13,\"config\":14},\"polls\":15,"
+		"\"empty_polls\":16,\"notify\":{\"rx\":17,\"rx_suppressed\":18,"
+		"\"tx\":19,\"tx_suppressed\":20},\"rx_batch_log2\":[21,22,23,"
+		"24,25,26,27,28],\"tx_batch_log2\":[29,30,31,32,33,34,35,36],"
+		"\"rx_ring\":{\"size\":39,\"posted\":40,\"lent\":41,"
+		"\"pool_free\":42,\"pool_size\":43,\"target\":44,"
+		"\"adaptive\":true,\"grows\":37,\"shrinks\":38},\"tx_ring\":{"
+		"\"size\":45,\"inflight\":46,\"indirect\":4294967343}}"),
+	    0);
+}
