@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
 #include "llhttp.h"
 
 /* ---- Configuration ------------------------------------------------------- */
@@ -133,6 +134,13 @@ struct http_counters {
 };
 
 extern struct http_counters http_counters;
+
+/* The /stats "http" member's counters and limits (kernel/counters.h):
+ * names, order and types of struct http_counters and struct http_limits. */
+extern const struct counter_desc http_counters_desc[];
+extern const unsigned http_counters_desc_len;
+extern const struct counter_desc http_limits_desc[];
+extern const unsigned http_limits_desc_len;
 
 /* Counts one final response with this status. */
 void http_count_status(int status);

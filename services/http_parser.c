@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernel/counters.h"
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
 #include "kernel/log.h"
@@ -97,50 +98,54 @@ void http_count_status(int status)
 		http_counters.by_code[idx]++;
 }
 
+/* clang-format off */
+#define HC(type, field, name) COUNTER(type, struct http_counters, field, name)
+const struct counter_desc http_counters_desc[] = {
+	HC(U64, requests, "requests"),
+	HC(U32, active, "active"),
+	HC(U32, active_peak, "active_peak"),
+	HC(U64, accepted, "accepted"),
+	HC(U64, refused, "refused"),
+	HC(U64, timeouts, "timeouts"),
+	HC(U64, resets, "resets"),
+	HC(U64, bytes_received, "bytes_received"),
+	HC(U64, bytes_sent, "bytes_sent"),
+	HC(U64, by_class[1], "by_class.1xx"),
+	HC(U64, by_class[2], "by_class.2xx"),
+	HC(U64, by_class[3], "by_class.3xx"),
+	HC(U64, by_class[4], "by_class.4xx"),
+	HC(U64, by_class[5], "by_class.5xx"),
+#define X(code) HC(U64, by_code[HTTP_CODE_IDX_##code], "by_status." #code),
+	HTTP_COUNTED_CODES
+#undef X
+};
+/* clang-format on */
+const unsigned http_counters_desc_len = COUNTERS_LEN(http_counters_desc);
+
+#define HL(type, field)                                                        \
+	COUNTER(type, struct http_limits, field, "limits." #field)
+const struct counter_desc http_limits_desc[] = {
+    HL(U32, max_conns), HL(U32, max_header_bytes), HL(U32, max_uri),
+    HL(U32, max_body),	HL(U32, idle_timeout_ms),  HL(U32, header_timeout_ms),
+    HL(BOOL, log),
+};
+const unsigned http_limits_desc_len = COUNTERS_LEN(http_limits_desc);
+
 int http_stats_json(char *buf, size_t cap)
 {
-	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx",
-					      "5xx"};
-	static const int codes[] = {
-#define X(code) code,
-	    HTTP_COUNTED_CODES
-#undef X
-	};
-	const struct http_counters *c = &http_counters;
-	const struct http_limits *l = &http_limits;
 	struct kbuf j = {buf, cap, 0};
 
 	if (cap)
 		buf[0] = '\0';
-	kbuf_printf(
-	    &j,
-	    "{\"requests\":%llu,\"active\":%u,\"active_peak\":%u,"
-	    "\"accepted\":%llu,\"refused\":%llu,\"timeouts\":%llu,"
-	    "\"resets\":%llu,\"bytes_received\":%llu,"
-	    "\"bytes_sent\":%llu,\"by_class\":{",
-	    (unsigned long long)c->requests, c->active, c->active_peak,
-	    (unsigned long long)c->accepted, (unsigned long long)c->refused,
-	    (unsigned long long)c->timeouts, (unsigned long long)c->resets,
-	    (unsigned long long)c->bytes_received,
-	    (unsigned long long)c->bytes_sent);
-	for (int i = 0; i < 5; i++)
-		kbuf_printf(&j, "%s\"%s\":%llu", i ? "," : "", classes[i],
-			    (unsigned long long)c->by_class[i + 1]);
-	kbuf_printf(&j, "},\"by_status\":{");
-	for (int i = 0; i < HTTP_CODE_IDX_COUNT; i++)
-		kbuf_printf(&j, "%s\"%d\":%llu", i ? "," : "", codes[i],
-			    (unsigned long long)c->by_code[i]);
-	kbuf_printf(&j,
-		    "},\"limits\":{\"max_conns\":%u,\"max_header_bytes\":%u,"
-		    "\"max_uri\":%u,\"max_body\":%u,\"idle_timeout_ms\":%u,"
-		    "\"header_timeout_ms\":%u,\"log\":%s},"
-		    "\"site\":{\"files\":%zu,\"bytes\":%zu}}",
-		    l->max_conns, l->max_header_bytes, l->max_uri, l->max_body,
-		    l->idle_timeout_ms, l->header_timeout_ms,
-		    l->log ? "true" : "false", www_file_count, www_total_bytes);
-	if (cap && j.len >= cap)
-		buf[cap - 1] = '\0';
-	return (int)j.len;
+	kbuf_printf(&j, "{");
+	counters_json_members(&j, http_counters_desc, http_counters_desc_len,
+			      &http_counters, 1);
+	counters_json_members(&j, http_limits_desc, http_limits_desc_len,
+			      &http_limits, 0);
+	/* The site is the generated table's two sizes, not a stats struct. */
+	kbuf_printf(&j, ",\"site\":{\"files\":%zu,\"bytes\":%zu}}",
+		    www_file_count, www_total_bytes);
+	return kbuf_finish(&j);
 }
 
 /* ---- Fixed responses ----------------------------------------------------- */

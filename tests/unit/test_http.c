@@ -740,6 +740,51 @@ TEST(stats_json_shape_and_truncation)
 	teardown();
 }
 
+/* Every member of HTTP's /stats object, by name and in order, with a
+ * distinct value per counter: pinned byte for byte (written from the
+ * descriptor tables in services/http_parser.c). */
+TEST(stats_json_pinned)
+{
+	struct http_limits l = {.max_conns = 77,
+				.max_header_bytes = 4000,
+				.max_uri = 1000,
+				.max_body = 5000,
+				.idle_timeout_ms = 1234,
+				.header_timeout_ms = 2345,
+				.log = true};
+	uint64_t *u = (uint64_t *)&http_counters;
+	char buf[2048];
+
+	setup();
+	for (size_t i = 0; i < offsetof(struct http_counters, active) / 8; i++)
+		u[i] = 100 + i;
+	http_counters.active = 7;
+	http_counters.active_peak = 0x80000001u;
+	http_set_limits(&l);
+	CHECK_EQ(http_stats_json(buf, sizeof(buf)), strlen(buf));
+	CHECK_EQ(
+	    strcmp(
+		buf,
+		"{\"requests\":100,\"active\":7,\"active_peak\":2147483649,"
+		"\"accepted\":121,\"refused\":122,\"timeouts\":123,\"resets\":"
+		"124,"
+		"\"bytes_received\":125,\"bytes_sent\":126,\"by_class\":{"
+		"\"1xx\":102,\"2xx\":103,\"3xx\":104,\"4xx\":105,\"5xx\":106},"
+		"\"by_status\":{\"200\":107,\"301\":108,\"304\":109,\"400\":"
+		"110,"
+		"\"404\":111,\"405\":112,\"408\":113,\"413\":114,\"414\":115,"
+		"\"431\":116,\"500\":117,\"501\":118,\"503\":119,\"505\":120},"
+		"\"limits\":{\"max_conns\":77,\"max_header_bytes\":4000,"
+		"\"max_uri\":1000,\"max_body\":5000,\"idle_timeout_ms\":1234,"
+		"\"header_timeout_ms\":2345,\"log\":true},\"site\":{"
+		"\"files\":6,\"bytes\":100040}}"),
+	    0);
+	memset(&http_counters, 0, sizeof(http_counters));
+	l = default_limits();
+	http_set_limits(&l);
+	teardown();
+}
+
 TEST(echo)
 {
 	struct conv c = {0};
