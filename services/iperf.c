@@ -8,6 +8,8 @@
 #include "lwip/apps/lwiperf.h"
 #include "lwip/ip_addr.h"
 
+#include "kernel/counters.h"
+#include "kernel/kbuf.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
@@ -82,24 +84,44 @@ void iperf_get_stats(struct iperf_stats *out)
 	*out = iperf.stats;
 }
 
+#define IS(field) COUNTER(U64, struct iperf_stats, field, #field)
+const struct counter_desc iperf_stats_counters[] = {
+    IS(reports),
+    IS(completed),
+    IS(aborted),
+    IS(bytes),
+};
+const unsigned iperf_stats_counters_len = COUNTERS_LEN(iperf_stats_counters);
+
+#define IR(field) COUNTER(U32, struct iperf_report, field, #field)
+const struct counter_desc iperf_report_counters[] = {
+    IR(bytes),
+    IR(ms),
+    IR(kbit_per_s),
+};
+const unsigned iperf_report_counters_len = COUNTERS_LEN(iperf_report_counters);
+
 int iperf_stats_json(char *buf, size_t cap)
 {
 	const struct iperf_stats *s = &iperf.stats;
 	const struct iperf_report *r = &s->last;
-	/* The "last" object is bounded: a fixed name, a dotted quad and four
-	 * numbers fit comfortably. */
-	char last[160] = "null";
+	struct kbuf j = {buf, cap, 0};
 
-	if (s->have_last)
-		ksnprintf(last, sizeof(last),
-			  "{\"result\":\"%s\",\"remote\":\"%s:%u\","
-			  "\"bytes\":%u,\"ms\":%u,\"kbit_per_s\":%u}",
-			  iperf_report_name(r->type), r->remote, r->remote_port,
-			  r->bytes, r->ms, r->kbit_per_s);
-	return ksnprintf(buf, cap,
-			 "{\"reports\":%lu,\"completed\":%lu,\"aborted\":%lu,"
-			 "\"bytes\":%lu,\"last\":%s}",
-			 (unsigned long)s->reports, (unsigned long)s->completed,
-			 (unsigned long)s->aborted, (unsigned long)s->bytes,
-			 last);
+	if (cap)
+		buf[0] = '\0';
+	kbuf_printf(&j, "{");
+	counters_json_members(&j, iperf_stats_counters,
+			      iperf_stats_counters_len, s, 1);
+	/* The last report's outcome and peer are text, not counters. */
+	if (s->have_last) {
+		kbuf_printf(
+		    &j, ",\"last\":{\"result\":\"%s\",\"remote\":\"%s:%u\"",
+		    iperf_report_name(r->type), r->remote, r->remote_port);
+		counters_json_members(&j, iperf_report_counters,
+				      iperf_report_counters_len, r, 0);
+		kbuf_printf(&j, "}}");
+	} else {
+		kbuf_printf(&j, ",\"last\":null}");
+	}
+	return kbuf_finish(&j);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
+
 #define IPERF_PORT 5001
 
 struct iperf_report {
@@ -34,6 +36,13 @@ struct iperf_stats {
 int iperf_init(void);
 
 void iperf_get_stats(struct iperf_stats *out);
+
+/* The names, order and types of the counters in struct iperf_stats and
+ * struct iperf_report (kernel/counters.h). */
+extern const struct counter_desc iperf_stats_counters[];
+extern const unsigned iperf_stats_counters_len;
+extern const struct counter_desc iperf_report_counters[];
+extern const unsigned iperf_report_counters_len;
 
 /* {"reports":N,"completed":N,"aborted":N,"bytes":N,"last":{...}|null};
  * returns the length the full text would have (like snprintf). */
