@@ -563,6 +563,16 @@ void netstack_loop_stats(struct netstack_loop_stats *out)
 	*out = loop_stats;
 }
 
+#define LS(field) COUNTER(U64, struct netstack_loop_stats, field, #field)
+const struct counter_desc netstack_loop_counters[] = {
+    LS(loops),
+    LS(sleeps),
+    LS(wakeups),
+    LS(mode_switches),
+};
+const unsigned netstack_loop_counters_len =
+    COUNTERS_LEN(netstack_loop_counters);
+
 int netstack_driver_json(char *buf, unsigned cap)
 {
 	struct vnet_stats vs;

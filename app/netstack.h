@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
+
 /* Returns 0 when a NIC is up (the address may still be coming by DHCP), or
  * a negative errno after logging why there is no network. */
 int netstack_init(const char *cmdline);
@@ -24,6 +26,9 @@ struct netstack_loop_stats {
 	uint64_t wakeups;	/* sleeps ended by NIC work */
 };
 void netstack_loop_stats(struct netstack_loop_stats *out);
+/* The /stats "loop" member: names, order and types (kernel/counters.h). */
+extern const struct counter_desc netstack_loop_counters[];
+extern const unsigned netstack_loop_counters_len;
 /* JSON object of the driver and glue counters ("{...}"), or -1 when the
  * NIC is absent. */
 int netstack_driver_json(char *buf, unsigned cap);

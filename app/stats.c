@@ -11,6 +11,7 @@
 #include "kernel/kbuf.h"
 #include "kernel/page_alloc.h"
 #include "kernel/printf.h"
+#include "lwip-port/skiffif.h"
 #include "lwip-port/tcp_guard.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
@@ -51,18 +52,21 @@ static int tcp_guard_json(char *buf, size_t cap)
 			     tcp_guard_counters_len, &g);
 }
 
+/* Appends ,"name":{members of base from its table}. */
+static void put_object(struct kbuf *o, const char *name,
+		       const struct counter_desc *d, unsigned n,
+		       const void *base, bool first)
+{
+	kbuf_printf(o, "%s\"%s\":{", first ? "" : ",", name);
+	counters_json_members(o, d, n, base, 1);
+	kbuf_printf(o, "}");
+}
+
 static void put_proto(struct kbuf *o, const char *name,
 		      const struct stats_proto *p, bool first)
 {
-	kbuf_printf(
-	    o,
-	    "%s\"%s\":{\"xmit\":%u,\"recv\":%u,\"drop\":%u,\"chkerr\":%u,"
-	    "\"lenerr\":%u,\"memerr\":%u,\"rterr\":%u,\"proterr\":%u,"
-	    "\"err\":%u}",
-	    first ? "" : ",", name, (unsigned)p->xmit, (unsigned)p->recv,
-	    (unsigned)p->drop, (unsigned)p->chkerr, (unsigned)p->lenerr,
-	    (unsigned)p->memerr, (unsigned)p->rterr, (unsigned)p->proterr,
-	    (unsigned)p->err);
+	put_object(o, name, lwip_proto_counters, lwip_proto_counters_len, p,
+		   first);
 }
 
 /* Pool names, in memp_t order, from lwIP's own list. */
@@ -81,14 +85,9 @@ static void put_lwip(struct kbuf *o)
 	put_proto(o, "udp", &lwip_stats.udp, false);
 	put_proto(o, "tcp", &lwip_stats.tcp, false);
 	kbuf_printf(o, ",\"memp\":{");
-	for (int i = 0; i < MEMP_MAX; i++) {
-		const struct stats_mem *m = lwip_stats.memp[i];
-		kbuf_printf(
-		    o,
-		    "%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}",
-		    i ? "," : "", memp_names[i], (unsigned)m->used,
-		    (unsigned)m->max, (unsigned)m->avail, (unsigned)m->err);
-	}
+	for (int i = 0; i < MEMP_MAX; i++)
+		put_object(o, memp_names[i], lwip_mem_counters,
+			   lwip_mem_counters_len, lwip_stats.memp[i], i == 0);
 	kbuf_printf(o, "}}");
 }
 
@@ -99,28 +98,18 @@ static void put_memory(struct kbuf *o)
 
 	heap_get_stats(&h);
 	page_alloc_get_stats(&p);
-	kbuf_printf(o,
-		    ",\"heap\":{\"in_use\":%llu,\"peak\":%llu,\"arena\":%llu,"
-		    "\"allocs\":%llu,\"frees\":%llu,\"failures\":%llu}",
-		    (unsigned long long)h.in_use, (unsigned long long)h.peak,
-		    (unsigned long long)h.arena_bytes,
-		    (unsigned long long)h.allocs, (unsigned long long)h.frees,
-		    (unsigned long long)h.failures);
-	kbuf_printf(
-	    o,
-	    ",\"pages\":{\"total\":%llu,\"free\":%llu,\"min_free\":%llu,"
-	    "\"failures\":%llu}",
-	    (unsigned long long)p.total_pages, (unsigned long long)p.free_pages,
-	    (unsigned long long)p.min_free_pages,
-	    (unsigned long long)p.failures);
-	kbuf_printf(
-	    o,
-	    ",\"pbuf\":{\"pool_used\":%u,\"pool_max\":%u,\"ref_used\":%u,"
-	    "\"ref_max\":%u}",
-	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used,
-	    (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->max,
-	    (unsigned)lwip_stats.memp[MEMP_PBUF]->used,
-	    (unsigned)lwip_stats.memp[MEMP_PBUF]->max);
+	put_object(o, "heap", heap_stats_counters, heap_stats_counters_len, &h,
+		   false);
+	put_object(o, "pages", page_alloc_stats_counters,
+		   page_alloc_stats_counters_len, &p, false);
+	kbuf_printf(o, ",\"pbuf\":{");
+	counters_json_members(o, lwip_pbuf_pool_counters,
+			      lwip_pbuf_pool_counters_len,
+			      lwip_stats.memp[MEMP_PBUF_POOL], 1);
+	counters_json_members(o, lwip_pbuf_ref_counters,
+			      lwip_pbuf_ref_counters_len,
+			      lwip_stats.memp[MEMP_PBUF], 0);
+	kbuf_printf(o, "}");
 }
 
 int stats_json(char *buf, size_t cap)
@@ -129,14 +118,11 @@ int stats_json(char *buf, size_t cap)
 	struct netstack_loop_stats ls;
 
 	netstack_loop_stats(&ls);
-	kbuf_printf(
-	    &o,
-	    "{\"uptime_ms\":%llu,\"mode\":\"%s\",\"loop\":{\"loops\":%llu,"
-	    "\"sleeps\":%llu,\"wakeups\":%llu,\"mode_switches\":%llu}",
-	    (unsigned long long)clock_ms(), netstack_mode_name(),
-	    (unsigned long long)ls.loops, (unsigned long long)ls.sleeps,
-	    (unsigned long long)ls.wakeups,
-	    (unsigned long long)ls.mode_switches);
+	/* The uptime and the mode's name are not counters of a struct. */
+	kbuf_printf(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\"",
+		    (unsigned long long)clock_ms(), netstack_mode_name());
+	put_object(&o, "loop", netstack_loop_counters,
+		   netstack_loop_counters_len, &ls, false);
 	put_member(&o, "driver", driver_json);
 	put_member(&o, "netif", netif_json);
 	put_lwip(&o);

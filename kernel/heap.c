@@ -492,3 +492,10 @@ void heap_get_stats(struct heap_stats *out)
 {
 	*out = heap.stats;
 }
+
+#define HS(field, name) COUNTER(U64, struct heap_stats, field, name)
+const struct counter_desc heap_stats_counters[] = {
+    HS(in_use, "in_use"), HS(peak, "peak"),   HS(arena_bytes, "arena"),
+    HS(allocs, "allocs"), HS(frees, "frees"), HS(failures, "failures"),
+};
+const unsigned heap_stats_counters_len = COUNTERS_LEN(heap_stats_counters);

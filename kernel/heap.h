@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
+
 struct heap_stats {
 	uint64_t in_use;      /* bytes handed out now (requested sizes) */
 	uint64_t peak;	      /* high-water mark of in_use */
@@ -33,5 +35,8 @@ void *kcalloc(size_t n, size_t size); /* overflow-checked */
 void *krealloc(void *ptr, size_t size);
 void kfree(void *ptr); /* kfree(NULL) is a no-op */
 void heap_get_stats(struct heap_stats *out);
+/* The /stats "heap" member: names, order and types (kernel/counters.h). */
+extern const struct counter_desc heap_stats_counters[];
+extern const unsigned heap_stats_counters_len;
 
 #endif

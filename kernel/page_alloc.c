@@ -279,3 +279,13 @@ void page_alloc_get_stats(struct page_alloc_stats *out)
 {
 	*out = pa.stats;
 }
+
+#define PS(field, name) COUNTER(U64, struct page_alloc_stats, field, name)
+const struct counter_desc page_alloc_stats_counters[] = {
+    PS(total_pages, "total"),
+    PS(free_pages, "free"),
+    PS(min_free_pages, "min_free"),
+    PS(failures, "failures"),
+};
+const unsigned page_alloc_stats_counters_len =
+    COUNTERS_LEN(page_alloc_stats_counters);

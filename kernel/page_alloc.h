@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/counters.h"
+
 #define PAGE_SIZE	4096ULL
 #define PAGE_SHIFT	12
 #define LARGE_PAGE_SIZE (2ULL << 20)
@@ -38,5 +40,8 @@ uint64_t page_alloc(uint64_t npages, uint64_t align);
  * and is reported by returning -1 without touching the bitmap. */
 int page_free(uint64_t addr, uint64_t npages);
 void page_alloc_get_stats(struct page_alloc_stats *out);
+/* The /stats "pages" member: names, order and types (kernel/counters.h). */
+extern const struct counter_desc page_alloc_stats_counters[];
+extern const unsigned page_alloc_stats_counters_len;
 
 #endif

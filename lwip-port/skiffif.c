@@ -48,6 +48,7 @@
 #include "lwip/opt.h"
 #include "lwip/pbuf.h"
 #include "lwip/prot/ethernet.h"
+#include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
@@ -556,3 +557,31 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 	return counters_json(buf, size, skiffif_stats_desc, skiffif_stats_ndesc,
 			     s);
 }
+
+#define LP(field) COUNTER_UINT(struct stats_proto, field, #field)
+const struct counter_desc lwip_proto_counters[] = {
+    LP(xmit),	LP(recv),  LP(drop),	LP(chkerr), LP(lenerr),
+    LP(memerr), LP(rterr), LP(proterr), LP(err),
+};
+const unsigned lwip_proto_counters_len = COUNTERS_LEN(lwip_proto_counters);
+
+#define LM(field, name) COUNTER_UINT(struct stats_mem, field, name)
+const struct counter_desc lwip_mem_counters[] = {
+    LM(used, "used"),
+    LM(max, "max"),
+    LM(avail, "avail"),
+    LM(err, "err"),
+};
+const unsigned lwip_mem_counters_len = COUNTERS_LEN(lwip_mem_counters);
+const struct counter_desc lwip_pbuf_pool_counters[] = {
+    LM(used, "pool_used"),
+    LM(max, "pool_max"),
+};
+const unsigned lwip_pbuf_pool_counters_len =
+    COUNTERS_LEN(lwip_pbuf_pool_counters);
+const struct counter_desc lwip_pbuf_ref_counters[] = {
+    LM(used, "ref_used"),
+    LM(max, "ref_max"),
+};
+const unsigned lwip_pbuf_ref_counters_len =
+    COUNTERS_LEN(lwip_pbuf_ref_counters);

@@ -142,6 +142,20 @@ extern const struct counter_desc skiffif_stats_desc[];
 extern const unsigned skiffif_stats_ndesc;
 /* Returns what ksnprintf returns: the length the whole text needs (output
  * truncated, NUL-terminated, when size is smaller). */
+/* lwIP's own stats structs, which lwIP cannot carry a table for: one
+ * protocol's (struct stats_proto: xmit, recv, ..., err), one pool's
+ * (struct stats_mem: used, max, avail, err), and the pbuf pools' two
+ * members each under /stats "pbuf" (pool_used/pool_max from the PBUF_POOL
+ * pool, ref_used/ref_max from the PBUF pool). */
+extern const struct counter_desc lwip_proto_counters[];
+extern const unsigned lwip_proto_counters_len;
+extern const struct counter_desc lwip_mem_counters[];
+extern const unsigned lwip_mem_counters_len;
+extern const struct counter_desc lwip_pbuf_pool_counters[];
+extern const unsigned lwip_pbuf_pool_counters_len;
+extern const struct counter_desc lwip_pbuf_ref_counters[];
+extern const unsigned lwip_pbuf_ref_counters_len;
+
 int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 			      size_t size);
 
