@@ -1,5 +1,7 @@
 /* The one counter emitter: see counters.h. Exercised through every /stats
- * member written from a table (tests/unit/test_netif.c, test_xdp_path.c,
+ * member written from a table (tests/unit/test_netif.c, test_xdp_path.c;
+ * byte for byte, arrays and bools included, by test_virtio_net.c's
+ * net_stats_json_pinned and test_http.c's stats_json_pinned;
  * tests/qemu/test_http.py). */
 #include "kernel/counters.h"
 
