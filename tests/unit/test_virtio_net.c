@@ -1352,7 +1352,7 @@ TEST(net_remove_returns_unfinished_tx_cookies)
 TEST(net_stats_json_pinned)
 {
 	struct vnet_stats s;
-	char json[2048];
+	char json[2048], text[1024];
 	uint64_t v = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -1397,5 +1397,22 @@ TEST(net_stats_json_pinned)
 		"\"pool_free\":42,\"pool_size\":43,\"target\":44,"
 		"\"adaptive\":true,\"grows\":37,\"shrinks\":38},\"tx_ring\":{"
 		"\"size\":45,\"inflight\":46,\"indirect\":4294967343}}"),
+	    0);
+	/* The console lines, pinned the same way. */
+	CHECK_EQ(vnet_stats_format_text(&s, text, sizeof(text)), strlen(text));
+	CHECK_EQ(
+	    strcmp(
+		text,
+		"link up\n"
+		"rx 1 pkts 2 bytes, posted 40/39, lent 41, pool free 42/43\n"
+		"rx target 44 (adaptive), grows 37 shrinks 38\n"
+		"tx 3 pkts 4 bytes, in flight 46/45, ring full 11, indirect "
+		"4294967343\n"
+		"drops ring_full 5 bad_len 6 bad_id 7 no_buffer 8 too_short 9 "
+		"bad_hdr 10\n"
+		"irqs rx 12 tx 13 config 14, polls 15 empty 16\n"
+		"notify rx 17 (suppressed 18) tx 19 (suppressed 20)\n"
+		"rx batch 1:21 2:22 4:23 8:24 16:25 32:26 64:27 128+:28\n"
+		"tx batch 1:29 2:30 4:31 8:32 16:33 32:34 64:35 128+:36\n"),
 	    0);
 }
