@@ -153,3 +153,21 @@ int counters_json(char *buf, size_t cap, const struct counter_desc *d,
 	kbuf_printf(&b, "}");
 	return kbuf_finish(&b);
 }
+
+void counters_text_members(struct kbuf *b, const struct counter_desc *d,
+			   unsigned n, const void *base, const char *prefix)
+{
+	size_t lp = strlen(prefix);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (d[i].count || strncmp(d[i].name, prefix, lp) != 0)
+			continue;
+		unsigned long long v = counter_value(&d[i], base, 0);
+
+		if (d[i].type == COUNTER_BOOL)
+			kbuf_printf(b, " %s %s", d[i].name + lp,
+				    v ? "true" : "false");
+		else
+			kbuf_printf(b, " %s %llu", d[i].name + lp, v);
+	}
+}

@@ -64,4 +64,10 @@ void counters_json_members(struct kbuf *b, const struct counter_desc *d,
 int counters_json(char *buf, size_t cap, const struct counter_desc *d,
 		  unsigned n, const void *base);
 
+/* The console's form: for each scalar entry whose name starts with prefix
+ * (e.g. "drops."), writes " rest value" ("drops." + "ring_full" gives
+ * " ring_full 5"); booleans as true/false, arrays are skipped. */
+void counters_text_members(struct kbuf *b, const struct counter_desc *d,
+			   unsigned n, const void *base, const char *prefix);
+
 #endif
