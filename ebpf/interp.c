@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "ebpf/ebpf.h"
+#include "ebpf/scalar.h"
 #include "kernel/kerrno.h"
 
 #ifdef EBPF_INTERP_HOOKS
@@ -49,130 +50,18 @@ static uint64_t sext(uint64_t v, unsigned bits)
 	return (v ^ m) - m;
 }
 
-/* Unsigned and signed division and modulo of width 32 or 64; a and b are
- * already truncated to the width. */
-static uint64_t divmod(bool mod, bool is_signed, uint64_t a, uint64_t b,
-		       bool is64)
-{
-	unsigned bits = is64 ? 64 : 32;
-	int64_t sa, sb;
-
-	if (b == 0)
-		return mod ? a : 0;
-	if (!is_signed)
-		return mod ? a % b : a / b;
-	sa = (int64_t)sext(a, bits);
-	sb = (int64_t)sext(b, bits);
-	if (sb == -1) /* INT_MIN / -1 overflows in C: wrap it. */
-		return mod ? 0 : 0 - (uint64_t)sa;
-	return (uint64_t)(mod ? sa % sb : sa / sb);
-}
-
-/* An ALU or ALU64 operation other than END (valid, checked by isa.c). */
+/* ALU, END and jump semantics are the verifier's own (scalar_eval,
+ * scalar_cond_eval in verifier.c): the interpreter runs exactly what the
+ * verifier's transfer functions are proven against, one definition for
+ * both. */
 static uint64_t alu(const struct ebpf_insn *in, uint64_t a, uint64_t b)
 {
-	bool is64 = EBPF_CLASS(in->code) == EBPF_ALU64;
-	unsigned sh = (unsigned)(b & (is64 ? 63 : 31));
-	uint64_t v;
+	uint8_t op = EBPF_OP(in->code);
+	bool end = op == EBPF_END;
 
-	if (!is64) {
-		a = (uint32_t)a;
-		b = (uint32_t)b;
-	}
-	switch (EBPF_OP(in->code)) {
-	case EBPF_ADD:
-		v = a + b;
-		break;
-	case EBPF_SUB:
-		v = a - b;
-		break;
-	case EBPF_MUL:
-		v = a * b;
-		break;
-	case EBPF_DIV:
-	case EBPF_MOD:
-		v = divmod(EBPF_OP(in->code) == EBPF_MOD, in->off == 1, a, b,
-			   is64);
-		break;
-	case EBPF_OR:
-		v = a | b;
-		break;
-	case EBPF_AND:
-		v = a & b;
-		break;
-	case EBPF_XOR:
-		v = a ^ b;
-		break;
-	case EBPF_LSH:
-		v = a << sh;
-		break;
-	case EBPF_RSH:
-		v = a >> sh;
-		break;
-	case EBPF_ARSH:
-		v = (uint64_t)((int64_t)sext(a, is64 ? 64 : 32) >> sh);
-		break;
-	case EBPF_NEG:
-		v = 0 - a;
-		break;
-	default: /* EBPF_MOV, EBPF_MOVSX */
-		v = in->off ? sext(b, (unsigned)in->off) : b;
-		break;
-	}
-	return is64 ? v : (uint32_t)v;
-}
-
-/* END: to little endian truncates (x86 is little endian), to big endian
- * and the ALU64 bswap swap; both zero-extend. */
-static uint64_t byteswap(const struct ebpf_insn *in, uint64_t v)
-{
-	bool swap =
-	    EBPF_CLASS(in->code) == EBPF_ALU64 || EBPF_SRC(in->code) == EBPF_X;
-
-	switch (in->imm) {
-	case 16:
-		return swap ? __builtin_bswap16((uint16_t)v) : (uint16_t)v;
-	case 32:
-		return swap ? __builtin_bswap32((uint32_t)v) : (uint32_t)v;
-	default:
-		return swap ? __builtin_bswap64(v) : v;
-	}
-}
-
-static bool cond(uint8_t op, uint64_t a, uint64_t b, bool is64)
-{
-	int64_t sa = (int64_t)a, sb = (int64_t)b;
-
-	if (!is64) {
-		a = (uint32_t)a;
-		b = (uint32_t)b;
-		sa = (int32_t)(uint32_t)a;
-		sb = (int32_t)(uint32_t)b;
-	}
-	switch (op) {
-	case EBPF_JEQ:
-		return a == b;
-	case EBPF_JNE:
-		return a != b;
-	case EBPF_JGT:
-		return a > b;
-	case EBPF_JGE:
-		return a >= b;
-	case EBPF_JLT:
-		return a < b;
-	case EBPF_JLE:
-		return a <= b;
-	case EBPF_JSET:
-		return (a & b) != 0;
-	case EBPF_JSGT:
-		return sa > sb;
-	case EBPF_JSGE:
-		return sa >= sb;
-	case EBPF_JSLT:
-		return sa < sb;
-	default:
-		return sa <= sb; /* EBPF_JSLE */
-	}
+	return scalar_eval(op, EBPF_CLASS(in->code) == EBPF_ALU64, in->off,
+			   end ? in->imm : 0,
+			   end && EBPF_SRC(in->code) == EBPF_X, a, b);
 }
 
 static unsigned size_bytes(uint8_t size)
@@ -313,12 +202,11 @@ int ebpf_interp_exec(const struct ebpf_prog *p, void *ctx, uint64_t *ret,
 		switch (cls) {
 		case EBPF_ALU:
 		case EBPF_ALU64:
-			if (EBPF_OP(c) == EBPF_END)
-				r[in->dst] = byteswap(in, r[in->dst]);
-			else
-				r[in->dst] =
-				    alu(in, r[in->dst],
-					EBPF_SRC(c) == EBPF_X ? src : imm);
+			r[in->dst] =
+			    alu(in, r[in->dst],
+				EBPF_SRC(c) == EBPF_X && EBPF_OP(c) != EBPF_END
+				    ? src
+				    : imm);
 			break;
 		case EBPF_JMP:
 		case EBPF_JMP32: {
@@ -344,8 +232,9 @@ int ebpf_interp_exec(const struct ebpf_prog *p, void *ctx, uint64_t *ret,
 			}
 			if (op == EBPF_JA)
 				pc += is64 ? (int32_t)in->off : in->imm;
-			else if (cond(op, r[in->dst],
-				      EBPF_SRC(c) == EBPF_X ? src : imm, is64))
+			else if (scalar_cond_eval(op, is64, r[in->dst],
+						  EBPF_SRC(c) == EBPF_X ? src
+									: imm))
 				pc += (int32_t)in->off;
 			break;
 		}
