@@ -38,6 +38,7 @@
 #include "kernel/trap.h"
 #include "lwip-port/skiffif.h"
 #include "lwip-port/tcp_guard.h"
+#include "lwip-port/tcp_reaper.h"
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
 #include "lwip/init.h"
@@ -360,6 +361,8 @@ int netstack_init(const char *cmdline)
 	lwip_init();
 	skiffif_set_txqueuelen(config.net_txqueuelen);
 	tcp_guard_set_max_half_open(config.tcp_max_half_open);
+	tcp_reaper_set_limits(config.tcp_fin_timeout_s, config.tcp_giveup_s);
+	tcp_reaper_start();
 	{
 		struct siphash_key cookie_key;
 

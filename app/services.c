@@ -3,12 +3,18 @@
 #include "app/services.h"
 #include "kernel/config.h"
 #include "kernel/log.h"
+#include "lwip-port/tcp_budget.h"
 #include "services/echo.h"
 #include "services/http.h"
 #include "services/iperf.h"
 
 void services_start(void)
 {
+	/* Each service's guaranteed share of the TCP pools. */
+	tcp_budget_add("echo", ECHO_PORT, config.echo_pcbs, config.echo_segs);
+	tcp_budget_add("http", HTTP_PORT, config.http_pcbs, config.http_segs);
+	tcp_budget_add("iperf", IPERF_PORT, config.iperf_pcbs,
+		       config.iperf_segs);
 	echo_set_limits(config.echo_max_conns,
 			(size_t)config.echo_max_held_kb * 1024,
 			config.echo_idle_s);
@@ -22,6 +28,7 @@ void services_start(void)
 	    .max_body = config.http_max_body,
 	    .idle_timeout_ms = config.http_idle_ms,
 	    .header_timeout_ms = config.http_header_ms,
+	    .max_conns_per_ip = config.http_max_conns_per_ip,
 	    .log = config.http_log,
 	};
 	http_set_limits(&limits);

@@ -12,7 +12,9 @@
 #include "kernel/page_alloc.h"
 #include "kernel/printf.h"
 #include "lwip-port/skiffif.h"
+#include "lwip-port/tcp_budget.h"
 #include "lwip-port/tcp_guard.h"
+#include "lwip-port/tcp_reaper.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
 #include "services/echo.h"
@@ -50,6 +52,15 @@ static int tcp_guard_json(char *buf, size_t cap)
 	tcp_guard_get_stats(&g);
 	return counters_json(buf, cap, tcp_guard_counters,
 			     tcp_guard_counters_len, &g);
+}
+
+static int tcp_reaper_json(char *buf, size_t cap)
+{
+	struct tcp_reaper_stats r;
+
+	tcp_reaper_get_stats(&r);
+	return counters_json(buf, cap, tcp_reaper_counters,
+			     tcp_reaper_counters_len, &r);
 }
 
 /* Appends ,"name":{members of base from its table}. */
@@ -127,6 +138,8 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "netif", netif_json);
 	put_lwip(&o);
 	put_member(&o, "tcp_guard", tcp_guard_json);
+	put_member(&o, "tcp_reaper", tcp_reaper_json);
+	put_member(&o, "tcp_budget", tcp_budget_json);
 	put_memory(&o);
 	put_member(&o, "echo", echo_stats_json);
 	put_member(&o, "iperf", iperf_stats_json);

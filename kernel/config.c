@@ -20,7 +20,17 @@ struct config config = {
     .net_csum_offload = true,
     .net_tso = true,
     .net_indirect = true,
-    .net_txqueuelen = 1000, /* TXQ_DEFAULT_LEN, Linux's txqueuelen */
+    .net_txqueuelen = 1000,  /* TXQ_DEFAULT_LEN, Linux's txqueuelen */
+    .tcp_fin_timeout_s = 10, /* TCP_REAPER_DEFAULT_FIN_TIMEOUT_S */
+    .tcp_giveup_s = 30,	     /* TCP_REAPER_DEFAULT_GIVEUP_S */
+    .echo_idle_s = 300,
+    /* Of 256 PCBs and 1,024 segments (lwipopts.h); the rest is shared. */
+    .echo_pcbs = 48,
+    .echo_segs = 192,
+    .http_pcbs = 64,
+    .http_segs = 320,
+    .iperf_pcbs = 8,
+    .iperf_segs = 64,
     /* The same values as HTTP_LIMITS_DEFAULT in services/http.h. */
     .http_max_conns = 128,
     .http_max_header = 8192,
@@ -28,6 +38,7 @@ struct config config = {
     .http_max_body = 64 * 1024,
     .http_idle_ms = 15000,
     .http_header_ms = 10000,
+    .http_max_conns_per_ip = 32,
     .http_log = false,
     .xdp_jit = true,
 };
@@ -132,6 +143,20 @@ static const struct cmdline_option options[] = {
      .max = 4096,
      .help = "half-open (SYN_RCVD) connections per listener; a SYN beyond "
 	     "gets a SYN cookie (0 = 32)"},
+    {.key = "tcp.fin_timeout",
+     .kind = CMDLINE_U32,
+     .target = &config.tcp_fin_timeout_s,
+     .min = 1,
+     .max = 3600,
+     .help = "seconds a closed connection whose peer stopped answering "
+	     "keeps its PCB (FIN_WAIT, CLOSING, LAST_ACK)"},
+    {.key = "tcp.giveup",
+     .kind = CMDLINE_U32,
+     .target = &config.tcp_giveup_s,
+     .min = 1,
+     .max = 3600,
+     .help = "seconds of silence from a peer with our data outstanding "
+	     "before the connection is aborted"},
     {.key = "ip",
      .kind = CMDLINE_IPV4_CIDR,
      .target = &config.ip,
@@ -164,12 +189,36 @@ static const struct cmdline_option options[] = {
      .max = 86400,
      .help = "seconds before an idle echo connection is dropped (0 = "
 	     "never)"},
+#define BUDGET_KEY(svc, what, field, hi, text)                                 \
+	{                                                                      \
+		.key = svc "." what, .kind = CMDLINE_U32,                      \
+		.target = &config.field, .min = 0, .max = hi, .help = text     \
+	}
+    BUDGET_KEY("echo", "pcbs", echo_pcbs, 256,
+	       "TCP PCBs guaranteed to echo (others may not take them)"),
+    BUDGET_KEY("echo", "segs", echo_segs, 1024,
+	       "TCP segments guaranteed to echo's send queues"),
+    BUDGET_KEY("http", "pcbs", http_pcbs, 256, "TCP PCBs guaranteed to HTTP"),
+    BUDGET_KEY("http", "segs", http_segs, 1024,
+	       "TCP segments guaranteed to HTTP's send queues"),
+    BUDGET_KEY("iperf", "pcbs", iperf_pcbs, 256,
+	       "TCP PCBs guaranteed to iperf"),
+    BUDGET_KEY("iperf", "segs", iperf_segs, 1024,
+	       "TCP segments guaranteed to iperf"),
+#undef BUDGET_KEY
     {.key = "http.max_conns",
      .kind = CMDLINE_U32,
      .target = &config.http_max_conns,
      .min = 1,
      .max = 4096,
      .help = "open HTTP connections; the next one gets 503"},
+    {.key = "http.max_conns_per_ip",
+     .kind = CMDLINE_U32,
+     .target = &config.http_max_conns_per_ip,
+     .min = 0,
+     .max = 4096,
+     .help = "open HTTP connections from one address; more are reset "
+	     "(0 = no limit)"},
     {.key = "http.max_header",
      .kind = CMDLINE_U32,
      .target = &config.http_max_header,

@@ -46,6 +46,8 @@ struct config {
 	uint32_t net_txqueuelen;    /* frames that may wait for TX ring space */
 	uint32_t net_tx_ring;	    /* TX ring size cap, 0 = the driver's */
 	uint32_t tcp_max_half_open; /* SYN_RCVD per listener, 0 = default */
+	uint32_t tcp_fin_timeout_s; /* stalled orphans aborted after this */
+	uint32_t tcp_giveup_s;	    /* data to a silent peer given up after */
 	struct cmdline_ipv4_cidr ip; /* static address; 0.0.0.0/0 = DHCP */
 	uint32_t gw, dns;	     /* host order */
 
@@ -53,8 +55,14 @@ struct config {
 	uint32_t echo_max_held_kb; /* heap for data awaiting send room */
 	uint32_t echo_idle_s;	   /* idle connection timeout, 0 = never */
 
+	/* Guaranteed shares of the TCP PCB and segment pools per service
+	 * (lwip-port/tcp_budget.h). */
+	uint32_t echo_pcbs, echo_segs, http_pcbs, http_segs, iperf_pcbs,
+	    iperf_segs;
+
 	uint32_t http_max_conns, http_max_header, http_max_uri, http_max_body;
 	uint32_t http_idle_ms, http_header_ms;
+	uint32_t http_max_conns_per_ip; /* 0 = no limit */
 	bool http_log;
 
 	char xdp_prog[32];	 /* built-in program to attach, "" = none */

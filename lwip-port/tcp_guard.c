@@ -2,6 +2,7 @@
  * active list (at most MEMP_NUM_TCP_PCB entries) on each SYN to a
  * listener: no bookkeeping of our own that could drift from lwIP's. */
 #include "lwip-port/tcp_guard.h"
+#include "lwip-port/tcp_budget.h"
 
 #include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
@@ -309,6 +310,8 @@ static err_t guard_cookie_ack(struct tcp_pcb_listen *l, struct tcp_hdr *hdr,
 		guard.cookies_bad++;
 		return ERR_OK;
 	}
+	if (!tcp_budget_admit_pcb(hdr->dest))
+		return ERR_ABRT; /* the service's share is spent */
 	if (!redeliver(hdr, opt1len, opt2, p) || !cookie_open(l, hdr, mss)) {
 		/* Dropped: the client's retransmission will try again. */
 		return ERR_ABRT;
@@ -351,6 +354,9 @@ err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen,
 		tcp_abandon(c.oldest_all, 0);
 		guard.evicted_pressure++;
 	}
+	/* Dropped like a SYN to a full accept queue: the client retries. */
+	if (!tcp_budget_admit_pcb(hdr->dest))
+		return ERR_ABRT;
 	return ERR_OK;
 }
 

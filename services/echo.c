@@ -47,6 +47,7 @@
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
+#include "lwip-port/tcp_budget.h"
 #include "services/echo.h"
 #include "services/tcp_raw.h"
 
@@ -55,6 +56,9 @@
  * failed, and counts idle time. */
 #define ECHO_POLL_INTERVAL    1
 #define ECHO_POLLS_PER_SECOND (1000 / (TCP_SLOW_INTERVAL * ECHO_POLL_INTERVAL))
+
+/* Segments a new connection needs to be worth accepting. */
+#define ECHO_ACCEPT_SEGS 8
 
 /* One heap size class (kernel/heap.c) holds a chunk exactly. */
 #define ECHO_CHUNK_BYTES 2048
@@ -92,6 +96,14 @@ struct echo_conn {
 	uint8_t state;	     /* enum echo_conn_state */
 };
 
+/* TCP keepalive on every echo connection: a peer that vanished while idle
+ * (no FIN, no RST, nothing outstanding) is found within
+ * ECHO_KEEPALIVE_IDLE_MS + ECHO_KEEPALIVE_CNT * ECHO_KEEPALIVE_INTVL_MS
+ * (80 s), well before the idle timeout. */
+#define ECHO_KEEPALIVE_IDLE_MS	60000
+#define ECHO_KEEPALIVE_INTVL_MS 5000
+#define ECHO_KEEPALIVE_CNT	4
+
 static struct {
 	struct echo_conn *pool;
 	struct echo_conn *free_list;
@@ -106,6 +118,7 @@ static struct {
 } echo = {
     .max_conns = ECHO_DEFAULT_MAX_CONNS,
     .max_held_bytes = ECHO_DEFAULT_MAX_HELD_BYTES,
+    .idle_timeout_s = ECHO_DEFAULT_IDLE_TIMEOUT_S,
 };
 
 static err_t echo_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
@@ -235,6 +248,10 @@ static u16_t echo_write(struct echo_conn *es, const void *data, u16_t len)
 	    tcp_sndqueuelen(pcb) + ECHO_WRITE_MAX_PBUFS > TCP_SND_QUEUELEN)
 		return 0;
 	len = LWIP_MIN(len, room);
+	/* Echo's share of the segment pool (lwip-port/tcp_budget.h); poll
+	 * retries. */
+	if (!tcp_budget_may_queue(ECHO_PORT, tcp_budget_segs_for(len)))
+		return 0;
 	err = tcp_write(pcb, data, len, TCP_WRITE_FLAG_COPY);
 	if (err == ERR_MEM) {
 		/* Segment pool or heap exhausted for now. */
@@ -434,16 +451,14 @@ static void echo_tcp_err(void *arg, err_t err)
 	echo_conn_free(es);
 }
 
-/* New work is refused while the held-data budget is spent or lwIP's
- * segment pool is nearly empty: a connection accepted then could not even
- * be echoed to. */
+/* New work is refused while the held-data budget is spent or echo's
+ * share of lwIP's segment pool is nearly gone: a connection accepted then
+ * could not even be echoed to. */
 static bool echo_memory_short(void)
 {
-	const struct stats_mem *seg = lwip_stats.memp[MEMP_TCP_SEG];
-
 	if (echo.stats.tcp_held_bytes + ECHO_CHUNK_BYTES > echo.max_held_bytes)
 		return true;
-	return seg && seg->used >= seg->avail - seg->avail / 8;
+	return !tcp_budget_may_queue(ECHO_PORT, ECHO_ACCEPT_SEGS);
 }
 
 static err_t echo_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
@@ -479,6 +494,10 @@ static err_t echo_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	/* Echo is request/response: send each reply at once rather than
 	 * waiting for the previous one to be acknowledged. */
 	tcp_nagle_disable(newpcb);
+	ip_set_option(newpcb, SOF_KEEPALIVE);
+	newpcb->keep_idle = ECHO_KEEPALIVE_IDLE_MS;
+	newpcb->keep_intvl = ECHO_KEEPALIVE_INTVL_MS;
+	newpcb->keep_cnt = ECHO_KEEPALIVE_CNT;
 	echo_set_callbacks(newpcb, es);
 	return ERR_OK;
 }

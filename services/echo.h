@@ -26,6 +26,9 @@
 
 #define ECHO_DEFAULT_MAX_CONNS	    200
 #define ECHO_DEFAULT_MAX_HELD_BYTES (8u * 1024 * 1024)
+/* Like an HTTP keep-alive timeout, only longer: a connection with no
+ * progress either way for 5 minutes is aborted. */
+#define ECHO_DEFAULT_IDLE_TIMEOUT_S 300
 
 struct echo_stats {
 	/* TCP connections. */

@@ -65,6 +65,7 @@ struct http_limits {
 	uint32_t idle_timeout_ms;   /* keep-alive idle, body or send stall */
 	uint32_t header_timeout_ms; /* first byte to end of headers (408) */
 	bool log;		    /* one access-log line per request */
+	uint32_t max_conns_per_ip;  /* open connections per address, 0 = any */
 };
 
 /* The defaults; http_set_limits() clamps each field to these ranges. */
@@ -73,6 +74,7 @@ struct http_limits {
 		.max_conns = 128, .max_header_bytes = 8192, .max_uri = 2048,   \
 		.max_body = 64 * 1024, .idle_timeout_ms = 15000,               \
 		.header_timeout_ms = 10000, .log = false,                      \
+		.max_conns_per_ip = 32,                                        \
 	}
 #define HTTP_MAX_CONNS_RANGE  1, 4096
 #define HTTP_MAX_HEADER_RANGE 256, 1024 * 1024
@@ -134,6 +136,22 @@ struct http_counters {
 };
 
 extern struct http_counters http_counters;
+
+/* What the connection layer did to keep serving under attack
+ * (http_conn.c): the "defence" object of the "http" member of /stats. */
+struct http_defence_counters {
+	uint64_t refused_per_ip;  /* reset at accept: address at its limit */
+	uint64_t refused_reset;	  /* reset at accept: full, and PCBs short */
+	uint64_t evicted_idle;	  /* idle keep-alive connections reset to
+				     make room for a new one */
+	uint64_t pressure_resets; /* timeouts ended by a RST, not 408/FIN */
+	uint64_t pressure_ticks;  /* polls that found the server under
+				     pressure (shortened timeouts) */
+};
+
+extern struct http_defence_counters http_defence;
+extern const struct counter_desc http_defence_desc[];
+extern const unsigned http_defence_desc_len;
 
 /* The /stats "http" member's counters and limits (kernel/counters.h):
  * names, order and types of struct http_counters and struct http_limits. */

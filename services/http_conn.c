@@ -42,8 +42,10 @@
 #include <string.h>
 
 #include "lwip/ip_addr.h"
+#include "lwip/memp.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h" /* TCP_SLOW_INTERVAL, the poll period */
+#include "lwip/stats.h"
 #include "lwip/tcp.h"
 
 #include "kernel/clock.h"
@@ -51,6 +53,7 @@
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
+#include "lwip-port/tcp_budget.h"
 #include "services/http.h"
 #include "services/tcp_raw.h"
 #include "services/www.h"
@@ -67,12 +70,25 @@
  * top of the segments it needs: the tail of the last segment. */
 #define HTTP_WRITE_SPARE_PBUFS 4
 
+/* Pressure: HTTP holds three quarters of its connection slots, or fewer
+ * than HTTP_PRESSURE_FREE_PCBS PCBs or a quarter of the segment pool are
+ * left. Then every timeout is divided by HTTP_PRESSURE_DIVISOR (but not
+ * below HTTP_PRESSURE_MIN_MS), a timed-out connection is reset instead of
+ * getting a 408 or a FIN (either would hold its PCB for seconds more,
+ * nginx's reset_timedout_connection), and a full server resets rather
+ * than answers 503. */
+#define HTTP_PRESSURE_FREE_PCBS 64
+#define HTTP_PRESSURE_DIVISOR	4
+#define HTTP_PRESSURE_MIN_MS	1000
+
 enum http_conn_state {
 	HTTP_CONN_OPEN,	  /* reading requests, writing responses */
 	HTTP_CONN_LINGER, /* our FIN queued; reading and dropping input */
 };
 
 struct http_conn {
+	struct http_conn *prev, *next; /* every connection, oldest first */
+	ip_addr_t peer_ip;
 	struct tcp_pcb *pcb;
 	struct pbuf *rx;	/* received, not yet parsed */
 	uint64_t last_io_ms;	/* last byte received or acknowledged */
@@ -88,6 +104,7 @@ struct http_conn {
 };
 
 static struct tcp_pcb *http_listen_pcb;
+static struct http_conn *http_conns, *http_conns_tail;
 
 static err_t http_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
 		       err_t err);
@@ -126,6 +143,14 @@ static void http_drop_rx(struct http_conn *c)
  * callback left pointing here. */
 static void http_conn_free(struct http_conn *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		http_conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		http_conns_tail = c->prev;
 	if (c->rx)
 		pbuf_free(c->rx);
 	http_session_free(&c->s);
@@ -193,6 +218,10 @@ static long http_write(struct http_conn *c, const void *data, size_t len,
 	err_t err;
 
 	if (room == 0 || qroom <= 0)
+		return 0;
+	/* HTTP's share of the segment pool (lwip-port/tcp_budget.h): slow
+	 * readers of HTTP must not take echo's; poll retries. */
+	if (!tcp_budget_may_queue(HTTP_PORT, tcp_budget_segs_for(len)))
 		return 0;
 	/* A copied segment is one pbuf; a referenced one is a header pbuf
 	 * plus the reference. */
@@ -373,17 +402,55 @@ static err_t http_timeout(struct http_conn *c)
 	return http_conn_abort(c);
 }
 
+static uint32_t pool_free(memp_t pool)
+{
+	const struct stats_mem *m = lwip_stats.memp[pool];
+
+	return m->avail > m->used ? (uint32_t)(m->avail - m->used) : 0;
+}
+
+static bool http_under_pressure(const struct http_limits *l)
+{
+	return http_counters.active * 4 >= l->max_conns * 3 ||
+	       pool_free(MEMP_TCP_PCB) < HTTP_PRESSURE_FREE_PCBS ||
+	       pool_free(MEMP_TCP_SEG) * 4 <
+		   lwip_stats.memp[MEMP_TCP_SEG]->avail;
+}
+
+static uint32_t http_scaled(uint32_t ms, bool pressure)
+{
+	uint32_t floor = ms < HTTP_PRESSURE_MIN_MS ? ms : HTTP_PRESSURE_MIN_MS;
+
+	if (!pressure || ms / HTTP_PRESSURE_DIVISOR < floor)
+		return pressure ? floor : ms;
+	return ms / HTTP_PRESSURE_DIVISOR;
+}
+
+/* A timeout under pressure: a RST frees the PCB at once. */
+static err_t http_cut(struct http_conn *c)
+{
+	http_defence.pressure_resets++;
+	return http_conn_abort(c);
+}
+
 static err_t http_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct http_conn *c = arg;
 	struct http_session *s;
 	uint64_t now = clock_ms();
+	uint32_t idle_ms, header_ms;
+	bool pressure;
 
 	if (!c)
 		return ERR_OK;
 	s = &c->s;
+	pressure = http_under_pressure(&s->limits);
+	if (pressure)
+		http_defence.pressure_ticks++;
+	idle_ms = http_scaled(s->limits.idle_timeout_ms, pressure);
+	header_ms = http_scaled(s->limits.header_timeout_ms, pressure);
 	if (c->state == HTTP_CONN_LINGER) {
-		if (now - c->last_io_ms >= s->limits.idle_timeout_ms &&
+		if (now - c->last_io_ms >= idle_ms &&
 		    (pcb->unsent || pcb->unacked))
 			/* The client stopped reading its last response. */
 			return http_timeout(c);
@@ -394,18 +461,19 @@ static err_t http_poll(void *arg, struct tcp_pcb *pcb)
 	if (s->phase == HTTP_PHASE_RESPOND || s->want_continue) {
 		/* A response waits for room: retry (after ERR_MEM nothing
 		 * else will), and give up on a client that does not read. */
-		if (now - c->last_io_ms >= s->limits.idle_timeout_ms)
+		if (now - c->last_io_ms >= idle_ms)
 			return http_timeout(c);
 		return http_pump(c);
 	}
 	if (http_session_busy(s)) {
-		bool late =
-		    s->phase == HTTP_PHASE_BODY
-			? now - c->last_io_ms >= s->limits.idle_timeout_ms
-			: now - c->request_ms >= s->limits.header_timeout_ms;
+		bool late = s->phase == HTTP_PHASE_BODY
+				? now - c->last_io_ms >= idle_ms
+				: now - c->request_ms >= header_ms;
 		if (!late)
 			return ERR_OK;
 		http_counters.timeouts++;
+		if (pressure)
+			return http_cut(c);
 		http_drop_rx(c);
 		http_session_timeout(s); /* a 408 that closes */
 		return http_pump(c);
@@ -413,13 +481,16 @@ static err_t http_poll(void *arg, struct tcp_pcb *pcb)
 	/* Idle. A keep-alive connection may wait idle_timeout_ms for its next
 	 * request; a new one must start its first within header_timeout_ms. */
 	if (c->served) {
-		if (now - c->idle_since_ms >= s->limits.idle_timeout_ms)
-			return http_conn_close(c);
-	} else if (now - c->idle_since_ms >= s->limits.header_timeout_ms) {
+		if (now - c->idle_since_ms < idle_ms)
+			return ERR_OK;
+	} else {
+		if (now - c->idle_since_ms < header_ms)
+			return ERR_OK;
 		http_counters.timeouts++;
-		return http_conn_close(c);
 	}
-	return ERR_OK;
+	if (pressure)
+		return http_cut(c);
+	return http_conn_close(c);
 }
 
 /* The pcb is gone already (RST from the peer, retransmission timeout,
@@ -489,6 +560,48 @@ static err_t http_refuse(struct tcp_pcb *pcb)
 
 /* ---- Accepting ----------------------------------------------------------- */
 
+/* Open connections from this address. */
+static uint32_t http_conns_from(const ip_addr_t *ip)
+{
+	uint32_t n = 0;
+
+	for (struct http_conn *c = http_conns; c; c = c->next)
+		if (ip_addr_cmp(&c->peer_ip, ip))
+			n++;
+	return n;
+}
+
+/* Idle: between requests, nothing received unparsed and nothing of ours
+ * unacknowledged, so a reset loses no byte of anybody's. */
+static bool http_conn_idle(const struct http_conn *c)
+{
+	return c->state == HTTP_CONN_OPEN && c->pcb && !c->rx &&
+	       c->s.phase == HTTP_PHASE_IDLE && !c->s.want_continue &&
+	       !http_session_busy(&c->s) && !c->pcb->unsent && !c->pcb->unacked;
+}
+
+/* Makes room for a new connection at the limit: resets the connection
+ * idle longest, keep-alive ones (which have been served) first, then
+ * ones that never sent a request. Returns whether one went. */
+static bool http_evict_idle(void)
+{
+	struct http_conn *best = NULL;
+
+	for (struct http_conn *c = http_conns; c; c = c->next) {
+		if (!http_conn_idle(c))
+			continue;
+		if (!best || (c->served && !best->served) ||
+		    (!c->served == !best->served &&
+		     c->idle_since_ms < best->idle_since_ms))
+			best = c;
+	}
+	if (!best)
+		return false;
+	http_defence.evicted_idle++;
+	http_conn_abort(best);
+	return true;
+}
+
 static err_t http_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct http_conn *c = NULL;
@@ -504,14 +617,39 @@ static err_t http_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	http_get_limits(&limits);
+	if (limits.max_conns_per_ip &&
+	    http_conns_from(&pcb->remote_ip) >= limits.max_conns_per_ip) {
+		/* One address holding this many is an attack or a broken
+		 * client: a RST frees the PCB at once (a 503 would hold it
+		 * through the linger). */
+		http_defence.refused_per_ip++;
+		http_counters.refused++;
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	if (http_counters.active >= limits.max_conns)
+		http_evict_idle();
 	if (http_counters.active < limits.max_conns)
 		c = kcalloc(1, sizeof(*c));
-	if (!c)
-		return http_refuse(pcb);
+	if (!c) {
+		if (pool_free(MEMP_TCP_PCB) >= HTTP_PRESSURE_FREE_PCBS)
+			return http_refuse(pcb);
+		http_defence.refused_reset++;
+		http_counters.refused++;
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
 	http_counters.accepted++;
 	if (++http_counters.active > http_counters.active_peak)
 		http_counters.active_peak = http_counters.active;
 	c->pcb = pcb;
+	ip_addr_copy(c->peer_ip, pcb->remote_ip);
+	c->prev = http_conns_tail;
+	if (http_conns_tail)
+		http_conns_tail->next = c;
+	else
+		http_conns = c;
+	http_conns_tail = c;
 	c->state = HTTP_CONN_OPEN;
 	c->last_io_ms = c->idle_since_ms = clock_ms();
 	http_session_init(&c->s);

@@ -127,9 +127,19 @@ const unsigned http_counters_desc_len = COUNTERS_LEN(http_counters_desc);
 const struct counter_desc http_limits_desc[] = {
     HL(U32, max_conns), HL(U32, max_header_bytes), HL(U32, max_uri),
     HL(U32, max_body),	HL(U32, idle_timeout_ms),  HL(U32, header_timeout_ms),
-    HL(BOOL, log),
+    HL(BOOL, log),	HL(U32, max_conns_per_ip),
 };
 const unsigned http_limits_desc_len = COUNTERS_LEN(http_limits_desc);
+
+struct http_defence_counters http_defence;
+
+#define HD(field)                                                              \
+	COUNTER(U64, struct http_defence_counters, field, "defence." #field)
+const struct counter_desc http_defence_desc[] = {
+    HD(refused_per_ip),	 HD(refused_reset),  HD(evicted_idle),
+    HD(pressure_resets), HD(pressure_ticks),
+};
+const unsigned http_defence_desc_len = COUNTERS_LEN(http_defence_desc);
 
 int http_stats_json(char *buf, size_t cap)
 {
@@ -142,6 +152,8 @@ int http_stats_json(char *buf, size_t cap)
 			      &http_counters, 1);
 	counters_json_members(&j, http_limits_desc, http_limits_desc_len,
 			      &http_limits, 0);
+	counters_json_members(&j, http_defence_desc, http_defence_desc_len,
+			      &http_defence, 0);
 	/* The site is the generated table's two sizes, not a stats struct. */
 	kbuf_printf(&j, ",\"site\":{\"files\":%zu,\"bytes\":%zu}}",
 		    www_file_count, www_total_bytes);

@@ -751,7 +751,8 @@ TEST(stats_json_pinned)
 				.max_body = 5000,
 				.idle_timeout_ms = 1234,
 				.header_timeout_ms = 2345,
-				.log = true};
+				.log = true,
+				.max_conns_per_ip = 9};
 	uint64_t *u = (uint64_t *)&http_counters;
 	char buf[2048];
 
@@ -776,7 +777,10 @@ TEST(stats_json_pinned)
 		"\"431\":116,\"500\":117,\"501\":118,\"503\":119,\"505\":120},"
 		"\"limits\":{\"max_conns\":77,\"max_header_bytes\":4000,"
 		"\"max_uri\":1000,\"max_body\":5000,\"idle_timeout_ms\":1234,"
-		"\"header_timeout_ms\":2345,\"log\":true},\"site\":{"
+		"\"header_timeout_ms\":2345,\"log\":true,"
+		"\"max_conns_per_ip\":9},\"defence\":{\"refused_per_ip\":0,"
+		"\"refused_reset\":0,\"evicted_idle\":0,\"pressure_resets\":"
+		"0,\"pressure_ticks\":0},\"site\":{"
 		"\"files\":6,\"bytes\":100040}}"),
 	    0);
 	memset(&http_counters, 0, sizeof(http_counters));
