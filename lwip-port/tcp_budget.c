@@ -133,7 +133,17 @@ uint32_t tcp_budget_segs_for(size_t len)
 	return (uint32_t)(len / TCP_MSS) + 2;
 }
 
-bool tcp_budget_may_queue(uint16_t local_port, uint32_t nsegs)
+uint32_t tcp_budget_free_pcbs(void)
+{
+	uint32_t n = pool_free(MEMP_TCP_PCB);
+
+	for (struct tcp_pcb *p = tcp_tw_pcbs; p; p = p->next)
+		n++;
+	return n;
+}
+
+bool tcp_budget_may_queue(uint16_t local_port, const struct tcp_pcb *pcb,
+			  uint32_t nsegs)
 {
 	struct budget *b = budget_of(local_port);
 	uint32_t free = pool_free(MEMP_TCP_SEG), all_min = 0;
@@ -147,6 +157,10 @@ bool tcp_budget_may_queue(uint16_t local_port, uint32_t nsegs)
 		return true;
 	if (census_stamp != sys_now() + 1)
 		census();
+	if (pcb && pcb->snd_queuelen + nsegs > TCP_BUDGET_CONN_SEGS_SHORT) {
+		b->s.writes_deferred++;
+		return false;
+	}
 	if (b->s.segs + nsegs <= b->s.segs_min ||
 	    free >= others_reserved(b, true) + nsegs) {
 		/* The census stays valid for this millisecond. */

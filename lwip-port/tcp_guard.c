@@ -11,6 +11,7 @@
 #include "lwip/stats.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
+#include "netif/ethernet.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -104,6 +105,62 @@ static u16_t syn_mss(const struct tcp_hdr *hdr, u16_t opt1len)
 	return 536;
 }
 
+/* Set while the guard feeds a segment to lwIP again (see redeliver):
+ * that one came in no Ethernet frame. */
+static bool redelivering;
+
+/* The Ethernet source of the frame that brought the current segment,
+ * when it came in one on this interface. */
+static bool input_src_mac(const struct netif *out, struct eth_addr *mac)
+{
+	const struct netif *in = ip_current_input_netif();
+	const u8_t *iph = (const u8_t *)ip4_current_header();
+
+	if (redelivering || in != out || !(in->flags & NETIF_FLAG_ETHERNET))
+		return false;
+	/* ethernet_input only moved the payload past the header: the
+	 * frame is still in front of the IP header, in the same buffer. */
+	memcpy(mac, iph - SIZEOF_ETH_HDR + ETH_HWADDR_LEN, ETH_HWADDR_LEN);
+	return true;
+}
+
+/* Sends the cookie SYN-ACK straight back to the MAC the SYN came from,
+ * with an IP header of our own: through ip_output it would need an ARP
+ * entry for the (often spoofed) source, and a flood from sources nobody
+ * answers ARP for would evict every real neighbour from lwIP's small ARP
+ * table and fill its queue, stalling replies to real clients. Returns
+ * false when the SYN came in no Ethernet frame. */
+static bool cookie_output_direct(struct pbuf *q, const ip_addr_t *src,
+				 const ip_addr_t *dst, struct netif *nif)
+{
+	struct eth_addr mac;
+	struct ip_hdr *iph;
+
+	if (!input_src_mac(nif, &mac) || pbuf_add_header(q, IP_HLEN))
+		return false;
+	iph = q->payload;
+	IPH_VHL_SET(iph, 4, IP_HLEN / 4);
+	IPH_TOS_SET(iph, 0);
+	IPH_LEN_SET(iph, lwip_htons(q->tot_len));
+	/* An atomic datagram (DF set) needs no unique ID (RFC 6864). */
+	IPH_ID_SET(iph, 0);
+	IPH_OFFSET_SET(iph, PP_HTONS(IP_DF));
+	IPH_TTL_SET(iph, TCP_TTL);
+	IPH_PROTO_SET(iph, IP_PROTO_TCP);
+	ip4_addr_copy(iph->src, *ip_2_ip4(src));
+	ip4_addr_copy(iph->dest, *ip_2_ip4(dst));
+	IPH_CHKSUM_SET(iph, 0);
+#if CHECKSUM_GEN_IP
+	IF__NETIF_CHECKSUM_ENABLED(nif, NETIF_CHECKSUM_GEN_IP)
+	{
+		IPH_CHKSUM_SET(iph, inet_chksum(iph, IP_HLEN));
+	}
+#endif
+	ethernet_output(nif, q, (const struct eth_addr *)nif->hwaddr, &mac,
+			ETHTYPE_IP);
+	return true;
+}
+
 /* A SYN-ACK carrying the cookie, built and sent without a PCB. */
 static void cookie_send(const struct tcp_hdr *syn, u32_t cookie)
 {
@@ -139,7 +196,9 @@ static void cookie_send(const struct tcp_hdr *syn, u32_t cookie)
 						     q->tot_len, src, dst);
 		}
 #endif
-		ip_output_if(q, src, dst, TCP_TTL, 0, IP_PROTO_TCP, nif);
+		if (!cookie_output_direct(q, src, dst, nif))
+			ip_output_if(q, src, dst, TCP_TTL, 0, IP_PROTO_TCP,
+				     nif);
 	}
 	pbuf_free(q);
 }
@@ -160,8 +219,10 @@ static void redeliver_run(void *arg)
 	unsigned n = redeliver_n;
 
 	redeliver_n = 0;
+	redelivering = true;
 	for (unsigned i = 0; i < n; i++)
 		ip4_input(redeliver_q[i], redeliver_if[i]);
+	redelivering = false;
 }
 
 /* Returns whether the segment was queued (it is dropped otherwise, and
@@ -273,11 +334,13 @@ static void guard_scan(const struct tcp_pcb_listen *listener,
 		guard.half_open_peak = c->all;
 }
 
+/* Free PCBs, counting those in TIME_WAIT (tcp_budget_free_pcbs):
+ * counting them as used, a churn of connections the server closes kept
+ * the pool "low" and every SYN evicted the half-open connection of the
+ * SYN before it, legitimate clients' included. */
 static uint32_t guard_free_pcbs(void)
 {
-	const struct stats_mem *m = lwip_stats.memp[MEMP_TCP_PCB];
-
-	return m->avail > m->used ? (uint32_t)(m->avail - m->used) : 0;
+	return tcp_budget_free_pcbs();
 }
 
 /* A SYN for a TIME_WAIT connection beyond its sequence space ends it. */

@@ -80,6 +80,9 @@
 #define HTTP_PRESSURE_FREE_PCBS 64
 #define HTTP_PRESSURE_DIVISOR	4
 #define HTTP_PRESSURE_MIN_MS	1000
+/* At the connection limit, a connection reading its request head (or
+ * silent since it connected) for this long may be reset for a new one. */
+#define HTTP_SLOW_HEAD_MS 1000
 
 enum http_conn_state {
 	HTTP_CONN_OPEN,	  /* reading requests, writing responses */
@@ -221,7 +224,7 @@ static long http_write(struct http_conn *c, const void *data, size_t len,
 		return 0;
 	/* HTTP's share of the segment pool (lwip-port/tcp_budget.h): slow
 	 * readers of HTTP must not take echo's; poll retries. */
-	if (!tcp_budget_may_queue(HTTP_PORT, tcp_budget_segs_for(len)))
+	if (!tcp_budget_may_queue(HTTP_PORT, pcb, tcp_budget_segs_for(len)))
 		return 0;
 	/* A copied segment is one pbuf; a referenced one is a header pbuf
 	 * plus the reference. */
@@ -402,9 +405,9 @@ static err_t http_timeout(struct http_conn *c)
 	return http_conn_abort(c);
 }
 
-static uint32_t pool_free(memp_t pool)
+static uint32_t seg_pool_free(void)
 {
-	const struct stats_mem *m = lwip_stats.memp[pool];
+	const struct stats_mem *m = lwip_stats.memp[MEMP_TCP_SEG];
 
 	return m->avail > m->used ? (uint32_t)(m->avail - m->used) : 0;
 }
@@ -412,9 +415,8 @@ static uint32_t pool_free(memp_t pool)
 static bool http_under_pressure(const struct http_limits *l)
 {
 	return http_counters.active * 4 >= l->max_conns * 3 ||
-	       pool_free(MEMP_TCP_PCB) < HTTP_PRESSURE_FREE_PCBS ||
-	       pool_free(MEMP_TCP_SEG) * 4 <
-		   lwip_stats.memp[MEMP_TCP_SEG]->avail;
+	       tcp_budget_free_pcbs() < HTTP_PRESSURE_FREE_PCBS ||
+	       seg_pool_free() * 4 < lwip_stats.memp[MEMP_TCP_SEG]->avail;
 }
 
 static uint32_t http_scaled(uint32_t ms, bool pressure)
@@ -582,19 +584,33 @@ static bool http_conn_idle(const struct http_conn *c)
 
 /* Makes room for a new connection at the limit: resets the connection
  * idle longest, keep-alive ones (which have been served) first, then
- * ones that never sent a request. Returns whether one went. */
+ * ones that never sent a request; failing those, the one that has been
+ * reading its request head longest, if for over HTTP_SLOW_HEAD_MS (a
+ * real client sends its head in one go; a slow-loris client trickles
+ * it). Connections younger than that are left alone. Returns whether one
+ * went. */
 static bool http_evict_idle(void)
 {
-	struct http_conn *best = NULL;
+	struct http_conn *best = NULL, *slow = NULL;
+	uint64_t now = clock_ms();
 
 	for (struct http_conn *c = http_conns; c; c = c->next) {
-		if (!http_conn_idle(c))
+		if (c->state != HTTP_CONN_OPEN || !c->pcb)
+			continue;
+		if (c->s.phase == HTTP_PHASE_HEAD && c->request_ms &&
+		    now - c->request_ms >= HTTP_SLOW_HEAD_MS &&
+		    (!slow || c->request_ms < slow->request_ms))
+			slow = c;
+		if (!http_conn_idle(c) ||
+		    (!c->served && now - c->idle_since_ms < HTTP_SLOW_HEAD_MS))
 			continue;
 		if (!best || (c->served && !best->served) ||
 		    (!c->served == !best->served &&
 		     c->idle_since_ms < best->idle_since_ms))
 			best = c;
 	}
+	if (!best)
+		best = slow;
 	if (!best)
 		return false;
 	http_defence.evicted_idle++;
@@ -632,7 +648,7 @@ static err_t http_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (http_counters.active < limits.max_conns)
 		c = kcalloc(1, sizeof(*c));
 	if (!c) {
-		if (pool_free(MEMP_TCP_PCB) >= HTTP_PRESSURE_FREE_PCBS)
+		if (tcp_budget_free_pcbs() >= HTTP_PRESSURE_FREE_PCBS)
 			return http_refuse(pcb);
 		http_defence.refused_reset++;
 		http_counters.refused++;
