@@ -54,6 +54,7 @@ UNIT_SRCS_tcp_guard := tests/unit/test_tcp_guard.c $(LWIP_PORT_HOOK_SRCS) \
 	$(KERNEL_TEXT_SRCS) tests/unit/lwip_host.c \
 	tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c
 UNIT_DEPS_tcp_guard := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/tcp_guard.h \
+	lwip-port/tcp_budget.h lwip-port/tcp_reaper.h \
 	lwip-port/lwipopts.h tests/unit/lwip_host.h
 UNIT_CFLAGS_tcp_guard := $(NETIF_LWIP_INC)
 UNIT_LIBS_tcp_guard := $(NETIF_LWIP_LIB)

@@ -5,7 +5,9 @@
  * established connections are never touched. */
 /* lwIP's headers first: its arch.h defines BYTE_ORDER, which the C
  * library's would otherwise define differently. */
+#include "lwip-port/tcp_budget.h"
 #include "lwip-port/tcp_guard.h"
+#include "lwip-port/tcp_reaper.h"
 #include "lwip/init.h"
 #include "lwip/ip4.h"
 #include "lwip/memp.h"
@@ -317,5 +319,116 @@ TEST(syn_beyond_time_wait_opens_a_new_connection_at_once)
 	inject(0x0a000204, 5555, 9, TCP_ACK, 90001, last_synack_seq + 1);
 	CHECK_EQ(accepted, acc0 + 2);
 	abort_all();
+	tcp_close(l);
+}
+
+/* ---- per-service budgets (tcp_budget.c) and the reaper (tcp_reaper.c) */
+
+/* A full handshake from src:sport; returns whether it was answered. */
+static bool handshake(uint32_t src, uint16_t sport, uint16_t dport)
+{
+	unsigned before = sent_synacks;
+
+	inject(src, sport, dport, TCP_SYN, 100, 0);
+	if (sent_synacks == before)
+		return false;
+	inject(src, sport, dport, TCP_ACK, 101, last_synack_seq + 1);
+	return true;
+}
+
+static unsigned count_state(uint16_t port, enum tcp_state st)
+{
+	unsigned n = 0;
+
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		n += p->local_port == port && p->state == st;
+	return n;
+}
+
+TEST(budget_keeps_a_guaranteed_share_for_another_service)
+{
+	struct tcp_pcb *a, *b;
+	unsigned got = 0, refused = 0;
+
+	setup();
+	CHECK_EQ(tcp_budget_add("flooded", 9001, 0, 0), 0);
+	CHECK_EQ(tcp_budget_add("other", 9002, 20, 0), 0);
+	a = listen_on(9001);
+	b = listen_on(9002);
+	/* Established connections to 9001 until it is refused: it may take
+	 * everything but the 20 PCBs 9002 is guaranteed. */
+	for (uint32_t i = 0; i < MEMP_NUM_TCP_PCB + 10; i++) {
+		if (handshake(0x0a070000 + i, 4000, 9001))
+			got++;
+		else
+			refused++;
+	}
+	CHECK_EQ(got, MEMP_NUM_TCP_PCB - 20);
+	CHECK_EQ(count_state(9001, ESTABLISHED), MEMP_NUM_TCP_PCB - 20);
+	CHECK_EQ(refused, 10 + 20);
+	/* 9002's clients all get in. */
+	for (uint32_t i = 0; i < 20; i++)
+		CHECK(handshake(0x0a080000 + i, 4000, 9002));
+	CHECK_EQ(count_state(9002, ESTABLISHED), 20);
+	abort_all();
+	tcp_close(a);
+	tcp_close(b);
+}
+
+static unsigned errs_seen;
+
+static void on_err(void *arg, err_t err)
+{
+	errs_seen++;
+}
+
+/* Runs lwIP's timers (and the reaper's sweep) for ms of fake time. */
+static void run_for(u32_t ms)
+{
+	for (u32_t t = 0; t < ms; t += 250) {
+		fake_now += 250;
+		sys_check_timeouts();
+		if (fake_now % 1000 < 250)
+			tcp_reaper_sweep();
+	}
+}
+
+TEST(reaper_frees_connections_whose_peer_vanished)
+{
+	struct tcp_pcb *l, *orphan, *held;
+	struct tcp_reaper_stats r;
+
+	setup();
+	tcp_reaper_set_limits(3, 5);
+	l = listen_on(9003);
+	CHECK(handshake(0x0a090001, 5000, 9003));
+	orphan = last_accepted;
+	CHECK(handshake(0x0a090002, 5000, 9003));
+	held = last_accepted;
+	tcp_err(held, on_err);
+	/* The service closes one after writing to it, and keeps writing to
+	 * the other; neither peer ever answers again. */
+	CHECK_EQ(tcp_write(orphan, "bye", 3, TCP_WRITE_FLAG_COPY), ERR_OK);
+	CHECK_EQ(tcp_close(orphan), ERR_OK);
+	CHECK_EQ(tcp_write(held, "data", 4, TCP_WRITE_FLAG_COPY), ERR_OK);
+	tcp_output(held);
+	CHECK_EQ(count_state(9003, FIN_WAIT_1), 1);
+	run_for(2000);
+	tcp_reaper_get_stats(&r);
+	CHECK_EQ(r.orphans, 1);
+	CHECK_EQ(r.orphans_reaped, 0);
+	/* Past fin_timeout (3 s) the retransmitting orphan is gone; past
+	 * giveup (5 s) the held one too, through its err callback. */
+	run_for(2500);
+	tcp_reaper_get_stats(&r);
+	CHECK_EQ(r.orphans_reaped, 1);
+	CHECK_EQ(count_state(9003, FIN_WAIT_1), 0);
+	CHECK_EQ(errs_seen, 0);
+	run_for(2000);
+	tcp_reaper_get_stats(&r);
+	CHECK_EQ(r.stalled_reaped, 1);
+	CHECK_EQ(errs_seen, 1);
+	CHECK(tcp_active_pcbs == NULL);
+	tcp_reaper_set_limits(0, 0);
 	tcp_close(l);
 }
