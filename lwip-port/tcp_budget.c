@@ -142,33 +142,47 @@ uint32_t tcp_budget_free_pcbs(void)
 	return n;
 }
 
-bool tcp_budget_may_queue(uint16_t local_port, const struct tcp_pcb *pcb,
-			  uint32_t nsegs)
+uint32_t tcp_budget_may_queue(uint16_t local_port, const struct tcp_pcb *pcb,
+			      uint32_t nsegs)
 {
 	struct budget *b = budget_of(local_port);
-	uint32_t free = pool_free(MEMP_TCP_SEG), all_min = 0;
+	uint32_t free = pool_free(MEMP_TCP_SEG), all_min = 0, may, reserved;
 
 	if (!b)
-		return true;
+		return nsegs;
 	for (unsigned i = 0; i < nbudgets; i++)
 		all_min += budgets[i].s.segs_min;
 	/* Plenty left even if every guarantee were claimed now. */
 	if (free >= all_min + nsegs)
-		return true;
+		return nsegs;
 	if (census_stamp != sys_now() + 1)
 		census();
-	if (pcb && pcb->snd_queuelen + nsegs > TCP_BUDGET_CONN_SEGS_SHORT) {
+	may = nsegs;
+	if (pcb) {
+		uint32_t held = pcb->snd_queuelen;
+
+		if (may > TCP_BUDGET_CONN_SEGS_SHORT - held)
+			may = held >= TCP_BUDGET_CONN_SEGS_SHORT
+				  ? 0
+				  : TCP_BUDGET_CONN_SEGS_SHORT - held;
+	}
+	/* What is left of my guarantee, or of the pool beyond the others'
+	 * unused guarantees, whichever is more. */
+	reserved = others_reserved(b, true);
+	{
+		uint32_t mine = b->s.segs < b->s.segs_min
+				    ? b->s.segs_min - b->s.segs
+				    : 0,
+			 shared = free > reserved ? free - reserved : 0;
+
+		if (may > mine && may > shared)
+			may = mine > shared ? mine : shared;
+	}
+	if (may < nsegs)
 		b->s.writes_deferred++;
-		return false;
-	}
-	if (b->s.segs + nsegs <= b->s.segs_min ||
-	    free >= others_reserved(b, true) + nsegs) {
-		/* The census stays valid for this millisecond. */
-		b->s.segs += nsegs;
-		return true;
-	}
-	b->s.writes_deferred++;
-	return false;
+	/* The census stays valid for this millisecond. */
+	b->s.segs += may;
+	return may;
 }
 
 #define TB(type, field) COUNTER(type, struct tcp_budget_stats, field, #field)

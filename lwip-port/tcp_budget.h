@@ -47,13 +47,14 @@ int tcp_budget_add(const char *name, uint16_t port, uint32_t min_pcbs,
 /* Whether a new PCB for a connection to local_port fits its service's
  * share (ports of no service always fit). Counts a refusal. */
 bool tcp_budget_admit_pcb(uint16_t local_port);
-/* Whether pcb's service may queue nsegs more segments on it now. When
- * the pool is short, one connection may hold at most
- * TCP_BUDGET_CONN_SEGS_SHORT, so that a few slow readers cannot take all
- * of their service's share from its other clients. pcb NULL asks for a
- * new connection of the service of local_port. Counts a deferral. */
-bool tcp_budget_may_queue(uint16_t local_port, const struct tcp_pcb *pcb,
-			  uint32_t nsegs);
+/* How many of nsegs more segments pcb's service may queue on it now
+ * (nsegs when the pool is far from short). When it is short, one
+ * connection may hold at most TCP_BUDGET_CONN_SEGS_SHORT, so that a few
+ * slow readers cannot take all of their service's share from its other
+ * clients. pcb NULL asks for a new connection of the service of
+ * local_port. Counts a deferral when it gives less. */
+uint32_t tcp_budget_may_queue(uint16_t local_port, const struct tcp_pcb *pcb,
+			      uint32_t nsegs);
 #define TCP_BUDGET_CONN_SEGS_SHORT 32
 /* Free PCBs, those in TIME_WAIT included (tcp_alloc() recycles them). */
 uint32_t tcp_budget_free_pcbs(void);

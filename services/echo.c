@@ -250,7 +250,8 @@ static u16_t echo_write(struct echo_conn *es, const void *data, u16_t len)
 	len = LWIP_MIN(len, room);
 	/* Echo's share of the segment pool (lwip-port/tcp_budget.h); poll
 	 * retries. */
-	if (!tcp_budget_may_queue(ECHO_PORT, pcb, tcp_budget_segs_for(len)))
+	if (tcp_budget_may_queue(ECHO_PORT, pcb, tcp_budget_segs_for(len)) <
+	    tcp_budget_segs_for(len))
 		return 0;
 	err = tcp_write(pcb, data, len, TCP_WRITE_FLAG_COPY);
 	if (err == ERR_MEM) {
@@ -458,7 +459,8 @@ static bool echo_memory_short(void)
 {
 	if (echo.stats.tcp_held_bytes + ECHO_CHUNK_BYTES > echo.max_held_bytes)
 		return true;
-	return !tcp_budget_may_queue(ECHO_PORT, NULL, ECHO_ACCEPT_SEGS);
+	return tcp_budget_may_queue(ECHO_PORT, NULL, ECHO_ACCEPT_SEGS) <
+	       ECHO_ACCEPT_SEGS;
 }
 
 static err_t echo_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)

@@ -222,10 +222,6 @@ static long http_write(struct http_conn *c, const void *data, size_t len,
 
 	if (room == 0 || qroom <= 0)
 		return 0;
-	/* HTTP's share of the segment pool (lwip-port/tcp_budget.h): slow
-	 * readers of HTTP must not take echo's; poll retries. */
-	if (!tcp_budget_may_queue(HTTP_PORT, pcb, tcp_budget_segs_for(len)))
-		return 0;
 	/* A copied segment is one pbuf; a referenced one is a header pbuf
 	 * plus the reference. */
 	by_queue = (size_t)qroom / (copy ? 1 : 2) * TCP_MSS;
@@ -234,6 +230,20 @@ static long http_write(struct http_conn *c, const void *data, size_t len,
 	if (len > room) {
 		len = room;
 		more = true;
+	}
+	/* HTTP's share of the segment pool (lwip-port/tcp_budget.h): slow
+	 * readers of HTTP must not take echo's. With less than asked, write
+	 * less; with nothing, poll retries. */
+	{
+		uint32_t want = tcp_budget_segs_for(len),
+			 may = tcp_budget_may_queue(HTTP_PORT, pcb, want);
+
+		if (may < want) {
+			if (may <= 2)
+				return 0;
+			len = (size_t)(may - 2) * TCP_MSS;
+			more = true;
+		}
 	}
 	/* More data follows: no PSH yet, and lwIP may fill the segment. */
 	if (more)
