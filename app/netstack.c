@@ -36,6 +36,7 @@
 #include "kernel/paging.h"
 #include "kernel/printf.h"
 #include "kernel/trap.h"
+#include "lwip-port/lwip_stats64.h"
 #include "lwip-port/skiffif.h"
 #include "lwip-port/tcp_guard.h"
 #include "lwip-port/tcp_reaper.h"
@@ -363,6 +364,7 @@ int netstack_init(const char *cmdline)
 	tcp_guard_set_max_half_open(config.tcp_max_half_open);
 	tcp_reaper_set_limits(config.tcp_fin_timeout_s, config.tcp_giveup_s);
 	tcp_reaper_start();
+	lwip_stats64_start();
 	{
 		struct siphash_key cookie_key;
 

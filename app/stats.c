@@ -11,6 +11,7 @@
 #include "kernel/kbuf.h"
 #include "kernel/page_alloc.h"
 #include "kernel/printf.h"
+#include "lwip-port/lwip_stats64.h"
 #include "lwip-port/skiffif.h"
 #include "lwip-port/tcp_budget.h"
 #include "lwip-port/tcp_guard.h"
@@ -73,11 +74,12 @@ static void put_object(struct kbuf *o, const char *name,
 	kbuf_printf(o, "}");
 }
 
+/* lwIP's protocol counters, widened to 64 bits (lwip_stats64.h). */
 static void put_proto(struct kbuf *o, const char *name,
-		      const struct stats_proto *p, bool first)
+		      enum lwip_stats64_proto which, bool first)
 {
-	put_object(o, name, lwip_proto_counters, lwip_proto_counters_len, p,
-		   first);
+	put_object(o, name, lwip_proto64_counters, lwip_proto64_counters_len,
+		   lwip_stats64_get(which), first);
 }
 
 /* Pool names, in memp_t order, from lwIP's own list. */
@@ -89,12 +91,12 @@ static const char *const memp_names[] = {
 static void put_lwip(struct kbuf *o)
 {
 	kbuf_printf(o, ",\"lwip\":{");
-	put_proto(o, "link", &lwip_stats.link, true);
-	put_proto(o, "etharp", &lwip_stats.etharp, false);
-	put_proto(o, "ip", &lwip_stats.ip, false);
-	put_proto(o, "icmp", &lwip_stats.icmp, false);
-	put_proto(o, "udp", &lwip_stats.udp, false);
-	put_proto(o, "tcp", &lwip_stats.tcp, false);
+	put_proto(o, "link", LWIP64_LINK, true);
+	put_proto(o, "etharp", LWIP64_ETHARP, false);
+	put_proto(o, "ip", LWIP64_IP, false);
+	put_proto(o, "icmp", LWIP64_ICMP, false);
+	put_proto(o, "udp", LWIP64_UDP, false);
+	put_proto(o, "tcp", LWIP64_TCP, false);
 	kbuf_printf(o, ",\"memp\":{");
 	for (int i = 0; i < MEMP_MAX; i++)
 		put_object(o, memp_names[i], lwip_mem_counters,

@@ -7,7 +7,7 @@ LWIP_PORT_GLUE_SRCS := lwip-port/skiffif.c
 LWIP_PORT_HOOK_SRCS := lwip-port/tcp_guard.c lwip-port/rfc6528.c \
 	lwip-port/tcp_budget.c lwip-port/tcp_reaper.c
 LWIP_PORT_SRCS := $(LWIP_PORT_GLUE_SRCS) $(LWIP_PORT_HOOK_SRCS) \
-	lwip-port/sys_arch.c
+	lwip-port/sys_arch.c lwip-port/lwip_stats64.c
 
 # lwIP, built from Debian's `lwip` source package (2.1.3+dfsg1) with the
 # kernel's own flags. Included by the top-level Makefile, which defines BUILD,

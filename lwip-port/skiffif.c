@@ -558,13 +558,6 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 			     s);
 }
 
-#define LP(field) COUNTER_UINT(struct stats_proto, field, #field)
-const struct counter_desc lwip_proto_counters[] = {
-    LP(xmit),	LP(recv),  LP(drop),	LP(chkerr), LP(lenerr),
-    LP(memerr), LP(rterr), LP(proterr), LP(err),
-};
-const unsigned lwip_proto_counters_len = COUNTERS_LEN(lwip_proto_counters);
-
 #define LM(field, name) COUNTER_UINT(struct stats_mem, field, name)
 const struct counter_desc lwip_mem_counters[] = {
     LM(used, "used"),

@@ -143,12 +143,9 @@ extern const unsigned skiffif_stats_ndesc;
 /* Returns what ksnprintf returns: the length the whole text needs (output
  * truncated, NUL-terminated, when size is smaller). */
 /* lwIP's own stats structs, which lwIP cannot carry a table for: one
- * protocol's (struct stats_proto: xmit, recv, ..., err), one pool's
- * (struct stats_mem: used, max, avail, err), and the pbuf pools' two
+ * pool's (struct stats_mem: used, max, avail, err), and the pbuf pools' two
  * members each under /stats "pbuf" (pool_used/pool_max from the PBUF_POOL
  * pool, ref_used/ref_max from the PBUF pool). */
-extern const struct counter_desc lwip_proto_counters[];
-extern const unsigned lwip_proto_counters_len;
 extern const struct counter_desc lwip_mem_counters[];
 extern const unsigned lwip_mem_counters_len;
 extern const struct counter_desc lwip_pbuf_pool_counters[];
