@@ -310,9 +310,9 @@ def vanish(host, stop, attackers, count):
         return s
 
     for kind, n, make in (("echo_idle", 30, idle_echo),
-                          ("echo_stuck", 10, stuck_echo),
+                          ("echo_stuck", 3, stuck_echo),
                           ("http_keepalive", 20, keepalive_http),
-                          ("http_stuck", 10, stuck_http)):
+                          ("http_stuck", 3, stuck_http)):
         for _ in range(n):
             try:
                 held.append(make())
@@ -320,7 +320,7 @@ def vanish(host, stop, attackers, count):
             except OSError:
                 count.add(key=kind + "_failed")
     count.add(len(held))
-    print("ready", flush=True)
+    print("ready", json.dumps(count.extra), flush=True)
     stop.wait()
 
 

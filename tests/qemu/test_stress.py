@@ -134,6 +134,19 @@ def summary(result, after_s):
           flush=True)
 
 
+def wait_ready(ns, g):
+    """Waits for the static address, then for /stats to answer (a guest
+    that booted directly can be up before the namespace has its MAC)."""
+    expect(g.wait_for(r"net: \w+ up, address 10\.77\.0\.2/24",
+                      timeout=120), "no static address", g)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if stats(ns) is not None:
+            return
+        time.sleep(0.5)
+    expect(False, "/stats never answered", g)
+
+
 def guest(ns, name, extra=""):
     for a in ATTACKERS + [VANISHING]:
         run_in(ns, ["ip", "addr", "add", a + "/24", "dev", ns.tap])
@@ -148,8 +161,7 @@ def stress(name, extra="", min_share=MIN_SHARE, seconds=None, rate=0):
     with TapNamespace(suffix="-s%s" % name[:5]) as ns:
         g = guest(ns, name, extra)
         with g:
-            expect(g.wait_for(r"net: \w+ up, address 10\.77\.0\.2/24",
-                              timeout=120), "no static address", g)
+            wait_ready(ns, g)
             before = attack(ns, "none", 2)
             check_probes(before, g, 1.0, "before")
             result = attack(ns, name, seconds, rate=rate)
@@ -199,19 +211,19 @@ def stress_churn():
 
 @test
 def stress_vanished_peers():
-    """Peers of 70 connections (idle echo, echo and HTTP with data
-    outstanding, HTTP keep-alive) vanish: their address is removed from
-    the namespace, so nothing of theirs answers again. With tcp.giveup=5,
-    tcp.fin_timeout=3, echo.idle_timeout=6 and HTTP's 3 s idle timeout,
-    every PCB must be reclaimed within 30 s, while the other clients are
-    served."""
-    extra = ("tcp.giveup=5 tcp.fin_timeout=3 echo.idle_timeout=6 "
+    """Peers of 56 connections (30 idle echo, 3 echo and 3 HTTP with data
+    outstanding, 20 HTTP keep-alive) vanish: their address is removed
+    from the namespace, so nothing of theirs answers again. With
+    tcp.giveup=5, tcp.fin_timeout=3, echo.idle_timeout=10 and HTTP's 3 s
+    idle timeout, every PCB must be reclaimed within 30 s, while the other
+    clients are served; the keep-alive connections HTTP closes become
+    orphans retransmitting their FIN, which the reaper must end."""
+    extra = ("tcp.giveup=5 tcp.fin_timeout=3 echo.idle_timeout=10 "
              "http.idle_timeout=3000")
     with TapNamespace(suffix="-svanish") as ns:
         g = guest(ns, "vanish", extra)
         with g:
-            expect(g.wait_for(r"net: \w+ up, address 10\.77\.0\.2/24",
-                              timeout=120), "no static address", g)
+            wait_ready(ns, g)
             proc = subprocess.Popen(
                 ns.cmd([sys.executable, ATTACK, "vanish", ns.guest_ip,
                         str(max(SECONDS, 20)), VANISHING]),
@@ -222,9 +234,12 @@ def stress_vanished_peers():
                     line += proc.stdout.read(2000)
                 expect(line.startswith("ready"),
                        "vanish: connections not built: " + line, g)
-                s = stats(ns)
+                s = None
+                for _ in range(10):
+                    s = s or stats(ns)
+                expect(s is not None, "/stats did not answer: " + line, g)
                 held = s["tcp_reaper"]["pcbs"]["established"]
-                expect(held >= 60, "only %d connections held" % held, g)
+                expect(held >= 50, "only %d connections held: %s" % (held, line), g)
                 run_in(ns, ["ip", "addr", "del", VANISHING + "/24", "dev",
                             ns.tap])
                 after_s, s = wait_idle(ns, g, bound=30)
@@ -236,7 +251,7 @@ def stress_vanished_peers():
             result = json.loads(out.strip().splitlines()[-1])
             check_probes(result, g, MIN_SHARE, "during")
             r = s["tcp_reaper"]
-            expect(r["stalled_reaped"] + r["orphans_reaped"] > 0 and
+            expect(r["orphans_reaped"] > 0 and
                    s["echo"]["tcp"]["idle_timeouts"] > 0,
                    "reclaimed, but not by the bounds: %s" % r, g)
             print("  stress vanish: %d connections held; all reclaimed %.1f "
