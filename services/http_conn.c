@@ -35,7 +35,10 @@
  * request must arrive within header_timeout_ms of its first byte (408,
  * the slow-loris cut-off), a body or a blocked response may not stall for
  * idle_timeout_ms, a keep-alive connection is closed after idle_timeout_ms
- * without a request, a new one after header_timeout_ms. */
+ * without a request, a new one after header_timeout_ms. Under pressure
+ * (HTTP_PRESSURE_*) they shrink and end with a RST; at max_conns a new
+ * connection takes an idle or slow one's slot, and max_conns_per_ip
+ * bounds one address (README, "Under attack"). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

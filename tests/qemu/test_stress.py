@@ -115,8 +115,11 @@ def share(p):
 
 
 def check_probes(result, g, min_share, when):
+    """min_share: one share for every service, or {service: share}."""
     for kind, p in sorted(result["probes"].items()):
-        expect(p["ok"] > 0 and share(p) >= min_share,
+        want = (min_share.get(kind, MIN_SHARE) if isinstance(min_share, dict)
+                else min_share)
+        expect(p["ok"] > 0 and share(p) >= want,
                "%s %s: %s answered %d of %d probes (%s)" % (
                    result["attack"], when, kind, p["ok"],
                    p["ok"] + p["fail"], result), g)
@@ -191,7 +194,11 @@ def stress_slowloris():
 
 @test
 def stress_slow_readers():
-    stress("slow-read")
+    """Slow readers of HTTP must not starve echo (TCP and UDP); HTTP
+    itself, whose share of the segment pool they hold, must still answer
+    (its probes wait seconds for room, so there are few of them)."""
+    stress("slow-read", min_share={"tcp": MIN_SHARE, "udp": MIN_SHARE,
+                                   "http": 0.01})
 
 
 @test
@@ -216,8 +223,10 @@ def stress_vanished_peers():
     from the namespace, so nothing of theirs answers again. With
     tcp.giveup=5, tcp.fin_timeout=3, echo.idle_timeout=10 and HTTP's 3 s
     idle timeout, every PCB must be reclaimed within 30 s, while the other
-    clients are served; the keep-alive connections HTTP closes become
-    orphans retransmitting their FIN, which the reaper must end."""
+    clients are served. The reaper must have ended some: the echo
+    connections with data outstanding (tcp.giveup), and the keep-alive
+    connections HTTP closes, which retransmit their FIN as orphans unless
+    HTTP is under pressure and resets them instead."""
     extra = ("tcp.giveup=5 tcp.fin_timeout=3 echo.idle_timeout=10 "
              "http.idle_timeout=3000")
     with TapNamespace(suffix="-svanish") as ns:
@@ -251,7 +260,7 @@ def stress_vanished_peers():
             result = json.loads(out.strip().splitlines()[-1])
             check_probes(result, g, MIN_SHARE, "during")
             r = s["tcp_reaper"]
-            expect(r["orphans_reaped"] > 0 and
+            expect(r["orphans_reaped"] + r["stalled_reaped"] > 0 and
                    s["echo"]["tcp"]["idle_timeouts"] > 0,
                    "reclaimed, but not by the bounds: %s" % r, g)
             print("  stress vanish: %d connections held; all reclaimed %.1f "
