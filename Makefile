@@ -74,7 +74,7 @@ $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define SKIFF_VERSION "$(VERSION)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(BUILD)/obj/app/main.o: $(BUILD)/gen/version.h
+$(BUILD)/obj/app/main.o $(BUILD)/obj/app/metrics.o: $(BUILD)/gen/version.h
 .PHONY: FORCE
 FORCE:
 

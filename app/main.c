@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "app/metrics.h"
 #include "app/netstack.h"
 #include "app/stats.h"
 #include "gen/version.h"
@@ -148,6 +149,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 
 	/* The HTTP server's /stats route comes from here (it sits below). */
 	http_set_stats_provider(stats_json);
+	http_set_metrics_provider(metrics_prom);
 	int net = netstack_init(boot->cmdline);
 	print_banner();
 	if (config.test_fault != FAULT_NONE)

@@ -14,13 +14,15 @@ lwip_pkgs="dpkg-dev ca-certificates"
 bpf_pkgs="clang llvm libbpf-dev"
 http_pkgs="node-llhttp"
 test_pkgs="curl netcat-openbsd iputils-ping iperf socat clang clang-format"
+# /metrics: promtool and a real Prometheus scraping the appliance.
+deploy_test_pkgs="prometheus"
 bench_pkgs="wrk apache2-utils gnuplot-nox busybox-static nginx-light linux-image-cloud-amd64 cpio"
 
 case "$profile" in
 build) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs" ;;
 run) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs" ;;
 iso) want="$build_pkgs $iso_pkgs" ;;
-test) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs $iso_pkgs $test_pkgs" ;;
+test) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs $iso_pkgs $test_pkgs $deploy_test_pkgs" ;;
 bench) want="$build_pkgs $lwip_pkgs $http_pkgs $bpf_pkgs $run_pkgs $test_pkgs $bench_pkgs" ;;
 fuzz) want="clang" ;;
 *) echo "setup.sh: unknown profile '$profile'" >&2; exit 2 ;;
