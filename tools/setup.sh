@@ -14,8 +14,9 @@ lwip_pkgs="dpkg-dev ca-certificates"
 bpf_pkgs="clang llvm libbpf-dev"
 http_pkgs="node-llhttp"
 test_pkgs="curl netcat-openbsd iputils-ping iperf socat clang clang-format"
-# /metrics: promtool and a real Prometheus scraping the appliance.
-deploy_test_pkgs="prometheus"
+# /metrics: promtool and a real Prometheus scraping the appliance; /status:
+# headless Chromium loading the page.
+deploy_test_pkgs="prometheus chromium"
 bench_pkgs="wrk apache2-utils gnuplot-nox busybox-static nginx-light linux-image-cloud-amd64 cpio"
 
 case "$profile" in
