@@ -5,6 +5,9 @@
 #   make run        boot it in QEMU with OVMF (serial console on this terminal)
 #   make iso        build/skiff.iso: GRUB (EFI) chainloading the same image
 #   make run-iso    boot the ISO
+#   make disk       build/skiff.img (raw GPT disk, one EFI system partition)
+#                   and build/skiff.qcow2; CMDLINE= goes in EFI/skiff/cmdline
+#   make run-disk   boot build/skiff.qcow2 under OVMF (DISK= another image)
 #   make debug      boot under QEMU -s -S and print the gdb command
 #   make test       host unit tests + QEMU integration tests
 #   make unit       host unit tests only
@@ -78,7 +81,7 @@ $(BUILD)/obj/app/main.o $(BUILD)/obj/app/metrics.o: $(BUILD)/gen/version.h
 .PHONY: FORCE
 FORCE:
 
-.PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
+.PHONY: all setup run run-iso iso disk run-disk debug test unit qemu-test clean format \
 	bench fuzz check-layers check-format
 all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf $(BUILD)/skiff-pvh.elf
 
@@ -149,6 +152,18 @@ run-iso: $(BUILD)/skiff.iso
 	@tools/setup.sh run
 	@$(PYTHON) tools/skiffqemu.py run --iso
 
+# The disk images are rebuilt every time (it takes a second): CMDLINE may
+# have changed, and it is written into the image.
+disk: $(BUILD)/skiff.efi
+	@tools/setup.sh disk
+	@CMDLINE='$(CMDLINE)' tools/mkdisk.sh $(BUILD)/skiff.efi \
+		$(BUILD)/skiff.img $(BUILD)/skiff.qcow2
+
+run-disk:
+	@test -f "$${DISK:-$(BUILD)/skiff.qcow2}" || $(MAKE) --no-print-directory disk
+	@tools/setup.sh run
+	@BOOT=disk $(PYTHON) tools/skiffqemu.py run
+
 debug: all
 	@tools/setup.sh run
 	@$(PYTHON) tools/skiffqemu.py run --debug
@@ -178,7 +193,7 @@ $(BUILD)/skiff-test.iso: $(BUILD)/skiff.efi boot/grub.cfg
 	@tools/setup.sh iso
 	CMDLINE=test.shutdown=1 tools/mkiso.sh $(BUILD)/skiff.efi $@
 
-qemu-test: all $(BUILD)/skiff-test.iso
+qemu-test: all $(BUILD)/skiff-test.iso disk
 	@tools/setup.sh test
 	$(PYTHON) tests/qemu/run_all.py $(ONLY)
 
