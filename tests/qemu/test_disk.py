@@ -71,3 +71,24 @@ def disk_qcow2_from_make_disk():
                           text=True, timeout=30).stdout
     expect("file format: qcow2" in info, "not qcow2:\n" + info)
     boot_disk("disk-qcow2", qcow, "")
+
+
+@test
+def disk_cmdline_file_overridden_by_fw_cfg():
+    """The image's file is its default; a hypervisor's fw_cfg file (how
+    the libvirt fleet gives each overlay its address) wins over it."""
+    img = os.path.join(BUILD, "skiff-test-disk-fwcfg.img")
+    env = dict(os.environ, CMDLINE="net.mode=irq http.log=1")
+    r = subprocess.run([os.path.join(ROOT, "tools", "mkdisk.sh"),
+                        os.path.join(BUILD, "skiff.efi"), img],
+                       env=env, capture_output=True, text=True, timeout=120)
+    expect(r.returncode == 0, "mkdisk failed: %s" % r.stderr)
+    fw = "test.shutdown=1 net.mode=poll"
+    g = Guest("disk-fwcfg", boot="disk", disk=img, net="none",
+              extra=["-fw_cfg", "name=opt/skiff/cmdline,string=" + fw])
+    with g:
+        m = g.wait_for(BANNER, timeout=120)
+        expect(m, "no ready banner", g)
+        expect(m.group(6) == fw, "cmdline %r, expected fw_cfg's %r"
+               % (m.group(6), fw), g)
+        expect(g.wait_exit(timeout=60) == 0, "no clean power-off", g)
