@@ -8,6 +8,9 @@
 #   make disk       build/skiff.img (raw GPT disk, one EFI system partition)
 #                   and build/skiff.qcow2; CMDLINE= goes in EFI/skiff/cmdline
 #   make run-disk   boot build/skiff.qcow2 under OVMF (DISK= another image)
+#   make fleet N=3  N appliances under libvirt behind HAProxy, all inside a
+#                   network namespace (tools/fleet.py); make fleet-down
+#   make fleet-test the fleet under wrk, one appliance destroyed and back
 #   make debug      boot under QEMU -s -S and print the gdb command
 #   make test       host unit tests + QEMU integration tests
 #   make unit       host unit tests only
@@ -81,7 +84,7 @@ $(BUILD)/obj/app/main.o $(BUILD)/obj/app/metrics.o: $(BUILD)/gen/version.h
 .PHONY: FORCE
 FORCE:
 
-.PHONY: all setup run run-iso iso disk run-disk debug test unit qemu-test clean format \
+.PHONY: all setup run run-iso iso disk run-disk fleet fleet-down fleet-test debug test unit qemu-test clean format \
 	bench fuzz check-layers check-format
 all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf $(BUILD)/skiff-pvh.elf
 
@@ -163,6 +166,20 @@ run-disk:
 	@test -f "$${DISK:-$(BUILD)/skiff.qcow2}" || $(MAKE) --no-print-directory disk
 	@tools/setup.sh run
 	@BOOT=disk $(PYTHON) tools/skiffqemu.py run
+
+# The fleet: libvirtd, the appliances' taps, their bridge and HAProxy all
+# live in a network namespace tools/fleet.py creates (state in build/fleet).
+N ?= 3
+fleet: disk
+	@tools/setup.sh fleet
+	@$(PYTHON) tools/fleet.py up $(N)
+
+fleet-down:
+	@$(PYTHON) tools/fleet.py down
+
+fleet-test: disk
+	@tools/setup.sh fleet
+	@$(PYTHON) tools/fleet.py test
 
 debug: all
 	@tools/setup.sh run
