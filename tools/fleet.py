@@ -37,6 +37,7 @@ BRIDGE = "skfbr0"
 NET = "10.78.0"
 HOST_IP = NET + ".1"
 LB_PORT = 8080
+PROM_PORT = 9090
 # HAProxy's health checks: every CHECK_MS, down after FALL failures, up
 # again after RISE successes. A dead appliance is out after at most
 # CHECK_MS * FALL (plus one check in flight).
@@ -167,6 +168,49 @@ def haproxy_cfg(st):
                CHECK_MS, CHECK_MS, CHECK_MS, FALL, RISE, servers))
 
 
+def prometheus_cfg(st):
+    targets = ", ".join("'%s.%d:80'" % (NET, 10 + i)
+                        for i in range(1, st["n"] + 1))
+    return ("global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n"
+            "scrape_configs:\n  - job_name: skiff\n"
+            "    static_configs:\n      - targets: [%s]\n" % targets)
+
+
+def start_prometheus(st):
+    """Debian's Prometheus in the namespace, scraping every appliance's
+    /metrics; its API and UI on 10.78.0.1:9090 there."""
+    cfg = os.path.join(STATE_DIR, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write(prometheus_cfg(st))
+    log = open(os.path.join(STATE_DIR, "prometheus.log"), "w")
+    # ip netns exec execs prometheus: the PID is prometheus's own.
+    p = subprocess.Popen(
+        ["ip", "netns", "exec", st["ns"], "prometheus",
+         "--config.file=" + cfg,
+         "--storage.tsdb.path=" + os.path.join(STATE_DIR, "prometheus"),
+         "--web.listen-address=%s:%d" % (HOST_IP, PROM_PORT)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        start_new_session=True)
+    log.close()
+    st["pids"]["prometheus"] = p.pid
+    save_state(st)
+
+
+def prom_query(st, query):
+    """The value list of an instant query, through curl in the namespace."""
+    r = run("curl", "-s", "--max-time", "5", "-G",
+            "http://%s:%d/api/v1/query" % (HOST_IP, PROM_PORT),
+            "--data-urlencode", "query=" + query, ns=st["ns"], check=False,
+            timeout=20)
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        return None
+    if doc.get("status") != "success":
+        return None
+    return [float(x["value"][1]) for x in doc["data"]["result"]]
+
+
 def haproxy_stat(st):
     """{server: (status, total sessions)} from HAProxy's stats socket."""
     r = run("socat", "-", "UNIX-CONNECT:" + os.path.join(STATE_DIR,
@@ -249,6 +293,8 @@ def up(n):
     run("haproxy", "-D", "-p", pidfile, "-f", cfg, ns=ns)
     st["pids"]["haproxy"] = read_pid(pidfile)
     save_state(st)
+    if shutil.which("prometheus"):
+        start_prometheus(st)
     print("fleet: %d appliances (%s) in namespace %s" %
           (n, ", ".join("%s.%d" % (NET, 10 + i) for i in range(1, n + 1)), ns))
     print("fleet: waiting for HAProxy's health checks to see them up")
@@ -259,6 +305,9 @@ def up(n):
           (HOST_IP, LB_PORT))
     print("  ip netns exec %s curl http://%s:%d/healthz" % (ns, HOST_IP,
                                                            LB_PORT))
+    if st["pids"].get("prometheus"):
+        print("  Prometheus scraping every appliance: http://%s:%d/ "
+              "(same namespace)" % (HOST_IP, PROM_PORT))
     print("  consoles: %s/*.log; stop with: make fleet-down" % STATE_DIR)
     return st if ok else None
 
@@ -272,7 +321,7 @@ def down():
         for name in st["domains"]:
             virsh("destroy", name, check=False)
             virsh("undefine", "--nvram", name, check=False)
-    for daemon in ("haproxy", "libvirtd", "virtlogd"):
+    for daemon in ("prometheus", "haproxy", "libvirtd", "virtlogd"):
         stop_pid(st["pids"].get(daemon))
     run("ip", "netns", "del", st["ns"], check=False)
     shutil.rmtree(STATE_DIR, ignore_errors=True)
@@ -340,6 +389,21 @@ def fleet_test(n=3):
         spread = haproxy_stat(st)
         check(all(spread[d][1] > 0 for d in st["domains"]),
               "every appliance served: %r" % spread)
+        # Prometheus scrapes every appliance and sees the load.
+        deadline, seen = time.time() + 90, None
+        while time.time() < deadline:
+            up_ = prom_query(st, 'up{job="skiff"}')
+            req = prom_query(st, 'sum(skiff_http_requests_total)')
+            seen = (up_, req)
+            if up_ and len(up_) == n and all(v == 1 for v in up_) and \
+                    req and req[0] >= reqs:
+                break
+            time.sleep(1)
+        check(seen[0] and len(seen[0]) == n and seen[1] and
+              seen[1][0] >= reqs,
+              "Prometheus scrapes all %d (up %r) and sums their "
+              "skiff_http_requests_total (%r >= %d)" %
+              (n, seen[0], seen[1], reqs))
         # A probe every 50 ms for 12 s; the victim dies 3 s in.
         probe = subprocess.Popen(
             ["ip", "netns", "exec", st["ns"], sys.executable, "-c", PROBE,

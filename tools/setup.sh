@@ -20,8 +20,8 @@ deploy_test_pkgs="prometheus chromium"
 # make disk: a GPT disk image with a FAT32 EFI system partition, no mount.
 disk_pkgs="gdisk dosfstools mtools qemu-utils"
 # make fleet: libvirt (its own libvirtd, started in the fleet's namespace),
-# HAProxy in front, wrk and socat for the fleet test.
-fleet_pkgs="libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu haproxy wrk socat"
+# HAProxy in front, Prometheus scraping, wrk, socat and curl for the test.
+fleet_pkgs="libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu haproxy wrk socat curl prometheus"
 bench_pkgs="wrk apache2-utils gnuplot-nox busybox-static nginx-light linux-image-cloud-amd64 cpio"
 
 case "$profile" in
