@@ -161,7 +161,7 @@ static void put_services(struct kbuf *b)
 static void put_xdp(struct kbuf *b)
 {
 	struct xdp_hook_stats x;
-	char labels[64];
+	char labels[96]; /* prog="<name>", a 31-char name escaped at worst */
 	struct kbuf lb = {labels, sizeof(labels), 0};
 	const struct ebpf_prog *p = xdp_hook_prog;
 

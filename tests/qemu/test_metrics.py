@@ -136,7 +136,7 @@ def metrics_promtool_and_stats_agree():
                "skiff_info line missing")
         # Every counter family of /stats is there: as many families as the
         # tables have scalar names that are not grouped.
-        expect(len(types) > 150, "only %d families" % len(types))
+        expect(len(types) > 120, "only %d families" % len(types))
 
 
 def prometheus_query(api_port, query):
