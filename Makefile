@@ -5,6 +5,12 @@
 #   make run        boot it in QEMU with OVMF (serial console on this terminal)
 #   make iso        build/skiff.iso: GRUB (EFI) chainloading the same image
 #   make run-iso    boot the ISO
+#   make disk       build/skiff.img (raw GPT disk, one EFI system partition)
+#                   and build/skiff.qcow2; CMDLINE= goes in EFI/skiff/cmdline
+#   make run-disk   boot build/skiff.qcow2 under OVMF (DISK= another image)
+#   make fleet N=3  N appliances under libvirt behind HAProxy, all inside a
+#                   network namespace (tools/fleet.py); make fleet-down
+#   make fleet-test the fleet under wrk, one appliance destroyed and back
 #   make debug      boot under QEMU -s -S and print the gdb command
 #   make test       host unit tests + QEMU integration tests
 #   make unit       host unit tests only
@@ -74,11 +80,11 @@ $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define SKIFF_VERSION "$(VERSION)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(BUILD)/obj/app/main.o: $(BUILD)/gen/version.h
+$(BUILD)/obj/app/main.o $(BUILD)/obj/app/metrics.o: $(BUILD)/gen/version.h
 .PHONY: FORCE
 FORCE:
 
-.PHONY: all setup run run-iso iso debug test unit qemu-test clean format \
+.PHONY: all setup run run-iso iso disk run-disk fleet fleet-down fleet-test debug test unit qemu-test clean format \
 	bench fuzz check-layers check-format stress
 all: $(BUILD)/skiff.efi $(BUILD)/skiff.elf $(BUILD)/skiff-pvh.elf
 
@@ -149,6 +155,32 @@ run-iso: $(BUILD)/skiff.iso
 	@tools/setup.sh run
 	@$(PYTHON) tools/skiffqemu.py run --iso
 
+# The disk images are rebuilt every time (it takes a second): CMDLINE may
+# have changed, and it is written into the image.
+disk: $(BUILD)/skiff.efi
+	@tools/setup.sh disk
+	@CMDLINE='$(CMDLINE)' tools/mkdisk.sh $(BUILD)/skiff.efi \
+		$(BUILD)/skiff.img $(BUILD)/skiff.qcow2
+
+run-disk:
+	@test -f "$${DISK:-$(BUILD)/skiff.qcow2}" || $(MAKE) --no-print-directory disk
+	@tools/setup.sh run
+	@BOOT=disk $(PYTHON) tools/skiffqemu.py run
+
+# The fleet: libvirtd, the appliances' taps, their bridge and HAProxy all
+# live in a network namespace tools/fleet.py creates (state in build/fleet).
+N ?= 3
+fleet: disk
+	@tools/setup.sh fleet
+	@$(PYTHON) tools/fleet.py up $(N)
+
+fleet-down:
+	@$(PYTHON) tools/fleet.py down
+
+fleet-test: disk
+	@tools/setup.sh fleet
+	@$(PYTHON) tools/fleet.py test
+
 debug: all
 	@tools/setup.sh run
 	@$(PYTHON) tools/skiffqemu.py run --debug
@@ -178,7 +210,7 @@ $(BUILD)/skiff-test.iso: $(BUILD)/skiff.efi boot/grub.cfg
 	@tools/setup.sh iso
 	CMDLINE=test.shutdown=1 tools/mkiso.sh $(BUILD)/skiff.efi $@
 
-qemu-test: all $(BUILD)/skiff-test.iso
+qemu-test: all $(BUILD)/skiff-test.iso disk
 	@tools/setup.sh test
 	$(PYTHON) tests/qemu/run_all.py $(ONLY)
 

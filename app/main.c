@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "app/metrics.h"
 #include "app/netstack.h"
 #include "app/stats.h"
 #include "gen/version.h"
@@ -38,15 +39,25 @@
 
 static struct boot_info *boot;
 
+/* Load options (GRUB, the UEFI shell) and PVH's start info are the most
+ * explicit and win. A disk image's EFI/skiff/cmdline (read by the UEFI
+ * loader) is that image's default, which the hypervisor's fw_cfg file
+ * overrides per machine: every appliance of a fleet boots an overlay of
+ * one image and gets its own address from libvirt's <sysinfo
+ * type='fwcfg'>. */
 static void load_cmdline(void)
 {
-	if (boot->cmdline[0])
+	static char fw[sizeof(boot->cmdline)];
+
+	if (boot->cmdline_from_options)
 		return;
-	int n = fw_cfg_read_file("opt/skiff/cmdline", boot->cmdline,
-				 sizeof(boot->cmdline));
-	if (n >= (int)sizeof(boot->cmdline))
+	int n = fw_cfg_read_file("opt/skiff/cmdline", fw, sizeof(fw));
+	if (n <= 0)
+		return; /* none: the file's, if there was one */
+	if (n >= (int)sizeof(fw))
 		log_warn("cmdline: fw_cfg command line truncated to %zu bytes",
-			 sizeof(boot->cmdline) - 1);
+			 sizeof(fw) - 1);
+	memcpy(boot->cmdline, fw, sizeof(fw));
 }
 
 /* Unbounded recursion (through a pointer the compiler cannot see
@@ -148,6 +159,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 
 	/* The HTTP server's /stats route comes from here (it sits below). */
 	http_set_stats_provider(stats_json);
+	http_set_metrics_provider(metrics_prom);
 	int net = netstack_init(boot->cmdline);
 	print_banner();
 	if (config.test_fault != FAULT_NONE)

@@ -588,6 +588,22 @@ int netstack_driver_json(char *buf, unsigned cap)
 	return vnet_stats_format_json(&vs, buf, cap);
 }
 
+bool netstack_driver_stats(struct vnet_stats *out)
+{
+	if (!vnet)
+		return false;
+	vnet_get_stats(vnet, out);
+	return true;
+}
+
+bool netstack_netif_stats(struct skiffif_stats *out)
+{
+	if (!have_nic)
+		return false;
+	skiffif_get_stats(&netif, out);
+	return true;
+}
+
 int netstack_netif_json(char *buf, unsigned cap)
 {
 	struct skiffif_stats s;

@@ -33,5 +33,11 @@ extern const unsigned netstack_loop_counters_len;
  * NIC is absent. */
 int netstack_driver_json(char *buf, unsigned cap);
 int netstack_netif_json(char *buf, unsigned cap);
+/* The same counters as structs, for /metrics; false when the NIC is
+ * absent. */
+struct vnet_stats;
+struct skiffif_stats;
+bool netstack_driver_stats(struct vnet_stats *out);
+bool netstack_netif_stats(struct skiffif_stats *out);
 
 #endif

@@ -1,8 +1,10 @@
 /* UEFI entry: the only code that talks to the firmware.
  *
  * It gathers what the kernel needs (image location, ACPI RSDP, the command
- * line from the load options, the memory map), leaves boot services, and
- * enters kernel_main() with a boot_info that lives in our own .data.
+ * line from the load options or else from the file EFI/skiff/cmdline on
+ * the volume the image was loaded from, the memory map), leaves boot
+ * services, and enters kernel_main() with a boot_info that lives in our own
+ * .data.
  *
  *   qemu-system-x86_64 -M q35 -drive if=pflash,...OVMF_CODE_4M.fd \
  *       -drive file=fat:rw:<dir with EFI/BOOT/BOOTX64.EFI>,format=raw
@@ -174,6 +176,58 @@ static void copy_load_options(EFI_LOADED_IMAGE *li)
 	boot.cmdline_from_options = out > 0;
 }
 
+/* A disk image (make disk) carries its command line in a file beside the
+ * loader, as GRUB keeps its grub.cfg: \EFI\skiff\cmdline on the volume
+ * the image came from. It is read only when the load options gave none.
+ * The file is untrusted input: at most the buffer's size is read, control
+ * characters and line ends become spaces, anything outside printable
+ * ASCII is dropped, and a missing file or volume is simply no command
+ * line (then the kernel looks at fw_cfg). */
+static void read_cmdline_file(EFI_LOADED_IMAGE *li)
+{
+	EFI_GUID fs_guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
+	EFI_SIMPLE_FILE_SYSTEM_PROTOCOL *fs = NULL;
+	EFI_FILE_HANDLE root = NULL, file = NULL;
+	static char raw[BOOT_CMDLINE_MAX];
+	UINTN size = sizeof(raw) - 1, out = 0;
+
+	if (boot.cmdline[0] || !li->DeviceHandle)
+		return;
+	if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, li->DeviceHandle,
+					&fs_guid, (void **)&fs)) ||
+	    !fs)
+		return;
+	if (EFI_ERROR(uefi_call_wrapper(fs->OpenVolume, 2, fs, &root)) || !root)
+		return;
+	if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &file,
+					(CHAR16 *)L"\\EFI\\skiff\\cmdline",
+					EFI_FILE_MODE_READ, 0)) ||
+	    !file)
+		goto close_root;
+	if (EFI_ERROR(uefi_call_wrapper(file->Read, 3, file, &size, raw)))
+		size = 0;
+	if (size > sizeof(raw) - 1)
+		size = sizeof(raw) - 1;
+	for (UINTN i = 0; i < size && raw[i] && out + 1 < sizeof(boot.cmdline);
+	     i++) {
+		char c = raw[i];
+
+		if (c == '\t' || c == '\r' || c == '\n')
+			c = ' ';
+		if (c < 0x20 || c > 0x7e)
+			continue;
+		if (c == ' ' && (out == 0 || boot.cmdline[out - 1] == ' '))
+			continue;
+		boot.cmdline[out++] = c;
+	}
+	while (out > 0 && boot.cmdline[out - 1] == ' ')
+		out--;
+	boot.cmdline[out] = '\0';
+	uefi_call_wrapper(file->Close, 1, file);
+close_root:
+	uefi_call_wrapper(root->Close, 1, root);
+}
+
 /* Reports a failure on the firmware console (before ExitBootServices). */
 static void fail(const CHAR16 *what, EFI_STATUS st)
 {
@@ -213,6 +267,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	boot.image_size = li->ImageSize;
 	boot.rsdp = find_rsdp(systab);
 	copy_load_options(li);
+	read_cmdline_file(li);
 
 	st = alloc_memory_map(&m, &capacity);
 	if (EFI_ERROR(st)) {

@@ -1021,6 +1021,7 @@ void vnet_get_stats(const struct vnet *n, struct vnet_stats *out)
 /* Appends a batch-size histogram, as JSON array members or as text. */
 
 #define VS(type, field, name) COUNTER(type, struct vnet_stats, field, name)
+#define VG(type, field, name) GAUGE(type, struct vnet_stats, field, name)
 const struct counter_desc vnet_stats_counters[] = {
     VS(BOOL, link_up, "link_up"),
     VS(BOOL, broken, "broken"),
@@ -1048,17 +1049,17 @@ const struct counter_desc vnet_stats_counters[] = {
 		  "rx_batch_log2"),
     COUNTER_ARRAY(U64, struct vnet_stats, tx_batch, VNET_HIST_BUCKETS,
 		  "tx_batch_log2"),
-    VS(U32, rx_ring_size, "rx_ring.size"),
-    VS(U32, rx_posted, "rx_ring.posted"),
-    VS(U32, rx_lent, "rx_ring.lent"),
-    VS(U32, rx_pool_free, "rx_ring.pool_free"),
-    VS(U32, rx_pool_size, "rx_ring.pool_size"),
-    VS(U32, rx_target, "rx_ring.target"),
+    VG(U32, rx_ring_size, "rx_ring.size"),
+    VG(U32, rx_posted, "rx_ring.posted"),
+    VG(U32, rx_lent, "rx_ring.lent"),
+    VG(U32, rx_pool_free, "rx_ring.pool_free"),
+    VG(U32, rx_pool_size, "rx_ring.pool_size"),
+    VG(U32, rx_target, "rx_ring.target"),
     VS(BOOL, rx_adaptive, "rx_ring.adaptive"),
     VS(U64, rx_target_grows, "rx_ring.grows"),
     VS(U64, rx_target_shrinks, "rx_ring.shrinks"),
-    VS(U32, tx_ring_size, "tx_ring.size"),
-    VS(U32, tx_inflight, "tx_ring.inflight"),
+    VG(U32, tx_ring_size, "tx_ring.size"),
+    VG(U32, tx_inflight, "tx_ring.inflight"),
     VS(U64, tx_indirect, "tx_ring.indirect"),
 };
 const unsigned vnet_stats_counters_len = COUNTERS_LEN(vnet_stats_counters);

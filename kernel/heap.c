@@ -494,8 +494,9 @@ void heap_get_stats(struct heap_stats *out)
 }
 
 #define HS(field, name) COUNTER(U64, struct heap_stats, field, name)
+#define HG(field, name) GAUGE(U64, struct heap_stats, field, name)
 const struct counter_desc heap_stats_counters[] = {
-    HS(in_use, "in_use"), HS(peak, "peak"),   HS(arena_bytes, "arena"),
+    HG(in_use, "in_use"), HG(peak, "peak"),   HG(arena_bytes, "arena"),
     HS(allocs, "allocs"), HS(frees, "frees"), HS(failures, "failures"),
 };
 const unsigned heap_stats_counters_len = COUNTERS_LEN(heap_stats_counters);

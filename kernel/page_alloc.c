@@ -281,10 +281,11 @@ void page_alloc_get_stats(struct page_alloc_stats *out)
 }
 
 #define PS(field, name) COUNTER(U64, struct page_alloc_stats, field, name)
+#define PG(field, name) GAUGE(U64, struct page_alloc_stats, field, name)
 const struct counter_desc page_alloc_stats_counters[] = {
-    PS(total_pages, "total"),
-    PS(free_pages, "free"),
-    PS(min_free_pages, "min_free"),
+    PG(total_pages, "total"),
+    PG(free_pages, "free"),
+    PG(min_free_pages, "min_free"),
     PS(failures, "failures"),
 };
 const unsigned page_alloc_stats_counters_len =

@@ -522,12 +522,12 @@ const struct counter_desc skiffif_stats_desc[] = {
     COUNTER(U64, struct skiffif_stats, rx_frames, "rx.frames"),
     COUNTER(U64, struct skiffif_stats, rx_csum_trusted, "rx.csum_trusted"),
     COUNTER(U64, struct skiffif_stats, rx_released, "rx.released"),
-    COUNTER(U32, struct skiffif_stats, rx_pbufs_in_use, "rx.pbufs_in_use"),
-    COUNTER(U32, struct skiffif_stats, rx_pbufs_peak, "rx.pbufs_peak"),
-    COUNTER(U32, struct skiffif_stats, rx_pbufs_total, "rx.pbufs_total"),
+    GAUGE(U32, struct skiffif_stats, rx_pbufs_in_use, "rx.pbufs_in_use"),
+    GAUGE(U32, struct skiffif_stats, rx_pbufs_peak, "rx.pbufs_peak"),
+    GAUGE(U32, struct skiffif_stats, rx_pbufs_total, "rx.pbufs_total"),
     COUNTER(U64, struct skiffif_stats, tx_frames, "tx.frames"),
     COUNTER(U64, struct skiffif_stats, tx_done, "tx.done"),
-    COUNTER(U32, struct skiffif_stats, tx_inflight, "tx.inflight"),
+    GAUGE(U32, struct skiffif_stats, tx_inflight, "tx.inflight"),
     COUNTER(U64, struct skiffif_stats, tx_csum_offload, "tx.csum_offload"),
     COUNTER(U64, struct skiffif_stats, tx_linearized, "tx.linearized"),
     COUNTER(U64, struct skiffif_stats, tx_retries, "tx.retries"),
@@ -541,9 +541,9 @@ const struct counter_desc skiffif_stats_desc[] = {
     COUNTER(U64, struct skiffif_stats, drops.tx_no_mem, "drops.tx_no_mem"),
     COUNTER(U64, struct skiffif_stats, drops.tx_csum, "drops.tx_csum"),
     COUNTER(U64, struct skiffif_stats, drops.tx_error, "drops.tx_error"),
-    COUNTER(U32, struct skiffif_stats, txq.len, "txq.len"),
-    COUNTER(U32, struct skiffif_stats, txq.hiwat, "txq.hiwat"),
-    COUNTER(U32, struct skiffif_stats, txq.cap, "txq.cap"),
+    GAUGE(U32, struct skiffif_stats, txq.len, "txq.len"),
+    GAUGE(U32, struct skiffif_stats, txq.hiwat, "txq.hiwat"),
+    GAUGE(U32, struct skiffif_stats, txq.cap, "txq.cap"),
     COUNTER(U64, struct skiffif_stats, txq.queued, "txq.queued"),
     COUNTER(U64, struct skiffif_stats, txq.drops, "txq.drops"),
     COUNTER(U64, struct skiffif_stats, txq.errors, "txq.errors"),
@@ -558,23 +558,24 @@ int skiffif_stats_format_json(const struct skiffif_stats *s, char *buf,
 			     s);
 }
 
-#define LM(field, name) COUNTER_UINT(struct stats_mem, field, name)
+#define LM(field, name)	 COUNTER_UINT(struct stats_mem, field, name)
+#define LMG(field, name) GAUGE_UINT(struct stats_mem, field, name)
 const struct counter_desc lwip_mem_counters[] = {
-    LM(used, "used"),
-    LM(max, "max"),
-    LM(avail, "avail"),
+    LMG(used, "used"),
+    LMG(max, "max"),
+    LMG(avail, "avail"),
     LM(err, "err"),
 };
 const unsigned lwip_mem_counters_len = COUNTERS_LEN(lwip_mem_counters);
 const struct counter_desc lwip_pbuf_pool_counters[] = {
-    LM(used, "pool_used"),
-    LM(max, "pool_max"),
+    LMG(used, "pool_used"),
+    LMG(max, "pool_max"),
 };
 const unsigned lwip_pbuf_pool_counters_len =
     COUNTERS_LEN(lwip_pbuf_pool_counters);
 const struct counter_desc lwip_pbuf_ref_counters[] = {
-    LM(used, "ref_used"),
-    LM(max, "ref_max"),
+    LMG(used, "ref_used"),
+    LMG(max, "ref_max"),
 };
 const unsigned lwip_pbuf_ref_counters_len =
     COUNTERS_LEN(lwip_pbuf_ref_counters);

@@ -185,11 +185,12 @@ uint32_t tcp_budget_may_queue(uint16_t local_port, const struct tcp_pcb *pcb,
 	return may;
 }
 
-#define TB(type, field) COUNTER(type, struct tcp_budget_stats, field, #field)
+#define TB(type, field)	 COUNTER(type, struct tcp_budget_stats, field, #field)
+#define TBG(type, field) GAUGE(type, struct tcp_budget_stats, field, #field)
 const struct counter_desc tcp_budget_counters[] = {
-    TB(U32, port),	TB(U32, pcbs),	       TB(U32, pcbs_min),
-    TB(U32, pcbs_peak), TB(U32, segs),	       TB(U32, segs_min),
-    TB(U32, segs_peak), TB(U64, syns_refused), TB(U64, writes_deferred),
+    TBG(U32, port),	 TBG(U32, pcbs),	TBG(U32, pcbs_min),
+    TBG(U32, pcbs_peak), TBG(U32, segs),	TBG(U32, segs_min),
+    TBG(U32, segs_peak), TB(U64, syns_refused), TB(U64, writes_deferred),
 };
 const unsigned tcp_budget_counters_len = COUNTERS_LEN(tcp_budget_counters);
 

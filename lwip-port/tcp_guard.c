@@ -423,12 +423,13 @@ err_t tcp_guard_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr, u16_t optlen,
 	return ERR_OK;
 }
 
-#define TG(type, field) COUNTER(type, struct tcp_guard_stats, field, #field)
+#define TG(type, field)	 COUNTER(type, struct tcp_guard_stats, field, #field)
+#define TGG(type, field) GAUGE(type, struct tcp_guard_stats, field, #field)
 const struct counter_desc tcp_guard_counters[] = {
     TG(U64, syns),
-    TG(U32, half_open),
-    TG(U32, half_open_peak),
-    TG(U32, max_half_open),
+    TGG(U32, half_open),
+    TGG(U32, half_open_peak),
+    TGG(U32, max_half_open),
     TG(U64, evicted_listener),
     TG(U64, evicted_pressure),
     TG(U64, cookies_sent),

@@ -604,16 +604,16 @@ void echo_get_stats(struct echo_stats *out)
 /* The counters, declared once (kernel/counters.h). */
 const struct counter_desc echo_stats_desc[] = {
     COUNTER(U64, struct echo_stats, tcp_accepted, "tcp.accepted"),
-    COUNTER(U32, struct echo_stats, tcp_active, "tcp.active"),
-    COUNTER(U32, struct echo_stats, tcp_active_peak, "tcp.active_peak"),
+    GAUGE(U32, struct echo_stats, tcp_active, "tcp.active"),
+    GAUGE(U32, struct echo_stats, tcp_active_peak, "tcp.active_peak"),
     COUNTER(U64, struct echo_stats, tcp_refused, "tcp.refused"),
     COUNTER(U64, struct echo_stats, tcp_refused_mem, "tcp.refused_mem"),
     COUNTER(U64, struct echo_stats, tcp_closed, "tcp.closed"),
     COUNTER(U64, struct echo_stats, tcp_reset, "tcp.reset"),
     COUNTER(U64, struct echo_stats, tcp_idle, "tcp.idle_timeouts"),
     COUNTER(U64, struct echo_stats, tcp_bytes, "tcp.bytes"),
-    COUNTER(U64, struct echo_stats, tcp_held_bytes, "tcp.held_bytes"),
-    COUNTER(U64, struct echo_stats, tcp_held_peak, "tcp.held_peak"),
+    GAUGE(U64, struct echo_stats, tcp_held_bytes, "tcp.held_bytes"),
+    GAUGE(U64, struct echo_stats, tcp_held_peak, "tcp.held_peak"),
     COUNTER(U64, struct echo_stats, tcp_pinned, "tcp.pinned"),
     COUNTER(U64, struct echo_stats, tcp_deferred, "tcp.deferred"),
     COUNTER(U64, struct echo_stats, tcp_write_retries, "tcp.write_retries"),
@@ -632,11 +632,11 @@ struct echo_limits_view {
 };
 
 static const struct counter_desc echo_limits_desc[] = {
-    COUNTER(U64, struct echo_limits_view, max_conns, "limits.max_conns"),
-    COUNTER(U64, struct echo_limits_view, max_held_bytes,
-	    "limits.max_held_bytes"),
-    COUNTER(U64, struct echo_limits_view, idle_timeout_s,
-	    "limits.idle_timeout_s"),
+    GAUGE(U64, struct echo_limits_view, max_conns, "limits.max_conns"),
+    GAUGE(U64, struct echo_limits_view, max_held_bytes,
+	  "limits.max_held_bytes"),
+    GAUGE(U64, struct echo_limits_view, idle_timeout_s,
+	  "limits.idle_timeout_s"),
 };
 
 int echo_stats_json(char *buf, size_t cap)

@@ -20,6 +20,8 @@
  *   ("http://host/path") is accepted; the query string is ignored.
  *   GET /stats: the document of the provider the application registers
  *   (http_set_stats_provider), application/json, no-store.
+ *   GET /metrics: likewise (http_set_metrics_provider), text/plain;
+ *   version=0.0.4 (Prometheus), no-store.
  *   GET /healthz: 200 "ok". POST /echo: the request body back (at most
  *   max_body bytes; 413 beyond). Dynamic routes shadow files of the same
  *   name.
@@ -100,6 +102,8 @@ typedef int (*http_doc_fn)(char *buf, size_t cap);
  * (the server sits below the application and never includes its headers).
  * With none registered, /stats is not a route. */
 void http_set_stats_provider(http_doc_fn fn);
+/* The provider of GET /metrics (the Prometheus text format), the same way. */
+void http_set_metrics_provider(http_doc_fn fn);
 
 /* Writes the server's counters as one JSON object (the "http" member of
  * /stats) into buf, always NUL-terminated when cap > 0. Returns the length

@@ -102,8 +102,8 @@ void http_count_status(int status)
 #define HC(type, field, name) COUNTER(type, struct http_counters, field, name)
 const struct counter_desc http_counters_desc[] = {
 	HC(U64, requests, "requests"),
-	HC(U32, active, "active"),
-	HC(U32, active_peak, "active_peak"),
+	GAUGE(U32, struct http_counters, active, "active"),
+	GAUGE(U32, struct http_counters, active_peak, "active_peak"),
 	HC(U64, accepted, "accepted"),
 	HC(U64, refused, "refused"),
 	HC(U64, timeouts, "timeouts"),
@@ -122,8 +122,7 @@ const struct counter_desc http_counters_desc[] = {
 /* clang-format on */
 const unsigned http_counters_desc_len = COUNTERS_LEN(http_counters_desc);
 
-#define HL(type, field)                                                        \
-	COUNTER(type, struct http_limits, field, "limits." #field)
+#define HL(type, field) GAUGE(type, struct http_limits, field, "limits." #field)
 const struct counter_desc http_limits_desc[] = {
     HL(U32, max_conns), HL(U32, max_header_bytes), HL(U32, max_uri),
     HL(U32, max_body),	HL(U32, idle_timeout_ms),  HL(U32, header_timeout_ms),
@@ -228,6 +227,7 @@ enum route {
 	ROUTE_FILE,
 	ROUTE_REDIRECT, /* a directory named without its trailing slash */
 	ROUTE_STATS,
+	ROUTE_METRICS,
 	ROUTE_HEALTHZ,
 	ROUTE_ECHO,
 };
@@ -301,11 +301,16 @@ static int encode_path(const char *path, char *dst, size_t cap)
 	return (int)o;
 }
 
-static http_doc_fn stats_provider;
+static http_doc_fn stats_provider, metrics_provider;
 
 void http_set_stats_provider(http_doc_fn fn)
 {
 	stats_provider = fn;
+}
+
+void http_set_metrics_provider(http_doc_fn fn)
+{
+	metrics_provider = fn;
 }
 
 /* Finds what the normalised path names. */
@@ -316,6 +321,10 @@ static void route(struct http_session *s, char *path, size_t len)
 	s->route = ROUTE_NONE;
 	if (stats_provider && strcmp(path, "/stats") == 0) {
 		s->route = ROUTE_STATS;
+		return;
+	}
+	if (metrics_provider && strcmp(path, "/metrics") == 0) {
+		s->route = ROUTE_METRICS;
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0) {
@@ -751,7 +760,9 @@ static void respond_file(struct http_session *s, const struct www_file *f)
 #define STATS_MAX	(256 * 1024)
 #define STATS_SLACK	256
 
-static void respond_stats(struct http_session *s)
+/* A dynamic document from a provider (/stats, /metrics), no-store. */
+static void respond_doc(struct http_session *s, http_doc_fn provider,
+			const char *ctype)
 {
 	size_t cap = STATS_FIRST_TRY;
 
@@ -761,10 +772,10 @@ static void respond_stats(struct http_session *s)
 			respond_status(s, 503, true, NULL);
 			return;
 		}
-		int n = stats_provider(buf, cap);
+		int n = provider(buf, cap);
 		if (n >= 0 && (size_t)n < cap) {
 			struct resp_opts o = {
-			    .ctype = "application/json",
+			    .ctype = ctype,
 			    .body = buf,
 			    .len = (size_t)n,
 			    .owned = buf,
@@ -815,7 +826,12 @@ static void respond_route(struct http_session *s)
 		return;
 	}
 	case ROUTE_STATS:
-		respond_stats(s);
+		respond_doc(s, stats_provider, "application/json");
+		return;
+	case ROUTE_METRICS:
+		/* The Prometheus text exposition format's media type. */
+		respond_doc(s, metrics_provider,
+			    "text/plain; version=0.0.4; charset=utf-8");
 		return;
 	case ROUTE_HEALTHZ: {
 		struct resp_opts o = {

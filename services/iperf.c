@@ -93,7 +93,7 @@ const struct counter_desc iperf_stats_counters[] = {
 };
 const unsigned iperf_stats_counters_len = COUNTERS_LEN(iperf_stats_counters);
 
-#define IR(field) COUNTER(U32, struct iperf_report, field, #field)
+#define IR(field) GAUGE(U32, struct iperf_report, field, #field)
 const struct counter_desc iperf_report_counters[] = {
     IR(bytes),
     IR(ms),

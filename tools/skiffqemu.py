@@ -7,10 +7,13 @@ QEMU through here, so they boot the appliance the same way.
 
 Settings come from the environment (the Makefile passes them through):
 ACCEL=tcg|kvm, MEM (MiB), CMDLINE, NET=user|tap|none, ECHO_PORT, HTTP_PORT,
-IPERF_PORT, PCAP=file, MACHINE=q35|pc|microvm, BOOT=efi|direct, QEMU_EXTRA.
+IPERF_PORT, PCAP=file, MACHINE=q35|pc|microvm, BOOT=efi|direct|disk,
+DISK=file (BOOT=disk: build/skiff.qcow2 by default), QEMU_EXTRA.
 
 BOOT=direct starts build/skiff-pvh.elf with -kernel (the PVH entry: no
 firmware in the way); MACHINE=microvm implies it (microvm has no UEFI).
+BOOT=disk boots a disk image from `make disk` under OVMF with nothing but
+-drive file=DISK (its command line is the image's EFI/skiff/cmdline).
 """
 import os
 import shutil
@@ -81,7 +84,8 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
                  smp=1,
                  net="user", hostfwd=(), pcap=None, tap=None, serial="stdio",
                  vars_tag="run", nic=True, nic_opts="disable-legacy=on", extra=(),
-                 iso=os.path.join(BUILD, "skiff.iso")):
+                 iso=os.path.join(BUILD, "skiff.iso"),
+                 disk=os.path.join(BUILD, "skiff.qcow2")):
     """Returns the argv for one Skiff guest.
 
     hostfwd: list of (proto, host_port, guest_port).
@@ -122,6 +126,11 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
         argv += ["-cpu", "max"]
     if boot == "iso":
         argv += ["-cdrom", iso]
+    elif boot == "disk":
+        # A snapshot: several guests may boot the same image, and the
+        # image itself stays as built.
+        fmt = "qcow2" if disk.endswith(".qcow2") else "raw"
+        argv += ["-drive", "file=%s,format=%s,snapshot=on" % (disk, fmt)]
     elif boot == "direct":
         # The command line goes in hvm_start_info (the PVH loader copies
         # -append there).
@@ -130,7 +139,7 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
             argv += ["-append", cmdline]
     else:
         argv += ["-drive", "file=fat:rw:%s,format=raw" % esp_dir()]
-    if cmdline and boot != "direct":
+    if cmdline and boot not in ("direct", "disk"):
         argv += ["-fw_cfg", "name=opt/skiff/cmdline,string=" +
                  fw_cfg_string(cmdline)]
     if nic and net != "none":
@@ -217,9 +226,12 @@ def main():
                         machine=os.environ.get("MACHINE", "q35"),
                         cmdline=os.environ.get("CMDLINE", ""), net=net,
                         hostfwd=hostfwd, pcap=pcap, serial="mon:stdio",
-                        extra=extra)
+                        extra=extra,
+                        disk=os.environ.get("DISK") or
+                        os.path.join(BUILD, "skiff.qcow2"))
     print("Skiff: booting with %s (Ctrl-A X quits QEMU)" %
-          {"iso": "GRUB", "direct": "the PVH entry (-kernel)"}.get(
+          {"iso": "GRUB", "direct": "the PVH entry (-kernel)",
+           "disk": "OVMF from a disk image"}.get(
               boot, "OVMF"))
     if net == "user":
         print("  TCP/UDP echo:  nc 127.0.0.1 %d   (nc -u for UDP)" %

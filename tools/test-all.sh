@@ -37,6 +37,15 @@ stage verifier-regressions $make --no-print-directory verifier-regressions
 stage verifier-fuzz $make --no-print-directory verifier-fuzz-check
 stage qemu $make --no-print-directory qemu-test
 stage bench-smoke $make --no-print-directory bench-smoke
+# The libvirt fleet behind HAProxy, where libvirt can run (root, network
+# namespaces, no other libvirtd); otherwise the reason is printed.
+if ! tools/setup.sh fleet > /dev/null 2>&1; then
+	echo "=== fleet: skipped: its Debian packages are missing and cannot be installed here (tools/setup.sh fleet says how)"
+elif ! reason=$(${PYTHON:-python3} tools/fleet.py why-not); then
+	echo "=== fleet: skipped: $reason"
+else
+	stage fleet $make --no-print-directory fleet-test
+fi
 if command -v clang >/dev/null; then
 	stage fuzz-smoke $make --no-print-directory fuzz-smoke
 else

@@ -16,3 +16,9 @@ UNIT_TESTS += siphash
 UNIT_SRCS_siphash := tests/unit/test_siphash.c kernel/siphash.c \
 	lwip-port/rfc6528.c
 UNIT_DEPS_siphash := kernel/siphash.h lwip-port/rfc6528.h tests/unit/check.h
+
+# The counter emitters (JSON, console text, Prometheus) on a demo table.
+UNIT_TESTS += counters
+UNIT_SRCS_counters := tests/unit/test_counters.c $(KERNEL_TEXT_SRCS) \
+	kernel/printf.c
+UNIT_DEPS_counters := kernel/counters.h kernel/kbuf.h tests/unit/check.h

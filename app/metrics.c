@@ -1,0 +1,209 @@
+/* /metrics: the counters of /stats in the Prometheus text exposition format
+ * (version 0.0.4), written by the same tables through the third emitter
+ * (counters_prom, kernel/counters.h). Each subsystem's families share a
+ * prefix named after its /stats member (skiff_driver_..., skiff_http_...);
+ * where a table has a dimension (drops by reason, interrupts by queue,
+ * responses by status, lwIP by protocol and pool, the XDP hook by program)
+ * it becomes a label. Exercised by tests/unit/test_counters.c (the
+ * emitter) and tests/qemu/test_metrics.py (promtool, Prometheus). */
+#include "app/metrics.h"
+
+#include "app/netstack.h"
+#include "drivers/virtio_net.h"
+#include "gen/version.h"
+#include "kernel/clock.h"
+#include "kernel/counters.h"
+#include "kernel/heap.h"
+#include "kernel/kbuf.h"
+#include "kernel/page_alloc.h"
+#include "lwip-port/lwip_stats64.h"
+#include "lwip-port/skiffif.h"
+#include "lwip-port/tcp_guard.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+#include "services/echo.h"
+#include "services/http.h"
+#include "services/iperf.h"
+#include "xdp/xdp_hook.h"
+
+/* Writes one struct's table under prefix, labelled as dims say. */
+static void one(struct kbuf *b, const char *prefix, const char *path,
+		const struct counter_desc *d, unsigned n, const void *base,
+		const struct counter_dim *dims, unsigned ndims,
+		const char *labels)
+{
+	const void *bases[1] = {base};
+	struct counters_prom p = {
+	    .prefix = prefix,
+	    .json_path = path,
+	    .dims = dims,
+	    .ndims = ndims,
+	    .labels = labels,
+	    .bases = bases,
+	    .ninst = 1,
+	};
+
+	counters_prom(b, d, n, &p);
+}
+
+static const struct counter_dim driver_dims[] = {
+    {"drops.", "reason"},
+    {"irqs.", "queue"},
+    {"rx_batch_log2.", "log2_frames"},
+    {"tx_batch_log2.", "log2_frames"},
+};
+
+static const struct counter_dim netif_dims[] = {
+    {"drops.", "reason"},
+    {"csum_offload.", "direction"},
+};
+
+static const struct counter_dim http_dims[] = {
+    {"by_class.", "class"},
+    {"by_status.", "status"},
+};
+
+static void put_nic(struct kbuf *b)
+{
+	struct vnet_stats vs;
+	struct skiffif_stats ss;
+
+	if (netstack_driver_stats(&vs))
+		one(b, "skiff_driver", "driver", vnet_stats_counters,
+		    vnet_stats_counters_len, &vs, driver_dims,
+		    COUNTERS_LEN(driver_dims), NULL);
+	if (netstack_netif_stats(&ss))
+		one(b, "skiff_netif", "netif", skiffif_stats_desc,
+		    skiffif_stats_ndesc, &ss, netif_dims,
+		    COUNTERS_LEN(netif_dims), NULL);
+}
+
+/* Pool names, in memp_t order, from lwIP's own list (as in app/stats.c). */
+static const char *const memp_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+static void put_lwip(struct kbuf *b)
+{
+	static const char *const protos[] = {"link", "etharp", "ip",
+					     "icmp", "udp",    "tcp"};
+	/* The 64-bit totals /stats shows (lwip_stats64.h), in protos order. */
+	const void *proto_bases[LWIP64_PROTOS];
+	const void *pool_bases[MEMP_MAX];
+
+	for (int i = 0; i < LWIP64_PROTOS; i++)
+		proto_bases[i] = lwip_stats64_get((enum lwip_stats64_proto)i);
+	for (int i = 0; i < MEMP_MAX; i++)
+		pool_bases[i] = lwip_stats.memp[i];
+	struct counters_prom pr = {
+	    .prefix = "skiff_lwip",
+	    .json_path = "lwip.<proto>",
+	    .bases = proto_bases,
+	    .inst_names = protos,
+	    .inst_label = "proto",
+	    .ninst = COUNTERS_LEN(protos),
+	};
+	counters_prom(b, lwip_proto64_counters, lwip_proto64_counters_len, &pr);
+	struct counters_prom pm = {
+	    .prefix = "skiff_lwip_memp",
+	    .json_path = "lwip.memp.<pool>",
+	    .bases = pool_bases,
+	    .inst_names = memp_names,
+	    .inst_label = "pool",
+	    .ninst = MEMP_MAX,
+	};
+	counters_prom(b, lwip_mem_counters, lwip_mem_counters_len, &pm);
+}
+
+static void put_memory(struct kbuf *b)
+{
+	struct heap_stats h;
+	struct page_alloc_stats p;
+	struct tcp_guard_stats g;
+
+	heap_get_stats(&h);
+	page_alloc_get_stats(&p);
+	tcp_guard_get_stats(&g);
+	one(b, "skiff_tcp_guard", "tcp_guard", tcp_guard_counters,
+	    tcp_guard_counters_len, &g, NULL, 0, NULL);
+	one(b, "skiff_heap", "heap", heap_stats_counters,
+	    heap_stats_counters_len, &h, NULL, 0, NULL);
+	one(b, "skiff_pages", "pages", page_alloc_stats_counters,
+	    page_alloc_stats_counters_len, &p, NULL, 0, NULL);
+	one(b, "skiff_pbuf", "pbuf", lwip_pbuf_pool_counters,
+	    lwip_pbuf_pool_counters_len, lwip_stats.memp[MEMP_PBUF_POOL], NULL,
+	    0, NULL);
+	one(b, "skiff_pbuf", "pbuf", lwip_pbuf_ref_counters,
+	    lwip_pbuf_ref_counters_len, lwip_stats.memp[MEMP_PBUF], NULL, 0,
+	    NULL);
+}
+
+static void put_services(struct kbuf *b)
+{
+	struct echo_stats e;
+	struct iperf_stats i;
+	struct http_limits l;
+
+	echo_get_stats(&e);
+	iperf_get_stats(&i);
+	http_get_limits(&l);
+	one(b, "skiff_echo", "echo", echo_stats_desc, echo_stats_ndesc, &e,
+	    NULL, 0, NULL);
+	one(b, "skiff_iperf", "iperf", iperf_stats_counters,
+	    iperf_stats_counters_len, &i, NULL, 0, NULL);
+	one(b, "skiff_http", "http", http_counters_desc, http_counters_desc_len,
+	    &http_counters, http_dims, COUNTERS_LEN(http_dims), NULL);
+	one(b, "skiff_http", "http", http_limits_desc, http_limits_desc_len, &l,
+	    NULL, 0, NULL);
+}
+
+/* The hook's counters carry the attached program's name (none: no
+ * program, and the counters stay 0). */
+static void put_xdp(struct kbuf *b)
+{
+	struct xdp_hook_stats x;
+	char labels[96]; /* prog="<name>", a 31-char name escaped at worst */
+	struct kbuf lb = {labels, sizeof(labels), 0};
+	const struct ebpf_prog *p = xdp_hook_prog;
+
+	xdp_hook_get_stats(&x);
+	counters_prom_label(&lb, "prog", p ? p->name : "", 1);
+	kbuf_finish(&lb);
+	one(b, "skiff_xdp", "xdp", xdp_hook_stats_desc, xdp_hook_stats_ndesc,
+	    &x, NULL, 0, labels);
+}
+
+int metrics_prom(char *buf, size_t cap)
+{
+	struct kbuf b = {buf, cap, 0};
+	struct netstack_loop_stats ls;
+	unsigned long long ms = clock_ms();
+	const struct ebpf_prog *p = xdp_hook_prog;
+
+	if (cap)
+		buf[0] = '\0';
+	/* What is not a counter of a struct: the uptime, and the version,
+	 * mode and program as labels of a constant (the usual _info). */
+	kbuf_printf(&b,
+		    "# HELP skiff_uptime_seconds /stats uptime_ms, in seconds\n"
+		    "# TYPE skiff_uptime_seconds gauge\n"
+		    "skiff_uptime_seconds %llu.%03llu\n"
+		    "# HELP skiff_info Version, receive mode (/stats mode) and "
+		    "attached XDP program (/stats xdp.attached)\n"
+		    "# TYPE skiff_info gauge\nskiff_info{",
+		    ms / 1000, ms % 1000);
+	counters_prom_label(&b, "version", SKIFF_VERSION, 1);
+	counters_prom_label(&b, "mode", netstack_mode_name(), 0);
+	counters_prom_label(&b, "xdp_prog", p ? p->name : "", 0);
+	kbuf_printf(&b, "} 1\n");
+	netstack_loop_stats(&ls);
+	one(&b, "skiff_loop", "loop", netstack_loop_counters,
+	    netstack_loop_counters_len, &ls, NULL, 0, NULL);
+	put_nic(&b);
+	put_lwip(&b);
+	put_memory(&b);
+	put_services(&b);
+	put_xdp(&b);
+	return kbuf_finish(&b);
+}
