@@ -735,7 +735,8 @@ static void respond_file(struct http_session *s, const struct www_file *f)
 	respond(s, 200, &o);
 }
 
-#define STATS_FIRST_TRY 4096
+#define STATS_FIRST_TRY 8192
+#define STATS_SLACK	256
 #define STATS_MAX	(256 * 1024)
 
 static void respond_stats(struct http_session *s)
@@ -761,9 +762,12 @@ static void respond_stats(struct http_session *s)
 			return;
 		}
 		kfree(buf);
-		if (n < 0 || (size_t)n + 1 > STATS_MAX)
+		if (n < 0 || (size_t)n + 1 + STATS_SLACK > STATS_MAX)
 			break;
-		cap = (size_t)n + 1;
+		/* The document may grow between the two tries: the first
+		 * try's own allocation moves the heap counters in it (a
+		 * digit more is enough to miss). */
+		cap = (size_t)n + 1 + STATS_SLACK;
 	}
 	respond_status(s, 500, false, NULL);
 }
