@@ -48,8 +48,10 @@
 #include "lwip/netif.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
+#include "netdev/tc_hook.h"
 #include "netif/ethernet.h"
 #include "xdp/xdp_hook.h"
+#include "xdp/xdp_progs.h"
 
 #define MMIO_CANDIDATES 32
 
@@ -306,6 +308,20 @@ static void maybe_dump_trace(void)
 	log_info("trace: end");
 }
 
+/* tc.ingress= / tc.egress=: a built-in tc program at the TC hook. */
+static void attach_tc(enum tc_dir dir, const char *name, const char *who)
+{
+	struct ebpf_prog *p;
+
+	if (!name[0] || xdp_builtin_load(name, EBPF_PROG_SCHED_CLS,
+					 config.xdp_jit, who, &p) != 0)
+		return;
+	if (tc_attach(dir, p, NULL) != 0) {
+		log_error("%s: cannot attach %s", who, name);
+		ebpf_prog_free(p);
+	}
+}
+
 int netstack_init(const char *cmdline)
 {
 	struct virtio_device *dev = NULL;
@@ -358,6 +374,8 @@ int netstack_init(const char *cmdline)
 	    xdp_hook_attach(config.xdp_prog, config.xdp_jit) == 0 &&
 	    config.xdp_blocklist[0])
 		xdp_hook_blocklist(config.xdp_blocklist);
+	attach_tc(TC_INGRESS, config.tc_ingress, "tc.ingress");
+	attach_tc(TC_EGRESS, config.tc_egress, "tc.egress");
 
 	lwip_init();
 	skiffif_set_txqueuelen(config.net_txqueuelen);

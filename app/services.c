@@ -3,10 +3,28 @@
 #include "app/services.h"
 #include "kernel/config.h"
 #include "kernel/log.h"
+#include "lwip-port/sockfilter.h"
 #include "lwip-port/tcp_budget.h"
 #include "services/echo.h"
 #include "services/http.h"
 #include "services/iperf.h"
+#include "xdp/xdp_progs.h"
+
+/* NAME.filter=PROG: a built-in socket filter on a service's sockets. */
+static void attach_filter(const char *service, const char *prog,
+			  const char *who)
+{
+	struct ebpf_prog *p;
+
+	if (!prog[0] || xdp_builtin_load(prog, EBPF_PROG_SOCKET_FILTER,
+					 config.xdp_jit, who, &p) != 0)
+		return;
+	if (sockfilter_attach(service, p, NULL) != 0) {
+		log_error("%s: no service '%s' to attach %s to", who, service,
+			  prog);
+		ebpf_prog_free(p);
+	}
+}
 
 void services_start(void)
 {
@@ -35,4 +53,7 @@ void services_start(void)
 	http_init();
 	log_info(
 	    "services: echo on tcp/udp 7, iperf on tcp 5001, http on tcp 80");
+	attach_filter("echo", config.echo_filter, "echo.filter");
+	attach_filter("http", config.http_filter, "http.filter");
+	attach_filter("iperf", config.iperf_filter, "iperf.filter");
 }

@@ -13,11 +13,13 @@
 #include "kernel/printf.h"
 #include "lwip-port/lwip_stats64.h"
 #include "lwip-port/skiffif.h"
+#include "lwip-port/sockfilter.h"
 #include "lwip-port/tcp_budget.h"
 #include "lwip-port/tcp_guard.h"
 #include "lwip-port/tcp_reaper.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
+#include "netdev/tc_hook.h"
 #include "services/echo.h"
 #include "services/http.h"
 #include "services/iperf.h"
@@ -147,6 +149,8 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "iperf", iperf_stats_json);
 	put_member(&o, "http", http_stats_json);
 	put_member(&o, "xdp", xdp_hook_stats_json);
+	put_member(&o, "tc", tc_stats_json);
+	put_member(&o, "sockfilter", sockfilter_stats_json);
 	kbuf_printf(&o, "}");
 	return kbuf_finish(&o);
 }

@@ -39,6 +39,72 @@ struct ebpf_xdp_ctx {
 
 enum ebpf_map_type { EBPF_MAP_ARRAY = 2, EBPF_MAP_HASH = 1 }; /* linux/bpf.h */
 
+/* Program types: which context the program gets, which context fields it
+ * may read and write, which helpers it may call. The loader takes the type
+ * from the ELF section name, as libbpf does ("xdp", "tc"/"classifier",
+ * "socket"); a hand-assembled program sets p->type before preparing. */
+enum ebpf_prog_type {
+	EBPF_PROG_XDP = 0,	     /* struct xdp_md -> struct ebpf_xdp_ctx */
+	EBPF_PROG_SCHED_CLS = 1,     /* TC: struct __sk_buff -> ebpf_skb_ctx */
+	EBPF_PROG_SOCKET_FILTER = 2, /* struct __sk_buff, no packet pointers */
+};
+
+/* One piece of a packet that is not contiguous (an lwIP pbuf chain, a GSO
+ * frame's header copy and its payloads). */
+struct ebpf_frag {
+	uint8_t *data;
+	uint32_t len;
+};
+
+/* What the TC and socket-filter hooks hand a program. Programs see struct
+ * __sk_buff; the loader rewrites its field accesses into accesses of this
+ * structure (data/data_end/data_meta become 64-bit pointer loads), as
+ * Linux's verifier rewrites them into struct sk_buff accesses. The first
+ * block is what a program may name; the rest is the helpers' and never
+ * reachable from a program (the verifier refuses any offset not in the
+ * __sk_buff table). */
+struct ebpf_skb_ctx {
+	uint8_t *data;	    /* the first fragment: direct packet access */
+	uint8_t *data_end;  /* end of the first fragment */
+	uint8_t *data_meta; /* == data: Skiff keeps no metadata in front */
+	uint32_t len;	    /* bytes of the whole packet, every fragment */
+	uint32_t pkt_type;  /* PACKET_HOST/BROADCAST/MULTICAST/OUTGOING */
+	uint32_t mark;
+	uint32_t queue_mapping;
+	uint32_t protocol; /* EtherType, network byte order (TC) */
+	uint32_t vlan_present, vlan_tci, vlan_proto;
+	uint32_t priority;
+	uint32_t ingress_ifindex; /* 1 on ingress, 0 on egress */
+	uint32_t ifindex;	  /* always 1: Skiff has one NIC */
+	uint32_t tc_index;
+	uint32_t cb[5];
+	uint32_t hash;
+	uint32_t tc_classid;
+	uint32_t napi_id;
+	uint32_t wire_len;
+	uint32_t gso_segs; /* egress GSO frame: segments it carries, else 1 */
+	uint32_t gso_size; /* egress GSO frame: the MSS, else 0 */
+	/* ---- Skiff's own, for the helpers ---- */
+	const struct ebpf_frag *frags; /* the packet; frags[0] is data.. */
+	uint32_t nfrags;
+	uint32_t flags; /* EBPF_SKB_* */
+};
+
+/* ebpf_skb_ctx.flags */
+#define EBPF_SKB_HEAD_WRITABLE 1 /* frags[0] may be written (TC) */
+#define EBPF_SKB_CSUM_PARTIAL                                                  \
+	2 /* the device finishes the L4 checksum: its                          \
+	     field holds the pseudo-header sum */
+
+/* Where bpf_redirect() records its target (Linux keeps it per CPU): the
+ * TC hook clears it before a run and reads it after TC_ACT_REDIRECT. Only
+ * the CPU that runs the network stack runs programs. */
+struct ebpf_redirect_info {
+	uint32_t ifindex;
+	uint32_t flags; /* EBPF_F_INGRESS */
+};
+extern struct ebpf_redirect_info ebpf_redirect_info;
+
 struct ebpf_map {
 	char name[32];
 	uint32_t type; /* enum ebpf_map_type */
@@ -61,9 +127,11 @@ struct ebpf_prog {
 	 * struct ebpf_xdp_ctx loads (ebpf_load_elf does it); the verifier
 	 * checks context accesses against whichever layout is in force. */
 	bool ctx_rewritten;
+	uint8_t type; /* enum ebpf_prog_type */
 };
 
-/* Loads the first program in section `section` ("xdp" if NULL) of a BPF
+/* Loads the first program in section `section` (if NULL: the first
+ * section named "xdp*", "tc*", "classifier*" or "socket*") of a BPF
  * ELF object, creates its maps, applies map relocations. On error returns
  * a negative errno and writes a one-line reason to err.
  * It also runs ebpf_prog_prepare() (verification + context rewriting), so
@@ -208,6 +276,29 @@ enum ebpf_xdp_action {
 #define EBPF_FUNC_map_delete_elem 3
 #define EBPF_FUNC_ktime_get_ns	  5
 #define EBPF_FUNC_csum_diff	  28
+/* TC and socket-filter helpers (struct __sk_buff programs). */
+#define EBPF_FUNC_skb_store_bytes 9
+#define EBPF_FUNC_l3_csum_replace 10
+#define EBPF_FUNC_l4_csum_replace 11
+#define EBPF_FUNC_redirect	  23
+#define EBPF_FUNC_skb_load_bytes  26
+#define EBPF_FUNC_get_hash_recalc 34
+
+/* TC verdicts (linux/pkt_cls.h) and helper flags (linux/bpf.h). */
+#define EBPF_TC_ACT_UNSPEC     (-1)
+#define EBPF_TC_ACT_OK	       0
+#define EBPF_TC_ACT_SHOT       2
+#define EBPF_TC_ACT_PIPE       3
+#define EBPF_TC_ACT_STOLEN     4
+#define EBPF_TC_ACT_REDIRECT   7
+#define EBPF_TC_ACT_TRAP       8
+#define EBPF_F_RECOMPUTE_CSUM  1
+#define EBPF_F_INVALIDATE_HASH 2
+#define EBPF_F_HDR_FIELD_MASK  0xf
+#define EBPF_F_PSEUDO_HDR      0x10
+#define EBPF_F_MARK_MANGLED_0  0x20
+#define EBPF_F_MARK_ENFORCE    0x40
+#define EBPF_F_INGRESS	       1
 
 /* Limits the loader enforces on maps from an (untrusted) object. */
 #define EBPF_MAP_MAX_KEY     256
@@ -235,7 +326,9 @@ int ebpf_prog_from_insns(const char *name, const struct ebpf_insn *insns,
  * it, so a loaded program is verified and ready for the interpreter and
  * the JIT. Returns 0 or -EINVAL with "insn N: reason" in err. */
 int ebpf_prog_prepare(struct ebpf_prog *p, char *err, size_t errlen);
-/* The same for an XDP program (what ebpf_load_elf does for an "xdp"
+/* Verifies and rewrites against p->type's context (struct xdp_md or
+ * struct __sk_buff); ebpf_prog_prepare is this for whatever p->type is.
+ * The same for an XDP program (what ebpf_load_elf does for an "xdp"
  * section, as libbpf types programs by section): r0 at every exit must
  * also be an XDP action, [XDP_ABORTED, XDP_REDIRECT], as in Linux. */
 int ebpf_prog_prepare_xdp(struct ebpf_prog *p, char *err, size_t errlen);

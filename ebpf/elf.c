@@ -4,8 +4,11 @@
  *  - ELF64, little-endian, EM_BPF; every header, offset, size, index and
  *    string read from the file is bounds-checked (the object is untrusted
  *    input; tests/fuzz/fuzz_ebpf_elf.c feeds it garbage).
- *  - The program: the first function of section "xdp" (or "xdp/...",
- *    "xdp.frags"), or of the section the caller names.
+ *  - The program: the first function of the section the caller names,
+ *    or of the first section named as libbpf names XDP ("xdp", "xdp/...",
+ *    "xdp.frags"), TC ("tc", "classifier", "tc/...") or socket-filter
+ *    ("socket", "socket/...") programs; the name gives the program type
+ *    (any other name: an XDP context without the return-value rule).
  *  - Maps: libbpf's BTF-defined maps (a ".maps" section whose variables'
  *    types in .BTF are structs of __uint()/__type() members), or the legacy
  *    "maps" section of struct bpf_map_def {type, key_size, value_size,
@@ -159,6 +162,28 @@ static int find_section(const struct loader *l, const char *name)
 		if (n && strcmp(n, name) == 0)
 			return (int)i;
 	}
+	return -1;
+}
+
+/* libbpf's section names for the program types Skiff runs; -1 for any
+ * other name. */
+static bool sec_is(const char *n, const char *base)
+{
+	size_t k = strlen(base);
+
+	return strncmp(n, base, k) == 0 && (n[k] == 0 || n[k] == '/');
+}
+
+static int section_prog_type(const char *n)
+{
+	if (!n)
+		return -1;
+	if (sec_is(n, "xdp") || sec_is(n, "xdp.frags"))
+		return EBPF_PROG_XDP;
+	if (sec_is(n, "tc") || sec_is(n, "classifier"))
+		return EBPF_PROG_SCHED_CLS;
+	if (sec_is(n, "socket"))
+		return EBPF_PROG_SOCKET_FILTER;
 	return -1;
 }
 
@@ -590,7 +615,8 @@ static int find_prog_section(struct loader *l, const char *section,
 		if (!n || ps->type != SHT_PROGBITS ||
 		    !(ps->flags & SHF_EXECINSTR))
 			continue;
-		if (section ? strcmp(n, section) == 0 : is_xdp_section(n))
+		if (section ? strcmp(n, section) == 0
+			    : section_prog_type(n) >= 0)
 			return (int)i;
 	}
 	return -1;
@@ -606,7 +632,7 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 	uint64_t start = 0, size;
 	const char *pname = NULL;
 	bool xdp;
-	int psec, rc;
+	int psec, rc, ptype;
 
 	if (l->len < 64 || memcmp(b,
 				  "\x7f"
@@ -630,8 +656,10 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 	psec = find_prog_section(l, section, &ps);
 	if (psec < 0)
 		return lfail(l, -ENOENT, "no program section '%s'",
-			     section ? section : "xdp");
+			     section ? section
+				     : "xdp, tc, classifier or socket");
 	xdp = is_xdp_section(sec_name(l, &ps));
+	ptype = section_prog_type(sec_name(l, &ps));
 	pd = sec_data(l, &ps);
 	if (!pd)
 		return lfail(l, -EINVAL, "program section out of bounds");
@@ -701,6 +729,7 @@ static int load(struct loader *l, const char *section, struct ebpf_prog **out)
 				  (uint32_t)(size / 8), &p);
 	if (rc)
 		return lfail(l, rc, "out of memory");
+	p->type = ptype > 0 ? (uint8_t)ptype : EBPF_PROG_XDP;
 	/* The instructions are little-endian in the file, as on x86. */
 	memcpy(p->insns, pd + start, size);
 	for (uint32_t i = 0; i < l->nspecs; i++) {

@@ -18,6 +18,12 @@ enum ebpf_arg {
 				 memory of the size in the next argument, or
 				 NULL (0) when that size is 0 */
 	EBPF_ARG_SIZE,	      /* that size: a scalar with known bounds */
+	EBPF_ARG_CTX,	      /* the context pointer, unmodified (r1 as the
+				 program got it) */
+	EBPF_ARG_MEM_UNINIT,  /* stack or map value memory the helper fills
+				 (even on error), of the size in the next
+				 argument; the stack bytes count as written */
+	EBPF_ARG_CONST_SIZE,  /* that size: a known constant, 1 or more */
 };
 
 enum ebpf_ret {
@@ -32,7 +38,26 @@ struct ebpf_helper_proto {
 	uint8_t args[5];	    /* enum ebpf_arg for r1..r5 */
 	uint8_t ret;		    /* enum ebpf_ret */
 	int64_t ret_smin, ret_smax; /* covers every error return */
+	/* 1 << enum ebpf_prog_type of the programs that may call it; 0:
+	 * every type. */
+	uint8_t prog_types;
+	/* It may change the packet's bytes or extent: as in Linux, every
+	 * packet pointer the program holds is invalid after the call (it
+	 * must load data/data_end again and check bounds again). */
+	bool pkt_changing;
 };
+
+/* The struct __sk_buff helpers (skb_helpers.c). */
+uint64_t ebpf_h_skb_load_bytes(uint64_t ctx, uint64_t off, uint64_t to,
+			       uint64_t len, uint64_t a5);
+uint64_t ebpf_h_skb_store_bytes(uint64_t ctx, uint64_t off, uint64_t from,
+				uint64_t len, uint64_t flags);
+uint64_t ebpf_h_l3_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
+				uint64_t to, uint64_t flags);
+uint64_t ebpf_h_l4_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
+				uint64_t to, uint64_t flags);
+uint64_t ebpf_h_redirect(uint64_t ifindex, uint64_t flags, uint64_t a3,
+			 uint64_t a4, uint64_t a5);
 
 /* The contract of helper `id`, or NULL when there is no such helper. */
 const struct ebpf_helper_proto *ebpf_helper_proto(int32_t id);

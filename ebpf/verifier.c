@@ -1444,33 +1444,6 @@ static int check_cfg(struct verifier *v)
 /* ---- context
  * ------------------------------------------------------------------- */
 
-struct ctx_field {
-	int16_t off;
-	uint8_t size; /* EBPF_W / EBPF_DW */
-	uint8_t type; /* T_PKT, T_PKT_END, T_PKT_META or T_SCALAR (32-bit) */
-};
-
-/* struct xdp_md as the program sees it, and struct ebpf_xdp_ctx after the
- * rewrite; same order, so index i of one is index i of the other. */
-static const struct ctx_field xdp_md_fields[] = {
-    {0, EBPF_W, T_PKT},	    {4, EBPF_W, T_PKT_END}, {8, EBPF_W, T_PKT_META},
-    {12, EBPF_W, T_SCALAR}, {16, EBPF_W, T_SCALAR}, {20, EBPF_W, T_SCALAR},
-};
-static const struct ctx_field skiff_ctx_fields[] = {
-    {offsetof(struct ebpf_xdp_ctx, data), EBPF_DW, T_PKT},
-    {offsetof(struct ebpf_xdp_ctx, data_end), EBPF_DW, T_PKT_END},
-    {offsetof(struct ebpf_xdp_ctx, data_meta), EBPF_DW, T_PKT_META},
-    {offsetof(struct ebpf_xdp_ctx, ingress_ifindex), EBPF_W, T_SCALAR},
-    {offsetof(struct ebpf_xdp_ctx, rx_queue_index), EBPF_W, T_SCALAR},
-    {offsetof(struct ebpf_xdp_ctx, egress_ifindex), EBPF_W, T_SCALAR},
-    {offsetof(struct ebpf_xdp_ctx, csum_flags), EBPF_W, T_SCALAR},
-};
-#define NCTX_MD	   (sizeof(xdp_md_fields) / sizeof(xdp_md_fields[0]))
-#define NCTX_SKIFF (sizeof(skiff_ctx_fields) / sizeof(skiff_ctx_fields[0]))
-
-/* ---- memory
- * --------------------------------------------------------------------- */
-
 static int size_bytes(uint8_t size)
 {
 	switch (size) {
@@ -1484,6 +1457,137 @@ static int size_bytes(uint8_t size)
 		return 8;
 	}
 }
+
+struct ctx_field {
+	int16_t off;	   /* in the program's struct (xdp_md, __sk_buff) */
+	int16_t skiff_off; /* in Skiff's (ebpf_xdp_ctx, ebpf_skb_ctx) */
+	uint8_t size;	   /* EBPF_W / EBPF_DW in the program's struct */
+	uint8_t skiff_size;
+	uint8_t type; /* T_PKT, T_PKT_END, T_PKT_META or T_SCALAR (32-bit) */
+	uint8_t flags;
+};
+
+/* ctx_field.flags: which program types may read (R_) and write (W_) it. */
+#define R_TC   1
+#define R_SOCK 2
+#define W_TC   4
+#define W_SOCK 8
+#define R_SKB  (R_TC | R_SOCK)
+
+#define XDP_F(o, f, sz, t)                                                     \
+	{                                                                      \
+		o, offsetof(struct ebpf_xdp_ctx, f), EBPF_W, sz, t, 0          \
+	}
+/* struct xdp_md (linux/bpf.h offsets) and where each field lives in
+ * struct ebpf_xdp_ctx. */
+static const struct ctx_field xdp_md_fields[] = {
+    XDP_F(0, data, EBPF_DW, T_PKT),
+    XDP_F(4, data_end, EBPF_DW, T_PKT_END),
+    XDP_F(8, data_meta, EBPF_DW, T_PKT_META),
+    XDP_F(12, ingress_ifindex, EBPF_W, T_SCALAR),
+    XDP_F(16, rx_queue_index, EBPF_W, T_SCALAR),
+    XDP_F(20, egress_ifindex, EBPF_W, T_SCALAR),
+    /* not in xdp_md: Skiff's own programs' checksum flags (rewritten
+     * programs only, at this offset) */
+    {-1, offsetof(struct ebpf_xdp_ctx, csum_flags), EBPF_W, EBPF_W, T_SCALAR,
+     0},
+};
+
+#define SKB_F(o, f, t, fl)                                                     \
+	{                                                                      \
+		o, offsetof(struct ebpf_skb_ctx, f), EBPF_W,                   \
+		    (t) == T_SCALAR ? EBPF_W : EBPF_DW, t, fl                  \
+	}
+/* struct __sk_buff (linux/bpf.h offsets) as Linux's tc_cls_act and
+ * sk_filter is_valid_access allow them, for the fields Skiff fills: TC
+ * programs write mark, queue_mapping, priority, tc_index, cb[] and
+ * tc_classid; socket filters only cb[] and see no packet pointers (they
+ * read the packet with bpf_skb_load_bytes). */
+static const struct ctx_field skb_fields[] = {
+    SKB_F(0, len, T_SCALAR, R_SKB),
+    SKB_F(4, pkt_type, T_SCALAR, R_SKB),
+    SKB_F(8, mark, T_SCALAR, R_SKB | W_TC),
+    SKB_F(12, queue_mapping, T_SCALAR, R_SKB | W_TC),
+    SKB_F(16, protocol, T_SCALAR, R_SKB),
+    SKB_F(20, vlan_present, T_SCALAR, R_SKB),
+    SKB_F(24, vlan_tci, T_SCALAR, R_SKB),
+    SKB_F(28, vlan_proto, T_SCALAR, R_SKB),
+    SKB_F(32, priority, T_SCALAR, R_SKB | W_TC),
+    SKB_F(36, ingress_ifindex, T_SCALAR, R_SKB),
+    SKB_F(40, ifindex, T_SCALAR, R_SKB),
+    SKB_F(44, tc_index, T_SCALAR, R_SKB | W_TC),
+    SKB_F(48, cb[0], T_SCALAR, R_SKB | W_TC | W_SOCK),
+    SKB_F(52, cb[1], T_SCALAR, R_SKB | W_TC | W_SOCK),
+    SKB_F(56, cb[2], T_SCALAR, R_SKB | W_TC | W_SOCK),
+    SKB_F(60, cb[3], T_SCALAR, R_SKB | W_TC | W_SOCK),
+    SKB_F(64, cb[4], T_SCALAR, R_SKB | W_TC | W_SOCK),
+    SKB_F(68, hash, T_SCALAR, R_SKB),
+    SKB_F(72, tc_classid, T_SCALAR, R_TC | W_TC),
+    SKB_F(76, data, T_PKT, R_TC),
+    SKB_F(80, data_end, T_PKT_END, R_TC),
+    SKB_F(84, napi_id, T_SCALAR, R_SKB),
+    SKB_F(140, data_meta, T_PKT_META, R_TC),
+    SKB_F(160, wire_len, T_SCALAR, R_TC),
+    SKB_F(164, gso_segs, T_SCALAR, R_SKB),
+    SKB_F(176, gso_size, T_SCALAR, R_SKB),
+};
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct ctx_field *ctx_fields(const struct ebpf_prog *p, size_t *n)
+{
+	if (p->type == EBPF_PROG_XDP) {
+		*n = NFIELDS(xdp_md_fields);
+		return xdp_md_fields;
+	}
+	*n = NFIELDS(skb_fields);
+	return skb_fields;
+}
+
+/* The field an access of `size` bytes at `off` of the context touches, or
+ * NULL when the program's type may not make it: a whole field, or (for a
+ * read of a scalar field) a naturally aligned part of it, as Linux allows
+ * narrow loads; before the rewrite offsets are the program's struct's,
+ * after it Skiff's. *narrow gets the byte offset inside the field. */
+static const struct ctx_field *ctx_access(const struct ebpf_prog *p, int off,
+					  int size, bool write, int *narrow)
+{
+	size_t n;
+	const struct ctx_field *f = ctx_fields(p, &n);
+	uint8_t need;
+
+	if (p->type == EBPF_PROG_SCHED_CLS)
+		need = write ? W_TC : R_TC;
+	else if (p->type == EBPF_PROG_SOCKET_FILTER)
+		need = write ? W_SOCK : R_SOCK;
+	else
+		need = 0; /* XDP: every field read, none written */
+	if (p->type == EBPF_PROG_XDP && write)
+		return NULL;
+	for (size_t k = 0; k < n; k++) {
+		int fo = p->ctx_rewritten ? f[k].skiff_off : f[k].off;
+		int fsz =
+		    size_bytes(p->ctx_rewritten ? f[k].skiff_size : f[k].size);
+
+		if (fo < 0 || off < fo || off >= fo + fsz)
+			continue;
+		if (need && !(f[k].flags & need))
+			return NULL;
+		*narrow = off - fo;
+		if (*narrow == 0 && size == fsz)
+			return &f[k];
+		/* narrow: __sk_buff scalars (XDP allows none, as Linux),
+		 * reads, inside the field, aligned */
+		if (p->type == EBPF_PROG_XDP || f[k].type != T_SCALAR ||
+		    write || size > fsz || *narrow + size > fsz ||
+		    (*narrow & (size - 1)))
+			return NULL;
+		return &f[k];
+	}
+	return NULL;
+}
+
+/* ---- memory
+ * --------------------------------------------------------------------- */
 
 enum access { A_READ, A_WRITE, A_HELPER, A_ATOMIC };
 
@@ -1657,29 +1761,25 @@ static int do_load(struct verifier *v, uint32_t pc, struct vstate *s)
 		return fail(v, pc, "read of uninitialised register r%u",
 			    in->src);
 	if (r->type == T_CTX) {
-		const struct ctx_field *f =
-		    v->p->ctx_rewritten ? skiff_ctx_fields : xdp_md_fields;
-		size_t nf = v->p->ctx_rewritten ? NCTX_SKIFF : NCTX_MD;
-		size_t k;
+		const struct ctx_field *f;
+		int narrow;
 
 		if (r->off != 0)
 			return fail(v, pc,
 				    "dereference of modified ctx pointer");
-		for (k = 0; k < nf; k++)
-			if (f[k].off == in->off && f[k].size == sz)
-				break;
-		if (k == nf || sext)
+		f = ctx_access(v->p, in->off, size, false, &narrow);
+		if (!f || sext)
 			return fail(
 			    v, pc, "invalid ctx access off=%d size=%d%s",
 			    in->off, size, sext ? " (sign-extending)" : "");
 		rc = note_aux(v, pc, AUX_CTX);
 		if (rc)
 			return rc;
-		if (f[k].type == T_SCALAR) {
+		if (f->type == T_SCALAR) {
 			mark_unknown(&res);
-			scalar_zext(&res.s, 4);
+			scalar_zext(&res.s, size < 4 ? size : 4);
 		} else {
-			mark_ptr(&res, f[k].type);
+			mark_ptr(&res, f->type);
 		}
 		s->r[in->dst] = res;
 		return 0;
@@ -1749,8 +1849,26 @@ static int do_store(struct verifier *v, uint32_t pc, struct vstate *s)
 	if (d->type == T_NOINIT)
 		return fail(v, pc, "read of uninitialised register r%u",
 			    in->dst);
-	if (d->type == T_CTX)
-		return fail(v, pc, "ctx write not allowed");
+	if (d->type == T_CTX) {
+		int narrow;
+
+		if (d->off != 0)
+			return fail(v, pc,
+				    "dereference of modified ctx pointer");
+		if (v->p->type == EBPF_PROG_XDP)
+			return fail(v, pc, "ctx write not allowed");
+		if (!ctx_access(v->p, in->off, size, true, &narrow))
+			return fail(v, pc,
+				    "invalid ctx write off=%d size=%d (not a "
+				    "writable field)",
+				    in->off, size);
+		if (val.type != T_SCALAR)
+			return failr(v, pc, s, RM(in->src),
+				     "pointer leak: storing a pointer (%s) "
+				     "into ctx",
+				     type_names[val.type]);
+		return note_aux(v, pc, AUX_CTX);
+	}
 	rc = note_aux(v, pc, AUX_OTHER);
 	if (rc)
 		return rc;
@@ -2171,6 +2289,28 @@ static int check_mem_arg(struct verifier *v, uint32_t pc, struct vstate *s,
 	return 0;
 }
 
+static const char *const prog_type_names[] = {"xdp", "tc", "socket filter"};
+
+/* After a helper that may move or resize the packet: every packet pointer,
+ * in a register or spilled, becomes unreadable (Linux's
+ * clear_all_pkt_pointers for an unprivileged program). */
+static void invalidate_pkt_ptrs(struct vstate *s)
+{
+	for (int i = 0; i < 10; i++)
+		if (is_pkt(&s->r[i]) || s->r[i].type == T_PKT_END)
+			mark_noinit(&s->r[i]);
+	for (int k = 0; k < NSLOTS; k++) {
+		struct reg *sp = &s->spill[k];
+
+		if (!is_pkt(sp) && sp->type != T_PKT_END)
+			continue;
+		mark_noinit(sp);
+		for (int b = k * 8; b < k * 8 + 8; b++)
+			if (s->stype[b] == S_SPILL)
+				s->stype[b] = S_INVALID;
+	}
+}
+
 static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 {
 	int32_t id = v->in[pc].imm;
@@ -2182,6 +2322,10 @@ static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 
 	if (!h || !h->fn)
 		return fail(v, pc, "unknown helper %d", id);
+	if (h->prog_types && !(h->prog_types & (1u << v->p->type)))
+		return fail(v, pc,
+			    "helper %d (%s) is not available to %s programs",
+			    id, h->name, prog_type_names[v->p->type]);
 	for (int a = 1; a <= 5; a++) {
 		uint8_t kind = h->args[a - 1];
 		const struct reg *x = &r[a];
@@ -2207,6 +2351,47 @@ static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 					     "known bounds in [0, %d]",
 					     id, a, MAX_MEM_SIZE);
 			break;
+		case EBPF_ARG_CTX:
+			if (x->type != T_CTX || x->off != 0 ||
+			    !scalar_is_const(&x->s) || x->s.var.value != 0)
+				return failr(v, pc, s, RM(a),
+					     "helper %d (%s) arg%d: expected "
+					     "the unmodified ctx pointer, got "
+					     "%s",
+					     id, h->name, a,
+					     type_names[x->type]);
+			break;
+		case EBPF_ARG_MEM_UNINIT: {
+			const struct reg *sz = &r[a + 1];
+			if (a == 5 || h->args[a] != EBPF_ARG_CONST_SIZE)
+				return fail(v, pc, "helper %d: bad contract",
+					    id);
+			if (sz->type != T_SCALAR || !scalar_is_const(&sz->s) ||
+			    sz->s.var.value == 0 ||
+			    sz->s.var.value > MAX_MEM_SIZE)
+				return failr(v, pc, s, RM(a + 1),
+					     "helper %d (%s) arg%d (size): "
+					     "needs a constant in [1, %d]",
+					     id, h->name, a + 1, MAX_MEM_SIZE);
+			if (x->type != T_STACK && x->type != T_MAPVAL)
+				return failr(v, pc, s, RM(a),
+					     "helper %d (%s) arg%d: expected "
+					     "a pointer to stack or map value "
+					     "to fill, got %s",
+					     id, h->name, a,
+					     type_names[x->type]);
+			rc = check_mem(v, pc, s, a, 0, (int64_t)sz->s.var.value,
+				       A_HELPER);
+			if (rc)
+				return rc;
+			if (x->type == T_STACK)
+				stack_scribble(s,
+					       x->off + (int64_t)x->s.var.value,
+					       (int64_t)sz->s.var.value);
+			break;
+		}
+		case EBPF_ARG_CONST_SIZE:
+			break; /* checked with its buffer */
 		case EBPF_ARG_MAP:
 			if (x->type != T_MAP)
 				return failr(v, pc, s, RM(a),
@@ -2265,6 +2450,8 @@ static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 	}
 	for (int i = 1; i <= 5; i++)
 		mark_noinit(&r[i]);
+	if (h->pkt_changing)
+		invalidate_pkt_ptrs(s);
 	if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL) {
 		mark_ptr(&r[0], T_MAPVAL_NULL);
 		r[0].map = mapidx;
@@ -2682,18 +2869,26 @@ static int prepare(struct ebpf_prog *p, char *err, size_t errlen, bool xdp)
 		return -ENOMEM;
 	rc = verify(p, err, errlen, aux, xdp);
 	if (rc == 0 && !p->ctx_rewritten) {
+		/* Every context access goes to Skiff's structure: the
+		 * offset moves, and a whole pointer field becomes a 64-bit
+		 * load (a narrow read keeps its size). */
 		for (uint32_t i = 0; i < p->ninsns; i++) {
 			struct ebpf_insn *in = &p->insns[i];
+			const struct ctx_field *f;
+			bool write = EBPF_CLASS(in->code) != EBPF_LDX;
+			int narrow;
+
 			if (aux[i] != AUX_CTX)
 				continue;
-			for (size_t k = 0; k < NCTX_MD; k++) {
-				if (xdp_md_fields[k].off != in->off)
-					continue;
-				in->off = skiff_ctx_fields[k].off;
-				in->code = EBPF_LDX | EBPF_MEM |
-					   skiff_ctx_fields[k].size;
-				break;
-			}
+			f = ctx_access(p, in->off,
+				       size_bytes(EBPF_SIZE(in->code)), write,
+				       &narrow);
+			if (!f)
+				continue; /* cannot happen: verified */
+			in->off = (int16_t)(f->skiff_off + narrow);
+			if (!narrow && f->size == EBPF_SIZE(in->code))
+				in->code = (uint8_t)((in->code & ~0x18) |
+						     f->skiff_size);
 		}
 		p->ctx_rewritten = true;
 	}

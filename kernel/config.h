@@ -68,6 +68,10 @@ struct config {
 	char xdp_prog[32];	 /* built-in program to attach, "" = none */
 	bool xdp_jit;		 /* compile it to x86-64 (else interpret) */
 	char xdp_blocklist[256]; /* "A.B.C.D[:port],..." for blocklist */
+
+	/* Built-in programs for the other hooks, "" = none. */
+	char tc_ingress[32], tc_egress[32];
+	char echo_filter[32], http_filter[32], iperf_filter[32];
 };
 
 extern struct config config;

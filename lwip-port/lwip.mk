@@ -5,7 +5,7 @@ LWIP_PORT_GLUE_SRCS := lwip-port/skiffif.c
 # What lwIP calls through its LWIP_HOOK_* macros (lwip_hooks.h): the host
 # tests that link lwIP need them too.
 LWIP_PORT_HOOK_SRCS := lwip-port/tcp_guard.c lwip-port/rfc6528.c \
-	lwip-port/tcp_budget.c lwip-port/tcp_reaper.c
+	lwip-port/tcp_budget.c lwip-port/tcp_reaper.c lwip-port/sockfilter.c
 LWIP_PORT_SRCS := $(LWIP_PORT_GLUE_SRCS) $(LWIP_PORT_HOOK_SRCS) \
 	lwip-port/sys_arch.c lwip-port/lwip_stats64.c
 

@@ -206,8 +206,9 @@
 /* RFC 6528 initial sequence numbers instead of lwIP's global counter. */
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport)                              \
 	skiff_tcp_isn(lip, lport, rip, rport)
-/* The SYN-flood guard: bounded half-open connections per listener. */
+/* Socket filters (sockfilter.h), then the SYN-flood guard: bounded
+ * half-open connections per listener. */
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p)         \
-	tcp_guard_inpacket(pcb, hdr, optlen, opt1len, opt2, p)
+	skiff_tcp_inpacket(pcb, hdr, optlen, opt1len, opt2, p)
 
 #endif

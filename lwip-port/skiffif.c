@@ -58,6 +58,7 @@
 #include "kernel/printf.h"
 #include "netdev/offload.h"
 #include "netdev/rx_hook.h"
+#include "netdev/tc_hook.h"
 #include "netdev/tx.h"
 
 #if !LWIP_SUPPORT_CUSTOM_PBUF
@@ -423,6 +424,10 @@ static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 	/* The hook: with no program attached, this branch is all it costs. */
 	if (netdev_rx_hook_armed() &&
 	    netdev_rx_hook_run(&sif->rx_port, frame, len, handle, flags))
+		return;
+	/* TC ingress: after XDP passed the frame, before lwIP. */
+	if (tc_armed(TC_INGRESS) &&
+	    tc_ingress_run(&sif->rx_port, frame, len, handle, flags))
 		return;
 	p = low_level_input(sif, frame, len, handle);
 	if (!p)

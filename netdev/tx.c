@@ -25,6 +25,7 @@
 
 #include "kernel/heap.h"
 #include "kernel/kerrno.h"
+#include "netdev/tc_hook.h"
 
 struct netdev_gso {
 	uint8_t hdr[NETDEV_GSO_HDR_MAX];
@@ -208,6 +209,13 @@ int netdev_tx_send(struct netdev_tx *t, void *frame, const uint8_t *head,
 			netdev_tx_flush(t);
 		return 0;
 	}
+	if (tc_armed(TC_EGRESS) &&
+	    !tc_egress_run(frags, nfrags, tot_len, off, 1)) {
+		/* Dropped by the TC egress program: sent, as far as the
+		 * stack can tell (counted by the hook). */
+		t->ops.frame_free(t->ops.ctx, frame);
+		return 0;
+	}
 	return tx_queue(t, frags, nfrags, off, txc_frame(frame));
 }
 
@@ -339,6 +347,12 @@ static bool tx_gso(struct netdev_tx *t, unsigned i, unsigned n,
 	g->n = (uint8_t)n;
 	netdev_gso_header(g->hdr, s0, tcp_len,
 			  segs[n - 1].flags & NETDEV_TCP_PSH, &off);
+	/* TC egress sees the GSO frame as the device will. */
+	if (tc_armed(TC_EGRESS) &&
+	    !tc_egress_run(frags, nf, s0->tcp + tcp_len, &off, n)) {
+		gso_put(t, g);
+		return true;
+	}
 	if (tx_queue(t, frags, nf, &off,
 		     txc_make(NETDEV_TXC_GSO, (uintptr_t)g)) != 0) {
 		gso_put(t, g);
@@ -352,6 +366,12 @@ static bool tx_gso(struct netdev_tx *t, unsigned i, unsigned n,
 /* One held frame as it is. */
 static void tx_single(struct netdev_tx *t, struct netdev_tx_pend *e)
 {
+	if (tc_armed(TC_EGRESS) &&
+	    !tc_egress_run(e->frags, e->nfrags, e->tot_len,
+			   e->csum ? &e->off : NULL, 1)) {
+		t->ops.frame_free(t->ops.ctx, e->frame);
+		return;
+	}
 	if (tx_queue(t, e->frags, e->nfrags, e->csum ? &e->off : NULL,
 		     txc_frame(e->frame)) != 0)
 		t->ops.frame_free(t->ops.ctx, e->frame);

@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lwip-port/sockfilter.h"
 #include "lwip/memp.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h" /* TCP_SLOW_INTERVAL, the poll period */
@@ -509,8 +510,13 @@ static err_t echo_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 static void echo_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 			  const ip_addr_t *addr, u16_t port)
 {
-	u16_t len = p->tot_len;
+	u16_t len;
 
+	/* The service's socket filter (echo.filter=) first. */
+	p = sockfilter_udp_input(pcb, p);
+	if (!p)
+		return;
+	len = p->tot_len;
 	/* Port 0 cannot be answered; larger datagrams would need IP
 	 * fragmentation both ways. */
 	if (len > ECHO_UDP_MAX_PAYLOAD || port == 0) {
@@ -570,6 +576,9 @@ int echo_init(void)
 		goto remove_udp;
 	}
 	udp_recv(upcb, echo_udp_recv, NULL);
+	/* Socket filters find the service by its sockets' ports. */
+	sockfilter_service_add("echo", SOCKFILTER_TCP, ECHO_PORT);
+	sockfilter_service_add("echo", SOCKFILTER_UDP, ECHO_PORT);
 
 	echo.listen_pcb = lpcb;
 	echo.udp_pcb = upcb;

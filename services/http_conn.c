@@ -44,6 +44,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lwip-port/sockfilter.h"
 #include "lwip/ip_addr.h"
 #include "lwip/memp.h"
 #include "lwip/pbuf.h"
@@ -716,6 +717,8 @@ int http_init(void)
 	tcp_arg(lpcb, NULL);
 	tcp_accept(lpcb, http_accept);
 	http_listen_pcb = lpcb;
+	/* Socket filters (http.filter=) find the service by its port. */
+	sockfilter_service_add("http", SOCKFILTER_TCP, HTTP_PORT);
 	http_get_limits(&l);
 	log_info("http: port %d, %zu files (%zu KiB); up to %u connections, "
 		 "head %u B, target %u B, body %u B, idle %u ms, header %u ms, "

@@ -756,9 +756,9 @@ static void respond_file(struct http_session *s, const struct www_file *f)
 	respond(s, 200, &o);
 }
 
-#define STATS_FIRST_TRY 4096
-#define STATS_MAX	(256 * 1024)
+#define STATS_FIRST_TRY 8192
 #define STATS_SLACK	256
+#define STATS_MAX	(256 * 1024)
 
 /* A dynamic document from a provider (/stats, /metrics), no-store. */
 static void respond_doc(struct http_session *s, http_doc_fn provider,
@@ -785,7 +785,7 @@ static void respond_doc(struct http_session *s, http_doc_fn provider,
 			return;
 		}
 		kfree(buf);
-		if (n < 0 || (size_t)n + 1 > STATS_MAX)
+		if (n < 0 || (size_t)n + 1 + STATS_SLACK > STATS_MAX)
 			break;
 		/* Some slack: allocating the larger buffer changes the heap's
 		 * own counters, which can make the document a digit longer. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lwip-port/sockfilter.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip/ip_addr.h"
 
@@ -75,6 +76,8 @@ int iperf_init(void)
 		log_error("iperf: cannot listen on port %d", IPERF_PORT);
 		return -ENOMEM;
 	}
+	/* Socket filters (iperf.filter=) find the service by its port. */
+	sockfilter_service_add("iperf", SOCKFILTER_TCP, IPERF_PORT);
 	log_info("iperf: iperf 2 server on TCP port %d", IPERF_PORT);
 	return 0;
 }

@@ -68,6 +68,14 @@ int xdp_hook_attach(const char *name, bool jit)
 		log_error("xdp: %s refused: %s; serving without it", name, err);
 		return rc;
 	}
+	if (p->type != EBPF_PROG_XDP) {
+		log_error("xdp: %s is not an XDP program (a tc or socket "
+			  "one: attach it with tc.ingress=, tc.egress= or "
+			  "NAME.filter=)",
+			  name);
+		ebpf_prog_free(p);
+		return -EINVAL;
+	}
 	if (jit) {
 		rc = ebpf_jit(p);
 		if (rc)

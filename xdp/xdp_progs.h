@@ -5,7 +5,10 @@
 #ifndef SKIFF_XDP_XDP_PROGS_H
 #define SKIFF_XDP_XDP_PROGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "ebpf/ebpf.h"
 
 struct xdp_builtin {
 	const char *name; /* NAME of xdp/NAME.bpf.c */
@@ -18,5 +21,12 @@ extern const unsigned xdp_nbuiltins;
 
 /* The builtin called name, or NULL. */
 const struct xdp_builtin *xdp_builtin_find(const char *name);
+
+/* Loads, verifies and (with jit) compiles built-in program `name`, which
+ * must be of `type` (enum ebpf_prog_type); logs what happened under the
+ * prefix `who` ("tc.ingress", "echo.filter"). 0 with *out set, or a
+ * negative errno with the reason on the console. */
+int xdp_builtin_load(const char *name, int type, bool jit, const char *who,
+		     struct ebpf_prog **out);
 
 #endif

@@ -27,7 +27,7 @@ NETIF_LWIP_INC := -I$(LWIP_SRC)/src/include
 # UNIT_CFLAGS is set after the unit .mk files are read; recipes expand it
 # when they run.
 $(NETIF_LWIP_OBJS): $(BUILD)/host/lwip/%.o: $(LWIP_STAMP) \
-		lwip-port/lwipopts.h lwip-port/arch/cc.h
+		lwip-port/lwipopts.h lwip-port/arch/cc.h lwip-port/lwip_hooks.h
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) $(NETIF_LWIP_INC) -c $(LWIP_SRC)/src/$*.c -o $@
 
@@ -37,7 +37,7 @@ $(NETIF_LWIP_LIB): $(NETIF_LWIP_OBJS)
 
 UNIT_TESTS += netif
 UNIT_SRCS_netif := tests/unit/test_netif.c $(LWIP_PORT_GLUE_SRCS) \
-	$(NETDEV_SRCS) $(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) \
+	$(NETDEV_SRCS) $(EBPF_SRCS) $(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) \
 	tests/unit/sim_virtio.c tests/unit/host_kernel_stubs.c \
 	tests/unit/host_printf_stub.c tests/unit/lwip_host.c \
 	$(LWIP_PORT_HOOK_SRCS)
@@ -51,7 +51,7 @@ UNIT_LIBS_netif := $(NETIF_LWIP_LIB)
 # over a netif that only records what lwIP sends.
 UNIT_TESTS += tcp_guard
 UNIT_SRCS_tcp_guard := tests/unit/test_tcp_guard.c $(LWIP_PORT_HOOK_SRCS) \
-	$(KERNEL_TEXT_SRCS) tests/unit/lwip_host.c \
+	$(EBPF_SRCS) $(KERNEL_TEXT_SRCS) tests/unit/lwip_host.c \
 	tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c
 UNIT_DEPS_tcp_guard := $(LWIP_STAMP) $(NETIF_LWIP_LIB) lwip-port/tcp_guard.h \
 	lwip-port/tcp_budget.h lwip-port/tcp_reaper.h \

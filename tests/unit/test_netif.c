@@ -34,6 +34,12 @@
 #include "tests/unit/lwip_host.h"
 #include "tests/unit/sim_virtio.h"
 
+/* The eBPF runtime (linked for netdev's TC hook) reads lwIP's fake clock. */
+uint64_t clock_ns(void)
+{
+	return (uint64_t)fake_now * 1000000u;
+}
+
 /* ---- addresses and frames ---- */
 
 #define UDP_PORT 7777

@@ -22,6 +22,13 @@
 #include "tests/unit/check.h"
 #include "tests/unit/lwip_host.h"
 
+/* The eBPF runtime (socket filters sit in lwIP's TCP input hook) reads
+ * lwIP's fake clock. */
+uint64_t clock_ns(void)
+{
+	return (uint64_t)fake_now * 1000000u;
+}
+
 static struct netif nif;
 static unsigned sent_synacks, sent_rsts, sent_segments;
 static uint32_t last_synack_seq, last_seq;

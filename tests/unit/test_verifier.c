@@ -2294,6 +2294,261 @@ TEST(xdp_return_range)
 	CHECK_EQ(verify_insns("r5", ret5, 2, M_NONE, err, sizeof(err)), 0);
 }
 
+/* ---- struct __sk_buff programs: TC and socket filters ----------------------
+ * One program per rule, with the program type it is verified as. */
+
+enum { TC = EBPF_PROG_SCHED_CLS, SOCK = EBPF_PROG_SOCKET_FILTER };
+
+struct tcase {
+	const char *name;
+	int type;
+	struct ebpf_insn insns[32];
+	const char *reason; /* NULL: must verify */
+};
+
+/* __sk_buff offsets (linux/bpf.h) */
+#define SKB_LEN	       0
+#define SKB_PKT_TYPE   4
+#define SKB_MARK       8
+#define SKB_PRIO       32
+#define SKB_TC_INDEX   44
+#define SKB_CB0	       48
+#define SKB_HASH       68
+#define SKB_CLASSID    72
+#define SKB_DATA       76
+#define SKB_DATA_END   80
+#define SKB_FAMILY     88
+#define SKB_META       140
+#define SKB_GSO_SIZE   176
+#define SKB_LD_DATA(d) LDX(EBPF_W, d, 1, SKB_DATA)
+#define SKB_LD_END(d)  LDX(EBPF_W, d, 1, SKB_DATA_END)
+/* r6 = ctx; r2 = data, r3 = data_end; n bytes checked (6 insns) */
+#define SKB_PKT_CHECK(n)                                                       \
+	SKB_LD_DATA(2), SKB_LD_END(3), MOV64_REG(4, 2),                        \
+	    ALU64_IMM(EBPF_ADD, 4, n), JMP_REG(EBPF_JLE, 4, 3, 2), RET0
+/* r1 = ctx (from r6), r2 = 0, r3 = r10 - 8, r4 = 4: load_bytes args */
+#define LOAD_ARGS                                                              \
+	MOV64_REG(1, 6), MOV64_IMM(2, 0), MOV64_REG(3, 10),                    \
+	    ALU64_IMM(EBPF_ADD, 3, -8), MOV64_IMM(4, 4)
+
+static const struct tcase skb_cases[] = {
+    /* reads */
+    {"tc_read_len", TC, N(LDX(EBPF_W, 0, 1, SKB_LEN), EXIT)},
+    {"tc_read_hash", TC, N(LDX(EBPF_W, 0, 1, SKB_HASH), EXIT)},
+    {"tc_read_gso_size", TC, N(LDX(EBPF_W, 0, 1, SKB_GSO_SIZE), EXIT)},
+    {"tc_narrow_read_byte", TC, N(LDX(EBPF_B, 0, 1, SKB_PKT_TYPE), EXIT)},
+    {"tc_narrow_read_high_half", TC, N(LDX(EBPF_H, 0, 1, SKB_LEN + 2), EXIT)},
+    {"tc_narrow_read_misaligned", TC, N(LDX(EBPF_H, 0, 1, SKB_LEN + 1), EXIT),
+     "invalid ctx access off=1 size=2"},
+    {"tc_narrow_read_of_data", TC, N(LDX(EBPF_H, 0, 1, SKB_DATA), RET0),
+     "invalid ctx access off=76 size=2"},
+    {"tc_dw_read_of_len", TC, N(LDX(EBPF_DW, 0, 1, SKB_LEN), EXIT),
+     "invalid ctx access off=0 size=8"},
+    {"tc_read_family", TC, N(LDX(EBPF_W, 0, 1, SKB_FAMILY), EXIT),
+     "invalid ctx access off=88"},
+    {"tc_read_past_end", TC, N(LDX(EBPF_W, 0, 1, 192), EXIT),
+     "invalid ctx access off=192"},
+    {"tc_read_negative", TC, N(LDX(EBPF_W, 0, 1, -4), EXIT),
+     "invalid ctx access off=-4"},
+    {"tc_read_sign_extending", TC,
+     N(LDXSX(EBPF_W, 0, 1, SKB_LEN), ALU64_IMM(EBPF_AND, 0, 1), EXIT),
+     "invalid ctx access off=0 size=4 (sign-extending)"},
+    /* writes */
+    {"tc_write_mark", TC, N(ST(EBPF_W, 1, SKB_MARK, 5), RET0)},
+    {"tc_write_mark_reg", TC,
+     N(MOV64_IMM(2, 7), STX(EBPF_W, 1, 2, SKB_MARK), RET0)},
+    {"tc_write_priority_tc_index_cb_classid", TC,
+     N(ST(EBPF_W, 1, SKB_PRIO, 1), ST(EBPF_W, 1, SKB_TC_INDEX, 2),
+       ST(EBPF_W, 1, SKB_CB0 + 16, 3), ST(EBPF_W, 1, SKB_CLASSID, 4), RET0)},
+    {"tc_write_len", TC, N(ST(EBPF_W, 1, SKB_LEN, 1), RET0),
+     "invalid ctx write off=0 size=4"},
+    {"tc_write_hash", TC, N(ST(EBPF_W, 1, SKB_HASH, 1), RET0),
+     "invalid ctx write off=68"},
+    {"tc_write_data", TC, N(ST(EBPF_W, 1, SKB_DATA, 1), RET0),
+     "invalid ctx write off=76"},
+    {"tc_write_mark_narrow", TC, N(ST(EBPF_B, 1, SKB_MARK, 1), RET0),
+     "invalid ctx write off=8 size=1"},
+    {"tc_write_mark_dw", TC, N(ST(EBPF_DW, 1, SKB_MARK, 1), RET0),
+     "invalid ctx write off=8 size=8"},
+    {"tc_write_pointer_into_mark", TC, N(STX(EBPF_W, 1, 10, SKB_MARK), RET0),
+     "pointer leak: storing a pointer (stack) into ctx"},
+    {"tc_write_through_modified_ctx", TC,
+     N(MOV64_REG(2, 1), ALU64_IMM(EBPF_ADD, 2, 8), ST(EBPF_W, 2, 0, 1), RET0),
+     "dereference of modified ctx pointer"},
+    {"tc_atomic_on_ctx", TC,
+     N(MOV64_IMM(2, 1), ATOMIC(EBPF_W, 1, 2, SKB_MARK, EBPF_ADD), RET0), "ctx"},
+    /* direct packet access */
+    {"tc_pkt_read_checked", TC,
+     N(SKB_PKT_CHECK(14), LDX(EBPF_H, 0, 2, 12), EXIT)},
+    {"tc_pkt_write_checked", TC,
+     N(SKB_PKT_CHECK(14), ST(EBPF_B, 2, 13, 1), RET0)},
+    {"tc_pkt_read_unchecked", TC, N(SKB_LD_DATA(2), LDX(EBPF_B, 0, 2, 0), EXIT),
+     "invalid packet access"},
+    {"tc_pkt_read_past_check", TC,
+     N(SKB_PKT_CHECK(14), LDX(EBPF_H, 0, 2, 13), EXIT),
+     "invalid packet access off=13 size=2"},
+    {"tc_data_meta_is_pkt_meta", TC,
+     N(LDX(EBPF_W, 2, 1, SKB_META), LDX(EBPF_B, 0, 2, 0), EXIT),
+     "invalid packet access"},
+    /* helpers */
+    {"tc_load_bytes_to_stack_then_read", TC,
+     N(MOV64_REG(6, 1), LOAD_ARGS, CALL(EBPF_FUNC_skb_load_bytes),
+       LDX(EBPF_W, 0, 10, -8), EXIT)},
+    {"tc_load_bytes_variable_size", TC,
+     N(MOV64_REG(6, 1), LDX(EBPF_W, 7, 1, SKB_LEN), ALU64_IMM(EBPF_AND, 7, 7),
+       LOAD_ARGS, MOV64_REG(4, 7), CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "needs a constant in [1,"},
+    {"tc_load_bytes_zero_size", TC,
+     N(MOV64_REG(6, 1), LOAD_ARGS, MOV64_IMM(4, 0),
+       CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "needs a constant in [1,"},
+    {"tc_load_bytes_past_stack", TC,
+     N(MOV64_REG(6, 1), LOAD_ARGS, MOV64_IMM(4, 16),
+       CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "stack access out of bounds"},
+    {"tc_load_bytes_into_packet", TC,
+     N(MOV64_REG(6, 1), SKB_PKT_CHECK(8), MOV64_REG(1, 6), MOV64_REG(3, 2),
+       MOV64_IMM(2, 0), MOV64_IMM(4, 4), CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "expected a pointer to stack or map value to fill, got pkt"},
+    {"tc_load_bytes_modified_ctx", TC,
+     N(MOV64_REG(6, 1), LOAD_ARGS, ALU64_IMM(EBPF_ADD, 1, 8),
+       CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "expected the unmodified ctx pointer"},
+    {"tc_load_bytes_scalar_ctx", TC,
+     N(MOV64_REG(6, 1), LOAD_ARGS, MOV64_IMM(1, 0),
+       CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "expected the unmodified ctx pointer, got scalar"},
+    {"tc_store_bytes_invalidates_pkt_regs", TC,
+     N(MOV64_REG(6, 1), SKB_PKT_CHECK(8), MOV64_REG(7, 2),
+       ST(EBPF_W, 10, -8, 0), LOAD_ARGS, MOV64_IMM(5, 0),
+       CALL(EBPF_FUNC_skb_store_bytes), LDX(EBPF_B, 0, 7, 0), EXIT),
+     "read of uninitialised register r7"},
+    {"tc_store_bytes_invalidates_spilled_pkt", TC,
+     N(MOV64_REG(6, 1), SKB_PKT_CHECK(8), STX(EBPF_DW, 10, 2, -16),
+       ST(EBPF_W, 10, -8, 0), LOAD_ARGS, MOV64_IMM(5, 0),
+       CALL(EBPF_FUNC_skb_store_bytes), LDX(EBPF_DW, 7, 10, -16),
+       LDX(EBPF_B, 0, 7, 0), EXIT),
+     "read of uninitialised stack"},
+    {"tc_csum_replace_invalidates", TC,
+     N(MOV64_REG(6, 1), SKB_PKT_CHECK(8), MOV64_REG(7, 2), MOV64_REG(1, 6),
+       MOV64_IMM(2, 24), MOV64_IMM(3, 0), MOV64_IMM(4, 1), MOV64_IMM(5, 2),
+       CALL(EBPF_FUNC_l3_csum_replace), LDX(EBPF_B, 0, 7, 0), EXIT),
+     "read of uninitialised register r7"},
+    {"tc_reload_after_store_bytes", TC,
+     N(MOV64_REG(6, 1), ST(EBPF_W, 10, -8, 0), LOAD_ARGS, MOV64_IMM(5, 0),
+       CALL(EBPF_FUNC_skb_store_bytes), MOV64_REG(1, 6), SKB_PKT_CHECK(8),
+       LDX(EBPF_B, 0, 2, 0), EXIT)},
+    {"tc_store_bytes_from_uninit_stack", TC,
+     N(MOV64_REG(6, 1), LOAD_ARGS, MOV64_IMM(5, 0),
+       CALL(EBPF_FUNC_skb_store_bytes), RET0),
+     "read of uninitialised stack"},
+    {"tc_redirect", TC,
+     N(MOV64_IMM(1, 1), MOV64_IMM(2, 0), CALL(EBPF_FUNC_redirect), EXIT)},
+    /* socket filters */
+    {"sock_read_len", SOCK, N(LDX(EBPF_W, 0, 1, SKB_LEN), EXIT)},
+    {"sock_read_data", SOCK, N(SKB_LD_DATA(2), RET0),
+     "invalid ctx access off=76"},
+    {"sock_read_data_end", SOCK, N(SKB_LD_END(2), RET0),
+     "invalid ctx access off=80"},
+    {"sock_read_classid", SOCK, N(LDX(EBPF_W, 0, 1, SKB_CLASSID), EXIT),
+     "invalid ctx access off=72"},
+    {"sock_write_cb", SOCK, N(ST(EBPF_W, 1, SKB_CB0, 1), RET0)},
+    {"sock_write_mark", SOCK, N(ST(EBPF_W, 1, SKB_MARK, 1), RET0),
+     "invalid ctx write off=8"},
+    {"sock_load_bytes", SOCK,
+     N(MOV64_REG(6, 1), LOAD_ARGS, CALL(EBPF_FUNC_skb_load_bytes),
+       LDX(EBPF_W, 0, 10, -8), EXIT)},
+    {"sock_store_bytes", SOCK,
+     N(MOV64_REG(6, 1), ST(EBPF_W, 10, -8, 0), LOAD_ARGS, MOV64_IMM(5, 0),
+       CALL(EBPF_FUNC_skb_store_bytes), RET0),
+     "helper 9 (skb_store_bytes) is not available to socket filter"},
+    {"sock_l4_csum_replace", SOCK,
+     N(MOV64_IMM(2, 0), MOV64_IMM(3, 0), MOV64_IMM(4, 0), MOV64_IMM(5, 2),
+       CALL(EBPF_FUNC_l4_csum_replace), RET0),
+     "not available to socket filter"},
+    /* the XDP context knows none of it */
+    {"xdp_load_bytes", EBPF_PROG_XDP,
+     N(MOV64_REG(6, 1), LOAD_ARGS, CALL(EBPF_FUNC_skb_load_bytes), RET0),
+     "helper 26 (skb_load_bytes) is not available to xdp programs"},
+    {"xdp_redirect_tc", EBPF_PROG_XDP,
+     N(MOV64_IMM(1, 1), MOV64_IMM(2, 0), CALL(EBPF_FUNC_redirect), EXIT),
+     "not available to xdp"},
+    {"xdp_read_skb_mark", EBPF_PROG_XDP, N(LDX(EBPF_W, 0, 1, 24), EXIT),
+     "invalid ctx access off=24"},
+};
+
+static bool run_tcase(const struct tcase *c, bool prepare)
+{
+	struct ebpf_prog *p;
+	char err[256];
+	int rc;
+
+	ncases++;
+	if (ebpf_prog_from_insns(c->name, c->insns, ninsns(c->insns, 32), &p))
+		return false;
+	p->type = (uint8_t)c->type;
+	rc = prepare ? ebpf_prog_prepare(p, err, sizeof(err))
+		     : ebpf_verify(p, err, sizeof(err));
+	/* a prepared program verifies again against Skiff's layout */
+	if (rc == 0 && prepare)
+		rc = ebpf_verify(p, err, sizeof(err));
+	ebpf_prog_free(p);
+	if (!c->reason) {
+		if (rc == 0)
+			return true;
+		fprintf(stderr, "  %s: refused, want accepted: %s\n", c->name,
+			err);
+		return false;
+	}
+	if (rc == -EINVAL && strstr(err, c->reason))
+		return true;
+	fprintf(stderr, "  %s: rc %d \"%s\", want \"%s\"\n", c->name, rc,
+		rc ? err : "", c->reason);
+	return false;
+}
+
+TEST(skb_ctx_rules)
+{
+	for (size_t i = 0; i < sizeof(skb_cases) / sizeof(skb_cases[0]); i++) {
+		CHECK(run_tcase(&skb_cases[i], false));
+		CHECK(run_tcase(&skb_cases[i], true));
+	}
+}
+
+/* The loader's rewrite: __sk_buff offsets become struct ebpf_skb_ctx's,
+ * data/data_end 64-bit loads, narrow reads keep their size. */
+TEST(skb_ctx_rewrite)
+{
+	static const struct ebpf_insn in[] = {LDX(EBPF_W, 2, 1, SKB_DATA),
+					      LDX(EBPF_W, 3, 1, SKB_DATA_END),
+					      LDX(EBPF_B, 4, 1, SKB_PKT_TYPE),
+					      LDX(EBPF_H, 5, 1, SKB_LEN + 2),
+					      ST(EBPF_W, 1, SKB_MARK, 3),
+					      MOV64_IMM(0, 0),
+					      EXIT};
+	struct ebpf_prog *p;
+	char err[256];
+
+	CHECK_EQ(ebpf_prog_from_insns("rw", in, 7, &p), 0);
+	p->type = TC;
+	CHECK_EQ(ebpf_prog_prepare(p, err, sizeof(err)), 0);
+	CHECK_EQ(p->insns[0].off, offsetof(struct ebpf_skb_ctx, data));
+	CHECK_EQ(p->insns[0].code, EBPF_LDX | EBPF_MEM | EBPF_DW);
+	CHECK_EQ(p->insns[1].off, offsetof(struct ebpf_skb_ctx, data_end));
+	CHECK_EQ(p->insns[1].code, EBPF_LDX | EBPF_MEM | EBPF_DW);
+	CHECK_EQ(p->insns[2].off, offsetof(struct ebpf_skb_ctx, pkt_type));
+	CHECK_EQ(p->insns[2].code, EBPF_LDX | EBPF_MEM | EBPF_B);
+	CHECK_EQ(p->insns[3].off, offsetof(struct ebpf_skb_ctx, len) + 2);
+	CHECK_EQ(p->insns[3].code, EBPF_LDX | EBPF_MEM | EBPF_H);
+	CHECK_EQ(p->insns[4].off, offsetof(struct ebpf_skb_ctx, mark));
+	CHECK_EQ(p->insns[4].code, EBPF_ST | EBPF_MEM | EBPF_W);
+	/* Skiff's private fields stay out of reach after the rewrite */
+	CHECK(offsetof(struct ebpf_skb_ctx, frags) >
+	      offsetof(struct ebpf_skb_ctx, gso_size));
+	ebpf_prog_free(p);
+	ncases++;
+}
+
 /* Last: how many verifier programs the suite ran. */
 TEST(zz_case_count)
 {

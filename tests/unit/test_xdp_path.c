@@ -397,11 +397,12 @@ static void attach(const char *name, bool jit)
 
 TEST(builtin_table_has_the_shipped_programs)
 {
-	static const char *const want[] = {"udp_reflect", "blocklist", "count",
-					   "unchecked_read"};
+	static const char *const want[] = {
+	    "udp_reflect", "blocklist",	      "count",	   "unchecked_read",
+	    "tc_mark",	   "tc_port_rewrite", "sock_trunc"};
 
-	CHECK_EQ(xdp_nbuiltins, 4);
-	for (unsigned i = 0; i < 4; i++) {
+	CHECK_EQ(xdp_nbuiltins, 7);
+	for (unsigned i = 0; i < 7; i++) {
 		const struct xdp_builtin *b = xdp_builtin_find(want[i]);
 
 		CHECK(b != NULL);
