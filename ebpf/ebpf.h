@@ -37,7 +37,15 @@ struct ebpf_xdp_ctx {
 	uint32_t csum_flags; /* virtio DATA_VALID etc., for Skiff's programs */
 };
 
-enum ebpf_map_type { EBPF_MAP_ARRAY = 2, EBPF_MAP_HASH = 1 }; /* linux/bpf.h */
+/* linux/bpf.h numbers. An XSKMAP (key: u32 index, value: u32 socket id)
+ * holds AF_XDP sockets for bpf_redirect_map(); programs may look an entry
+ * up (NULL or not) but never write one: the verifier refuses stores into
+ * its values and map_update/map_delete on it (xdp/xsk.h owns the ids). */
+enum ebpf_map_type {
+	EBPF_MAP_HASH = 1,
+	EBPF_MAP_ARRAY = 2,
+	EBPF_MAP_XSKMAP = 17,
+};
 
 struct ebpf_map {
 	char name[32];
@@ -208,6 +216,25 @@ enum ebpf_xdp_action {
 #define EBPF_FUNC_map_delete_elem 3
 #define EBPF_FUNC_ktime_get_ns	  5
 #define EBPF_FUNC_csum_diff	  28
+#define EBPF_FUNC_redirect_map	  51
+
+/* bpf_redirect_map() flags (linux/bpf.h): the low bits are the action
+ * returned when the entry is empty; BROADCAST and EXCLUDE_INGRESS are
+ * devmap features Skiff refuses at run time (XDP_ABORTED, as Linux does
+ * for flags it does not know). */
+#define EBPF_F_ACTION_MASK     3u
+#define EBPF_F_BROADCAST       (1u << 3)
+#define EBPF_F_EXCLUDE_INGRESS (1u << 4)
+
+/* Where the last bpf_redirect_map() of the running program pointed, as
+ * Linux's per-CPU bpf_redirect_info: the hook clears it before each run
+ * and takes it when the verdict is XDP_REDIRECT. target is the XSKMAP
+ * entry's value (a socket id, see xdp/xsk.h); 0 = none. */
+struct ebpf_redirect_info {
+	uint32_t map_type;
+	uint32_t target;
+};
+extern struct ebpf_redirect_info ebpf_redirect_info;
 
 /* Limits the loader enforces on maps from an (untrusted) object. */
 #define EBPF_MAP_MAX_KEY     256
@@ -222,8 +249,10 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		    uint32_t value_size, uint32_t max_entries,
 		    struct ebpf_map **out);
 void ebpf_map_free(struct ebpf_map *m);
-/* Elements present (array: max_entries). */
+/* Elements present (array: max_entries; XSKMAP: sockets in it). */
 uint32_t ebpf_map_count(const struct ebpf_map *m);
+/* The socket id in XSKMAP slot idx; 0 when empty or beyond the map. */
+uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx);
 
 /* A program from an instruction array (tests, hand-assembled programs):
  * copies the instructions; maps are attached by the caller through

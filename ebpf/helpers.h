@@ -34,6 +34,11 @@ struct ebpf_helper_proto {
 	int64_t ret_smin, ret_smax; /* covers every error return */
 };
 
+/* NULL when helper id may take a map of map_type (its EBPF_ARG_MAP),
+ * otherwise why not. The verifier refuses the call with
+ * "cannot pass map_type T into func NAME: why". */
+const char *ebpf_helper_map_refused(int32_t id, uint32_t map_type);
+
 /* The contract of helper `id`, or NULL when there is no such helper. */
 const struct ebpf_helper_proto *ebpf_helper_proto(int32_t id);
 

@@ -30,6 +30,7 @@ struct config config = {
     .http_header_ms = 10000,
     .http_log = false,
     .xdp_jit = true,
+    .xsk_frames = 256, /* XSK_DEFAULT_FRAMES */
 };
 
 const char *const config_net_mode_names[] = {"irq", "poll", "hybrid", NULL};
@@ -220,6 +221,18 @@ static const struct cmdline_option options[] = {
      .target = config.xdp_blocklist,
      .string_cap = sizeof(config.xdp_blocklist),
      .help = "sources the blocklist program drops: A.B.C.D[:port],..."},
+    {.key = "xsk.port",
+     .kind = CMDLINE_U32,
+     .target = &config.xsk_port,
+     .min = 0,
+     .max = 65535,
+     .help = "UDP port the AF_XDP echo answers, without lwIP (0: off)"},
+    {.key = "xsk.frames",
+     .kind = CMDLINE_U32,
+     .target = &config.xsk_frames,
+     .min = 8,
+     .max = 4096,
+     .help = "UMEM frames (RX buffers) the AF_XDP echo socket holds"},
     {.key = "test.fault",
      .kind = CMDLINE_CHOICE,
      .target = &config.test_fault,

@@ -60,6 +60,9 @@ struct config {
 	char xdp_prog[32];	 /* built-in program to attach, "" = none */
 	bool xdp_jit;		 /* compile it to x86-64 (else interpret) */
 	char xdp_blocklist[256]; /* "A.B.C.D[:port],..." for blocklist */
+
+	uint32_t xsk_port;   /* the AF_XDP UDP echo's port, 0 = off */
+	uint32_t xsk_frames; /* its UMEM frames */
 };
 
 extern struct config config;
