@@ -251,6 +251,9 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 void ebpf_map_free(struct ebpf_map *m);
 /* Elements present (array: max_entries; XSKMAP: sockets in it). */
 uint32_t ebpf_map_count(const struct ebpf_map *m);
+/* Linux's BPF_MAP_GET_NEXT_KEY: the key after key (NULL: the first) into
+ * next; -ENOENT after the last. For dumping a map from the control plane. */
+int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next);
 /* The socket id in XSKMAP slot idx; 0 when empty or beyond the map. */
 uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx);
 

@@ -341,3 +341,34 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 	h->count--;
 	return 0;
 }
+
+int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next)
+{
+	if (m->type != EBPF_MAP_HASH) {
+		uint32_t idx = 0;
+
+		if (key) {
+			memcpy(&idx, key, 4);
+			idx = idx >= m->max_entries ? 0 : idx + 1;
+		}
+		if (idx >= m->max_entries)
+			return -ENOENT;
+		memcpy(next, &idx, 4);
+		return 0;
+	}
+	struct hash_impl *h = m->impl;
+	uint32_t b = 0, i = HASH_NIL;
+
+	/* After key in its chain, else the next bucket's head (a key not in
+	 * the map starts from the first, as in Linux). */
+	if (key && (i = hash_find(m, key, NULL)) != HASH_NIL) {
+		b = (hash_bytes(key, m->key_size) & (h->nbuckets - 1)) + 1;
+		i = *hash_next(h, i);
+	}
+	for (; i == HASH_NIL && b < h->nbuckets; b++)
+		i = h->buckets[b];
+	if (i == HASH_NIL)
+		return -ENOENT;
+	memcpy(next, hash_elem(h, i) + hash_key_off(), m->key_size);
+	return 0;
+}

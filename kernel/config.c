@@ -30,7 +30,9 @@ struct config config = {
     .http_header_ms = 10000,
     .http_log = false,
     .xdp_jit = true,
-    .xsk_frames = 256, /* XSK_DEFAULT_FRAMES */
+    .xsk_frames = 256,		  /* XSK_DEFAULT_FRAMES */
+    .admin_port = 9090,		  /* ADMIN_DEFAULT_PORT */
+    .admin_max_body = 256 * 1024, /* ADMIN_DEFAULT_MAX_BODY */
 };
 
 const char *const config_net_mode_names[] = {"irq", "poll", "hybrid", NULL};
@@ -233,6 +235,25 @@ static const struct cmdline_option options[] = {
      .min = 8,
      .max = 4096,
      .help = "UMEM frames (RX buffers) the AF_XDP echo socket holds"},
+    {.key = "admin.token",
+     .kind = CMDLINE_STRING,
+     .target = config.admin_token,
+     .string_cap = sizeof(config.admin_token),
+     .help = "turn the admin endpoint on with this bearer token "
+	     "(tools/skiffctl); off without one"},
+    {.key = "admin.port",
+     .kind = CMDLINE_U32,
+     .target = &config.admin_port,
+     .min = 1,
+     .max = 65535,
+     .help = "TCP port of the admin endpoint"},
+    {.key = "admin.max_body",
+     .kind = CMDLINE_U32,
+     .target = &config.admin_max_body,
+     .min = 1024,
+     .max = 4 * 1024 * 1024,
+     .help = "largest BPF object the admin endpoint accepts (bytes; "
+	     "413 beyond)"},
     {.key = "test.fault",
      .kind = CMDLINE_CHOICE,
      .target = &config.test_fault,

@@ -63,6 +63,10 @@ struct config {
 
 	uint32_t xsk_port;   /* the AF_XDP UDP echo's port, 0 = off */
 	uint32_t xsk_frames; /* its UMEM frames */
+
+	char admin_token[128];	 /* the admin endpoint's token; "" = off */
+	uint32_t admin_port;	 /* its TCP port */
+	uint32_t admin_max_body; /* bytes of an uploaded object at most */
 };
 
 extern struct config config;

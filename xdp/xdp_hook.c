@@ -189,6 +189,22 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	}
 }
 
+struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
+{
+	struct ebpf_prog *old = xdp_hook_prog;
+
+	/* A frame reads the pointer once (xdp_hook_run): it runs the old
+	 * program or the new one, never a mix. */
+	__atomic_store_n(&xdp_hook_prog, p, __ATOMIC_RELEASE);
+	jitted = p && p->jitted;
+	if (p)
+		log_info("xdp: %s attached at run time (%s)", p->name,
+			 p->jitted ? "JIT" : "interpreted");
+	else
+		log_info("xdp: program detached at run time");
+	return old;
+}
+
 void xdp_hook_detach(void)
 {
 	struct ebpf_prog *p = xdp_hook_prog;

@@ -40,6 +40,10 @@ int xdp_hook_blocklist(const char *list);
 /* Runs the program on one frame; returns its (sanitised) verdict. */
 int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue);
 void xdp_hook_count_tx_failed(void);
+/* Puts p (NULL: nothing) at the hook with one pointer store and returns
+ * the program it replaced, which the caller frees once no frame can be
+ * running it (from the main loop: at once). The counters go on. */
+struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p);
 /* Detaches and frees the program and zeroes the counters. For tests and
  * reconfiguration. */
 void xdp_hook_detach(void);
