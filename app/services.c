@@ -19,7 +19,7 @@ static struct ebpf_prog *xdp_current(void)
 /* The hooks programs can be attached to at run time; TC ingress/egress
  * and socket filters are entries here too. */
 static const struct admin_hook admin_hooks[] = {
-    {"xdp", xdp_hook_swap, xdp_current},
+    {"xdp", NULL, xdp_hook_swap, xdp_current},
 };
 
 static void admin_bring_up(void)

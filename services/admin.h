@@ -45,6 +45,9 @@
 
 struct admin_hook {
 	const char *name; /* "xdp"; TC and socket filters join the table */
+	/* The ELF section its programs come from (ebpf_load_elf's section:
+	 * NULL = "xdp"); a load with ?attach=HOOK takes the program there. */
+	const char *section;
 	/* Puts p (NULL: none) in place; returns the program it replaced. */
 	struct ebpf_prog *(*attach)(struct ebpf_prog *p);
 	/* The program attached now (also one the admin did not load). */

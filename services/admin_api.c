@@ -364,7 +364,8 @@ static int prog_load(const char *query, const uint8_t *body, size_t len,
 		return fail(o, 400, "program table full: detach one first");
 	if (!len)
 		return fail(o, 400, "empty body: send a BPF ELF object");
-	if (ebpf_load_elf(body, len, NULL, &p, err, sizeof(err)) != 0)
+	if (ebpf_load_elf(body, len, h ? h->section : NULL, &p, err,
+			  sizeof(err)) != 0)
 		return fail(o, 400, err[0] ? err : "refused");
 	if (cfg.jit && ebpf_jit(p) != 0)
 		log_warn("admin: %s: JIT unavailable, interpreting", p->name);

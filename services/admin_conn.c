@@ -16,7 +16,7 @@
 
 #define ADMIN_MAX_CONNS	    2
 #define ADMIN_ANSWER_MAX    (128u * 1024)
-#define ADMIN_IDLE_POLLS    20 /* of 500 ms: 10 s without progress */
+#define ADMIN_IDLE_POLLS    10 /* polls of 1 s (2 slow-timer ticks): 10 s */
 #define ADMIN_POLL_INTERVAL 2
 
 struct admin_conn {

@@ -36,7 +36,8 @@ static struct ebpf_prog *fake_current(void)
 	return hooked;
 }
 
-static const struct admin_hook hooks[] = {{"xdp", fake_attach, fake_current}};
+static const struct admin_hook hooks[] = {
+    {"xdp", NULL, fake_attach, fake_current}};
 
 static void setup(uint32_t max_body)
 {
