@@ -50,8 +50,10 @@
 #include "lwip/timeouts.h"
 #include "netdev/tc_hook.h"
 #include "netif/ethernet.h"
+#include "services/xsk_echo.h"
 #include "xdp/xdp_hook.h"
 #include "xdp/xdp_progs.h"
+#include "xdp/xsk.h"
 
 #define MMIO_CANDIDATES 32
 
@@ -394,6 +396,10 @@ int netstack_init(const char *cmdline)
 		log_error("net: lwIP refused the interface");
 		return -EIO;
 	}
+	xsk_attach_port(skiffif_rx_port(&netif));
+	if (config.xsk_port)
+		xsk_echo_start((uint16_t)config.xsk_port, config.xsk_frames,
+			       config.xdp_jit);
 	netif_set_default(&netif);
 	netif_set_status_callback(&netif, status_changed);
 	netif_set_link_callback(&netif, link_changed);
@@ -434,14 +440,6 @@ static void print_stats_line(void)
 			log_info("stats: driver %s", line);
 		}
 	}
-}
-
-/* The raw-frame consumer of the XDP redirect ring: like AF_XDP's "rxdrop"
- * sample it takes each frame (xsk_drain counts them) and gives the buffer
- * straight back. */
-static void xsk_consume(void *ctx, const struct xsk_frame *f)
-{
-	skiffif_rx_release(&netif, f->handle);
 }
 
 /* Timers and periodic output: cheap enough for every pass. */
@@ -519,8 +517,9 @@ void netstack_run(void)
 		if (work & VNET_WORK_CONFIG)
 			skiffif_link_update(&netif);
 		int st = skiffif_poll(&netif, config.net_budget);
-		if (xdp_hook_prog)
-			xsk_drain(xsk_consume, NULL);
+		/* AF_XDP services the receive path (or a TX completion)
+		 * flagged: their replies go out with this round's flush. */
+		xsk_run_pending();
 		/* One notification for everything this round queued: replies
 		 * made during RX processing and by timers alike. */
 		skiffif_flush(&netif);

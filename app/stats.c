@@ -23,7 +23,9 @@
 #include "services/echo.h"
 #include "services/http.h"
 #include "services/iperf.h"
+#include "services/xsk_echo.h"
 #include "xdp/xdp_hook.h"
+#include "xdp/xsk.h"
 
 /* Appends "name": <object from fn>, or null when fn has nothing. */
 static void put_member(struct kbuf *o, const char *name,
@@ -151,6 +153,8 @@ int stats_json(char *buf, size_t cap)
 	put_member(&o, "xdp", xdp_hook_stats_json);
 	put_member(&o, "tc", tc_stats_json);
 	put_member(&o, "sockfilter", sockfilter_stats_json);
+	put_member(&o, "xsk", xsk_stats_json);
+	put_member(&o, "xsk_echo", xsk_echo_stats_json);
 	kbuf_printf(&o, "}");
 	return kbuf_finish(&o);
 }

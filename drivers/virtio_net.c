@@ -796,6 +796,23 @@ int vnet_rx_buf_release(struct vnet *n, uint32_t handle)
 	return 0;
 }
 
+int vnet_rx_buf_borrow(struct vnet *n, uint32_t *handle)
+{
+	if (!n->rx_nfree)
+		return -ENOBUFS;
+	uint32_t h = n->rx_free[--n->rx_nfree];
+
+	n->rxbufs[h].state = VNET_BUF_LENT;
+	n->rx_lent++;
+	*handle = h;
+	return 0;
+}
+
+void *vnet_rx_buf_data(const struct vnet *n, uint32_t handle)
+{
+	return handle < n->nbufs ? n->rxbufs[handle].data : NULL;
+}
+
 static uint32_t vnet_csum_add(uint32_t sum, const uint8_t *p, uint32_t len)
 {
 	for (; len > 1; len -= 2, p += 2)

@@ -229,6 +229,13 @@ int vnet_rx_poll(struct vnet *n, unsigned budget, vnet_rx_fn fn, void *ctx);
 /* Gives a delivered buffer back. Returns 0, or -EINVAL for a handle that is
  * out of range or not currently lent out (e.g. released twice). */
 int vnet_rx_buf_release(struct vnet *n, uint32_t handle);
+/* Lends a free (not posted) buffer without a frame in it, for a consumer
+ * that keeps its own frames (an AF_XDP UMEM): 0 and *handle, or -ENOBUFS.
+ * It comes back through vnet_rx_buf_release() like a delivered one. */
+int vnet_rx_buf_borrow(struct vnet *n, uint32_t *handle);
+/* The start of buffer handle (its virtio_net_hdr; the frame follows at
+ * VNET_HDR_LEN), or NULL for a handle beyond the pool. */
+void *vnet_rx_buf_data(const struct vnet *n, uint32_t handle);
 /* Posts every free buffer the ring has room for, one notification for the
  * batch; returns how many were posted. */
 unsigned vnet_rx_refill(struct vnet *n);

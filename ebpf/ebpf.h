@@ -37,7 +37,15 @@ struct ebpf_xdp_ctx {
 	uint32_t csum_flags; /* virtio DATA_VALID etc., for Skiff's programs */
 };
 
-enum ebpf_map_type { EBPF_MAP_ARRAY = 2, EBPF_MAP_HASH = 1 }; /* linux/bpf.h */
+/* linux/bpf.h numbers. An XSKMAP (key: u32 index, value: u32 socket id)
+ * holds AF_XDP sockets for bpf_redirect_map(); programs may look an entry
+ * up (NULL or not) but never write one: the verifier refuses stores into
+ * its values and map_update/map_delete on it (xdp/xsk.h owns the ids). */
+enum ebpf_map_type {
+	EBPF_MAP_HASH = 1,
+	EBPF_MAP_ARRAY = 2,
+	EBPF_MAP_XSKMAP = 17,
+};
 
 /* Program types: which context the program gets, which context fields it
  * may read and write, which helpers it may call. The loader takes the type
@@ -96,12 +104,17 @@ struct ebpf_skb_ctx {
 	2 /* the device finishes the L4 checksum: its                          \
 	     field holds the pseudo-header sum */
 
-/* Where bpf_redirect() records its target (Linux keeps it per CPU): the
- * TC hook clears it before a run and reads it after TC_ACT_REDIRECT. Only
- * the CPU that runs the network stack runs programs. */
+/* Where the running program's last bpf_redirect() or bpf_redirect_map()
+ * pointed, as Linux's per-CPU bpf_redirect_info: the hook clears it before
+ * each run and reads it after TC_ACT_REDIRECT (ifindex, flags) or
+ * XDP_REDIRECT (map_type, target: the XSKMAP entry's value, a socket id,
+ * see xdp/xsk.h; 0 = none). Only the CPU that runs the network stack runs
+ * programs. */
 struct ebpf_redirect_info {
 	uint32_t ifindex;
 	uint32_t flags; /* EBPF_F_INGRESS */
+	uint32_t map_type;
+	uint32_t target;
 };
 extern struct ebpf_redirect_info ebpf_redirect_info;
 
@@ -299,6 +312,15 @@ enum ebpf_xdp_action {
 #define EBPF_F_MARK_MANGLED_0  0x20
 #define EBPF_F_MARK_ENFORCE    0x40
 #define EBPF_F_INGRESS	       1
+#define EBPF_FUNC_redirect_map 51
+
+/* bpf_redirect_map() flags (linux/bpf.h): the low bits are the action
+ * returned when the entry is empty; BROADCAST and EXCLUDE_INGRESS are
+ * devmap features Skiff refuses at run time (XDP_ABORTED, as Linux does
+ * for flags it does not know). */
+#define EBPF_F_ACTION_MASK     3u
+#define EBPF_F_BROADCAST       (1u << 3)
+#define EBPF_F_EXCLUDE_INGRESS (1u << 4)
 
 /* Limits the loader enforces on maps from an (untrusted) object. */
 #define EBPF_MAP_MAX_KEY     256
@@ -313,8 +335,13 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		    uint32_t value_size, uint32_t max_entries,
 		    struct ebpf_map **out);
 void ebpf_map_free(struct ebpf_map *m);
-/* Elements present (array: max_entries). */
+/* Elements present (array: max_entries; XSKMAP: sockets in it). */
 uint32_t ebpf_map_count(const struct ebpf_map *m);
+/* Linux's BPF_MAP_GET_NEXT_KEY: the key after key (NULL: the first) into
+ * next; -ENOENT after the last. For dumping a map from the control plane. */
+int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next);
+/* The socket id in XSKMAP slot idx; 0 when empty or beyond the map. */
+uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx);
 
 /* A program from an instruction array (tests, hand-assembled programs):
  * copies the instructions; maps are attached by the caller through

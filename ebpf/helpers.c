@@ -67,6 +67,27 @@ static uint64_t h_csum_diff(uint64_t from, uint64_t from_size, uint64_t to,
 #define TC_TYPE	  (1u << EBPF_PROG_SCHED_CLS)
 #define SKB_TYPES (TC_TYPE | 1u << EBPF_PROG_SOCKET_FILTER)
 
+/* bpf_redirect_map on an XSKMAP (the verifier admits no other map): the
+ * entry's socket id becomes the redirect target and the verdict is
+ * XDP_REDIRECT; an empty or out-of-range entry answers the action in the
+ * flags' low bits (Linux: flags & BPF_F_ACTION_MASK), unknown flags
+ * XDP_ABORTED. BROADCAST is a devmap feature: aborted here too. */
+static uint64_t h_redirect_map(uint64_t map, uint64_t key, uint64_t flags,
+			       uint64_t a4, uint64_t a5)
+{
+	struct ebpf_map *m = (struct ebpf_map *)(uintptr_t)map;
+	uint32_t id;
+
+	if (flags & ~(uint64_t)EBPF_F_ACTION_MASK)
+		return EBPF_XDP_ABORTED;
+	id = key > UINT32_MAX ? 0 : ebpf_xskmap_get(m, (uint32_t)key);
+	if (!id)
+		return flags & EBPF_F_ACTION_MASK;
+	ebpf_redirect_info.map_type = m->type;
+	ebpf_redirect_info.target = id;
+	return EBPF_XDP_REDIRECT;
+}
+
 /* Negative errno values a helper can return (Linux's MAX_ERRNO). */
 #define ERRNO_MIN (-4095)
 
@@ -171,7 +192,29 @@ static const struct ebpf_helper_proto protos[] = {
      EBPF_TC_ACT_REDIRECT,
      TC_TYPE,
      false},
+    /* an XDP action: REDIRECT, or the flags' fallback, or ABORTED */
+    {EBPF_FUNC_redirect_map,
+     "redirect_map",
+     h_redirect_map,
+     {EBPF_ARG_MAP, EBPF_ARG_SCALAR, EBPF_ARG_SCALAR},
+     EBPF_RET_SCALAR,
+     EBPF_XDP_ABORTED,
+     EBPF_XDP_REDIRECT,
+     1u << EBPF_PROG_XDP,
+     false},
 };
+
+const char *ebpf_helper_map_refused(int32_t id, uint32_t map_type)
+{
+	/* Linux's check_map_func_compatibility, both directions, for the
+	 * map types Skiff has. */
+	if (id == EBPF_FUNC_redirect_map && map_type != EBPF_MAP_XSKMAP)
+		return "bpf_redirect_map needs an XSKMAP";
+	if (map_type == EBPF_MAP_XSKMAP && id != EBPF_FUNC_redirect_map &&
+	    id != EBPF_FUNC_map_lookup_elem)
+		return "an XSKMAP is written only by the control plane";
+	return NULL;
+}
 
 const struct ebpf_helper_proto *ebpf_helper_proto(int32_t id)
 {

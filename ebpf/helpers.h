@@ -59,6 +59,11 @@ uint64_t ebpf_h_l4_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
 uint64_t ebpf_h_redirect(uint64_t ifindex, uint64_t flags, uint64_t a3,
 			 uint64_t a4, uint64_t a5);
 
+/* NULL when helper id may take a map of map_type (its EBPF_ARG_MAP),
+ * otherwise why not. The verifier refuses the call with
+ * "cannot pass map_type T into func NAME: why". */
+const char *ebpf_helper_map_refused(int32_t id, uint32_t map_type);
+
 /* The contract of helper `id`, or NULL when there is no such helper. */
 const struct ebpf_helper_proto *ebpf_helper_proto(int32_t id);
 

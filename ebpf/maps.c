@@ -74,12 +74,15 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		return -EINVAL;
 	if (type == EBPF_MAP_ARRAY && key_size != 4)
 		return -EINVAL;
-	if (type != EBPF_MAP_ARRAY && type != EBPF_MAP_HASH)
+	if (type == EBPF_MAP_XSKMAP && (key_size != 4 || value_size != 4))
+		return -EINVAL;
+	if (type != EBPF_MAP_ARRAY && type != EBPF_MAP_HASH &&
+	    type != EBPF_MAP_XSKMAP)
 		return -EINVAL;
 	if (key_size > EBPF_MAP_MAX_KEY || value_size > EBPF_MAP_MAX_VALUE ||
 	    max_entries > EBPF_MAP_MAX_ENTRIES)
 		return -E2BIG;
-	if (type == EBPF_MAP_ARRAY)
+	if (type != EBPF_MAP_HASH)
 		bytes = (uint64_t)round8(value_size) * max_entries;
 	else
 		bytes = (uint64_t)(8 + round8(key_size) + round8(value_size)) *
@@ -100,7 +103,7 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	m->value_size = value_size;
 	m->max_entries = max_entries;
 
-	if (type == EBPF_MAP_ARRAY) {
+	if (type != EBPF_MAP_HASH) {
 		struct array_impl *a = calloc(1, sizeof(*a));
 		if (!a)
 			goto fail;
@@ -143,7 +146,7 @@ void ebpf_map_free(struct ebpf_map *m)
 {
 	if (!m)
 		return;
-	if (m->impl && m->type == EBPF_MAP_ARRAY) {
+	if (m->impl && m->type != EBPF_MAP_HASH) {
 		struct array_impl *a = m->impl;
 		free(a->values);
 	} else if (m->impl) {
@@ -159,6 +162,15 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 {
 	if (m->type == EBPF_MAP_ARRAY)
 		return m->max_entries;
+	if (m->type == EBPF_MAP_XSKMAP) {
+		const struct array_impl *a = m->impl;
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < m->max_entries; i++)
+			n += *(const uint32_t *)(a->values +
+						 (size_t)i * a->stride) != 0;
+		return n;
+	}
 	return ((const struct hash_impl *)m->impl)->count;
 }
 
@@ -185,9 +197,37 @@ static uint32_t hash_find(struct ebpf_map *m, const void *key, uint32_t **prevp)
 	return HASH_NIL;
 }
 
+/* The socket id slot of an XSKMAP, or NULL for an index beyond it. */
+static uint32_t *xskmap_slot(struct ebpf_map *m, uint32_t idx)
+{
+	struct array_impl *a = m->impl;
+
+	if (idx >= m->max_entries)
+		return NULL;
+	return (uint32_t *)(a->values + (size_t)idx * a->stride);
+}
+
+uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx)
+{
+	uint32_t *slot = xskmap_slot(m, idx);
+
+	return slot ? *slot : 0;
+}
+
 void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 {
 	m->lookups++;
+	if (m->type == EBPF_MAP_XSKMAP) {
+		uint32_t idx, *slot;
+
+		memcpy(&idx, key, 4);
+		slot = xskmap_slot(m, idx);
+		if (!slot || !*slot) {
+			m->misses++;
+			return NULL;
+		}
+		return slot;
+	}
 	if (m->type == EBPF_MAP_ARRAY) {
 		struct array_impl *a = m->impl;
 		uint32_t idx;
@@ -215,6 +255,23 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 {
 	if (flags > EBPF_EXIST)
 		return -EINVAL;
+	if (m->type == EBPF_MAP_XSKMAP) {
+		uint32_t idx, id, *slot;
+
+		memcpy(&idx, key, 4);
+		memcpy(&id, value, 4);
+		if (!(slot = xskmap_slot(m, idx)))
+			return -E2BIG;
+		if (id == 0)
+			return -EINVAL; /* no socket has id 0 */
+		if (flags == EBPF_NOEXIST && *slot)
+			return -EEXIST;
+		if (flags == EBPF_EXIST && !*slot)
+			return -ENOENT;
+		*slot = id;
+		m->updates++;
+		return 0;
+	}
 	if (m->type == EBPF_MAP_ARRAY) {
 		struct array_impl *a = m->impl;
 		uint32_t idx;
@@ -263,6 +320,15 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 	struct hash_impl *h;
 	uint32_t *link, i;
 
+	if (m->type == EBPF_MAP_XSKMAP) {
+		uint32_t idx, *slot;
+
+		memcpy(&idx, key, 4);
+		if (!(slot = xskmap_slot(m, idx)))
+			return -EINVAL;
+		*slot = 0;
+		return 0;
+	}
 	if (m->type == EBPF_MAP_ARRAY)
 		return -EINVAL;
 	h = m->impl;
@@ -273,5 +339,36 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 	*hash_next(h, i) = h->free_head;
 	h->free_head = i;
 	h->count--;
+	return 0;
+}
+
+int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next)
+{
+	if (m->type != EBPF_MAP_HASH) {
+		uint32_t idx = 0;
+
+		if (key) {
+			memcpy(&idx, key, 4);
+			idx = idx >= m->max_entries ? 0 : idx + 1;
+		}
+		if (idx >= m->max_entries)
+			return -ENOENT;
+		memcpy(next, &idx, 4);
+		return 0;
+	}
+	struct hash_impl *h = m->impl;
+	uint32_t b = 0, i = HASH_NIL;
+
+	/* After key in its chain, else the next bucket's head (a key not in
+	 * the map starts from the first, as in Linux). */
+	if (key && (i = hash_find(m, key, NULL)) != HASH_NIL) {
+		b = (hash_bytes(key, m->key_size) & (h->nbuckets - 1)) + 1;
+		i = *hash_next(h, i);
+	}
+	for (; i == HASH_NIL && b < h->nbuckets; b++)
+		i = h->buckets[b];
+	if (i == HASH_NIL)
+		return -ENOENT;
+	memcpy(next, hash_elem(h, i) + hash_key_off(), m->key_size);
 	return 0;
 }

@@ -1647,6 +1647,13 @@ static int check_mem(struct verifier *v, uint32_t pc, struct vstate *s,
 		return 0;
 	case T_MAPVAL: {
 		uint32_t vs = v->p->maps[r->map]->value_size;
+		/* An XSKMAP value is a socket id: read-only, as Linux's
+		 * PTR_TO_XDP_SOCK. */
+		if (v->p->maps[r->map]->type == EBPF_MAP_XSKMAP &&
+		    (a == A_WRITE || a == A_ATOMIC))
+			return failr(v, pc, s, RM(regno),
+				     "%s into an XSKMAP value (read-only) r%d",
+				     access_names[a], regno);
 		if (var->smin < 0 || var->umax > MAX_VAR_OFF)
 			return failr(v, pc, s, RM(regno),
 				     "map value pointer r%d with an unbounded "
@@ -2400,6 +2407,12 @@ static int do_call(struct verifier *v, uint32_t pc, struct vstate *s)
 					     id, a, type_names[x->type]);
 			mapidx = x->map;
 			m = v->p->maps[mapidx];
+			const char *why = ebpf_helper_map_refused(id, m->type);
+			if (why)
+				return fail(v, pc,
+					    "cannot pass map_type %u into func "
+					    "bpf_%s#%d: %s",
+					    m->type, h->name, id, why);
 			break;
 		case EBPF_ARG_MAP_KEY:
 		case EBPF_ARG_MAP_VALUE:

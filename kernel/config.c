@@ -41,6 +41,9 @@ struct config config = {
     .http_max_conns_per_ip = 32,
     .http_log = false,
     .xdp_jit = true,
+    .xsk_frames = 256,		  /* XSK_DEFAULT_FRAMES */
+    .admin_port = 9090,		  /* ADMIN_DEFAULT_PORT */
+    .admin_max_body = 256 * 1024, /* ADMIN_DEFAULT_MAX_BODY */
 };
 
 const char *const config_net_mode_names[] = {"irq", "poll", "hybrid", NULL};
@@ -298,6 +301,37 @@ static const struct cmdline_option options[] = {
      .target = config.xdp_blocklist,
      .string_cap = sizeof(config.xdp_blocklist),
      .help = "sources the blocklist program drops: A.B.C.D[:port],..."},
+    {.key = "xsk.port",
+     .kind = CMDLINE_U32,
+     .target = &config.xsk_port,
+     .min = 0,
+     .max = 65535,
+     .help = "UDP port the AF_XDP echo answers, without lwIP (0: off)"},
+    {.key = "xsk.frames",
+     .kind = CMDLINE_U32,
+     .target = &config.xsk_frames,
+     .min = 8,
+     .max = 4096,
+     .help = "UMEM frames (RX buffers) the AF_XDP echo socket holds"},
+    {.key = "admin.token",
+     .kind = CMDLINE_STRING,
+     .target = config.admin_token,
+     .string_cap = sizeof(config.admin_token),
+     .help = "turn the admin endpoint on with this bearer token "
+	     "(tools/skiffctl); off without one"},
+    {.key = "admin.port",
+     .kind = CMDLINE_U32,
+     .target = &config.admin_port,
+     .min = 1,
+     .max = 65535,
+     .help = "TCP port of the admin endpoint"},
+    {.key = "admin.max_body",
+     .kind = CMDLINE_U32,
+     .target = &config.admin_max_body,
+     .min = 1024,
+     .max = 4 * 1024 * 1024,
+     .help = "largest BPF object the admin endpoint accepts (bytes; "
+	     "413 beyond)"},
     {.key = "test.fault",
      .kind = CMDLINE_CHOICE,
      .target = &config.test_fault,

@@ -72,6 +72,13 @@ struct config {
 	/* Built-in programs for the other hooks, "" = none. */
 	char tc_ingress[32], tc_egress[32];
 	char echo_filter[32], http_filter[32], iperf_filter[32];
+
+	uint32_t xsk_port;   /* the AF_XDP UDP echo's port, 0 = off */
+	uint32_t xsk_frames; /* its UMEM frames */
+
+	char admin_token[128];	 /* the admin endpoint's token; "" = off */
+	uint32_t admin_port;	 /* its TCP port */
+	uint32_t admin_max_body; /* bytes of an uploaded object at most */
 };
 
 extern struct config config;

@@ -250,6 +250,13 @@ err_t skiffif_remove(struct netif *netif)
 	return ERR_OK;
 }
 
+const struct netdev_rx_port *skiffif_rx_port(const struct netif *netif)
+{
+	const struct skiffif *sif = netif->state;
+
+	return sif ? &sif->rx_port : NULL;
+}
+
 struct vnet *skiffif_vnet(const struct netif *netif)
 {
 	const struct skiffif *sif = netif->state;

@@ -41,6 +41,7 @@
 
 #include "drivers/virtio_net.h"
 #include "kernel/counters.h"
+#include "netdev/rx_hook.h"
 #include "netdev/txq.h"
 
 #define SKIFFIF_MTU 1500
@@ -128,6 +129,9 @@ void skiffif_rx_release(struct netif *netif, uint32_t handle);
 bool skiffif_link_update(struct netif *netif);
 
 struct vnet *skiffif_vnet(const struct netif *netif);
+/* The device as netdev's receive hook and AF_XDP sockets see it
+ * (xsk_attach_port), or NULL before skiffif_init. */
+const struct netdev_rx_port *skiffif_rx_port(const struct netif *netif);
 
 /* Length of the software TX queue of netifs initialised from now on
  * (default TXQ_DEFAULT_LEN, Linux's txqueuelen; 0: a full ring drops). */

@@ -81,6 +81,13 @@ int sockfilter_attach(const char *name, struct ebpf_prog *prog,
 	return 0;
 }
 
+struct ebpf_prog *sockfilter_current(const char *name)
+{
+	struct service *s = name ? find_name(name) : NULL;
+
+	return s ? s->prog : NULL;
+}
+
 /* The service whose socket proto/port is, if a program is attached. */
 static struct service *find_attached(uint8_t proto, uint16_t port)
 {

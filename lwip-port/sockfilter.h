@@ -65,6 +65,10 @@ int sockfilter_service_add(const char *name, enum sockfilter_proto proto,
 int sockfilter_attach(const char *name, struct ebpf_prog *prog,
 		      struct ebpf_prog **old);
 
+/* The program attached to service `name` now, or NULL (none, or no such
+ * service). */
+struct ebpf_prog *sockfilter_current(const char *name);
+
 /* LWIP_HOOK_TCP_INPACKET_PCB's first step: ERR_OK lets lwIP go on with
  * the segment, anything else makes lwIP drop it. */
 err_t sockfilter_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr,

@@ -36,6 +36,10 @@ struct netdev_rx_hook {
 	bool (*redirect)(void *frame, uint32_t len, uint32_t handle);
 	/* A TX verdict whose frame could not be queued (dropped). */
 	void (*tx_failed)(void);
+	/* The device finished a frame an AF_XDP socket sent from its UMEM
+	 * (port->tx_umem): addr is the TX descriptor's address, back for
+	 * the socket's completion ring. */
+	void (*umem_tx_done)(uint64_t addr);
 };
 
 /* What the receive path needs of the device a frame came from. */
@@ -47,6 +51,19 @@ struct netdev_rx_port {
 			  uint32_t handle);
 	/* Gives the RX buffer back to the driver. */
 	void (*release)(void *ctx, uint32_t handle);
+
+	/* For an AF_XDP UMEM over the driver's RX buffers (xdp/xsk.h). */
+	uint32_t pool_bufs;    /* handles are 0 .. pool_bufs - 1 */
+	uint32_t buf_size;     /* bytes per buffer, a power of two */
+	uint32_t buf_headroom; /* where a received frame starts */
+	/* Lends a free buffer that holds no frame: 0 or -ENOBUFS. */
+	int (*borrow)(void *ctx, uint32_t *handle);
+	/* The start of buffer handle. */
+	void *(*buf)(void *ctx, uint32_t handle);
+	/* Queues len bytes at frame (inside a lent buffer) for transmission;
+	 * when the device is done, netdev_rx_hook->umem_tx_done(addr). 0 or
+	 * a negative errno (-ENOSPC: no room now, try again later). */
+	int (*tx_umem)(void *ctx, void *frame, uint32_t len, uint64_t addr);
 };
 
 extern const struct netdev_rx_hook *netdev_rx_hook;

@@ -128,6 +128,11 @@ void netdev_tx_complete(void *ctx, void *cookie)
 		 * owner must make its next flush repost the buffer. */
 		t->ops.rx_returned(t->ops.ctx);
 		break;
+	case NETDEV_TXC_UMEM:
+		if (netdev_rx_hook && netdev_rx_hook->umem_tx_done)
+			netdev_rx_hook->umem_tx_done(
+			    (uint64_t)(txc_value(cookie) >> 2));
+		break;
 	default:
 		t->ops.frame_free(t->ops.ctx, (void *)txc_value(cookie));
 		break;
@@ -234,6 +239,30 @@ static int port_tx_from_rx(void *ctx, void *frame, uint32_t len,
 	return netdev_tx_from_rx(ctx, frame, len, handle);
 }
 
+static int port_tx_umem(void *ctx, void *frame, uint32_t len, uint64_t addr)
+{
+	struct vnet_frag frag = {frame, len};
+
+	if (addr > (UINTPTR_MAX >> 2))
+		return -EINVAL;
+	return tx_queue(ctx, &frag, 1, NULL,
+			txc_make(NETDEV_TXC_UMEM, (uintptr_t)addr << 2));
+}
+
+static int port_borrow(void *ctx, uint32_t *handle)
+{
+	struct netdev_tx *t = ctx;
+
+	return vnet_rx_buf_borrow(t->vnet, handle);
+}
+
+static void *port_buf(void *ctx, uint32_t handle)
+{
+	struct netdev_tx *t = ctx;
+
+	return vnet_rx_buf_data(t->vnet, handle);
+}
+
 static void port_release(void *ctx, uint32_t handle)
 {
 	struct netdev_tx *t = ctx;
@@ -246,6 +275,12 @@ void netdev_tx_rx_port(struct netdev_tx *t, struct netdev_rx_port *port)
 	port->ctx = t;
 	port->tx_from_rx = port_tx_from_rx;
 	port->release = port_release;
+	port->pool_bufs = vnet_rx_pool_size(t->vnet);
+	port->buf_size = VNET_RX_BUF_SIZE;
+	port->buf_headroom = VNET_HDR_LEN;
+	port->borrow = port_borrow;
+	port->buf = port_buf;
+	port->tx_umem = port_tx_umem;
 }
 
 /* ---- TSO: coalescing held TCP segments ------------------------------------

@@ -36,6 +36,8 @@ enum netdev_txc_kind {
 	NETDEV_TXC_FRAME = 0,  /* the stack's frame: ops->frame_free */
 	NETDEV_TXC_RX_BUF = 1, /* an RX buffer (XDP_TX): back to the driver */
 	NETDEV_TXC_GSO = 2,    /* a GSO record: each merged frame, once */
+	NETDEV_TXC_UMEM = 3,   /* an AF_XDP frame: its address back to the
+				  socket (netdev_rx_hook->umem_tx_done) */
 };
 
 struct netdev_tx_ops {

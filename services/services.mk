@@ -19,7 +19,8 @@
 HTTP_SRCS := services/http_parser.c services/http_path.c \
 	services/http_site.c
 SERVICES_SRCS := services/tcp_raw.c services/echo.c services/iperf.c \
-	services/http_conn.c $(HTTP_SRCS)
+	services/http_conn.c services/xsk_echo.c services/admin_api.c \
+	services/admin_conn.c $(HTTP_SRCS)
 
 LLHTTP_DIR := /usr/share/llhttp
 LLHTTP_INC := /usr/share/include/llhttp

@@ -8,7 +8,7 @@
 # table of xdp/xdp_progs.h, and is compiled with the kernel's flags.
 # -g is needed: libbpf-style ".maps" are described only in BTF.
 
-XDP_SRCS := xdp/xdp_hook.c xdp/builtin_load.c
+XDP_SRCS := xdp/xdp_hook.c xdp/builtin_load.c xdp/xsk.c
 
 # The restricted-C programs' compiler and flags, for the image and for the
 # host tests' programs (tests/unit/ebpf.mk) alike.

@@ -16,8 +16,7 @@
 #include "netdev/rx_hook.h"
 #include "xdp/xdp_hook.h"
 #include "xdp/xdp_progs.h"
-
-#define XSK_RING_SIZE 256 /* a power of two */
+#include "xdp/xsk.h"
 
 struct ebpf_prog *xdp_hook_prog;
 
@@ -27,12 +26,15 @@ _Static_assert((int)EBPF_XDP_DROP == (int)NETDEV_RX_DROP &&
 		   (int)EBPF_XDP_REDIRECT == (int)NETDEV_RX_REDIRECT,
 	       "XDP verdicts are netdev's receive verdicts");
 
+static bool xdp_hook_redirect(void *frame, uint32_t len, uint32_t handle);
+
 /* What netdev's receive path calls: armed while a program is attached. */
 static const struct netdev_rx_hook xdp_rx_hook = {
     .armed = (void *const *)&xdp_hook_prog,
     .run = xdp_hook_run,
-    .redirect = xsk_push,
+    .redirect = xdp_hook_redirect,
     .tx_failed = xdp_hook_count_tx_failed,
+    .umem_tx_done = xsk_umem_tx_done,
 };
 
 void xdp_hook_register(void)
@@ -41,11 +43,7 @@ void xdp_hook_register(void)
 }
 static struct xdp_hook_stats stats;
 static bool jitted;
-
-static struct {
-	struct xsk_frame slot[XSK_RING_SIZE];
-	uint32_t head, tail; /* free-running; head - tail = queued */
-} xsk;
+static uint32_t last_queue; /* of the frame the program ran on */
 
 int xdp_hook_attach(const char *name, bool jit)
 {
@@ -172,8 +170,13 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	    .rx_queue_index = queue,
 	    .csum_flags = csum_flags,
 	};
-	uint64_t v = ebpf_run(xdp_hook_prog, &ctx);
+	uint64_t v;
 
+	/* A REDIRECT goes where this run's bpf_redirect_map pointed, never
+	 * where an earlier frame's did. */
+	ebpf_redirect_info.target = 0;
+	last_queue = queue;
+	v = ebpf_run(xdp_hook_prog, &ctx);
 	stats.runs++;
 	switch (v) {
 	case EBPF_XDP_PASS:
@@ -194,6 +197,22 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	}
 }
 
+struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
+{
+	struct ebpf_prog *old = xdp_hook_prog;
+
+	/* A frame reads the pointer once (xdp_hook_run): it runs the old
+	 * program or the new one, never a mix. */
+	__atomic_store_n(&xdp_hook_prog, p, __ATOMIC_RELEASE);
+	jitted = p && p->jitted;
+	if (p)
+		log_info("xdp: %s attached at run time (%s)", p->name,
+			 p->jitted ? "JIT" : "interpreted");
+	else
+		log_info("xdp: program detached at run time");
+	return old;
+}
+
 void xdp_hook_detach(void)
 {
 	struct ebpf_prog *p = xdp_hook_prog;
@@ -203,7 +222,6 @@ void xdp_hook_detach(void)
 		ebpf_prog_free(p);
 	jitted = false;
 	memset(&stats, 0, sizeof(stats));
-	xsk.head = xsk.tail = 0;
 }
 
 void xdp_hook_count_tx_failed(void)
@@ -211,31 +229,24 @@ void xdp_hook_count_tx_failed(void)
 	stats.tx_failed++;
 }
 
-bool xsk_push(void *data, uint32_t len, uint32_t handle)
+/* The REDIRECT verdict: to the socket the program's bpf_redirect_map
+ * named (xsk_redirect settles the exchange of buffers); false drops. */
+static bool xdp_hook_redirect(void *frame, uint32_t len, uint32_t handle)
 {
-	if (xsk.head - xsk.tail == XSK_RING_SIZE) {
-		stats.redirect_full++;
+	uint32_t target = ebpf_redirect_info.target;
+
+	ebpf_redirect_info.target = 0;
+	if (!target) {
+		stats.redirect_no_target++;
 		return false;
 	}
-	xsk.slot[xsk.head % XSK_RING_SIZE] =
-	    (struct xsk_frame){data, len, handle};
-	xsk.head++;
-	return true;
-}
-
-unsigned xsk_drain(xsk_consumer_fn fn, void *ctx)
-{
-	unsigned n = 0;
-
-	while (xsk.tail != xsk.head) {
-		const struct xsk_frame *f = &xsk.slot[xsk.tail % XSK_RING_SIZE];
-		stats.xsk_frames++;
-		stats.xsk_bytes += f->len;
-		fn(ctx, f);
-		xsk.tail++;
-		n++;
+	if (!xsk_redirect(target, frame, len, handle, last_queue)) {
+		stats.redirect_dropped++;
+		return false;
 	}
-	return n;
+	stats.xsk_frames++;
+	stats.xsk_bytes += len;
+	return true;
 }
 
 void xdp_hook_get_stats(struct xdp_hook_stats *out)
@@ -252,7 +263,9 @@ const struct counter_desc xdp_hook_stats_desc[] = {
     COUNTER(U64, struct xdp_hook_stats, redirect, "redirect"),
     COUNTER(U64, struct xdp_hook_stats, aborted, "aborted"),
     COUNTER(U64, struct xdp_hook_stats, tx_failed, "tx_failed"),
-    COUNTER(U64, struct xdp_hook_stats, redirect_full, "redirect_full"),
+    COUNTER(U64, struct xdp_hook_stats, redirect_dropped, "redirect_dropped"),
+    COUNTER(U64, struct xdp_hook_stats, redirect_no_target,
+	    "redirect_no_target"),
     COUNTER(U64, struct xdp_hook_stats, xsk_frames, "xsk_frames"),
     COUNTER(U64, struct xdp_hook_stats, xsk_bytes, "xsk_bytes"),
 };

@@ -1,7 +1,7 @@
 /* The XDP-style hook: every received frame, before lwIP, goes through the
  * attached eBPF program (if any), which answers PASS (to lwIP), DROP, TX
  * (send the possibly rewritten frame back out of the NIC, no stack) or
- * REDIRECT (into the AF_XDP-style ring of a raw-frame service, no stack).
+ * REDIRECT (to the AF_XDP socket its bpf_redirect_map() named: xdp/xsk.h).
  * With nothing attached the hook is one predictable branch. */
 #ifndef SKIFF_XDP_XDP_HOOK_H
 #define SKIFF_XDP_XDP_HOOK_H
@@ -18,9 +18,11 @@ extern struct ebpf_prog *xdp_hook_prog;
 
 struct xdp_hook_stats {
 	uint64_t runs, pass, drop, tx, redirect, aborted;
-	uint64_t tx_failed;	/* TX ring full: the frame was dropped */
-	uint64_t redirect_full; /* ring full: the frame was dropped */
-	uint64_t xsk_frames;	/* redirected frames a consumer took */
+	uint64_t tx_failed; /* TX ring full: the frame was dropped */
+	uint64_t
+	    redirect_dropped; /* the socket refused it (see its counters) */
+	uint64_t redirect_no_target; /* REDIRECT without bpf_redirect_map */
+	uint64_t xsk_frames;	     /* redirected frames a socket took */
 	uint64_t xsk_bytes;
 };
 
@@ -38,24 +40,13 @@ int xdp_hook_blocklist(const char *list);
 /* Runs the program on one frame; returns its (sanitised) verdict. */
 int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue);
 void xdp_hook_count_tx_failed(void);
-/* Detaches and frees the program, zeroes the counters and empties the xsk
- * ring without releasing what it holds: drain it (xsk_drain) first, or the
- * RX buffers of queued frames stay lent. For tests and reconfiguration. */
+/* Puts p (NULL: nothing) at the hook with one pointer store and returns
+ * the program it replaced, which the caller frees once no frame can be
+ * running it (from the main loop: at once). The counters go on. */
+struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p);
+/* Detaches and frees the program and zeroes the counters. For tests and
+ * reconfiguration. */
 void xdp_hook_detach(void);
-
-/* The AF_XDP-style ring a REDIRECT lands in: frames stay in their RX
- * buffers (zero copy) until the consumer releases them. */
-struct xsk_frame {
-	void *data;
-	uint32_t len;
-	uint32_t handle; /* the driver's RX buffer handle */
-};
-/* Queues a redirected frame; false when the ring is full. */
-bool xsk_push(void *data, uint32_t len, uint32_t handle);
-/* The consumer side: hands each queued frame to fn, which must give the
- * buffer back (vnet_rx_buf_release). Called from the main loop. */
-typedef void (*xsk_consumer_fn)(void *ctx, const struct xsk_frame *f);
-unsigned xsk_drain(xsk_consumer_fn fn, void *ctx);
 
 void xdp_hook_get_stats(struct xdp_hook_stats *out);
 /* The {name, offset} table of struct xdp_hook_stats. */

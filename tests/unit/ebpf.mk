@@ -124,3 +124,13 @@ verifier-fuzz-check: $(FUZZ_VERIFIER_COUNT_BIN)
 # tests/unit/verifier_regressions.h: every program must be refused.
 verifier-regressions: $(FUZZ_VERIFIER_COUNT_BIN)
 	$(FUZZ_VERIFIER_COUNT_BIN) regressions
+
+# The admin endpoint's request machine (services/admin_api.c) with the real
+# eBPF runtime and the shipped objects; no lwIP.
+UNIT_TESTS += admin
+UNIT_SRCS_admin := tests/unit/test_admin.c services/admin_api.c \
+	$(EBPF_SRCS) kernel/printf.c $(KERNEL_TEXT_SRCS) \
+	tests/unit/host_kernel_stubs.c
+UNIT_DEPS_admin := services/admin.h $(EBPF_HOST_HDRS) tests/unit/check.h \
+	$(EBPF_TEST_BPF)
+UNIT_CFLAGS_admin := -DEBPF_TEST_OBJDIR='"$(EBPF_TEST_OBJDIR)"'

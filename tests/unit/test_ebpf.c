@@ -122,7 +122,8 @@ struct case_ {
 	const char *name;
 	struct ebpf_insn insns[64];
 	const char *reason; /* NULL: must verify */
-	int map; /* 1: attach a hash map (key 8, value 8), 2: array */
+	int map; /* 1: attach a hash map (key 8, value 8), 2: array, 3: an
+		    XSKMAP of 4 entries */
 };
 #define N(...)                                                                 \
 	{                                                                      \
@@ -144,6 +145,8 @@ static struct ebpf_prog *make_prog(const struct case_ *c)
 		ebpf_map_create("h", EBPF_MAP_HASH, 8, 8, 16, &p->maps[0]);
 	if (c->map == 2)
 		ebpf_map_create("a", EBPF_MAP_ARRAY, 4, 8, 4, &p->maps[0]);
+	if (c->map == 3)
+		ebpf_map_create("x", EBPF_MAP_XSKMAP, 4, 4, 4, &p->maps[0]);
 	if (c->map)
 		p->nmaps = 1;
 	return p;
@@ -213,6 +216,14 @@ static const struct case_ good[] = {
      N(LD_IFINDEX(2), MOV64_IMM(0, 10), ALU64_REG(EBPF_DIV, 0, 2), EXIT)},
     {"mod32_by_maybe_zero",
      N(LD_IFINDEX(2), MOV64_IMM(0, 10), ALU32_REG(EBPF_MOD, 0, 2), EXIT)},
+    /* XSKMAP: the libxdp default program's calls; the looked-up value
+     * (the socket id) may be read after the NULL check. */
+    {"xskmap_lookup_then_redirect",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), MOV64_IMM(6, 2),
+       JMP_IMM(EBPF_JEQ, 0, 0, 1), LDX(EBPF_W, 6, 0, 0), LD_MAP(1, 0),
+       MOV64_IMM(2, 0), MOV64_IMM(3, 2), CALL(51), EXIT),
+     NULL, 3},
 };
 
 /* Bad ones, each with its reason. */
@@ -310,6 +321,33 @@ static const struct case_ bad[] = {
      "insn 7: atomic operation on pkt memory not allowed"},
     {"invalid_shift", N(MOV64_IMM(0, 1), ALU64_IMM(EBPF_LSH, 0, 64), EXIT),
      "insn 1: invalid shift 64"},
+    /* XSKMAP contracts (Linux's check_map_func_compatibility and
+     * PTR_TO_XDP_SOCK being read-only). */
+    {"redirect_map_on_array",
+     N(LD_MAP(1, 0), MOV64_IMM(2, 0), MOV64_IMM(3, 2), CALL(51), EXIT),
+     "insn 4: cannot pass map_type 2 into func bpf_redirect_map#51", 2},
+    {"xskmap_update_from_program",
+     N(ST(EBPF_W, 10, -4, 0), ST(EBPF_W, 10, -8, 1), LD_MAP(1, 0),
+       MOV64_REG(2, 10), ALU64_IMM(EBPF_ADD, 2, -4), MOV64_REG(3, 10),
+       ALU64_IMM(EBPF_ADD, 3, -8), MOV64_IMM(4, 0), CALL(2), EXIT),
+     "cannot pass map_type 17 into func bpf_map_update_elem#2", 3},
+    {"xskmap_delete_from_program",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(3), EXIT),
+     "cannot pass map_type 17 into func bpf_map_delete_elem#3", 3},
+    {"xskmap_value_write",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), JMP_IMM(EBPF_JEQ, 0, 0, 1),
+       ST(EBPF_W, 0, 0, 7), MOV64_IMM(0, 2), EXIT),
+     "insn 7: write into an XSKMAP value (read-only) r0", 3},
+    {"xskmap_value_atomic",
+     N(ST(EBPF_W, 10, -4, 0), LD_MAP(1, 0), MOV64_REG(2, 10),
+       ALU64_IMM(EBPF_ADD, 2, -4), CALL(1), JMP_IMM(EBPF_JEQ, 0, 0, 2),
+       MOV64_IMM(1, 1), XADD(EBPF_W, 0, 1, 0), MOV64_IMM(0, 2), EXIT),
+     "atomic access into an XSKMAP value (read-only) r0", 3},
+    {"redirect_map_key_pointer",
+     N(LD_MAP(1, 0), MOV64_REG(2, 10), MOV64_IMM(3, 2), CALL(51), EXIT),
+     "helper 51 arg2: expected a scalar, got", 3},
 };
 
 /* 40 independent branches, each changing r3: 2^40 distinct paths. */
@@ -680,6 +718,107 @@ TEST(shipped_programs_load)
 		CHECK(m && m->type == EBPF_MAP_HASH && m->key_size == 8 &&
 		      m->value_size == 1 && m->max_entries == 1024);
 		CHECK(ebpf_prog_map(p, "stats") != NULL);
+		ebpf_prog_free(p);
+	}
+}
+
+/* bpf_redirect_map on an XSKMAP, as Linux's __bpf_xdp_redirect_map: a
+ * set entry redirects (and records the target), an empty or out-of-range
+ * one answers the flags' action bits, unknown flags abort; control-plane
+ * updates obey NOEXIST/EXIST and never store id 0. */
+TEST(xskmap_redirect_semantics)
+{
+	static const struct ebpf_insn prog[] = {
+	    LDX(EBPF_W, 2, 1, 16), /* r2 = ctx->rx_queue_index */
+	    LDX(EBPF_W, 3, 1, 12), /* r3 = ctx->ingress_ifindex: the flags */
+	    LD_MAP(1, 0),	   CALL(51), EXIT,
+	};
+	struct ebpf_prog *p;
+	struct ebpf_map *m;
+	char err[200];
+	uint32_t k, id;
+	uint8_t frame[64] = {0};
+
+	CHECK_EQ(ebpf_prog_from_insns("redir", prog, 6, &p), 0);
+	CHECK_EQ(ebpf_map_create("xsks", EBPF_MAP_XSKMAP, 4, 4, 4, &m), 0);
+	p->maps[0] = m;
+	p->nmaps = 1;
+	CHECK_EQ(ebpf_prog_prepare_xdp(p, err, sizeof(err)), 0);
+	for (int jit = 0; jit < 2; jit++) {
+		if (jit)
+			CHECK_EQ(ebpf_jit(p), 0);
+		for (uint32_t q = 0; q < 6; q++) {
+			for (uint32_t flags = 0; flags < 4; flags++) {
+				struct ebpf_xdp_ctx ctx = {
+				    .data = frame,
+				    .data_end = frame + sizeof(frame),
+				    .data_meta = frame,
+				    .ingress_ifindex = flags,
+				    .rx_queue_index = q,
+				};
+				ebpf_redirect_info.target = 0;
+				uint64_t v = ebpf_run(p, &ctx);
+				uint32_t want = ebpf_xskmap_get(m, q);
+				CHECK_EQ(v, want ? EBPF_XDP_REDIRECT : flags);
+				CHECK_EQ(ebpf_redirect_info.target, want);
+			}
+			/* Fill slot q for the next round (4 and 5 do not
+			 * exist: out of range stays the fallback). */
+			id = 0x100 + q;
+			k = q;
+			CHECK_EQ(ebpf_map_update(m, &k, &id, EBPF_ANY),
+				 q < 4 ? 0 : -E2BIG);
+		}
+		/* BROADCAST, EXCLUDE_INGRESS or anything unknown: aborted. */
+		for (uint32_t flags = 4; flags < 64; flags <<= 1) {
+			struct ebpf_xdp_ctx ctx = {
+			    .data = frame,
+			    .data_end = frame + sizeof(frame),
+			    .ingress_ifindex = flags | 2,
+			    .rx_queue_index = 0,
+			};
+			CHECK_EQ(ebpf_run(p, &ctx), EBPF_XDP_ABORTED);
+		}
+		for (k = 0; k < 4; k++)
+			CHECK_EQ(ebpf_map_delete(m, &k), 0);
+	}
+	CHECK_EQ(ebpf_map_count(m), 0);
+	k = 1;
+	id = 0;
+	CHECK_EQ(ebpf_map_update(m, &k, &id, EBPF_ANY), -EINVAL);
+	id = 9;
+	CHECK_EQ(ebpf_map_update(m, &k, &id, EBPF_EXIST), -ENOENT);
+	CHECK_EQ(ebpf_map_update(m, &k, &id, EBPF_NOEXIST), 0);
+	CHECK_EQ(ebpf_map_update(m, &k, &id, EBPF_NOEXIST), -EEXIST);
+	CHECK(ebpf_map_lookup(m, &k) != NULL);
+	CHECK_EQ(*(uint32_t *)ebpf_map_lookup(m, &k), 9);
+	k = 2;
+	CHECK(ebpf_map_lookup(m, &k) == NULL);
+	k = 4;
+	CHECK_EQ(ebpf_map_delete(m, &k), -EINVAL);
+	CHECK_EQ(ebpf_map_count(m), 1);
+	/* An XSKMAP is u32 -> u32 only. */
+	struct ebpf_map *bad;
+	CHECK_EQ(ebpf_map_create("x", EBPF_MAP_XSKMAP, 8, 4, 4, &bad), -EINVAL);
+	CHECK_EQ(ebpf_map_create("x", EBPF_MAP_XSKMAP, 4, 8, 4, &bad), -EINVAL);
+	ebpf_prog_free(p);
+}
+
+/* The AF_XDP programs built unchanged with clang against libbpf-dev's
+ * headers: libxdp's default program (xsk_default) and the echo's filter
+ * (xsk_udp) load, verify, and keep their XSKMAP. */
+TEST(af_xdp_programs_load)
+{
+	static const char *names[] = {"xsk_default", "xsk_udp"};
+
+	for (int i = 0; i < 2; i++) {
+		struct ebpf_prog *p = load_obj(names[i]);
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		struct ebpf_map *m = ebpf_prog_map(p, "xsks_map");
+		CHECK(m && m->type == EBPF_MAP_XSKMAP && m->key_size == 4 &&
+		      m->value_size == 4);
 		ebpf_prog_free(p);
 	}
 }

@@ -212,7 +212,8 @@ static void fp_release(void *ctx, uint32_t handle)
 }
 
 static struct fake_port fport;
-static const struct netdev_rx_port port = {&fport, fp_tx, fp_release};
+static const struct netdev_rx_port port = {
+    .ctx = &fport, .tx_from_rx = fp_tx, .release = fp_release};
 
 static void reset(void)
 {

@@ -25,3 +25,8 @@ UNIT_DEPS_xdp_path = $(LWIP_STAMP) $(NETIF_LWIP_LIB) \
 	lwip-port/arch/cc.h $(wildcard drivers/*.h kernel/*.h tests/unit/*.h)
 UNIT_CFLAGS_xdp_path = $(NETIF_LWIP_INC)
 UNIT_LIBS_xdp_path = $(NETIF_LWIP_LIB)
+
+# The AF_XDP rings alone (xdp/xsk_ring.h, header only).
+UNIT_TESTS += xsk_ring
+UNIT_SRCS_xsk_ring := tests/unit/test_xsk_ring.c
+UNIT_DEPS_xsk_ring := xdp/xsk_ring.h tests/unit/check.h
