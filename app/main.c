@@ -10,6 +10,7 @@
 
 #include "app/netstack.h"
 #include "app/stats.h"
+#include "ebpf/ebpf.h"
 #include "gen/version.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
@@ -146,6 +147,8 @@ static __attribute__((noreturn)) void kernel_run(void)
 	if (config.test_fault != FAULT_NONE && config.test_fault_cpu)
 		smp_set_ap_work(fault_on_ap);
 	smp_init(memory_low_page(), config.smp);
+	/* Per-CPU eBPF maps get one copy per CPU that came up. */
+	ebpf_set_cpus(cpu_count(), percpu_current_or_boot);
 
 	struct page_alloc_stats ps;
 	uint64_t p4k, p2m, tables;

@@ -37,7 +37,11 @@ struct ebpf_xdp_ctx {
 	uint32_t csum_flags; /* virtio DATA_VALID etc., for Skiff's programs */
 };
 
-enum ebpf_map_type { EBPF_MAP_ARRAY = 2, EBPF_MAP_HASH = 1 }; /* linux/bpf.h */
+enum ebpf_map_type { /* linux/bpf.h */
+		     EBPF_MAP_HASH = 1,
+		     EBPF_MAP_ARRAY = 2,
+		     EBPF_MAP_PERCPU_ARRAY = 6,
+};
 
 struct ebpf_map {
 	char name[32];
@@ -224,6 +228,20 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 void ebpf_map_free(struct ebpf_map *m);
 /* Elements present (array: max_entries). */
 uint32_t ebpf_map_count(const struct ebpf_map *m);
+
+/* Per-CPU maps (BPF_MAP_TYPE_PERCPU_ARRAY, as Linux): each CPU has its own
+ * copy of every element. From a program (ebpf_map_lookup/update, i.e. the
+ * helpers) the calling CPU's copy is seen, so a counter needs no atomic;
+ * the control side reads any CPU's copy with ebpf_map_lookup_cpu and sums.
+ * The CPU count is taken when a map is created: set it first (the kernel
+ * does after starting its CPUs). Default: one CPU, always CPU 0. */
+#define EBPF_MAX_CPUS 64
+void ebpf_set_cpus(unsigned possible, unsigned (*current)(void));
+/* CPUs a map holds copies for (1 for shared maps). */
+unsigned ebpf_map_ncpus(const struct ebpf_map *m);
+/* The control side's view: CPU cpu's copy of key's value (shared maps:
+ * the one value, cpu must be 0), NULL when absent. Counts nothing. */
+void *ebpf_map_lookup_cpu(struct ebpf_map *m, const void *key, unsigned cpu);
 
 /* A program from an instruction array (tests, hand-assembled programs):
  * copies the instructions; maps are attached by the caller through

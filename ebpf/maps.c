@@ -1,5 +1,5 @@
-/* eBPF maps: array and hash, all memory allocated when the map is created
- * so that lookups and updates from the packet path never allocate.
+/* eBPF maps: array, per-CPU array and hash, all memory allocated when the map
+ * is created so that lookups and updates from the packet path never allocate.
  *
  * Array: max_entries values of value_size bytes (rounded up to 8), keyed by
  * a u32 index; elements always exist, so BPF_NOEXIST fails with -EEXIST and
@@ -7,7 +7,10 @@
  * Hash: chaining over a power-of-two bucket array, with a pool of
  * max_entries preallocated elements kept on a free list. A value pointer
  * returned by lookup stays inside the pool even if the element is deleted
- * (as with Linux's preallocated hash maps). */
+ * (as with Linux's preallocated hash maps).
+ * Per-CPU array: an array per CPU, one block after the other (a CPU's
+ * elements are contiguous, away from the other CPUs' lines); programs see
+ * the running CPU's block. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +21,42 @@
 
 struct array_impl {
 	uint32_t stride; /* value_size rounded up to 8 */
-	uint8_t *values;
+	uint32_t ncpus;	 /* 1, or the CPUs of a per-CPU array */
+	uint8_t *values; /* ncpus blocks of max_entries values */
 };
+
+/* Set at bring-up before programs load, read-only after. */
+static unsigned cpus_possible = 1;
+static unsigned (*cpu_current)(void);
+
+void ebpf_set_cpus(unsigned possible, unsigned (*current)(void))
+{
+	if (possible < 1)
+		possible = 1;
+	cpus_possible = possible > EBPF_MAX_CPUS ? EBPF_MAX_CPUS : possible;
+	cpu_current = current;
+}
+
+static unsigned this_cpu_index(void)
+{
+	return cpu_current ? cpu_current() : 0;
+}
+
+static bool is_array(const struct ebpf_map *m)
+{
+	return m->type == EBPF_MAP_ARRAY || m->type == EBPF_MAP_PERCPU_ARRAY;
+}
+
+/* CPU cpu's copy of element idx, or NULL (index or CPU out of range). */
+static uint8_t *array_elem(struct ebpf_map *m, uint32_t idx, unsigned cpu)
+{
+	struct array_impl *a = m->impl;
+
+	if (idx >= m->max_entries || cpu >= a->ncpus)
+		return NULL;
+	return a->values +
+	       ((size_t)cpu * m->max_entries + idx) * (size_t)a->stride;
+}
 
 struct hash_impl {
 	uint32_t nbuckets; /* power of two */
@@ -72,15 +109,17 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	*out = NULL;
 	if (value_size == 0 || max_entries == 0 || key_size == 0)
 		return -EINVAL;
-	if (type == EBPF_MAP_ARRAY && key_size != 4)
+	bool array = type == EBPF_MAP_ARRAY || type == EBPF_MAP_PERCPU_ARRAY;
+	unsigned ncpus = type == EBPF_MAP_PERCPU_ARRAY ? cpus_possible : 1;
+	if (array && key_size != 4)
 		return -EINVAL;
-	if (type != EBPF_MAP_ARRAY && type != EBPF_MAP_HASH)
+	if (!array && type != EBPF_MAP_HASH)
 		return -EINVAL;
 	if (key_size > EBPF_MAP_MAX_KEY || value_size > EBPF_MAP_MAX_VALUE ||
 	    max_entries > EBPF_MAP_MAX_ENTRIES)
 		return -E2BIG;
-	if (type == EBPF_MAP_ARRAY)
-		bytes = (uint64_t)round8(value_size) * max_entries;
+	if (array)
+		bytes = (uint64_t)round8(value_size) * max_entries * ncpus;
 	else
 		bytes = (uint64_t)(8 + round8(key_size) + round8(value_size)) *
 			    max_entries +
@@ -100,12 +139,13 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	m->value_size = value_size;
 	m->max_entries = max_entries;
 
-	if (type == EBPF_MAP_ARRAY) {
+	if (array) {
 		struct array_impl *a = calloc(1, sizeof(*a));
 		if (!a)
 			goto fail;
 		a->stride = round8(value_size);
-		a->values = calloc(max_entries, a->stride);
+		a->ncpus = ncpus;
+		a->values = calloc((size_t)max_entries * ncpus, a->stride);
 		m->impl = a;
 		if (!a->values)
 			goto fail;
@@ -143,7 +183,7 @@ void ebpf_map_free(struct ebpf_map *m)
 {
 	if (!m)
 		return;
-	if (m->impl && m->type == EBPF_MAP_ARRAY) {
+	if (m->impl && is_array(m)) {
 		struct array_impl *a = m->impl;
 		free(a->values);
 	} else if (m->impl) {
@@ -157,7 +197,7 @@ void ebpf_map_free(struct ebpf_map *m)
 
 uint32_t ebpf_map_count(const struct ebpf_map *m)
 {
-	if (m->type == EBPF_MAP_ARRAY)
+	if (is_array(m))
 		return m->max_entries;
 	return ((const struct hash_impl *)m->impl)->count;
 }
@@ -188,16 +228,16 @@ static uint32_t hash_find(struct ebpf_map *m, const void *key, uint32_t **prevp)
 void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 {
 	m->lookups++;
-	if (m->type == EBPF_MAP_ARRAY) {
-		struct array_impl *a = m->impl;
+	if (is_array(m)) {
 		uint32_t idx;
 
 		memcpy(&idx, key, 4);
-		if (idx >= m->max_entries) {
+		uint8_t *v = array_elem(
+		    m, idx,
+		    m->type == EBPF_MAP_PERCPU_ARRAY ? this_cpu_index() : 0);
+		if (!v)
 			m->misses++;
-			return NULL;
-		}
-		return a->values + (size_t)idx * a->stride;
+		return v;
 	} else {
 		struct hash_impl *h = m->impl;
 		uint32_t i = hash_find(m, key, NULL);
@@ -215,8 +255,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 {
 	if (flags > EBPF_EXIST)
 		return -EINVAL;
-	if (m->type == EBPF_MAP_ARRAY) {
-		struct array_impl *a = m->impl;
+	if (is_array(m)) {
 		uint32_t idx;
 
 		memcpy(&idx, key, 4);
@@ -224,8 +263,13 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 			return -E2BIG;
 		if (flags == EBPF_NOEXIST)
 			return -EEXIST;
-		memmove(a->values + (size_t)idx * a->stride, value,
-			m->value_size);
+		/* A program updates its own CPU's copy (Linux's helper). */
+		uint8_t *v = array_elem(
+		    m, idx,
+		    m->type == EBPF_MAP_PERCPU_ARRAY ? this_cpu_index() : 0);
+		if (!v)
+			return -E2BIG;
+		memmove(v, value, m->value_size);
 		m->updates++;
 		return 0;
 	} else {
@@ -263,7 +307,7 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 	struct hash_impl *h;
 	uint32_t *link, i;
 
-	if (m->type == EBPF_MAP_ARRAY)
+	if (is_array(m))
 		return -EINVAL;
 	h = m->impl;
 	i = hash_find(m, key, &link);
@@ -274,4 +318,25 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 	h->free_head = i;
 	h->count--;
 	return 0;
+}
+
+unsigned ebpf_map_ncpus(const struct ebpf_map *m)
+{
+	return is_array(m) ? ((const struct array_impl *)m->impl)->ncpus : 1;
+}
+
+void *ebpf_map_lookup_cpu(struct ebpf_map *m, const void *key, unsigned cpu)
+{
+	if (is_array(m)) {
+		uint32_t idx;
+
+		memcpy(&idx, key, 4);
+		return array_elem(m, idx, cpu);
+	}
+	if (cpu != 0)
+		return NULL;
+	uint32_t i = hash_find(m, key, NULL);
+	if (i == HASH_NIL)
+		return NULL;
+	return hash_elem(m->impl, i) + hash_key_off() + round8(m->key_size);
 }

@@ -131,3 +131,38 @@ def smp_ap_stack_overflow_hits_its_own_guard_page():
     expect(rc == ((0x40 + 8) << 1 | 1), "exit status %r" % rc, g)
     expect("guard page of the cpu1 main stack" in g.log(),
            "the AP's guard page is not named", g)
+
+
+@test
+def smp_percpu_array_xdp_totals():
+    """count_percpu (a BPF_MAP_TYPE_PERCPU_ARRAY) on two CPUs, JIT-compiled
+    after the AP is up (the W^X sealing then shoots down the AP's TLB):
+    one copy per CPU in /stats, the UDP datagrams sent are all counted,
+    and "values" is the per-CPU sum."""
+    from test_xdp import stats, udp_echo
+    http, udp = skiffqemu.free_port(), skiffqemu.free_port()
+    g = Guest("smp-percpu-map", smp=2, net="user",
+              hostfwd=[("tcp", http, 80), ("udp", udp, 7)],
+              cmdline="xdp.prog=count_percpu xdp.jit=1")
+    with g:
+        expect(g.wait_for(r"net: \w+ up, address", 120), "no address", g)
+        expect(g.wait_for(r"xdp: count_percpu attached: .* JIT", 5),
+               "count_percpu not attached with the JIT", g)
+        before = stats(http)["xdp"]["maps"]["counts"]
+        for i in range(10):
+            msg = b"percpu-%d" % i
+            expect(udp_echo(udp, msg) == msg, "no UDP echo", g)
+        after = stats(http)
+    m = after["xdp"]["maps"]["counts"]
+    per = m["per_cpu"]
+    expect(len(per) == 2 and all(len(c) == 5 for c in per),
+           "expected 2 CPUs x 5 counters: %r" % m, g)
+    for k in range(5):
+        expect(m["values"][k] == per[0][k] + per[1][k],
+               "values[%d] is not the per-CPU sum: %r" % (k, m), g)
+    # Index 4 is UDP; retries may add datagrams, never remove any.
+    expect(m["values"][4] - before["values"][4] >= 10,
+           "UDP datagrams not counted: %r -> %r" % (before, m), g)
+    expect(after["cpus"]["per_cpu"][1]["tlb_flushes"] >= 2,
+           "the JIT's sealing did not shoot down cpu 1's TLB: %r" %
+           after["cpus"]["per_cpu"][1], g)

@@ -1000,3 +1000,63 @@ TEST(malformed_elf_corrupted)
 		 -ENOENT);
 	free(b);
 }
+
+static unsigned map_test_cpu;
+static unsigned map_test_current(void)
+{
+	return map_test_cpu;
+}
+
+/* BPF_MAP_TYPE_PERCPU_ARRAY as Linux: a program (lookup/update) sees the
+ * running CPU's copy; the control side reads any CPU's; sizes count every
+ * CPU's copy; delete is refused as for arrays. */
+TEST(percpu_array_map_semantics)
+{
+	struct ebpf_map *m = NULL;
+	uint32_t k = 1;
+	uint64_t one = 1, *v;
+
+	ebpf_set_cpus(4, map_test_current);
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 8, 8, 4, &m),
+		 -EINVAL);
+	/* 4 MiB limit: fits once, not four times. */
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_ARRAY, 4, 4096, 1024, &m), 0);
+	ebpf_map_free(m);
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 4, 4096, 1024, &m),
+		 -E2BIG);
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 4, 8, 4, &m), 0);
+	if (!m)
+		goto out;
+	CHECK_EQ(ebpf_map_ncpus(m), 4);
+	CHECK_EQ(ebpf_map_count(m), 4);
+	for (map_test_cpu = 0; map_test_cpu < 4; map_test_cpu++) {
+		v = ebpf_map_lookup(m, &k);
+		CHECK(v != NULL);
+		if (v)
+			*v += 10 + map_test_cpu;
+	}
+	map_test_cpu = 2;
+	CHECK_EQ(ebpf_map_update(m, &k, &one, EBPF_ANY), 0); /* CPU 2 only */
+	CHECK_EQ(ebpf_map_update(m, &k, &one, EBPF_NOEXIST), -EEXIST);
+	CHECK_EQ(ebpf_map_delete(m, &k), -EINVAL);
+	for (unsigned c = 0; c < 4; c++) {
+		v = ebpf_map_lookup_cpu(m, &k, c);
+		CHECK(v && *v == (c == 2 ? 1 : 10 + c));
+	}
+	CHECK(ebpf_map_lookup_cpu(m, &k, 4) == NULL);
+	k = 4;
+	CHECK(ebpf_map_lookup(m, &k) == NULL);
+	CHECK_EQ(ebpf_map_update(m, &k, &one, EBPF_ANY), -E2BIG);
+	/* A CPU the map was not sized for (started later) gets nothing. */
+	map_test_cpu = 7;
+	k = 0;
+	CHECK(ebpf_map_lookup(m, &k) == NULL);
+out:
+	ebpf_map_free(m);
+	map_test_cpu = 0;
+	ebpf_set_cpus(1, NULL);
+	/* Back to one CPU: a new per-CPU map has one copy. */
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 4, 8, 4, &m), 0);
+	CHECK_EQ(ebpf_map_ncpus(m), 1);
+	ebpf_map_free(m);
+}
