@@ -146,6 +146,7 @@ static __attribute__((noreturn)) void kernel_run(void)
 	irq_enable();
 	if (config.test_fault != FAULT_NONE && config.test_fault_cpu)
 		smp_set_ap_work(fault_on_ap);
+	smp_set_test_no_sipi(config.test_no_sipi);
 	smp_init(memory_low_page(), config.smp);
 	/* Per-CPU eBPF maps get one copy per CPU that came up. */
 	ebpf_set_cpus(cpu_count(), percpu_current_or_boot);

@@ -37,10 +37,12 @@ struct ebpf_xdp_ctx {
 	uint32_t csum_flags; /* virtio DATA_VALID etc., for Skiff's programs */
 };
 
-enum ebpf_map_type { /* linux/bpf.h */
-		     EBPF_MAP_HASH = 1,
-		     EBPF_MAP_ARRAY = 2,
-		     EBPF_MAP_PERCPU_ARRAY = 6,
+/* Numbers from linux/bpf.h. */
+enum ebpf_map_type {
+	EBPF_MAP_HASH = 1,
+	EBPF_MAP_ARRAY = 2,
+	EBPF_MAP_PERCPU_HASH = 5,
+	EBPF_MAP_PERCPU_ARRAY = 6,
 };
 
 struct ebpf_map {
@@ -229,10 +231,12 @@ void ebpf_map_free(struct ebpf_map *m);
 /* Elements present (array: max_entries). */
 uint32_t ebpf_map_count(const struct ebpf_map *m);
 
-/* Per-CPU maps (BPF_MAP_TYPE_PERCPU_ARRAY, as Linux): each CPU has its own
- * copy of every element. From a program (ebpf_map_lookup/update, i.e. the
- * helpers) the calling CPU's copy is seen, so a counter needs no atomic;
- * the control side reads any CPU's copy with ebpf_map_lookup_cpu and sums.
+/* Per-CPU maps (BPF_MAP_TYPE_PERCPU_ARRAY and _PERCPU_HASH, as Linux):
+ * each CPU has its own copy of every element's value. From a program
+ * (ebpf_map_lookup/update, i.e. the helpers) the calling CPU's copy is
+ * seen, so a counter needs no atomic; an element a program inserts starts
+ * with the other CPUs' copies zeroed; delete removes every copy. The
+ * control side reads any CPU's copy with ebpf_map_lookup_cpu and sums.
  * The CPU count is taken when a map is created: set it first (the kernel
  * does after starting its CPUs). Default: one CPU, always CPU 0. */
 #define EBPF_MAX_CPUS 64

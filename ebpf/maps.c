@@ -10,7 +10,8 @@
  * (as with Linux's preallocated hash maps).
  * Per-CPU array: an array per CPU, one block after the other (a CPU's
  * elements are contiguous, away from the other CPUs' lines); programs see
- * the running CPU's block. */
+ * the running CPU's block. Per-CPU hash: the hash above whose elements
+ * hold one value per CPU after the key. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,18 @@ static bool is_array(const struct ebpf_map *m)
 	return m->type == EBPF_MAP_ARRAY || m->type == EBPF_MAP_PERCPU_ARRAY;
 }
 
+static bool is_percpu(const struct ebpf_map *m)
+{
+	return m->type == EBPF_MAP_PERCPU_ARRAY ||
+	       m->type == EBPF_MAP_PERCPU_HASH;
+}
+
+/* The copy a program sees: its CPU's in a per-CPU map. */
+static unsigned prog_cpu(const struct ebpf_map *m)
+{
+	return is_percpu(m) ? this_cpu_index() : 0;
+}
+
 /* CPU cpu's copy of element idx, or NULL (index or CPU out of range). */
 static uint8_t *array_elem(struct ebpf_map *m, uint32_t idx, unsigned cpu)
 {
@@ -60,7 +73,9 @@ static uint8_t *array_elem(struct ebpf_map *m, uint32_t idx, unsigned cpu)
 
 struct hash_impl {
 	uint32_t nbuckets; /* power of two */
-	uint32_t stride; /* bytes per element: next + key + value, 8-aligned */
+	/* bytes per element: next + key + ncpus values, each 8-aligned */
+	uint32_t stride;
+	uint32_t ncpus; /* 1, or the CPUs of a per-CPU hash */
 	uint32_t count;
 	uint32_t free_head;
 	uint32_t *buckets;
@@ -110,10 +125,12 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	if (value_size == 0 || max_entries == 0 || key_size == 0)
 		return -EINVAL;
 	bool array = type == EBPF_MAP_ARRAY || type == EBPF_MAP_PERCPU_ARRAY;
-	unsigned ncpus = type == EBPF_MAP_PERCPU_ARRAY ? cpus_possible : 1;
+	bool percpu =
+	    type == EBPF_MAP_PERCPU_ARRAY || type == EBPF_MAP_PERCPU_HASH;
+	unsigned ncpus = percpu ? cpus_possible : 1;
 	if (array && key_size != 4)
 		return -EINVAL;
-	if (!array && type != EBPF_MAP_HASH)
+	if (!array && type != EBPF_MAP_HASH && type != EBPF_MAP_PERCPU_HASH)
 		return -EINVAL;
 	if (key_size > EBPF_MAP_MAX_KEY || value_size > EBPF_MAP_MAX_VALUE ||
 	    max_entries > EBPF_MAP_MAX_ENTRIES)
@@ -121,7 +138,8 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	if (array)
 		bytes = (uint64_t)round8(value_size) * max_entries * ncpus;
 	else
-		bytes = (uint64_t)(8 + round8(key_size) + round8(value_size)) *
+		bytes = (uint64_t)(8 + round8(key_size) +
+				   (uint64_t)round8(value_size) * ncpus) *
 			    max_entries +
 			4ull * 2 * max_entries;
 	if (bytes > EBPF_MAP_MAX_BYTES)
@@ -159,8 +177,9 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		while (nb < max_entries)
 			nb <<= 1;
 		h->nbuckets = nb;
-		h->stride =
-		    hash_key_off() + round8(key_size) + round8(value_size);
+		h->ncpus = ncpus;
+		h->stride = hash_key_off() + round8(key_size) +
+			    round8(value_size) * ncpus;
 		h->buckets = malloc((size_t)nb * sizeof(uint32_t));
 		h->elems = calloc(max_entries, h->stride);
 		if (!h->buckets || !h->elems)
@@ -202,6 +221,18 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 	return ((const struct hash_impl *)m->impl)->count;
 }
 
+/* CPU cpu's value in element i, or NULL for a CPU the map has no copy
+ * for. */
+static uint8_t *hash_value(struct ebpf_map *m, uint32_t i, unsigned cpu)
+{
+	struct hash_impl *h = m->impl;
+
+	if (cpu >= h->ncpus)
+		return NULL;
+	return hash_elem(h, i) + hash_key_off() + round8(m->key_size) +
+	       (size_t)cpu * round8(m->value_size);
+}
+
 /* Finds key's element; *prevp gets the link that points at it. */
 static uint32_t hash_find(struct ebpf_map *m, const void *key, uint32_t **prevp)
 {
@@ -232,21 +263,18 @@ void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 		uint32_t idx;
 
 		memcpy(&idx, key, 4);
-		uint8_t *v = array_elem(
-		    m, idx,
-		    m->type == EBPF_MAP_PERCPU_ARRAY ? this_cpu_index() : 0);
+		uint8_t *v = array_elem(m, idx, prog_cpu(m));
 		if (!v)
 			m->misses++;
 		return v;
 	} else {
-		struct hash_impl *h = m->impl;
 		uint32_t i = hash_find(m, key, NULL);
+		uint8_t *v =
+		    i == HASH_NIL ? NULL : hash_value(m, i, prog_cpu(m));
 
-		if (i == HASH_NIL) {
+		if (!v)
 			m->misses++;
-			return NULL;
-		}
-		return hash_elem(h, i) + hash_key_off() + round8(m->key_size);
+		return v;
 	}
 }
 
@@ -264,9 +292,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		if (flags == EBPF_NOEXIST)
 			return -EEXIST;
 		/* A program updates its own CPU's copy (Linux's helper). */
-		uint8_t *v = array_elem(
-		    m, idx,
-		    m->type == EBPF_MAP_PERCPU_ARRAY ? this_cpu_index() : 0);
+		uint8_t *v = array_elem(m, idx, prog_cpu(m));
 		if (!v)
 			return -E2BIG;
 		memmove(v, value, m->value_size);
@@ -276,27 +302,31 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		struct hash_impl *h = m->impl;
 		uint32_t *link;
 		uint32_t i = hash_find(m, key, &link);
-		uint8_t *e;
+		unsigned cpu = prog_cpu(m);
 
+		if (cpu >= h->ncpus)
+			return -E2BIG;
 		if (i != HASH_NIL) {
 			if (flags == EBPF_NOEXIST)
 				return -EEXIST;
-			e = hash_elem(h, i);
 		} else {
 			if (flags == EBPF_EXIST)
 				return -ENOENT;
 			if (h->free_head == HASH_NIL)
 				return -E2BIG;
 			i = h->free_head;
-			e = hash_elem(h, i);
+			uint8_t *e = hash_elem(h, i);
 			h->free_head = *hash_next(h, i);
 			memcpy(e + hash_key_off(), key, m->key_size);
+			/* A new element: every other CPU's copy starts at 0
+			 * (a freed element still holds old values). */
+			memset(e + hash_key_off() + round8(m->key_size), 0,
+			       (size_t)round8(m->value_size) * h->ncpus);
 			*hash_next(h, i) = HASH_NIL;
 			*link = i;
 			h->count++;
 		}
-		memmove(e + hash_key_off() + round8(m->key_size), value,
-			m->value_size);
+		memmove(hash_value(m, i, cpu), value, m->value_size);
 		m->updates++;
 		return 0;
 	}
@@ -322,7 +352,9 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 
 unsigned ebpf_map_ncpus(const struct ebpf_map *m)
 {
-	return is_array(m) ? ((const struct array_impl *)m->impl)->ncpus : 1;
+	if (is_array(m))
+		return ((const struct array_impl *)m->impl)->ncpus;
+	return ((const struct hash_impl *)m->impl)->ncpus;
 }
 
 void *ebpf_map_lookup_cpu(struct ebpf_map *m, const void *key, unsigned cpu)
@@ -333,10 +365,6 @@ void *ebpf_map_lookup_cpu(struct ebpf_map *m, const void *key, unsigned cpu)
 		memcpy(&idx, key, 4);
 		return array_elem(m, idx, cpu);
 	}
-	if (cpu != 0)
-		return NULL;
 	uint32_t i = hash_find(m, key, NULL);
-	if (i == HASH_NIL)
-		return NULL;
-	return hash_elem(m->impl, i) + hash_key_off() + round8(m->key_size);
+	return i == HASH_NIL ? NULL : hash_value(m, i, cpu);
 }

@@ -28,6 +28,7 @@ struct config {
 	uint32_t smp;	   /* CPUs to use, counting the boot CPU; 0 = all */
 	int test_fault;	   /* enum test_fault: provoke a crash after boot */
 	uint32_t test_fault_cpu; /* the CPU that provokes it (0 = boot CPU) */
+	uint32_t test_no_sipi;	 /* an APIC ID left without SIPIs, 0 = none */
 	bool test_shutdown;	 /* power off right after the ready banner */
 	bool clock_check;	 /* clock.check: PIT cross-check of the TSC */
 	/* The last virtio_mmio.device=; app/netstack.c reads every one from

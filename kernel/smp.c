@@ -44,6 +44,12 @@ static char stack_names[CPU_MAX][4][20];
 
 /* Written by CPU 0 before smp_init, read-only after. */
 static void (*ap_work)(unsigned cpu);
+static uint32_t test_no_sipi;
+
+void smp_set_test_no_sipi(uint32_t apic_id)
+{
+	test_no_sipi = apic_id;
+}
 
 /* TLB shoot-down generation: CPU 0 bumps it; each CPU answers by storing
  * the generation it flushed for in tlb_seen[its number]. */
@@ -87,11 +93,13 @@ void smp_ap_main(void)
 
 	__atomic_store_n(&boot_slot.alive, 1, __ATOMIC_RELEASE);
 	gdt_init(cpu);
-	percpu_init(cpu, apic_id());
 	gdt_load_tss(cpu, boot_slot.ist_df, boot_slot.ist_nmi,
 		     boot_slot.ist_mc);
 	idt_load();
+	/* The APIC first: in x2APIC mode its ID is an MSR that faults
+	 * until this CPU's APIC is switched to x2APIC too. */
 	apic_init_ap();
+	percpu_init(cpu, apic_id());
 	apic_timer_start_ap();
 	log_info("cpu %u up (APIC id %u)", cpu, apic_id());
 	__atomic_store_n(&percpu[cpu].online, true, __ATOMIC_RELEASE);
@@ -195,7 +203,8 @@ static bool start_ap(unsigned cpu, uint32_t apic, uint64_t page)
 	if (!apic_send_init(apic))
 		log_warn("smp: INIT to APIC id %u not delivered", apic);
 	clock_delay_us(INIT_DELAY_US);
-	for (int sipi = 0; sipi < 2; sipi++) {
+	for (int sipi = 0; sipi < 2 && (!test_no_sipi || apic != test_no_sipi);
+	     sipi++) {
 		apic_send_startup(apic, page);
 		if (wait_until(&boot_slot.alive, NULL, SIPI_DELAY_US * 1000ULL))
 			break;
@@ -205,6 +214,8 @@ static bool start_ap(unsigned cpu, uint32_t apic, uint64_t page)
 		 * next CPU's stack. */
 		apic_send_init(apic);
 		clock_delay_us(INIT_DELAY_US);
+		/* It may have got this far just after the deadline. */
+		__atomic_store_n(&percpu[cpu].online, false, __ATOMIC_RELEASE);
 		log_warn("smp: cpu %u (APIC id %u) did not come up (%s): going "
 			 "on without it",
 			 cpu, apic,
@@ -280,6 +291,10 @@ void smp_init(uint64_t page, unsigned limit)
 		goto summary;
 	}
 	log_info("smp: AP trampoline at %#llx", (unsigned long long)page);
+	/* From now on a page-table change reaches every CPU already up (the
+	 * next AP's guard pages split 2 MiB mappings the earlier ones may
+	 * hold in their TLBs). */
+	paging_set_shootdown(smp_tlb_shootdown);
 	for (unsigned i = 0; i < n; i++) {
 		const struct madt_cpu *c = &cpus[i];
 		if (c->apic_id == me)
@@ -302,7 +317,6 @@ void smp_init(uint64_t page, unsigned limit)
 			 info.dropped, CPU_MAX);
 	if (left_off)
 		log_info("smp: smp=%u: %u CPUs left off", want, left_off);
-	paging_set_shootdown(smp_tlb_shootdown);
 	park_trampoline(page);
 	report_skipped(cpus, n, me);
 summary:

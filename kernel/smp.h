@@ -25,6 +25,10 @@
  * Runs on CPU 0 with its local APIC and timer started. */
 void smp_init(uint64_t low_page, unsigned limit);
 
+/* Tests: the CPU with this APIC ID gets INIT but no SIPI, so it never
+ * starts (0: none; the boot CPU is never started anyway). */
+void smp_set_test_no_sipi(uint32_t apic_id);
+
 /* What an AP runs once it is up, with interrupts on, each time it wakes
  * (an interrupt or smp_wake); NULL: just sleep. Set before smp_init. */
 void smp_set_ap_work(void (*fn)(unsigned cpu));

@@ -1,9 +1,13 @@
 """Several CPUs: the application processors the ACPI MADT lists start
 (INIT-SIPI-SIPI through the trampoline below 1 MiB) under UEFI and under
-the PVH entry, each reports "cpu N up"; smp=N limits them; the one-vCPU
-default (-smp 1,maxcpus=2, whose MADT lists a second CPU that is not
-enabled) boots as before; /stats counts timer ticks and interrupts on
-every CPU."""
+the PVH entry (q35 and microvm), each reports "cpu N up"; smp=N limits
+them; a CPU that never starts is reported and the rest run on; the
+one-vCPU default (-smp 1,maxcpus=2, whose MADT lists a second CPU that is
+not enabled) boots as before; /stats counts timer ticks and interrupts on
+every CPU; an AP's stack overflow lands on its own guard page; per-CPU
+eBPF array copies sum right. The slower UEFI boots cover 1, 2 and 4
+vCPUs; the rest boot through PVH, which is quicker."""
+import re
 import time
 
 from harness import Guest, expect, test
@@ -26,7 +30,6 @@ def boot_and_count(name, smp, cmdline="test.shutdown=1", **kw):
     expect(s, "no 'smp: N CPUs up' line", g)
     expect("did not come up" not in log and "PANIC" not in log,
            "a CPU failed to start", g)
-    import re
     ups = [(int(c), int(a)) for c, a in re.findall(CPU_UP, log)]
     return g, ups, int(s.group(1))
 
@@ -71,7 +74,7 @@ def smp_pvh_two_vcpus():
 
 @test
 def smp_limit_from_cmdline():
-    g, ups, count = boot_and_count("smp-limit", 4,
+    g, ups, count = boot_and_count("smp-limit", 4, boot="direct",
                                    cmdline="test.shutdown=1 smp=2")
     check_all_up(g, ups, count, 2)
     expect("smp: smp=2: 2 CPUs left off" in g.log(),
@@ -83,7 +86,8 @@ def smp_stats_per_cpu():
     """Each CPU's own timer ticks and its interrupts show in /stats, and
     the total is the sum of the per-CPU entries."""
     port = skiffqemu.free_port()
-    g = Guest("smp-stats", smp=2, net="user", hostfwd=[("tcp", port, 80)])
+    g = Guest("smp-stats", smp=2, boot="direct", net="user",
+              hostfwd=[("tcp", port, 80)])
     with g:
         expect(g.wait_for(BANNER, timeout=120), "no ready banner", g)
         c = Client(g, port)
@@ -121,7 +125,7 @@ def smp_ap_stack_overflow_hits_its_own_guard_page():
     """An AP's main stack runs into its guard page: the double fault runs
     on that AP's own IST stack (its TSS), the panic names the AP's stack,
     stops the other CPU and ends QEMU with the exception's status."""
-    g = Guest("smp-fault", smp=2,
+    g = Guest("smp-fault", smp=2, boot="direct",
               cmdline="test.fault=stack test.fault_cpu=1")
     with g:
         m = g.wait_for(r"PANIC: CPU exception (\d+) \((.*)\), error code",
@@ -141,7 +145,7 @@ def smp_percpu_array_xdp_totals():
     and "values" is the per-CPU sum."""
     from test_xdp import stats, udp_echo
     http, udp = skiffqemu.free_port(), skiffqemu.free_port()
-    g = Guest("smp-percpu-map", smp=2, net="user",
+    g = Guest("smp-percpu-map", smp=2, boot="direct", net="user",
               hostfwd=[("tcp", http, 80), ("udp", udp, 7)],
               cmdline="xdp.prog=count_percpu xdp.jit=1")
     with g:
@@ -166,3 +170,31 @@ def smp_percpu_array_xdp_totals():
     expect(after["cpus"]["per_cpu"][1]["tlb_flushes"] >= 2,
            "the JIT's sealing did not shoot down cpu 1's TLB: %r" %
            after["cpus"]["per_cpu"][1], g)
+
+
+@test
+def smp_microvm_two_vcpus():
+    g, ups, count = boot_and_count("smp-microvm-2", 2, machine="microvm")
+    check_all_up(g, ups, count, 2)
+
+
+@test
+def smp_cpu_that_fails_to_start_is_reported():
+    """The CPU with APIC ID 2 never gets its SIPIs: after the bounded wait
+    it is reported and parked with an INIT, and the next CPU starts under
+    the free number (CPU numbers stay dense)."""
+    g = Guest("smp-no-sipi", smp=4, boot="direct",
+              cmdline="test.shutdown=1 test.no_sipi=2")
+    with g:
+        expect(g.wait_for(BANNER, timeout=120), "no ready banner", g)
+        rc = g.wait_exit(timeout=60)
+    expect(rc == 0, "power-off should end QEMU with 0, got %r" % rc, g)
+    log = g.log()
+    expect(re.search(r"warn: smp: cpu 2 \(APIC id 2\) did not come up "
+                     r"\(never reached 64-bit code\): going on without it",
+                     log), "the failed CPU is not reported", g)
+    ups = sorted((int(c), int(a)) for c, a in re.findall(CPU_UP, log))
+    expect(ups == [(0, 0), (1, 1), (2, 3)],
+           "expected cpus 0,1,2 on APIC ids 0,1,3: %r" % ups, g)
+    expect("smp: 3 CPUs up (some failed to start: see above)" in log,
+           "summary should say 3 CPUs and the failure", g)
