@@ -142,6 +142,7 @@ $(BUILD)/skiff.efi: $(BUILD)/skiff.so
 # ---- running -------------------------------------------------------------
 # make run [CMDLINE='key=value ...'] [ACCEL=kvm] [MEM=256] [NET=user|tap]
 #          [ECHO_PORT=7007] [HTTP_PORT=8080] [IPERF_PORT=5001] [PCAP=file]
+#          [SMP=N]
 run: all
 	@tools/setup.sh run
 	@$(PYTHON) tools/skiffqemu.py run
@@ -187,6 +188,7 @@ debug: all
 
 # ---- tests -----------------------------------------------------------------
 UNIT_TESTS :=
+UNIT_TSAN_TESTS :=
 include $(wildcard tests/unit/*.mk)
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -202,8 +204,22 @@ $(BUILD)/host/test_$(1): $$(UNIT_SRCS_$(1)) tests/unit/check_main.c $$(UNIT_DEPS
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
-unit: $(UNIT_BINS)
-	@tools/run-unit.sh $(UNIT_BINS)
+# Tests of lock-free code under threads: ThreadSanitizer instead of ASan.
+UNIT_TSAN_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+	-Wno-unused-parameter -fsanitize=thread -fno-omit-frame-pointer \
+	-pthread -DSKIFF_HOST_TEST -I.
+UNIT_TSAN_BINS := $(addprefix $(BUILD)/host/tsan_test_,$(UNIT_TSAN_TESTS))
+
+define unit_tsan_rule
+$(BUILD)/host/tsan_test_$(1): $$(UNIT_TSAN_SRCS_$(1)) tests/unit/check_main.c $$(UNIT_TSAN_DEPS_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(HOSTCC) $$(UNIT_TSAN_CFLAGS) $$(UNIT_TSAN_SRCS_$(1)) \
+		tests/unit/check_main.c -o $$@
+endef
+$(foreach t,$(UNIT_TSAN_TESTS),$(eval $(call unit_tsan_rule,$(t))))
+
+unit: $(UNIT_BINS) $(UNIT_TSAN_BINS)
+	@tools/run-unit.sh $(UNIT_BINS) $(UNIT_TSAN_BINS)
 
 # The test ISO's GRUB entry powers off after the banner.
 $(BUILD)/skiff-test.iso: $(BUILD)/skiff.efi boot/grub.cfg

@@ -11,6 +11,7 @@
 #include "app/metrics.h"
 #include "app/netstack.h"
 #include "app/stats.h"
+#include "ebpf/ebpf.h"
 #include "gen/version.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
@@ -29,8 +30,10 @@
 #include "kernel/page_alloc.h"
 #include "kernel/paging.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
 #include "kernel/shutdown.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "services/http.h"
 
@@ -101,6 +104,13 @@ static void provoke_fault(int fault)
 	}
 }
 
+/* test.fault_cpu=N: the AP provokes the fault when it next wakes. */
+static void fault_on_ap(unsigned cpu)
+{
+	if (cpu == config.test_fault_cpu)
+		provoke_fault(config.test_fault);
+}
+
 /* clock.check=1: the PIT's view of the TSC beside the source's. */
 static void check_clock(void)
 {
@@ -145,6 +155,12 @@ static __attribute__((noreturn)) void kernel_run(void)
 	ioapic_init();
 	apic_timer_start(config.timer_hz);
 	irq_enable();
+	if (config.test_fault != FAULT_NONE && config.test_fault_cpu)
+		smp_set_ap_work(fault_on_ap);
+	smp_set_test_no_sipi(config.test_no_sipi);
+	smp_init(memory_low_page(), config.smp);
+	/* Per-CPU eBPF maps get one copy per CPU that came up. */
+	ebpf_set_cpus(cpu_count(), percpu_current_or_boot);
 
 	struct page_alloc_stats ps;
 	uint64_t p4k, p2m, tables;
@@ -162,8 +178,13 @@ static __attribute__((noreturn)) void kernel_run(void)
 	http_set_metrics_provider(metrics_prom);
 	int net = netstack_init(boot->cmdline);
 	print_banner();
-	if (config.test_fault != FAULT_NONE)
-		provoke_fault(config.test_fault);
+	if (config.test_fault != FAULT_NONE) {
+		if (!config.test_fault_cpu)
+			provoke_fault(config.test_fault);
+		else if (!smp_wake(config.test_fault_cpu))
+			log_warn("test.fault_cpu=%u: no such CPU online",
+				 config.test_fault_cpu);
+	}
 	if (config.test_shutdown) {
 		log_info("test.shutdown: powering off");
 		machine_poweroff();
@@ -183,7 +204,8 @@ void kernel_main(struct boot_info *b)
 	bool pm_timer_32bit = false;
 	acpi_pm_timer(&pm_timer, &pm_timer_32bit);
 	clock_init(pm_timer, pm_timer_32bit);
-	gdt_init();
+	gdt_init(0);
+	percpu_init(0, 0); /* APIC ID filled in by smp_init */
 	idt_init();
 	log_info("Skiff %s starting: image at %#llx (%llu KiB), loader %s",
 		 SKIFF_VERSION, (unsigned long long)b->image_base,
@@ -209,7 +231,7 @@ void kernel_main(struct boot_info *b)
 	uint64_t df = memory_alloc_stack(IST_STACK_PAGES, "double-fault");
 	uint64_t nmi = memory_alloc_stack(IST_STACK_PAGES, "NMI");
 	uint64_t mc = memory_alloc_stack(IST_STACK_PAGES, "machine-check");
-	gdt_load_tss(df, nmi, mc);
+	gdt_load_tss(0, df, nmi, mc);
 	uint64_t top = memory_alloc_stack(MAIN_STACK_PAGES, "main");
 
 	/* Leave the firmware's stack for good: it lives in boot-services

@@ -10,6 +10,7 @@
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
 #include "kernel/page_alloc.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
 #include "lwip-port/lwip_stats64.h"
 #include "lwip-port/skiffif.h"
@@ -129,6 +130,28 @@ static void put_memory(struct kbuf *o)
 	kbuf_printf(o, "}");
 }
 
+/* "cpus": the total over the online CPUs, then each CPU's own. */
+static void put_cpus(struct kbuf *o)
+{
+	struct cpu_stats st;
+	unsigned n = cpu_count();
+
+	cpu_stats_total(&st);
+	kbuf_printf(o, ",\"cpus\":{\"online\":%u", n);
+	put_object(o, "total", cpu_stats_counters, cpu_stats_counters_len, &st,
+		   false);
+	kbuf_printf(o, ",\"per_cpu\":[");
+	for (unsigned i = 0; i < n; i++) {
+		cpu_stats_snapshot(i, &st);
+		kbuf_printf(o, "%s{\"cpu\":%u,\"apic_id\":%u", i ? "," : "", i,
+			    percpu[i].apic_id);
+		counters_json_members(o, cpu_stats_counters,
+				      cpu_stats_counters_len, &st, 0);
+		kbuf_printf(o, "}");
+	}
+	kbuf_printf(o, "]}");
+}
+
 int stats_json(char *buf, size_t cap)
 {
 	struct kbuf o = {buf, cap, 0};
@@ -140,6 +163,7 @@ int stats_json(char *buf, size_t cap)
 		    (unsigned long long)clock_ms(), netstack_mode_name());
 	put_object(&o, "loop", netstack_loop_counters,
 		   netstack_loop_counters_len, &ls, false);
+	put_cpus(&o);
 	put_member(&o, "driver", driver_json);
 	put_member(&o, "netif", netif_json);
 	put_lwip(&o);

@@ -228,6 +228,20 @@ close_root:
 	uefi_call_wrapper(root->Close, 1, root);
 }
 
+/* One page below 640 KiB for the kernel's AP start-up trampoline (a
+ * STARTUP IPI can only point there). Loader data survives
+ * ExitBootServices and is never handed to the page allocator. Failing is
+ * not fatal: the kernel then looks in the memory map, or runs on one CPU. */
+static void reserve_low_page(void)
+{
+	EFI_PHYSICAL_ADDRESS addr = 0x9f000;
+
+	if (!EFI_ERROR(uefi_call_wrapper(BS->AllocatePages, 4,
+					 AllocateMaxAddress, EfiLoaderData, 1,
+					 &addr)))
+		boot.low_page = addr;
+}
+
 /* Reports a failure on the firmware console (before ExitBootServices). */
 static void fail(const CHAR16 *what, EFI_STATUS st)
 {
@@ -268,6 +282,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	boot.rsdp = find_rsdp(systab);
 	copy_load_options(li);
 	read_cmdline_file(li);
+	reserve_low_page();
 
 	st = alloc_memory_map(&m, &capacity);
 	if (EFI_ERROR(st)) {

@@ -8,6 +8,7 @@
 
 #define PAGE		   4096ULL
 #define LOW_MEMORY_END	   0x100000ULL
+#define CONVENTIONAL_END   0xa0000ULL /* RAM below 1 MiB ends at 640 KiB */
 #define MAX_MEMMAP_ENTRIES 1024
 
 static uint32_t e820_to_boot(uint32_t type)
@@ -41,6 +42,22 @@ static void add_region(struct boot_info *boot, uint64_t base, uint64_t end,
 	};
 }
 
+/* Low RAM is left out of the map, but one page of it is wanted for the AP
+ * start-up trampoline (a STARTUP IPI can only point below 1 MiB): the
+ * highest whole page of this RAM range below 640 KiB, never page 0. The
+ * kernel maps it only while APs start. */
+static void pick_low_page(struct boot_info *boot, uint64_t addr, uint64_t end)
+{
+	uint64_t lo = (addr + PAGE - 1) & ~(PAGE - 1);
+	uint64_t hi =
+	    (end < CONVENTIONAL_END ? end : CONVENTIONAL_END) & ~(PAGE - 1);
+
+	if (lo < PAGE)
+		lo = PAGE;
+	if (hi >= lo + PAGE && hi - PAGE > boot->low_page)
+		boot->low_page = hi - PAGE;
+}
+
 void pvh_add_e820(struct boot_info *boot, uint64_t addr, uint64_t size,
 		  uint32_t type)
 {
@@ -52,8 +69,10 @@ void pvh_add_e820(struct boot_info *boot, uint64_t addr, uint64_t size,
 	if (t == BOOT_MEM_USABLE) {
 		addr = (addr + PAGE - 1) & ~(PAGE - 1);
 		end &= ~(PAGE - 1);
-		if (addr < LOW_MEMORY_END)
+		if (addr < LOW_MEMORY_END) {
+			pick_low_page(boot, addr, end);
 			addr = LOW_MEMORY_END;
+		}
 	} else {
 		addr &= ~(PAGE - 1);
 		end = (end + PAGE - 1) & ~(PAGE - 1);

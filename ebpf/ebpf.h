@@ -44,6 +44,8 @@ struct ebpf_xdp_ctx {
 enum ebpf_map_type {
 	EBPF_MAP_HASH = 1,
 	EBPF_MAP_ARRAY = 2,
+	EBPF_MAP_PERCPU_HASH = 5,
+	EBPF_MAP_PERCPU_ARRAY = 6,
 	EBPF_MAP_XSKMAP = 17,
 };
 
@@ -342,6 +344,22 @@ uint32_t ebpf_map_count(const struct ebpf_map *m);
 int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next);
 /* The socket id in XSKMAP slot idx; 0 when empty or beyond the map. */
 uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx);
+
+/* Per-CPU maps (BPF_MAP_TYPE_PERCPU_ARRAY and _PERCPU_HASH, as Linux):
+ * each CPU has its own copy of every element's value. From a program
+ * (ebpf_map_lookup/update, i.e. the helpers) the calling CPU's copy is
+ * seen, so a counter needs no atomic; an element a program inserts starts
+ * with the other CPUs' copies zeroed; delete removes every copy. The
+ * control side reads any CPU's copy with ebpf_map_lookup_cpu and sums.
+ * The CPU count is taken when a map is created: set it first (the kernel
+ * does after starting its CPUs). Default: one CPU, always CPU 0. */
+#define EBPF_MAX_CPUS 64
+void ebpf_set_cpus(unsigned possible, unsigned (*current)(void));
+/* CPUs a map holds copies for (1 for shared maps). */
+unsigned ebpf_map_ncpus(const struct ebpf_map *m);
+/* The control side's view: CPU cpu's copy of key's value (shared maps:
+ * the one value, cpu must be 0), NULL when absent. Counts nothing. */
+void *ebpf_map_lookup_cpu(struct ebpf_map *m, const void *key, unsigned cpu);
 
 /* A program from an instruction array (tests, hand-assembled programs):
  * copies the instructions; maps are attached by the caller through

@@ -1,5 +1,5 @@
-/* eBPF maps: array and hash, all memory allocated when the map is created
- * so that lookups and updates from the packet path never allocate.
+/* eBPF maps: array, per-CPU array and hash, all memory allocated when the map
+ * is created so that lookups and updates from the packet path never allocate.
  *
  * Array: max_entries values of value_size bytes (rounded up to 8), keyed by
  * a u32 index; elements always exist, so BPF_NOEXIST fails with -EEXIST and
@@ -7,7 +7,11 @@
  * Hash: chaining over a power-of-two bucket array, with a pool of
  * max_entries preallocated elements kept on a free list. A value pointer
  * returned by lookup stays inside the pool even if the element is deleted
- * (as with Linux's preallocated hash maps). */
+ * (as with Linux's preallocated hash maps).
+ * Per-CPU array: an array per CPU, one block after the other (a CPU's
+ * elements are contiguous, away from the other CPUs' lines); programs see
+ * the running CPU's block. Per-CPU hash: the hash above whose elements
+ * hold one value per CPU after the key. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +22,66 @@
 
 struct array_impl {
 	uint32_t stride; /* value_size rounded up to 8 */
-	uint8_t *values;
+	uint32_t ncpus;	 /* 1, or the CPUs of a per-CPU array */
+	uint8_t *values; /* ncpus blocks of max_entries values */
 };
+
+/* Set at bring-up before programs load, read-only after. */
+static unsigned cpus_possible = 1;
+static unsigned (*cpu_current)(void);
+
+void ebpf_set_cpus(unsigned possible, unsigned (*current)(void))
+{
+	if (possible < 1)
+		possible = 1;
+	cpus_possible = possible > EBPF_MAX_CPUS ? EBPF_MAX_CPUS : possible;
+	cpu_current = current;
+}
+
+static unsigned this_cpu_index(void)
+{
+	return cpu_current ? cpu_current() : 0;
+}
+
+static bool is_array(const struct ebpf_map *m)
+{
+	return m->type == EBPF_MAP_ARRAY || m->type == EBPF_MAP_PERCPU_ARRAY;
+}
+
+/* Kept in struct array_impl: the arrays and the XSKMAP's socket ids. */
+static bool in_array_impl(const struct ebpf_map *m)
+{
+	return is_array(m) || m->type == EBPF_MAP_XSKMAP;
+}
+
+static bool is_percpu(const struct ebpf_map *m)
+{
+	return m->type == EBPF_MAP_PERCPU_ARRAY ||
+	       m->type == EBPF_MAP_PERCPU_HASH;
+}
+
+/* The copy a program sees: its CPU's in a per-CPU map. */
+static unsigned prog_cpu(const struct ebpf_map *m)
+{
+	return is_percpu(m) ? this_cpu_index() : 0;
+}
+
+/* CPU cpu's copy of element idx, or NULL (index or CPU out of range). */
+static uint8_t *array_elem(struct ebpf_map *m, uint32_t idx, unsigned cpu)
+{
+	struct array_impl *a = m->impl;
+
+	if (idx >= m->max_entries || cpu >= a->ncpus)
+		return NULL;
+	return a->values +
+	       ((size_t)cpu * m->max_entries + idx) * (size_t)a->stride;
+}
 
 struct hash_impl {
 	uint32_t nbuckets; /* power of two */
-	uint32_t stride; /* bytes per element: next + key + value, 8-aligned */
+	/* bytes per element: next + key + ncpus values, each 8-aligned */
+	uint32_t stride;
+	uint32_t ncpus; /* 1, or the CPUs of a per-CPU hash */
 	uint32_t count;
 	uint32_t free_head;
 	uint32_t *buckets;
@@ -72,20 +130,25 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	*out = NULL;
 	if (value_size == 0 || max_entries == 0 || key_size == 0)
 		return -EINVAL;
-	if (type == EBPF_MAP_ARRAY && key_size != 4)
+	bool array = type == EBPF_MAP_ARRAY || type == EBPF_MAP_PERCPU_ARRAY;
+	bool percpu =
+	    type == EBPF_MAP_PERCPU_ARRAY || type == EBPF_MAP_PERCPU_HASH;
+	unsigned ncpus = percpu ? cpus_possible : 1;
+	if (array && key_size != 4)
 		return -EINVAL;
 	if (type == EBPF_MAP_XSKMAP && (key_size != 4 || value_size != 4))
 		return -EINVAL;
-	if (type != EBPF_MAP_ARRAY && type != EBPF_MAP_HASH &&
+	if (!array && type != EBPF_MAP_HASH && type != EBPF_MAP_PERCPU_HASH &&
 	    type != EBPF_MAP_XSKMAP)
 		return -EINVAL;
 	if (key_size > EBPF_MAP_MAX_KEY || value_size > EBPF_MAP_MAX_VALUE ||
 	    max_entries > EBPF_MAP_MAX_ENTRIES)
 		return -E2BIG;
-	if (type != EBPF_MAP_HASH)
-		bytes = (uint64_t)round8(value_size) * max_entries;
+	if (array || type == EBPF_MAP_XSKMAP)
+		bytes = (uint64_t)round8(value_size) * max_entries * ncpus;
 	else
-		bytes = (uint64_t)(8 + round8(key_size) + round8(value_size)) *
+		bytes = (uint64_t)(8 + round8(key_size) +
+				   (uint64_t)round8(value_size) * ncpus) *
 			    max_entries +
 			4ull * 2 * max_entries;
 	if (bytes > EBPF_MAP_MAX_BYTES)
@@ -103,12 +166,13 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	m->value_size = value_size;
 	m->max_entries = max_entries;
 
-	if (type != EBPF_MAP_HASH) {
+	if (array || type == EBPF_MAP_XSKMAP) {
 		struct array_impl *a = calloc(1, sizeof(*a));
 		if (!a)
 			goto fail;
 		a->stride = round8(value_size);
-		a->values = calloc(max_entries, a->stride);
+		a->ncpus = ncpus;
+		a->values = calloc((size_t)max_entries * ncpus, a->stride);
 		m->impl = a;
 		if (!a->values)
 			goto fail;
@@ -122,8 +186,9 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 		while (nb < max_entries)
 			nb <<= 1;
 		h->nbuckets = nb;
-		h->stride =
-		    hash_key_off() + round8(key_size) + round8(value_size);
+		h->ncpus = ncpus;
+		h->stride = hash_key_off() + round8(key_size) +
+			    round8(value_size) * ncpus;
 		h->buckets = malloc((size_t)nb * sizeof(uint32_t));
 		h->elems = calloc(max_entries, h->stride);
 		if (!h->buckets || !h->elems)
@@ -146,7 +211,7 @@ void ebpf_map_free(struct ebpf_map *m)
 {
 	if (!m)
 		return;
-	if (m->impl && m->type != EBPF_MAP_HASH) {
+	if (m->impl && in_array_impl(m)) {
 		struct array_impl *a = m->impl;
 		free(a->values);
 	} else if (m->impl) {
@@ -160,7 +225,7 @@ void ebpf_map_free(struct ebpf_map *m)
 
 uint32_t ebpf_map_count(const struct ebpf_map *m)
 {
-	if (m->type == EBPF_MAP_ARRAY)
+	if (is_array(m))
 		return m->max_entries;
 	if (m->type == EBPF_MAP_XSKMAP) {
 		const struct array_impl *a = m->impl;
@@ -172,6 +237,18 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 		return n;
 	}
 	return ((const struct hash_impl *)m->impl)->count;
+}
+
+/* CPU cpu's value in element i, or NULL for a CPU the map has no copy
+ * for. */
+static uint8_t *hash_value(struct ebpf_map *m, uint32_t i, unsigned cpu)
+{
+	struct hash_impl *h = m->impl;
+
+	if (cpu >= h->ncpus)
+		return NULL;
+	return hash_elem(h, i) + hash_key_off() + round8(m->key_size) +
+	       (size_t)cpu * round8(m->value_size);
 }
 
 /* Finds key's element; *prevp gets the link that points at it. */
@@ -228,25 +305,22 @@ void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 		}
 		return slot;
 	}
-	if (m->type == EBPF_MAP_ARRAY) {
-		struct array_impl *a = m->impl;
+	if (is_array(m)) {
 		uint32_t idx;
 
 		memcpy(&idx, key, 4);
-		if (idx >= m->max_entries) {
+		uint8_t *v = array_elem(m, idx, prog_cpu(m));
+		if (!v)
 			m->misses++;
-			return NULL;
-		}
-		return a->values + (size_t)idx * a->stride;
+		return v;
 	} else {
-		struct hash_impl *h = m->impl;
 		uint32_t i = hash_find(m, key, NULL);
+		uint8_t *v =
+		    i == HASH_NIL ? NULL : hash_value(m, i, prog_cpu(m));
 
-		if (i == HASH_NIL) {
+		if (!v)
 			m->misses++;
-			return NULL;
-		}
-		return hash_elem(h, i) + hash_key_off() + round8(m->key_size);
+		return v;
 	}
 }
 
@@ -272,8 +346,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		m->updates++;
 		return 0;
 	}
-	if (m->type == EBPF_MAP_ARRAY) {
-		struct array_impl *a = m->impl;
+	if (is_array(m)) {
 		uint32_t idx;
 
 		memcpy(&idx, key, 4);
@@ -281,35 +354,42 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 			return -E2BIG;
 		if (flags == EBPF_NOEXIST)
 			return -EEXIST;
-		memmove(a->values + (size_t)idx * a->stride, value,
-			m->value_size);
+		/* A program updates its own CPU's copy (Linux's helper). */
+		uint8_t *v = array_elem(m, idx, prog_cpu(m));
+		if (!v)
+			return -E2BIG;
+		memmove(v, value, m->value_size);
 		m->updates++;
 		return 0;
 	} else {
 		struct hash_impl *h = m->impl;
 		uint32_t *link;
 		uint32_t i = hash_find(m, key, &link);
-		uint8_t *e;
+		unsigned cpu = prog_cpu(m);
 
+		if (cpu >= h->ncpus)
+			return -E2BIG;
 		if (i != HASH_NIL) {
 			if (flags == EBPF_NOEXIST)
 				return -EEXIST;
-			e = hash_elem(h, i);
 		} else {
 			if (flags == EBPF_EXIST)
 				return -ENOENT;
 			if (h->free_head == HASH_NIL)
 				return -E2BIG;
 			i = h->free_head;
-			e = hash_elem(h, i);
+			uint8_t *e = hash_elem(h, i);
 			h->free_head = *hash_next(h, i);
 			memcpy(e + hash_key_off(), key, m->key_size);
+			/* A new element: every other CPU's copy starts at 0
+			 * (a freed element still holds old values). */
+			memset(e + hash_key_off() + round8(m->key_size), 0,
+			       (size_t)round8(m->value_size) * h->ncpus);
 			*hash_next(h, i) = HASH_NIL;
 			*link = i;
 			h->count++;
 		}
-		memmove(e + hash_key_off() + round8(m->key_size), value,
-			m->value_size);
+		memmove(hash_value(m, i, cpu), value, m->value_size);
 		m->updates++;
 		return 0;
 	}
@@ -329,7 +409,7 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 		*slot = 0;
 		return 0;
 	}
-	if (m->type == EBPF_MAP_ARRAY)
+	if (is_array(m))
 		return -EINVAL;
 	h = m->impl;
 	i = hash_find(m, key, &link);
@@ -344,7 +424,7 @@ int ebpf_map_delete(struct ebpf_map *m, const void *key)
 
 int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next)
 {
-	if (m->type != EBPF_MAP_HASH) {
+	if (in_array_impl(m)) {
 		uint32_t idx = 0;
 
 		if (key) {
@@ -371,4 +451,23 @@ int ebpf_map_next_key(struct ebpf_map *m, const void *key, void *next)
 		return -ENOENT;
 	memcpy(next, hash_elem(h, i) + hash_key_off(), m->key_size);
 	return 0;
+}
+
+unsigned ebpf_map_ncpus(const struct ebpf_map *m)
+{
+	if (in_array_impl(m))
+		return ((const struct array_impl *)m->impl)->ncpus;
+	return ((const struct hash_impl *)m->impl)->ncpus;
+}
+
+void *ebpf_map_lookup_cpu(struct ebpf_map *m, const void *key, unsigned cpu)
+{
+	if (in_array_impl(m)) {
+		uint32_t idx;
+
+		memcpy(&idx, key, 4);
+		return array_elem(m, idx, cpu);
+	}
+	uint32_t i = hash_find(m, key, NULL);
+	return i == HASH_NIL ? NULL : hash_value(m, i, cpu);
 }

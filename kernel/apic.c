@@ -7,10 +7,14 @@
 #include "kernel/log.h"
 #include "kernel/paging.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/percpu_counter.h"
 #include "kernel/trap.h"
 
 #define APIC_ID		 0x20
 #define APIC_TPR	 0x80
+#define APIC_ICR_LOW	 0x300
+#define APIC_ICR_HIGH	 0x310
 #define APIC_EOI	 0xb0
 #define APIC_SVR	 0xf0
 #define APIC_LVT_TIMER	 0x320
@@ -22,9 +26,20 @@
 #define LVT_MASKED	 (1u << 16)
 #define LVT_PERIODIC	 (1u << 17)
 #define SVR_ENABLE	 (1u << 8)
+#define ICR_PENDING	 (1u << 12)
+#define ICR_ASSERT	 (1u << 14)
+#define ICR_INIT	 (5u << 8)
+#define ICR_STARTUP	 (6u << 8)
+#define ICR_NMI		 (4u << 8)
 
+/* Set once by the boot CPU in apic_init, read-only after: every CPU's
+ * local APIC is in the same mode at the same address. */
 static bool x2apic;
 static volatile uint32_t *mmio;
+/* The timer's initial count for config's rate, learned once on the boot
+ * CPU; the APs' timers run at the same rate (one crystal for all). */
+static uint32_t timer_count;
+static unsigned timer_hz;
 
 static uint32_t rd(uint32_t reg)
 {
@@ -80,10 +95,25 @@ void apic_init(void)
 	log_info("apic: %s, id %u", x2apic ? "x2APIC" : "xAPIC", apic_id());
 }
 
+void apic_init_ap(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	/* Each CPU has its own APIC_BASE MSR: put it in the boot CPU's mode
+	 * (the MMIO page is the same address on every CPU). */
+	base |= APIC_BASE_ENABLE;
+	if (x2apic)
+		base |= APIC_BASE_X2;
+	wrmsr(MSR_APIC_BASE, base);
+	wr(APIC_TPR, 0);
+	wr(APIC_SVR, SVR_ENABLE | TRAP_SPURIOUS_VECTOR);
+}
+
 /* The tick only has to wake the CPU from hlt: the main loop then runs
  * lwIP's timers. */
 static void timer_tick(void *ctx)
 {
+	percpu_counter_add(&this_cpu()->stats.timer_ticks, 1);
 }
 
 void apic_timer_start(unsigned hz)
@@ -100,11 +130,76 @@ void apic_timer_start(unsigned hz)
 	uint32_t count = (uint32_t)(per_second / hz);
 	if (count == 0)
 		count = 1;
+	timer_count = count;
+	timer_hz = hz;
 	irq_set_handler(TRAP_TIMER_VECTOR, timer_tick, 0);
 	wr(APIC_LVT_TIMER, LVT_PERIODIC | TRAP_TIMER_VECTOR);
 	wr(APIC_TIMER_INIT, count);
 	log_info("apic: timer %llu kHz (after /16), tick %u Hz",
 		 (unsigned long long)(per_second / 1000), hz);
+}
+
+void apic_timer_start_ap(void)
+{
+	if (!timer_count)
+		return;
+	wr(APIC_TIMER_DIV, 0x3);
+	wr(APIC_LVT_TIMER, LVT_PERIODIC | TRAP_TIMER_VECTOR);
+	wr(APIC_TIMER_INIT, timer_count);
+}
+
+unsigned apic_timer_hz(void)
+{
+	return timer_hz;
+}
+
+/* Writes the interrupt command register and waits (bounded) until the
+ * APIC has sent the message. Interrupts stay off meanwhile: a handler
+ * sending its own IPI between the two xAPIC writes would change the
+ * destination under us. Returns false when delivery never finished. */
+static bool send_icr(uint32_t dest, uint32_t low)
+{
+	uint64_t flags = irq_save();
+	bool ok = true;
+
+	if (x2apic) {
+		/* One MSR write; no delivery-status bit to wait for. */
+		wrmsr(0x800 + (APIC_ICR_LOW >> 4),
+		      ((uint64_t)dest << 32) | low);
+	} else {
+		wr(APIC_ICR_HIGH, dest << 24);
+		wr(APIC_ICR_LOW, low);
+		ok = false;
+		for (int spin = 0; spin < 1000000; spin++) {
+			if (!(rd(APIC_ICR_LOW) & ICR_PENDING)) {
+				ok = true;
+				break;
+			}
+			cpu_relax();
+		}
+	}
+	irq_restore(flags);
+	return ok;
+}
+
+bool apic_send_ipi(uint32_t dest, uint8_t vector)
+{
+	return send_icr(dest, vector); /* fixed delivery, physical, edge */
+}
+
+bool apic_send_nmi(uint32_t dest)
+{
+	return send_icr(dest, ICR_NMI | ICR_ASSERT);
+}
+
+bool apic_send_init(uint32_t dest)
+{
+	return send_icr(dest, ICR_INIT | ICR_ASSERT);
+}
+
+bool apic_send_startup(uint32_t dest, uint64_t page)
+{
+	return send_icr(dest, ICR_STARTUP | (uint32_t)(page >> 12));
 }
 
 void apic_eoi(void)
@@ -120,8 +215,9 @@ uint32_t apic_id(void)
 
 void apic_msi_message(uint8_t vector, uint64_t *address, uint32_t *data)
 {
-	/* Physical destination mode, this CPU; the ID field holds 8 bits,
-	 * enough for the single CPU Skiff runs on. */
+	/* Physical destination mode, this CPU; the ID field holds 8 bits
+	 * (xAPIC IDs; with x2APIC, IDs above 255 would need interrupt
+	 * remapping, which QEMU's q35 gives only with an IOMMU). */
 	*address = 0xfee00000ULL | ((uint64_t)(apic_id() & 0xff) << 12);
 	*data = vector; /* fixed delivery, edge-triggered */
 }

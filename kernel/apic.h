@@ -8,8 +8,21 @@
 
 void pic_disable(void);
 void apic_init(void);
-/* Starts the periodic tick on TRAP_TIMER_VECTOR at hz. */
+/* An application processor's own local APIC, in the boot CPU's mode. */
+void apic_init_ap(void);
+/* Starts the periodic tick on TRAP_TIMER_VECTOR at hz (calibrates). */
 void apic_timer_start(unsigned hz);
+/* Starts this AP's tick at the rate the boot CPU calibrated. */
+void apic_timer_start_ap(void);
+unsigned apic_timer_hz(void);
+/* Inter-processor interrupts to the CPU with this APIC ID; false when the
+ * APIC never reported the message sent. */
+bool apic_send_ipi(uint32_t dest, uint8_t vector);
+bool apic_send_nmi(uint32_t dest);
+bool apic_send_init(uint32_t dest);
+/* STARTUP IPI: the CPU starts in real mode at page (4 KiB aligned,
+ * below 1 MiB). */
+bool apic_send_startup(uint32_t dest, uint64_t page);
 void apic_eoi(void);
 uint32_t apic_id(void);
 /* MSI address/data for a vector delivered to this CPU (fixed, edge). */

@@ -30,7 +30,10 @@ struct boot_mem_region {
 struct boot_info {
 	uint64_t image_base; /* where the firmware loaded the PE image */
 	uint64_t image_size;
-	uint64_t rsdp;	       /* ACPI RSDP physical address, 0 if none */
+	uint64_t rsdp; /* ACPI RSDP physical address, 0 if none */
+	/* A page below 1 MiB the loader reserved for the AP start-up
+	 * trampoline (UEFI); 0: the kernel picks one from the map. */
+	uint64_t low_page;
 	uint64_t tsc_at_entry; /* TSC when efi_main started */
 	const char *loader;    /* "uefi"; the loader= key may name another */
 	char cmdline[BOOT_CMDLINE_MAX];

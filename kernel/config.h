@@ -23,11 +23,14 @@ enum net_mode { NET_MODE_IRQ, NET_MODE_POLL, NET_MODE_HYBRID };
 extern const char *const config_net_mode_names[];
 
 struct config {
-	int log_level;	    /* enum log_level */
-	uint32_t timer_hz;  /* periodic tick */
-	int test_fault;	    /* enum test_fault: provoke a crash after boot */
-	bool test_shutdown; /* power off right after the ready banner */
-	bool clock_check;   /* clock.check: PIT cross-check of the TSC */
+	int log_level;	   /* enum log_level */
+	uint32_t timer_hz; /* periodic tick */
+	uint32_t smp;	   /* CPUs to use, counting the boot CPU; 0 = all */
+	int test_fault;	   /* enum test_fault: provoke a crash after boot */
+	uint32_t test_fault_cpu; /* the CPU that provokes it (0 = boot CPU) */
+	uint32_t test_no_sipi;	 /* an APIC ID left without SIPIs, 0 = none */
+	bool test_shutdown;	 /* power off right after the ready banner */
+	bool clock_check;	 /* clock.check: PIT cross-check of the TSC */
 	/* The last virtio_mmio.device=; app/netstack.c reads every one from
 	 * the raw command line. */
 	char virtio_mmio_device[64];

@@ -1,8 +1,11 @@
 /* COM1 16550 driver, polled. Output waits (bounded) for the transmit
  * holding register; a missing UART never hangs the kernel. "\n" becomes
  * "\r\n" so the log reads well on a terminal. */
+#include <string.h>
+
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/spinlock.h"
 
 #define COM1	       0x3f8
 #define UART_DATA      0
@@ -15,6 +18,12 @@
 #define LSR_THR_EMPTY  0x20
 
 static int present;
+/* Protects the UART: one console_write's bytes go out together, so lines
+ * from several CPUs never interleave. Taken with interrupts off (a handler
+ * may log). A panicking CPU stops the others first and then writes with
+ * no lock (console_panic), in case one of them held it. */
+static struct spinlock lock = SPINLOCK_INIT;
+static volatile int panic_mode;
 
 void console_init(void)
 {
@@ -41,15 +50,25 @@ void console_write(const char *s, size_t n)
 {
 	if (!present)
 		return;
+	bool locked = !panic_mode;
+	uint64_t flags = 0;
+	if (locked)
+		flags = spin_lock_irqsave(&lock);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
 			put_raw('\r');
 		put_raw(s[i]);
 	}
+	if (locked)
+		spin_unlock_irqrestore(&lock, flags);
 }
 
 void console_puts(const char *s)
 {
-	while (*s)
-		console_write(s++, 1);
+	console_write(s, strlen(s));
+}
+
+void console_panic(void)
+{
+	panic_mode = 1;
 }

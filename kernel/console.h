@@ -7,5 +7,7 @@
 void console_init(void);
 void console_write(const char *s, size_t n);
 void console_puts(const char *s);
+/* From now on writes take no lock (the panicking CPU, alone). */
+void console_panic(void);
 
 #endif

@@ -8,6 +8,7 @@ KERNEL_TEXT_SRCS := kernel/kbuf.c kernel/counters.c kernel/siphash.c
 KERNEL_SRCS := kernel/acpi.c kernel/apic.c kernel/clock.c kernel/cmdline.c \
 	kernel/config.c kernel/console.c kernel/entropy.c kernel/fw_cfg.c \
 	kernel/gdt.c kernel/heap.c kernel/ioapic.c kernel/isr.S kernel/log.c \
+	kernel/madt_cpus.c kernel/percpu.c kernel/smp.c kernel/smp_trampoline.S \
 	kernel/memory.c \
 	kernel/page_alloc.c kernel/paging.c kernel/panic.c kernel/printf.c \
 	kernel/shutdown.c kernel/trap.c \

@@ -13,6 +13,40 @@
 #define HEAP_CHUNK_MIN (64 * 1024)
 
 static uint64_t usable_bytes;
+static uint64_t low_page;
+
+#define LOW_PAGE_LIMIT 0xa0000ULL /* conventional memory ends at 640 KiB */
+
+/* The AP trampoline's page: the loader's, else the highest usable page
+ * below 640 KiB, taken out of the allocator before anyone can get it. */
+static void reserve_low_page(const struct boot_info *boot)
+{
+	if (boot->low_page) {
+		if (boot->low_page < LOW_PAGE_LIMIT &&
+		    !(boot->low_page & 0xfff))
+			low_page = boot->low_page;
+		return;
+	}
+	for (uint32_t i = 0; i < boot->nregions; i++) {
+		const struct boot_mem_region *r = &boot->regions[i];
+		uint64_t end = r->base + r->npages * PAGE_SIZE;
+		if (r->type != BOOT_MEM_USABLE || r->base >= LOW_PAGE_LIMIT)
+			continue;
+		if (end > LOW_PAGE_LIMIT)
+			end = LOW_PAGE_LIMIT;
+		uint64_t page = (end & ~(PAGE_SIZE - 1)) - PAGE_SIZE;
+		/* Page 0 stays unmapped (NULL faults). */
+		if (page >= r->base && page >= PAGE_SIZE && page > low_page)
+			low_page = page;
+	}
+	if (low_page)
+		page_alloc_reserve(low_page, 1);
+}
+
+uint64_t memory_low_page(void)
+{
+	return low_page;
+}
 
 static bool is_free_type(uint32_t type)
 {
@@ -49,6 +83,7 @@ void memory_init(const struct boot_info *boot)
 		}
 	}
 	page_alloc_reserve(bitmap, need / PAGE_SIZE);
+	reserve_low_page(boot);
 }
 
 void memory_reclaim_boot_services(const struct boot_info *boot)

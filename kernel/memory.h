@@ -16,5 +16,8 @@ void memory_heap_init(void);
  * 16-byte-aligned top of the stack. */
 uint64_t memory_alloc_stack(uint64_t npages, const char *name);
 uint64_t memory_usable_bytes(void);
+/* A reserved, identity-mapped page below 640 KiB for the AP trampoline
+ * (smp.c), 0 when the memory map has none. */
+uint64_t memory_low_page(void);
 
 #endif

@@ -20,6 +20,20 @@
 
 static uint64_t *pml4;
 static bool active;
+/* Set once other CPUs run (smp.c): after removing rights from a mapping,
+ * their TLBs may still hold the old entry. */
+static void (*shootdown)(void);
+
+void paging_set_shootdown(void (*fn)(void))
+{
+	shootdown = fn;
+}
+
+static void flush_others(void)
+{
+	if (active && shootdown)
+		shootdown();
+}
 static uint64_t n4k, n2m, ntables;
 
 static uint64_t *new_table(void)
@@ -203,10 +217,12 @@ int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec)
 	    PTE_PRESENT | (writable ? PTE_WRITE : 0) | (exec ? 0 : PTE_NX);
 	uint64_t start = addr & ~(PAGE_SIZE - 1);
 
-	for (uint64_t a = start; a < addr + size; a += PAGE_SIZE)
+	int rc = 0;
+	for (uint64_t a = start; a < addr + size && !rc; a += PAGE_SIZE)
 		if (map_4k(a, flags))
-			return -ENOMEM;
-	return 0;
+			rc = -ENOMEM;
+	flush_others();
+	return rc;
 }
 
 void paging_unmap_page(uint64_t addr)
@@ -217,6 +233,7 @@ void paging_unmap_page(uint64_t addr)
 		*e = 0;
 		n4k--;
 		invlpg(addr);
+		flush_others();
 	}
 }
 

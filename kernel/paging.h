@@ -30,6 +30,9 @@ int paging_map_firmware(uint64_t phys, uint64_t size);
 int paging_protect(uint64_t addr, uint64_t size, bool writable, bool exec);
 /* Removes the 4 KiB mapping at addr (used for stack guard pages). */
 void paging_unmap_page(uint64_t addr);
+/* Registers how to make the other CPUs flush their TLBs; called after
+ * paging_protect and paging_unmap_page once set. */
+void paging_set_shootdown(void (*fn)(void));
 /* Counts of mapped pages by size, for the boot log. */
 void paging_stats(uint64_t *pages_4k, uint64_t *pages_2m, uint64_t *tables);
 

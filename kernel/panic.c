@@ -7,6 +7,7 @@
 #include "kernel/cpu.h"
 #include "kernel/image.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
 #include "kernel/shutdown.h"
 #include "kernel/trap_frame.h"
@@ -46,13 +47,23 @@ static const char *const exception_names[32] = {
     "reserved",
 };
 
-#define MAX_GUARDS 8
+#define MAX_GUARDS                                                             \
+	(4 * CPU_MAX + 4) /* main + 3 IST stacks per CPU, and spare */
 static struct {
 	uint64_t base;
 	const char *name;
 } guards[MAX_GUARDS];
 static int nguards;
-static volatile int panicking;
+/* Registered by smp.c once other CPUs run (panic cannot include it: smp.c
+ * itself panics through here). */
+static void (*stop_others)(void);
+
+void panic_set_stop_others(void (*fn)(void))
+{
+	stop_others = fn;
+}
+
+static int panic_cpu = -1; /* the CPU that reports, -1 = none yet */
 
 void panic_note_guard(uint64_t guard_base, const char *stack_name)
 {
@@ -78,10 +89,23 @@ static void out(const char *fmt, ...)
 static void enter_panic(void)
 {
 	irq_disable();
-	if (panicking++) {
-		console_puts("\nPANIC: fault while panicking; stopping\n");
-		machine_exit(EXIT_CODE_PANIC);
+	/* The first CPU to panic reports, after stopping the others; one
+	 * that panics meanwhile just stops, and a fault while panicking
+	 * ends the machine at once. */
+	int me = (int)percpu_current_or_boot(), first = -1;
+	if (!__atomic_compare_exchange_n(&panic_cpu, &first, me, 0,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		if (first == me) {
+			console_puts(
+			    "\nPANIC: fault while panicking; stopping\n");
+			machine_exit(EXIT_CODE_PANIC);
+		}
+		for (;;)
+			__asm__ volatile("cli; hlt");
 	}
+	if (stop_others)
+		stop_others();
+	console_panic();
 }
 
 /* Walks saved frame pointers; each frame must sit above the previous one

@@ -18,4 +18,7 @@ __attribute__((noreturn)) void panic_exception(struct trap_frame *f);
 /* Records the guard-page ranges so a fault there is named a stack overflow. */
 void panic_note_guard(uint64_t guard_base, const char *stack_name);
 
+/* How to halt the other CPUs before reporting (smp.c registers it). */
+void panic_set_stop_others(void (*fn)(void));
+
 #endif

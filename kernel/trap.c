@@ -7,6 +7,8 @@
 #include "kernel/gdt.h"
 #include "kernel/kerrno.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/percpu_counter.h"
 #include "kernel/trap.h"
 
 struct idt_entry {
@@ -28,6 +30,8 @@ struct idt_pointer {
 extern char isr_stubs[];
 
 static struct idt_entry idt[256] __attribute__((aligned(16)));
+/* Shared by every CPU (one IDT): written at bring-up before the vector
+ * can fire, read-only after. */
 static struct {
 	irq_handler_fn fn;
 	void *ctx;
@@ -47,6 +51,12 @@ static void set_gate(unsigned vector, uint8_t ist)
 	};
 }
 
+void idt_load(void)
+{
+	struct idt_pointer p = {sizeof(idt) - 1, (uint64_t)idt};
+	__asm__ volatile("lidt %0" : : "m"(p) : "memory");
+}
+
 void idt_init(void)
 {
 	for (unsigned v = 0; v < 256; v++)
@@ -55,15 +65,14 @@ void idt_init(void)
 	set_gate(2, IST_NMI);
 	set_gate(8, IST_DOUBLE_FAULT);
 	set_gate(18, IST_MACHINE_CHECK);
-
-	struct idt_pointer p = {sizeof(idt) - 1, (uint64_t)idt};
-	__asm__ volatile("lidt %0" : : "m"(p) : "memory");
+	idt_load();
 }
 
 int irq_alloc_vector(irq_handler_fn handler, void *ctx)
 {
-	/* 0x30 upwards; below stays for fixed vectors like the timer. */
-	for (unsigned v = 0x30; v < TRAP_SPURIOUS_VECTOR; v++) {
+	/* 0x30 upwards; below stays for fixed vectors like the timer, and
+	 * the IPI vectors at the top are fixed too. */
+	for (unsigned v = 0x30; v < TRAP_IPI_FIRST; v++) {
 		if (!handlers[v].fn) {
 			irq_set_handler(v, handler, ctx);
 			return (int)v;
@@ -94,6 +103,7 @@ void trap_dispatch(struct trap_frame *f)
 		panic_exception(f);
 	if (vector == TRAP_SPURIOUS_VECTOR)
 		return; /* spurious interrupts get no EOI */
+	percpu_counter_add(&this_cpu()->stats.irqs, 1);
 	if (handlers[vector].fn)
 		handlers[vector].fn(handlers[vector].ctx);
 	if (irq_eoi)

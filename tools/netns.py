@@ -91,6 +91,7 @@ def main():
                    os.environ.get("CMDLINE", "")).strip()
         argv = skiffqemu.qemu_command(
             boot=boot, mem=int(os.environ.get("MEM") or 256),
+            smp=int(os.environ.get("SMP") or 1),
             machine=os.environ.get("MACHINE") or "q35",
             cmdline=cmdline, net="tap", tap=ns.tap, serial="mon:stdio",
             pcap=os.environ.get("PCAP") or None)

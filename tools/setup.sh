@@ -13,7 +13,8 @@ lwip_pkgs="dpkg-dev ca-certificates"
 # eBPF programs for the XDP-style hook: clang -target bpf, libbpf headers.
 bpf_pkgs="clang llvm libbpf-dev"
 http_pkgs="node-llhttp"
-test_pkgs="curl netcat-openbsd iputils-ping iperf socat clang clang-format"
+# libtsan2: the ThreadSanitizer runtime of the lock-free unit tests.
+test_pkgs="curl netcat-openbsd iputils-ping iperf socat clang clang-format libtsan2"
 # /metrics: promtool and a real Prometheus scraping the appliance; /status:
 # headless Chromium loading the page.
 deploy_test_pkgs="prometheus chromium"

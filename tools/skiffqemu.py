@@ -8,7 +8,9 @@ QEMU through here, so they boot the appliance the same way.
 Settings come from the environment (the Makefile passes them through):
 ACCEL=tcg|kvm, MEM (MiB), CMDLINE, NET=user|tap|none, ECHO_PORT, HTTP_PORT,
 IPERF_PORT, PCAP=file, MACHINE=q35|pc|microvm, BOOT=efi|direct|disk,
-DISK=file (BOOT=disk: build/skiff.qcow2 by default), QEMU_EXTRA.
+DISK=file (BOOT=disk: build/skiff.qcow2 by default), QEMU_EXTRA,
+SMP=N (vCPUs: N > 1 runs -smp N -accel tcg,thread=multi; 1, the default,
+keeps -smp 1,maxcpus=2).
 
 BOOT=direct starts build/skiff-pvh.elf with -kernel (the PVH entry: no
 firmware in the way); MACHINE=microvm implies it (microvm has no UEFI).
@@ -223,6 +225,7 @@ def main():
                                    os.path.join(ROOT, "tools", "netns.py"),
                                    "run"] + (["--iso"] if boot == "iso" else []))
     argv = qemu_command(boot=boot, mem=env_int("MEM", 256),
+                        smp=env_int("SMP", 1),
                         machine=os.environ.get("MACHINE", "q35"),
                         cmdline=os.environ.get("CMDLINE", ""), net=net,
                         hostfwd=hostfwd, pcap=pcap, serial="mon:stdio",

@@ -292,21 +292,46 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 			    (unsigned long long)m->lookups,
 			    (unsigned long long)m->updates,
 			    (unsigned long long)m->misses);
-		/* Small arrays of counters (count, blocklist stats): values. */
-		if (m->type == EBPF_MAP_ARRAY && m->value_size == 8 &&
-		    m->key_size == 4 && m->max_entries <= 16) {
-			/* Reading them must not count as program lookups. */
+		/* Small arrays of counters (count, blocklist stats): values;
+		 * a per-CPU array's are summed over the CPUs, and each CPU's
+		 * own follow in per_cpu. Read through the control side's
+		 * lookup, which counts nothing. */
+		if ((m->type == EBPF_MAP_ARRAY ||
+		     m->type == EBPF_MAP_PERCPU_ARRAY) &&
+		    m->value_size == 8 && m->key_size == 4 &&
+		    m->max_entries <= 16) {
 			struct ebpf_map *mm = (struct ebpf_map *)m;
-			uint64_t lookups = mm->lookups, misses = mm->misses;
+			unsigned ncpus = ebpf_map_ncpus(m);
 			kbuf_printf(&b, ",\"values\":[");
 			for (uint32_t k = 0; k < m->max_entries; k++) {
-				uint64_t *v = ebpf_map_lookup(mm, &k);
+				uint64_t sum = 0;
+				for (unsigned c = 0; c < ncpus; c++) {
+					uint64_t *v =
+					    ebpf_map_lookup_cpu(mm, &k, c);
+					sum += v ? *v : 0;
+				}
 				kbuf_printf(&b, "%s%llu", k ? "," : "",
-					    (unsigned long long)(v ? *v : 0));
+					    (unsigned long long)sum);
 			}
 			kbuf_printf(&b, "]");
-			mm->lookups = lookups;
-			mm->misses = misses;
+			if (m->type == EBPF_MAP_PERCPU_ARRAY) {
+				kbuf_printf(&b, ",\"per_cpu\":[");
+				for (unsigned c = 0; c < ncpus; c++) {
+					kbuf_printf(&b, "%s[", c ? "," : "");
+					for (uint32_t k = 0; k < m->max_entries;
+					     k++) {
+						uint64_t *v =
+						    ebpf_map_lookup_cpu(mm, &k,
+									c);
+						kbuf_printf(
+						    &b, "%s%llu", k ? "," : "",
+						    (unsigned long long)(v ? *v
+									   : 0));
+					}
+					kbuf_printf(&b, "]");
+				}
+				kbuf_printf(&b, "]");
+			}
 		}
 		kbuf_printf(&b, "}");
 	}

@@ -284,7 +284,8 @@ TEST(load_replace_list_maps_detach)
 	CHECK_EQ(call("GET /prog HTTP/1.1\r\n" AUTH "\r\n", NULL, 0, out,
 		      sizeof(out)),
 		 200);
-	CHECK(strstr(out, "\"name\":\"count\",\"type\":\"xdp\",\"insns\"") != NULL);
+	CHECK(strstr(out, "\"name\":\"count\",\"type\":\"xdp\",\"insns\"") !=
+	      NULL);
 	CHECK(strstr(out, "\"hook\":null") != NULL);
 	CHECK(strstr(out, "\"hooks\":{\"xdp\":\"xsk_default\"}") != NULL);
 	/* An empty XSKMAP dumps no entries. */

@@ -1139,3 +1139,126 @@ TEST(malformed_elf_corrupted)
 		 -ENOENT);
 	free(b);
 }
+
+static unsigned map_test_cpu;
+static unsigned map_test_current(void)
+{
+	return map_test_cpu;
+}
+
+/* BPF_MAP_TYPE_PERCPU_ARRAY as Linux: a program (lookup/update) sees the
+ * running CPU's copy; the control side reads any CPU's; sizes count every
+ * CPU's copy; delete is refused as for arrays. */
+TEST(percpu_array_map_semantics)
+{
+	struct ebpf_map *m = NULL;
+	uint32_t k = 1;
+	uint64_t one = 1, *v;
+
+	ebpf_set_cpus(4, map_test_current);
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 8, 8, 4, &m),
+		 -EINVAL);
+	/* 4 MiB limit: fits once, not four times. */
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_ARRAY, 4, 4096, 1024, &m), 0);
+	ebpf_map_free(m);
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 4, 4096, 1024, &m),
+		 -E2BIG);
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 4, 8, 4, &m), 0);
+	if (!m)
+		goto out;
+	CHECK_EQ(ebpf_map_ncpus(m), 4);
+	CHECK_EQ(ebpf_map_count(m), 4);
+	for (map_test_cpu = 0; map_test_cpu < 4; map_test_cpu++) {
+		v = ebpf_map_lookup(m, &k);
+		CHECK(v != NULL);
+		if (v)
+			*v += 10 + map_test_cpu;
+	}
+	map_test_cpu = 2;
+	CHECK_EQ(ebpf_map_update(m, &k, &one, EBPF_ANY), 0); /* CPU 2 only */
+	CHECK_EQ(ebpf_map_update(m, &k, &one, EBPF_NOEXIST), -EEXIST);
+	CHECK_EQ(ebpf_map_delete(m, &k), -EINVAL);
+	for (unsigned c = 0; c < 4; c++) {
+		v = ebpf_map_lookup_cpu(m, &k, c);
+		CHECK(v && *v == (c == 2 ? 1 : 10 + c));
+	}
+	CHECK(ebpf_map_lookup_cpu(m, &k, 4) == NULL);
+	k = 4;
+	CHECK(ebpf_map_lookup(m, &k) == NULL);
+	CHECK_EQ(ebpf_map_update(m, &k, &one, EBPF_ANY), -E2BIG);
+	/* A CPU the map was not sized for (started later) gets nothing. */
+	map_test_cpu = 7;
+	k = 0;
+	CHECK(ebpf_map_lookup(m, &k) == NULL);
+out:
+	ebpf_map_free(m);
+	map_test_cpu = 0;
+	ebpf_set_cpus(1, NULL);
+	/* Back to one CPU: a new per-CPU map has one copy. */
+	CHECK_EQ(ebpf_map_create("p", EBPF_MAP_PERCPU_ARRAY, 4, 8, 4, &m), 0);
+	CHECK_EQ(ebpf_map_ncpus(m), 1);
+	ebpf_map_free(m);
+}
+
+/* BPF_MAP_TYPE_PERCPU_HASH: one value per CPU in every element; an
+ * element a program inserts has the other CPUs' copies zeroed, also when
+ * it reuses a deleted element's storage; delete removes all copies. */
+TEST(percpu_hash_map_semantics)
+{
+	struct ebpf_map *m = NULL;
+	uint64_t key = 42, other = 7, v5 = 5, v9 = 9, *v;
+
+	ebpf_set_cpus(3, map_test_current);
+	CHECK_EQ(ebpf_map_create("h", EBPF_MAP_PERCPU_HASH, 8, 8, 2, &m), 0);
+	if (!m)
+		goto out;
+	CHECK_EQ(ebpf_map_ncpus(m), 3);
+	map_test_cpu = 1;
+	CHECK(ebpf_map_lookup(m, &key) == NULL);
+	CHECK_EQ(ebpf_map_update(m, &key, &v5, EBPF_EXIST), -ENOENT);
+	CHECK_EQ(ebpf_map_update(m, &key, &v5, EBPF_NOEXIST), 0);
+	map_test_cpu = 2;
+	CHECK_EQ(ebpf_map_update(m, &key, &v9, EBPF_NOEXIST), -EEXIST);
+	CHECK_EQ(ebpf_map_update(m, &key, &v9, EBPF_EXIST), 0);
+	v = ebpf_map_lookup(m, &key);
+	CHECK(v && *v == 9);
+	if (v)
+		*v += 1; /* a program's plain add on its own copy */
+	CHECK_EQ(ebpf_map_count(m), 1);
+	static const uint64_t want[3] = {0, 5, 10};
+	for (unsigned c = 0; c < 3; c++) {
+		v = ebpf_map_lookup_cpu(m, &key, c);
+		CHECK(v && *v == want[c]);
+	}
+	CHECK(ebpf_map_lookup_cpu(m, &key, 3) == NULL);
+	CHECK(ebpf_map_lookup_cpu(m, &other, 0) == NULL);
+	/* Delete, then insert another key into the freed element from CPU
+	 * 0: CPUs 1 and 2 must not see the old 5 and 10. */
+	CHECK_EQ(ebpf_map_delete(m, &key), 0);
+	CHECK_EQ(ebpf_map_count(m), 0);
+	map_test_cpu = 0;
+	CHECK_EQ(ebpf_map_update(m, &other, &v5, EBPF_ANY), 0);
+	for (unsigned c = 0; c < 3; c++) {
+		v = ebpf_map_lookup_cpu(m, &other, c);
+		CHECK(v && *v == (c == 0 ? 5 : 0));
+	}
+	/* Full: max_entries elements, whatever the CPU count. */
+	CHECK_EQ(ebpf_map_update(m, &key, &v5, EBPF_ANY), 0);
+	key = 43;
+	CHECK_EQ(ebpf_map_update(m, &key, &v5, EBPF_ANY), -E2BIG);
+	/* A CPU the map has no copy for. */
+	map_test_cpu = 5;
+	CHECK(ebpf_map_lookup(m, &other) == NULL);
+	CHECK_EQ(ebpf_map_update(m, &other, &v5, EBPF_ANY), -E2BIG);
+out:
+	ebpf_map_free(m);
+	map_test_cpu = 0;
+	ebpf_set_cpus(1, NULL);
+	/* Sizes count every CPU's copy against the limit. */
+	ebpf_set_cpus(64, map_test_current);
+	CHECK_EQ(ebpf_map_create("h", EBPF_MAP_HASH, 8, 4096, 1000, &m), 0);
+	ebpf_map_free(m);
+	CHECK_EQ(ebpf_map_create("h", EBPF_MAP_PERCPU_HASH, 8, 4096, 1000, &m),
+		 -E2BIG);
+	ebpf_set_cpus(1, NULL);
+}

@@ -360,12 +360,12 @@ static void attach(const char *name, bool jit)
 TEST(builtin_table_has_the_shipped_programs)
 {
 	static const char *const want[] = {
-	    "udp_reflect",    "blocklist",   "count",
-	    "unchecked_read", "tc_mark",     "tc_port_rewrite",
-	    "sock_trunc",     "xsk_default", "xsk_udp"};
+	    "udp_reflect",    "blocklist", "count",	      "count_percpu",
+	    "unchecked_read", "tc_mark",   "tc_port_rewrite", "sock_trunc",
+	    "xsk_default",    "xsk_udp"};
 
-	CHECK_EQ(xdp_nbuiltins, 9);
-	for (unsigned i = 0; i < 9; i++) {
+	CHECK_EQ(xdp_nbuiltins, 10);
+	for (unsigned i = 0; i < 10; i++) {
 		const struct xdp_builtin *b = xdp_builtin_find(want[i]);
 
 		CHECK(b != NULL);
@@ -1056,6 +1056,76 @@ static void redirect_without_target_drops(bool jit)
 	CHECK_EQ(f->sink_count, 0);
 	fx_down(f);
 }
+
+/* ---- count_percpu: a BPF_MAP_TYPE_PERCPU_ARRAY ---- */
+
+static unsigned fake_cpu;
+static unsigned current_fake_cpu(void)
+{
+	return fake_cpu;
+}
+
+/* Frames "received" on three CPUs in turn (the hook asks which CPU runs
+ * it): each CPU's copy holds only its own frames, /stats sums them. */
+BOTH(count_percpu_counts_per_cpu)
+static void count_percpu_counts_per_cpu(bool jit)
+{
+	static const uint8_t src[4] = {10, 0, 0, 9};
+	static const uint64_t want[3][5] = {
+	    {0, 0, 0, 0, 2}, /* CPU 0: two UDP */
+	    {0, 0, 3, 0, 1}, /* CPU 1: three ICMP, one UDP */
+	    {0, 1, 0, 0, 0}, /* CPU 2: one ARP */
+	};
+	struct fx *f = fx_ready();
+	uint8_t fr[128];
+	char json[1024];
+
+	ebpf_set_cpus(3, current_fake_cpu); /* before the map is created */
+	attach("count_percpu", jit);
+	struct ebpf_map *m = ebpf_prog_map(xdp_hook_prog, "counts");
+	CHECK(m != NULL);
+	if (!m)
+		goto out;
+	CHECK_EQ(m->type, EBPF_MAP_PERCPU_ARRAY);
+	CHECK_EQ(ebpf_map_ncpus(m), 3);
+	fake_cpu = 0;
+	fx_inject(f, fr, udp_from(fr, src, 4000, SINK_PORT, "a", 1));
+	fx_inject(f, fr, udp_from(fr, src, 4001, SINK_PORT, "b", 1));
+	fx_poll(f);
+	fake_cpu = 1;
+	for (int i = 0; i < 3; i++)
+		fx_inject(f, fr, icmp_echo_from(fr, src, (uint16_t)i));
+	fx_inject(f, fr, udp_from(fr, src, 4002, SINK_PORT, "c", 1));
+	fx_poll(f);
+	fake_cpu = 2;
+	fx_inject(f, fr, arp_request(fr));
+	fx_poll(f);
+	fake_cpu = 0;
+	for (unsigned c = 0; c < 3; c++)
+		for (uint32_t k = 0; k < 5; k++) {
+			uint64_t *v = ebpf_map_lookup_cpu(m, &k, c);
+			CHECK(v != NULL);
+			if (v && *v != want[c][k]) {
+				fprintf(stderr, "  cpu %u key %u: %llu\n", c, k,
+					(unsigned long long)*v);
+				CHECK(!"per-CPU count wrong");
+			}
+		}
+	uint32_t k = 0;
+	CHECK(ebpf_map_lookup_cpu(m, &k, 3) == NULL); /* no such CPU */
+	k = 5;
+	CHECK(ebpf_map_lookup_cpu(m, &k, 0) == NULL); /* no such index */
+	CHECK(xdp_hook_stats_json(json, sizeof(json)) < (int)sizeof(json));
+	CHECK(strstr(json, "\"values\":[0,1,3,0,3]") != NULL);
+	CHECK(strstr(json, "\"per_cpu\":[[0,0,0,0,2],[0,0,3,0,1],"
+			   "[0,1,0,0,0]]") != NULL);
+	fx_round(f); /* the answers to the ICMP echoes and the ARP request */
+out:
+	fx_down(f);
+	ebpf_set_cpus(1, NULL);
+}
+
+/* ---- blocklist ---- */
 
 BOTH(blocklist_drops_by_source)
 static void blocklist_drops_by_source(bool jit)
