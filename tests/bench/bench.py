@@ -35,6 +35,7 @@ sys.path.insert(0, HERE)
 import skiffqemu  # noqa: E402
 from netns import TapNamespace  # noqa: E402
 import linux_guest  # noqa: E402
+import insn_count  # noqa: E402
 
 CLIENT = os.path.join(BENCH, "rtt_client")
 # Both guests get the same MAC, and the namespace a permanent neighbour
@@ -163,10 +164,12 @@ def build_all(skip_make=False):
 
 # ---------------------------------------------------------------- guests
 
-def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None):
+def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None,
+              extra=()):
     common = dict(mem=mem, accel=accel, net="tap", tap=ns.tap,
                   serial="file:" + log_path,
-                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC)
+                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC,
+                  extra=list(extra))
     if target == "linux":
         argv = skiffqemu.qemu_command(vars_tag="bench-linux", **common)
         # Same machine, firmware and NIC; the kernel instead of the ESP.
@@ -186,12 +189,12 @@ def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None):
 
 class Guest:
     def __init__(self, target, ns, paths, outdir, tag, mem, accel,
-                 cmdline=None):
+                 cmdline=None, extra=()):
         self.target = target
         self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
-                                     accel, cmdline))
+                                     accel, cmdline, extra))
         self.proc = None
 
     def start(self):
@@ -465,6 +468,115 @@ def measure(target, ns, paths, outdir, tag, cfg):
     return res
 
 
+# Instruction counting: per operation, on a boot of its own with the
+# plugin loaded (the timed boots run without it). name -> label.
+INSN_OPS = {
+    "tcp_echo": "TCP echo 64 B (one round trip)",
+    "udp_echo": "UDP echo 64 B (one round trip)",
+    "http_keepalive": "HTTP GET / keep-alive (one request, wrk -c1)",
+    "new_conn": "new connection: connect, GET /, close (ab -c1)",
+    "xdp_reflect": "UDP echo answered by XDP udp_reflect",
+}
+INSN_TOP = 25  # functions kept per workload in the profile
+
+
+def insn_workloads(target, ns, cfg, outdir):
+    """(op name, callable returning the operations it performed or None)
+    for one target: the same clients as the timed runs, fixed sizes."""
+    n = cfg["insn_echo_count"]
+    sdir = os.path.join(outdir, "samples")
+    os.makedirs(sdir, exist_ok=True)
+
+    def echo(proto):
+        def run():
+            r = echo_rtt(ns, proto, n, cfg["echo_deadline"],
+                         os.path.join(sdir, "%s-insn-%s.txt" % (target,
+                                                                proto)))
+            return None if r is None else n + 20 - (r.get("lost") or 0)
+        return run
+
+    def keepalive():
+        w = wrk(ns, "/", 1, cfg["insn_http_s"])
+        return w["requests"] if w else None
+
+    def new_conns():
+        k = cfg["insn_conns"]
+        rc, out, err = run_ns(ns, ["ab", "-q", "-c", "1", "-n", str(k),
+                                   "-s", "5", "http://%s/" % ns.guest_ip],
+                              k + 30)
+        m = re.search(r"Complete requests:\s+(\d+)", out)
+        failed = re.search(r"Failed requests:\s+(\d+)", out)
+        if not m or (failed and int(failed.group(1))):
+            log("  ab -n %d: no valid result" % k)
+            return None
+        return int(m.group(1))
+
+    if is_xdp(target):
+        return [("xdp_reflect", echo("udp"))]
+    return [("tcp_echo", echo("tcp")), ("udp_echo", echo("udp")),
+            ("http_keepalive", keepalive), ("new_conn", new_conns)]
+
+
+def measure_insns(target, ns, paths, outdir, cfg):
+    """One boot of target with the instruction-counting plugin: guest
+    instructions per operation of each workload, the idle rate, and for
+    Skiff the functions they were spent in. Returns a dict."""
+    sock = os.path.join(outdir, "insn-%s.sock" % target)
+    res = {"idle_per_s": None, "ops": {}}
+    g = Guest(target, ns, paths, outdir, "insn", cfg["mem"], cfg["accel"],
+              None if target == "linux" else skiff_cmdline(target, ns, cfg),
+              extra=insn_count.qemu_args(sock))
+    syms, base = None, 0
+    try:
+        g.start()
+        rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
+                                   str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
+        if rc != 0:
+            log("  %s (counting): no echo within %ds; %s" %
+                (target, BOOT_DEADLINE, qemu_err(g.log_path + ".err")))
+            return res
+        if target == "linux":
+            g.wait_for(LINUX_READY, 30)
+        else:
+            g.wait_for(SKIFF_READY, 30)
+            m = re.search(r"image at (0x[0-9a-f]+)", g.log())
+            elf = os.path.join(BUILD, "skiff.elf")
+            if m and os.path.exists(elf):
+                syms, base = insn_count.elf_symbols(elf), int(m.group(1), 16)
+        if is_xdp(target):
+            g.wait_for(r"xdp: udp_reflect attached: .*", 10)
+        time.sleep(0.5)
+        c0, t0 = insn_count.count(sock), time.time()
+        time.sleep(1.0)
+        c1, t1 = insn_count.count(sock), time.time()
+        if c0 is None or c1 is None:
+            log("  %s (counting): the plugin does not answer" % target)
+            return res
+        res["idle_per_s"] = round((c1 - c0) / (t1 - t0))
+        for op, run in insn_workloads(target, ns, cfg, outdir):
+            p0 = insn_count.profile(sock) if syms else None
+            c0, t0 = insn_count.count(sock), time.time()
+            ops = run()
+            c1, t1 = insn_count.count(sock), time.time()
+            p1 = insn_count.profile(sock) if syms else None
+            if not ops or c0 is None or c1 is None:
+                continue
+            entry = {"ops": ops, "insns": c1 - c0,
+                     "per_op": round((c1 - c0) / ops), "wall_s":
+                     round(t1 - t0, 2)}
+            if p0 and p1:
+                fn = insn_count.by_function(
+                    insn_count.profile_delta(p0, p1), syms, base)
+                top = sorted(fn.items(), key=lambda x: -x[1])[:INSN_TOP]
+                entry["top"] = [[f, round(v / ops, 1)] for f, v in top]
+            res["ops"][op] = entry
+            log("  %s: %s instructions per %s (%d ops)" %
+                (target, entry["per_op"], op, ops))
+    finally:
+        g.stop()
+    return res
+
+
 def min_memory(target, ns, paths, outdir, cfg):
     """The smallest -m (MiB) of cfg["mem_sizes"], tried upward, at which
     the guest boots and answers a TCP echo within MEM_TRY_TIMEOUT s.
@@ -593,6 +705,7 @@ def table(results, run_dir=None):
     lines.append(row)
     if xdps:
         lines += xdp_table(results, skiffs, xdps)
+    lines += insn_table(results)
     lines += incomplete_notes(results, run_dir)
     lines += memory_table(results)
     if not all(results["http_available"].values()):
@@ -602,6 +715,79 @@ def table(results, run_dir=None):
             for t, v in results["http_available"].items()) +
             " (fields of a guest that did not answer are –).")
     return "\n".join(lines) + "\n"
+
+
+def target_label(t):
+    """"skiff-irq" -> "Skiff irq", "xdp-jit" -> "XDP JIT", "linux" ->
+    "Linux", "linux-tuned" -> "Linux tuned"."""
+    if is_xdp(t):
+        return "XDP " + XDP_LABELS[t.split("-", 1)[1]]
+    name, _, rest = t.partition("-")
+    return (name.capitalize() + " " + rest).strip()
+
+
+def insn_table(results):
+    """Guest instructions per operation, from the counting boots."""
+    ins = results.get("insns")
+    if not ins:
+        return []
+    if ins.get("error"):
+        return ["", "Instruction counts: not measured (%s)." % ins["error"]]
+    tg = ins["targets"]
+    cols = ([t for t in results["order"] if t in tg and t.startswith("linux")]
+            + [t for t in results["order"] if t in tg and
+               not t.startswith("linux")])
+    lines = ["", "Guest instructions per operation (QEMU TCG plugin "
+             "`tests/bench/insn_plugin.c` counting every guest instruction, "
+             "on one extra boot per guest, after the timed rounds: %d echo "
+             "round trips per protocol, wrk -c1 for %d s, ab -c1 -n %d). "
+             "Host load cannot move these. Everything the guest executes in "
+             "the window counts: timer ticks, and in poll and hybrid mode "
+             "the empty polls of the receive loop, which grow with wall "
+             "time (see the idle row). Ratio = Skiff / Linux." %
+             (ins["echo_count"], ins["http_s"], ins["conns"]), ""]
+    head = "| operation |" + "".join(" %s |" % target_label(t) for t in cols)
+    lines += [head, "|---|" + "---|" * len(cols)]
+    lin = tg.get("linux", {}).get("ops", {})
+    for op, label in INSN_OPS.items():
+        if not any(op in tg[t]["ops"] for t in cols):
+            continue
+        row = "| %s |" % label
+        for t in cols:
+            e = tg[t]["ops"].get(op)
+            if not e:
+                row += " – |"
+                continue
+            base = lin.get("udp_echo" if op == "xdp_reflect" else op)
+            ratio = (" (%.2f)" % (e["per_op"] / base["per_op"])
+                     if base and t != "linux" and base["per_op"] else "")
+            row += " %s%s |" % ("{:,}".format(e["per_op"]), ratio)
+        lines.append(row)
+    row = "| idle: instructions per second, no traffic |"
+    for t in cols:
+        v = tg[t].get("idle_per_s")
+        row += " %s |" % ("–" if v is None else "{:,}".format(v))
+    lines.append(row)
+    lines.append("")
+    lines.append("XDP udp_reflect's ratio is against Linux's UDP echo "
+                 "(its stack path).")
+    return lines
+
+
+def profile_md(insns):
+    """Where each Skiff workload's instructions went, per operation, by
+    function (from the plugin's per-block counts and skiff.elf's symbols)."""
+    lines = ["# Guest instructions per operation, by function", ""]
+    for t, data in insns["targets"].items():
+        for op, e in data["ops"].items():
+            if not e.get("top"):
+                continue
+            lines += ["## %s, %s: %s per operation" %
+                      (t, INSN_OPS[op], "{:,}".format(e["per_op"])), "",
+                      "| function | instructions per operation |", "|---|---|"]
+            lines += ["| `%s` | %.1f |" % (f, v) for f, v in e["top"]]
+            lines.append("")
+    return "\n".join(lines)
 
 
 def incomplete_notes(results, run_dir=None):
@@ -836,6 +1022,10 @@ def config(args):
                         [int(x) for x in mem.split(",")] if mem else
                         MEM_SIZES_QUICK if quick else MEM_SIZES_FULL)
     cfg["mem_timeout"] = MEM_TRY_TIMEOUT
+    cfg["insns"] = env("INSNS") not in ("0", "no")
+    cfg["insn_echo_count"] = 500 if quick else 2000
+    cfg["insn_http_s"] = 2 if quick else 3
+    cfg["insn_conns"] = 100 if quick else 300
     return cfg
 
 
@@ -845,6 +1035,22 @@ def loadavg():
             return " ".join(f.read().split()[:3])
     except OSError:
         return None
+
+
+def count_instructions(targets, ns, paths, outdir, cfg):
+    """The counting boots, one per target; {"error", "targets"}."""
+    out = {"error": None, "targets": {}, "echo_count": cfg["insn_echo_count"],
+           "http_s": cfg["insn_http_s"], "conns": cfg["insn_conns"]}
+    try:
+        insn_count.build()
+    except RuntimeError as e:
+        out["error"] = str(e)
+        log("bench: no instruction counts: %s" % e)
+        return out
+    for t in targets:
+        log("bench: counting instructions, %s" % t)
+        out["targets"][t] = measure_insns(t, ns, paths, outdir, cfg)
+    return out
 
 
 def run(cfg, outdir=None, skip_make=False):
@@ -864,6 +1070,8 @@ def run(cfg, outdir=None, skip_make=False):
               "mode": cfg["xdp_mode"], "skiff": None, "linux": None,
               "ratio": None}
     runs = {t: [] for t in targets}
+    cfg.setdefault("insns", False)
+    insns = {"error": None, "targets": {}} if cfg["insns"] else None
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
     start = time.time()
@@ -897,6 +1105,8 @@ def run(cfg, outdir=None, skip_make=False):
                                       "http1_rps", "http16_rps",
                                       "heap_peak_KiB", "xdp_tx")
                                      if r.get(k) is not None))
+        if cfg["insns"]:
+            insns = count_instructions(targets, ns, paths, outdir, cfg)
         if cfg["mem_sizes"]:
             for key, t in (("skiff", "skiff-" + cfg["xdp_mode"]),
                            ("linux", "linux")):
@@ -939,6 +1149,7 @@ def run(cfg, outdir=None, skip_make=False):
     results["http_available"] = {t: any(r["http_available"] for r in runs[t])
                                  for t in targets if not is_xdp(t)}
     results["memory"] = memory
+    results["insns"] = insns
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])
     results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,
@@ -953,6 +1164,9 @@ def run(cfg, outdir=None, skip_make=False):
         json.dump(results, f, indent=1)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write(md)
+    if insns and insns["targets"]:
+        with open(os.path.join(outdir, "insn-profile.md"), "w") as f:
+            f.write(profile_md(insns))
     results["outdir"] = outdir
     return results
 

@@ -38,7 +38,8 @@ def run_smoke():
     cfg = {"quick": True, "rounds": 1, "modes": ["hybrid"], "duration": 1,
            "echo_count": 50, "echo_deadline": 10, "mem": 256,
            "xdp": ["jit"], "xdp_mode": "hybrid", "mem_sizes": [256],
-           "mem_timeout": 30,
+           "mem_timeout": 30, "insns": True, "insn_echo_count": 50,
+           "insn_http_s": 1, "insn_conns": 10,
            "accel": os.environ.get("ACCEL") or "tcg",
            "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
     start = time.time()
@@ -79,6 +80,20 @@ def run_smoke():
            "hook: %s" % {k: xr.get(k) for k in
                          ("udp_p50_us", "xdp_attached", "xdp_tx",
                           "lwip_udp_recv_delta")})
+    ins = res.get("insns") or {}
+    for t, op in (("skiff-hybrid", "tcp_echo"), ("skiff-hybrid", "new_conn"),
+                  ("xdp-jit", "xdp_reflect"), ("linux", "tcp_echo"),
+                  ("linux", "http_keepalive")):
+        e = (((ins.get("targets") or {}).get(t) or {}).get("ops") or {}).get(op)
+        _check(checks, "insns_%s_%s" % (t.replace("-", "_"), op),
+               e is not None and e["per_op"] > 0,
+               "no instruction count (%s)" % (ins.get("error") or e))
+    prof = (((ins.get("targets") or {}).get("skiff-hybrid") or {})
+            .get("ops") or {}).get("tcp_echo") or {}
+    _check(checks, "insns_profile_symbols",
+           any(f != "?" for f, _ in prof.get("top", [])),
+           "the per-function profile names no Skiff function: %s" %
+           prof.get("top"))
     mem = res.get("memory") or {}
     _check(checks, "memory_search",
            all((mem.get(g) or {}).get("tries") for g in ("skiff", "linux")),
@@ -125,7 +140,7 @@ def run_smoke():
             gaps += ["memory.%s.%s" % (g, k) for k in ("min_mib", "tries")
                      if k not in (mem.get(g) or {})]
         gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
-                             "memory")
+                             "memory", "insns")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
     _check(checks, "table", os.path.getsize(os.path.join(outdir, "table.md"))
