@@ -45,6 +45,23 @@ LINUX_READY = r"LINUX-GUEST READY uptime=([\d.]+)"
 SKIFF_READY = r"net: \w+ up, address"
 SKIFF_BOOT_MS = r"ready: .*boot (\d+) ms"
 BOOT_DEADLINE = 120  # s, QEMU start to first answered echo
+# The Linux guest's kernel command line, and what the tuned variant adds
+# (a latency-minded operator's settings; tests/bench/README.md says why):
+# the TSC as clocksource although -smp 1,maxcpus=2 makes the kernel doubt
+# it, no speculative-execution mitigations (Skiff has none: one address
+# space, no user mode), and busy polling of the NIC's NAPI context in
+# epoll and blocking reads (bench.busy_poll=, applied by /init as sysctls).
+LINUX_APPEND = "console=ttyS0 quiet panic=-1"
+LINUX_TUNING = ("tsc=reliable clocksource=tsc mitigations=off "
+                "bench.busy_poll=50")
+LINUX_VARIANTS = {"stock": "linux", "tuned": "linux-tuned"}
+# The CPU model both guests get under TCG (CPU= overrides). QEMU's default
+# model, qemu64, rather than max: with max the Linux guest executes ~30%
+# more instructions per operation (XSAVE of the larger FPU state on every
+# switch to the echo server or nginx, paths picked by CPUID), measured with
+# the counting plugin (tests/bench/README.md); Skiff, which never touches
+# the FPU nor switches context, executes the same under both.
+DEFAULT_CPU = "qemu64"
 
 # Every per-boot measurement: name -> (unit, better: "lower"|"higher").
 METRICS = {
@@ -164,13 +181,35 @@ def build_all(skip_make=False):
 
 # ---------------------------------------------------------------- guests
 
+def is_linux(target):
+    return target.startswith("linux")
+
+
+def linux_append(target):
+    """The Linux guest's kernel command line: stock, or tuned."""
+    return LINUX_APPEND + (" " + LINUX_TUNING if target == "linux-tuned"
+                           else "")
+
+
+def set_cpu(argv, cpu):
+    """Both guests get the same CPU model; under KVM it stays `host`."""
+    if cpu and "-cpu" in argv:
+        i = argv.index("-cpu")
+        if argv[i + 1] != "host":
+            argv[i + 1] = cpu
+    return argv
+
+
 def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None,
-              extra=()):
+              extra=(), cpu=None):
     common = dict(mem=mem, accel=accel, net="tap", tap=ns.tap,
                   serial="file:" + log_path,
                   nic_opts="disable-legacy=on,mac=" + GUEST_MAC,
                   extra=list(extra))
-    if target == "linux":
+    if not is_linux(target):
+        return set_cpu(skiffqemu.qemu_command(
+            vars_tag="bench-skiff", cmdline=cmdline, **common), cpu)
+    if is_linux(target):
         argv = skiffqemu.qemu_command(vars_tag="bench-linux", **common)
         # Same machine, firmware and NIC; the kernel instead of the ESP.
         i = argv.index("file=fat:rw:%s,format=raw" % skiffqemu.esp_dir())
@@ -181,20 +220,18 @@ def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None,
                             (j + 1 < len(argv) and
                              argv[j + 1].startswith("if=pflash")))]
         argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
-                 "-append", "console=ttyS0 quiet panic=-1"]
-        return argv
-    return skiffqemu.qemu_command(vars_tag="bench-skiff", cmdline=cmdline,
-                                  **common)
+                 "-append", linux_append(target)]
+        return set_cpu(argv, cpu)
 
 
 class Guest:
     def __init__(self, target, ns, paths, outdir, tag, mem, accel,
-                 cmdline=None, extra=()):
+                 cmdline=None, extra=(), cpu=None):
         self.target = target
         self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
-                                     accel, cmdline, extra))
+                                     accel, cmdline, extra, cpu))
         self.proc = None
 
     def start(self):
@@ -386,7 +423,8 @@ def measure(target, ns, paths, outdir, tag, cfg):
         res.update({"xdp_attached": None, "xdp_tx": None,
                     "lwip_udp_recv_delta": None})
     g = Guest(target, ns, paths, outdir, tag, cfg["mem"], cfg["accel"],
-              None if target == "linux" else skiff_cmdline(target, ns, cfg))
+              None if is_linux(target) else skiff_cmdline(target, ns, cfg),
+              cpu=cfg.get("cpu"))
     try:
         g.start()
         rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
@@ -396,7 +434,7 @@ def measure(target, ns, paths, outdir, tag, cfg):
                 (target, BOOT_DEADLINE, g.log()[-800:]))
             return res
         res["boot_s"] = round(json.loads(out)["answered_at"] - g.t0, 3)
-        if target == "linux":
+        if is_linux(target):
             m = g.wait_for(LINUX_READY, 30)
             res["guest_boot_s"] = float(m.group(1)) if m else None
         else:
@@ -451,7 +489,7 @@ def measure(target, ns, paths, outdir, tag, cfg):
         else:
             log("  %s: HTTP on port 80 not answering; HTTP fields null"
                 % target)
-        if target != "linux" and not xdp:
+        if not is_linux(target) and not xdp:
             st = skiff_stats(ns)
             try:
                 res["heap_peak_KiB"] = round(st["heap"]["peak"] / 1024, 1)
@@ -484,7 +522,8 @@ def insn_workloads(target, ns, cfg, outdir):
     """(op name, callable returning the operations it performed or None)
     for one target: the same clients as the timed runs, fixed sizes."""
     n = cfg["insn_echo_count"]
-    sdir = os.path.join(outdir, "samples")
+    # Apart from samples/: these round trips ran with the plugin loaded.
+    sdir = os.path.join(outdir, "samples-insn")
     os.makedirs(sdir, exist_ok=True)
 
     def echo(proto):
@@ -524,8 +563,8 @@ def measure_insns(target, ns, paths, outdir, cfg):
     sock = os.path.join(outdir, "insn-%s.sock" % target)
     res = {"idle_per_s": None, "ops": {}}
     g = Guest(target, ns, paths, outdir, "insn", cfg["mem"], cfg["accel"],
-              None if target == "linux" else skiff_cmdline(target, ns, cfg),
-              extra=insn_count.qemu_args(sock))
+              None if is_linux(target) else skiff_cmdline(target, ns, cfg),
+              extra=insn_count.qemu_args(sock), cpu=cfg.get("cpu"))
     syms, base = None, 0
     try:
         g.start()
@@ -535,7 +574,7 @@ def measure_insns(target, ns, paths, outdir, cfg):
             log("  %s (counting): no echo within %ds; %s" %
                 (target, BOOT_DEADLINE, qemu_err(g.log_path + ".err")))
             return res
-        if target == "linux":
+        if is_linux(target):
             g.wait_for(LINUX_READY, 30)
         else:
             g.wait_for(SKIFF_READY, 30)
@@ -585,8 +624,8 @@ def min_memory(target, ns, paths, outdir, cfg):
     found = None
     for mib in cfg["mem_sizes"]:
         g = Guest(target, ns, paths, outdir, "mem%d" % mib, mib, cfg["accel"],
-                  None if target == "linux" else
-                  skiff_cmdline(target, ns, cfg))
+                  None if is_linux(target) else
+                  skiff_cmdline(target, ns, cfg), cpu=cfg.get("cpu"))
         try:
             g.start()
             at, why = wait_echo(ns, g, cfg["mem_timeout"], MEM_FAIL)
@@ -613,6 +652,24 @@ def summarise(runs):
                    "max": max(vals), "n": len(vals)} if vals else
                   {"median": None, "min": None, "max": None, "n": 0})
     return out
+
+
+def best_linux(results):
+    """Per metric, the better Linux variant's summary (lower or higher
+    median, as METRICS says): (summary, {metric: winning target})."""
+    lin = [t for t in results["order"] if is_linux(t)]
+    best, winner = {}, {}
+    for k, (_, better) in METRICS.items():
+        cands = [t for t in lin
+                 if results["targets"][t]["summary"][k]["median"] is not None]
+        if not cands:
+            best[k] = results["targets"][lin[0]]["summary"][k]
+            winner[k] = None
+            continue
+        pick = (min if better == "lower" else max)(
+            cands, key=lambda t: results["targets"][t]["summary"][k]["median"])
+        best[k], winner[k] = results["targets"][pick]["summary"][k], pick
+    return best, winner
 
 
 def ratios(summary, base):
@@ -669,8 +726,8 @@ def table(results, run_dir=None):
                  "through %s. Host load average %s at the start, %s at the "
                  "end (other jobs share the 2 cores: read the spreads). "
                  "Medians over rounds, [min–max] in brackets; ratio = Skiff / "
-                 "Linux (below 1 is better for times and sizes, above 1 for "
-                 "rates)."
+                 "the better Linux of that row (below 1 is better for times "
+                 "and sizes, above 1 for rates)."
                  % (meta["date"], meta["machine"]["host"],
                     meta["machine"]["cpu"], meta["machine"]["cpus"],
                     meta["machine"]["qemu"], meta["accel"], meta["mem"],
@@ -680,15 +737,30 @@ def table(results, run_dir=None):
                     meta.get("nginx", ""), meta["linux_fw"].upper(),
                     load.get("start", "?"), load.get("end", "?")))
     lines.append("")
-    head = "| metric | Linux |"
-    sep = "|---|---|"
+    lines.append("Both guests: `-cpu %s`. Linux command lines: %s." % (
+        meta.get("cpu", "max"), "; ".join(
+            "%s `%s`" % (target_label(t), a) for t, a in
+            meta.get("linux_variants", {"linux": LINUX_APPEND}).items())))
+    lines.append("")
+    linuxes = [t for t in targets if is_linux(t)]
+    winner = results.get("linux_winner", {})
+    head = "| metric |" + "".join(" %s |" % target_label(t) for t in linuxes)
+    sep = "|---|" + "---|" * len(linuxes)
+    if len(linuxes) > 1:
+        head += " better Linux |"
+        sep += "---|"
     for t in skiffs:
         head += " Skiff %s | ratio |" % t.split("-", 1)[1]
         sep += "---|---|"
     lines += [head, sep]
     for k, (unit, better) in METRICS.items():
-        lin = results["targets"]["linux"]["summary"][k]
-        row = "| %s (%s) | %s |" % (LABELS[k], unit, cell(lin, unit))
+        row = "| %s (%s) |" % (LABELS[k], unit)
+        for t in linuxes:
+            row += " %s |" % cell(results["targets"][t]["summary"][k], unit)
+        if len(linuxes) > 1:
+            w = winner.get(k)
+            row += " %s |" % (target_label(w).replace("Linux ", "")
+                              if w else "–")
         for t in skiffs:
             s = results["targets"][t]["summary"][k]
             r = results["ratios"][t][k]
@@ -696,9 +768,11 @@ def table(results, run_dir=None):
                                    "–" if r is None else "%.2f" % r)
         lines.append(row)
     sz = results["sizes"]
-    row = "| image size (MiB) | %.2f (kernel %.2f + initrd %.2f) |" % (
+    row = "| image size (MiB) |" + " %.2f (kernel %.2f + initrd %.2f) |" % (
         sz["linux_total_bytes"] / 2 ** 20, sz["linux_kernel_bytes"] / 2 ** 20,
-        sz["linux_initrd_bytes"] / 2 ** 20)
+        sz["linux_initrd_bytes"] / 2 ** 20) * len(linuxes)
+    if len(linuxes) > 1:
+        row += " same |"
     for t in skiffs:
         row += " %.2f | %.2f |" % (sz["skiff_efi_bytes"] / 2 ** 20,
                                    sz["size_ratio"])
@@ -744,11 +818,16 @@ def insn_table(results):
              "Host load cannot move these. Everything the guest executes in "
              "the window counts: timer ticks, and in poll and hybrid mode "
              "the empty polls of the receive loop, which grow with wall "
-             "time (see the idle row). Ratio = Skiff / Linux." %
+             "time (see the idle row). Ratio = Skiff / the Linux that executed fewer." %
              (ins["echo_count"], ins["http_s"], ins["conns"]), ""]
     head = "| operation |" + "".join(" %s |" % target_label(t) for t in cols)
     lines += [head, "|---|" + "---|" * len(cols)]
-    lin = tg.get("linux", {}).get("ops", {})
+    lin = {}
+    for t in cols:
+        if is_linux(t):
+            for op, e in tg[t]["ops"].items():
+                if op not in lin or e["per_op"] < lin[op]["per_op"]:
+                    lin[op] = e
     for op, label in INSN_OPS.items():
         if not any(op in tg[t]["ops"] for t in cols):
             continue
@@ -760,7 +839,7 @@ def insn_table(results):
                 continue
             base = lin.get("udp_echo" if op == "xdp_reflect" else op)
             ratio = (" (%.2f)" % (e["per_op"] / base["per_op"])
-                     if base and t != "linux" and base["per_op"] else "")
+                     if base and not is_linux(t) and base["per_op"] else "")
             row += " %s%s |" % ("{:,}".format(e["per_op"]), ratio)
         lines.append(row)
     row = "| idle: instructions per second, no traffic |"
@@ -797,7 +876,7 @@ def incomplete_notes(results, run_dir=None):
     for t in results["order"]:
         for r in results["targets"][t]["runs"]:
             want = [k for k in METRICS if not (
-                t == "linux" and k.startswith(("heap_", "pbuf_")))]
+                is_linux(t) and k.startswith(("heap_", "pbuf_")))]
             if is_xdp(t):
                 want = ["boot_s", "guest_boot_s", "udp_p50_us"]
             miss = [k for k in want if r.get(k) is None]
@@ -821,8 +900,9 @@ def incomplete_notes(results, run_dir=None):
 def xdp_table(results, skiffs, xdps):
     """UDP 64 B round trip: Linux, lwIP's echo and udp_reflect at the hook."""
     mode = results["meta"].get("xdp_mode", "hybrid")
-    base = results["targets"]["linux"]["summary"]
-    rows = [("UDP echo, Linux guest (epoll echo server)", "linux")]
+    base = results.get("linux_best") or results["targets"]["linux"]["summary"]
+    rows = [("UDP echo, %s guest (epoll echo server)" % target_label(t), t)
+            for t in results["order"] if is_linux(t)]
     if "skiff-" + mode in skiffs:
         rows.append(("UDP echo, Skiff lwIP echo service (%s)" % mode,
                      "skiff-" + mode))
@@ -832,7 +912,8 @@ def xdp_table(results, skiffs, xdps):
     lines = ["", "UDP echo, 64 B, one datagram at a time: the stack against "
              "the XDP hook (Skiff `net.mode=%s`, `xdp.prog=udp_reflect "
              "xdp.jit=0|1`: answered in the driver's receive path, lwIP never "
-             "sees it). Ratio = Skiff / Linux of the same percentile." % mode,
+             "sees it). Ratio = Skiff / the better Linux of the same "
+             "percentile." % mode,
              "",
              "| path | p50 (us) | p90 (us) | p99 (us) | max (us) | lost | "
              "ratio p50 | ratio p90 | ratio p99 |",
@@ -846,7 +927,7 @@ def xdp_table(results, skiffs, xdps):
         for p in ("p50", "p90", "p99"):
             k = "udp_%s_us" % p
             a, b = s[k]["median"], base[k]["median"]
-            row += " %s |" % ("–" if t == "linux" or a is None or not b
+            row += " %s |" % ("–" if is_linux(t) or a is None or not b
                               else "%.2f" % (a / b))
         lines.append(row)
     return lines
@@ -917,7 +998,8 @@ def plot(results, outdir):
     if not series:
         return None
     png = os.path.join(outdir, "echo-cdf.png")
-    colours = {"linux": "#d62728", "skiff-hybrid": "#1f77b4",
+    colours = {"linux": "#d62728", "linux-tuned": "#e377c2",
+               "skiff-hybrid": "#1f77b4",
                "skiff-irq": "#2ca02c", "skiff-poll": "#9467bd",
                "xdp-interp": "#ff7f0e", "xdp-jit": "#8c564b"}
     plots = []
@@ -1023,6 +1105,8 @@ def config(args):
                         MEM_SIZES_QUICK if quick else MEM_SIZES_FULL)
     cfg["mem_timeout"] = MEM_TRY_TIMEOUT
     cfg["insns"] = env("INSNS") not in ("0", "no")
+    cfg["linux"] = (env("LINUX") or "stock,tuned").split(",")
+    cfg["cpu"] = env("CPU") or DEFAULT_CPU
     cfg["insn_echo_count"] = 500 if quick else 2000
     cfg["insn_http_s"] = 2 if quick else 3
     cfg["insn_conns"] = 100 if quick else 300
@@ -1063,8 +1147,10 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("xdp_mode", cfg["modes"][0])
     cfg.setdefault("mem_sizes", [])
     cfg.setdefault("mem_timeout", MEM_TRY_TIMEOUT)
+    cfg.setdefault("linux", ["stock"])
+    linuxes = [LINUX_VARIANTS[v] for v in cfg["linux"]]
     targets = (["skiff-" + m for m in cfg["modes"]] +
-               ["xdp-" + v for v in cfg["xdp"]] + ["linux"])
+               ["xdp-" + v for v in cfg["xdp"]] + linuxes)
     load_start = loadavg()
     memory = {"sizes_tried": cfg["mem_sizes"], "timeout_s": cfg["mem_timeout"],
               "mode": cfg["xdp_mode"], "skiff": None, "linux": None,
@@ -1089,10 +1175,9 @@ def run(cfg, outdir=None, skip_make=False):
                         "permanent"], check=True)
         for rnd in range(cfg["rounds"]):
             # Alternate: Linux between Skiff modes, order flipped each round.
-            order = []
-            for t in targets[:-1]:
-                order += [t]
-            order.insert(len(order) // 2 if len(order) > 1 else 1, "linux")
+            order = [t for t in targets if not is_linux(t)]
+            mid = len(order) // 2 if len(order) > 1 else 1
+            order[mid:mid] = linuxes
             if rnd % 2:
                 order.reverse()
             for t in order:
@@ -1109,7 +1194,7 @@ def run(cfg, outdir=None, skip_make=False):
             insns = count_instructions(targets, ns, paths, outdir, cfg)
         if cfg["mem_sizes"]:
             for key, t in (("skiff", "skiff-" + cfg["xdp_mode"]),
-                           ("linux", "linux")):
+                           ("linux", linuxes[0])):
                 log("bench: memory search, %s, -m %s" % (t, cfg["mem_sizes"]))
                 memory[key] = min_memory(t, ns, paths, outdir, cfg)
             a, b = memory["skiff"]["min_mib"], memory["linux"]["min_mib"]
@@ -1126,6 +1211,8 @@ def run(cfg, outdir=None, skip_make=False):
             "rounds": cfg["rounds"], "modes": cfg["modes"],
             "mem": cfg["mem"], "accel": cfg["accel"],
             "smp": "1,maxcpus=2", "machine_type": "q35",
+            "cpu": cfg.get("cpu") or "max", "linux_variants": {
+                t: linux_append(t) for t in linuxes},
             "nic": "virtio-net-pci,disable-legacy=on,romfile=",
             "network": "tap in a network namespace; clients in it",
             "duration_s": cfg["duration"], "echo_count": cfg["echo_count"],
@@ -1143,9 +1230,10 @@ def run(cfg, outdir=None, skip_make=False):
         "targets": {t: {"runs": runs[t], "summary": summarise(runs[t])}
                     for t in targets},
     }
-    base = results["targets"]["linux"]["summary"]
-    results["ratios"] = {t: ratios(results["targets"][t]["summary"], base)
-                         for t in targets if t != "linux"}
+    best, results["linux_winner"] = best_linux(results)
+    results["linux_best"] = best
+    results["ratios"] = {t: ratios(results["targets"][t]["summary"], best)
+                         for t in targets if not is_linux(t)}
     results["http_available"] = {t: any(r["http_available"] for r in runs[t])
                                  for t in targets if not is_xdp(t)}
     results["memory"] = memory
