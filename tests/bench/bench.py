@@ -231,7 +231,9 @@ class Guest:
         self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
-                                     accel, cmdline, extra, cpu))
+                                     accel, cmdline,
+                                     list(extra) + ["-name", "debug-threads=on"],
+                                     cpu))
         self.proc = None
 
     def start(self):
@@ -241,6 +243,7 @@ class Guest:
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(self.log_path + ".err", "w"))
         _live.append(self.proc)
+        self.pinned = pin_vcpu(self.proc)
         return self
 
     def log(self):
@@ -297,9 +300,61 @@ def qemu_err(path):
         return "exited"
 
 
+# Host cores: QEMU's vCPU thread on one, the clients (round-trip client,
+# wrk, ab, curl) on another, so neither steals the other's core. Set by
+# run() from cfg["pin"]; None leaves the scheduler free.
+PIN = {"vcpu": None, "clients": None}
+
+
+def client_cmd(argv):
+    if PIN["clients"] is None or not shutil.which("taskset"):
+        return list(argv)
+    return ["taskset", "-c", str(PIN["clients"])] + list(argv)
+
+
+def pin_vcpu(proc, timeout=10):
+    """Pins the vCPU thread(s) of QEMU (named "CPU n/TCG" with -name
+    debug-threads=on) to PIN["vcpu"]; returns how many were pinned. QEMU's
+    other threads (main loop, I/O) stay where the scheduler puts them."""
+    if PIN["vcpu"] is None:
+        return 0
+    end = time.time() + timeout
+    while time.time() < end and proc.poll() is None:
+        tids = []
+        for pid in _descendants(proc.pid):
+            tdir = "/proc/%d/task" % pid
+            try:
+                for tid in os.listdir(tdir):
+                    with open("%s/%s/comm" % (tdir, tid)) as f:
+                        if re.match(r"CPU \d+/TCG", f.read()):
+                            tids.append(int(tid))
+            except OSError:
+                continue
+        if tids:
+            for tid in tids:
+                os.sched_setaffinity(tid, {PIN["vcpu"]})
+            return len(tids)
+        time.sleep(0.05)
+    return 0
+
+
+def _descendants(pid):
+    """pid and its descendants (QEMU runs under `ip netns exec`, which
+    execs, but be safe with a wrapper in between)."""
+    out = [pid]
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            for c in f.read().split():
+                out += _descendants(int(c))
+    except OSError:
+        pass
+    return out
+
+
 def run_ns(ns, argv, timeout):
     try:
-        r = subprocess.run(ns.cmd(argv), capture_output=True, text=True,
+        r = subprocess.run(ns.cmd(client_cmd(argv)), capture_output=True,
+                           text=True,
                            timeout=timeout)
         return r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired:
@@ -374,7 +429,8 @@ def skiff_stats(ns):
 def wait_echo(ns, g, timeout, fail_rx=None):
     """Waits (bounded) for the guest's first TCP echo while watching its
     serial console and QEMU: returns (answered_at or None, why)."""
-    argv = ns.cmd([CLIENT, "wait", ns.guest_ip, "7", str(timeout)])
+    argv = ns.cmd(client_cmd([CLIENT, "wait", ns.guest_ip, "7",
+                              str(timeout)]))
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True)
     rx = re.compile(fail_rx) if fail_rx else None
@@ -427,6 +483,7 @@ def measure(target, ns, paths, outdir, tag, cfg):
               cpu=cfg.get("cpu"))
     try:
         g.start()
+        res["vcpu_pinned"] = g.pinned
         rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
                                    str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
         if rc != 0:
@@ -736,6 +793,20 @@ def table(results, run_dir=None):
                     os.path.basename(meta["linux_kernel"]),
                     meta.get("nginx", ""), meta["linux_fw"].upper(),
                     load.get("start", "?"), load.get("end", "?")))
+    lines.append("")
+    hi = load.get("max_1min")
+    cpus = meta["machine"]["cpus"] or 1
+    if hi is not None and hi > cpus - 0.5:
+        lines.append("**High host load**: the 1-minute load average reached "
+                     "%.2f on %d cores during this run (the bench itself "
+                     "keeps about 1.5 busy). Other jobs competed with QEMU: "
+                     "wall-clock figures are pessimistic and noisy; the "
+                     "instruction counts are not affected." % (hi, cpus))
+        lines.append("")
+    pin = meta.get("pin")
+    lines.append("Pinning: %s." % (
+        "QEMU's vCPU thread on host core %d, the clients on core %d "
+        "(`taskset`)" % (pin["vcpu"], pin["clients"]) if pin else "none"))
     lines.append("")
     lines.append("Both guests: `-cpu %s`. Linux command lines: %s." % (
         meta.get("cpu", "max"), "; ".join(
@@ -1079,12 +1150,25 @@ def _has_cairo():
 
 # ---------------------------------------------------------------- main
 
+def default_pin(spec):
+    """PIN=VCPU:CLIENTS (host core numbers), PIN=0 for none; by default the
+    last core for the vCPU and core 0 for the clients, when there are two."""
+    if spec in ("0", "no", "none"):
+        return None
+    if spec:
+        v, c = spec.split(":")
+        return {"vcpu": int(v), "clients": int(c)}
+    n = os.cpu_count() or 1
+    return {"vcpu": n - 1, "clients": 0} if n >= 2 else None
+
+
 def config(args):
     quick = args.quick or os.environ.get("QUICK", "") not in ("", "0")
     env = os.environ.get
     cfg = {
         "quick": quick,
-        "rounds": args.rounds or int(env("ROUNDS") or 3),
+        "rounds": (args.rounds if args.rounds is not None else
+                   int(env("ROUNDS") or (3 if quick else 5))),
         "modes": (args.modes or env("MODES") or
                   ("hybrid" if quick else "hybrid,irq,poll")).split(","),
         "duration": args.duration or int(env("DURATION") or
@@ -1107,10 +1191,20 @@ def config(args):
     cfg["insns"] = env("INSNS") not in ("0", "no")
     cfg["linux"] = (env("LINUX") or "stock,tuned").split(",")
     cfg["cpu"] = env("CPU") or DEFAULT_CPU
+    cfg["pin"] = default_pin(env("PIN"))
     cfg["insn_echo_count"] = 500 if quick else 2000
     cfg["insn_http_s"] = 2 if quick else 3
     cfg["insn_conns"] = 100 if quick else 300
     return cfg
+
+
+def max_load(runs, start):
+    """The highest 1-minute load average seen after any boot."""
+    vals = [float(r["loadavg_after"].split()[0]) for rs in runs.values()
+            for r in rs if r.get("loadavg_after")]
+    if start:
+        vals.append(float(start.split()[0]))
+    return max(vals) if vals else None
 
 
 def loadavg():
@@ -1148,6 +1242,7 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("mem_sizes", [])
     cfg.setdefault("mem_timeout", MEM_TRY_TIMEOUT)
     cfg.setdefault("linux", ["stock"])
+    PIN.update(cfg.get("pin") or {"vcpu": None, "clients": None})
     linuxes = [LINUX_VARIANTS[v] for v in cfg["linux"]]
     targets = (["skiff-" + m for m in cfg["modes"]] +
                ["xdp-" + v for v in cfg["xdp"]] + linuxes)
@@ -1184,6 +1279,7 @@ def run(cfg, outdir=None, skip_make=False):
                 log("bench: round %d/%d, %s" % (rnd + 1, cfg["rounds"], t))
                 r = measure(t, ns, paths, outdir, "r%d" % (rnd + 1), cfg)
                 r["round"] = rnd + 1
+                r["loadavg_after"] = loadavg()
                 runs[t].append(r)
                 log("  " + ", ".join("%s=%s" % (k, r.get(k)) for k in
                                      ("boot_s", "tcp_p50_us", "udp_p50_us",
@@ -1219,7 +1315,9 @@ def run(cfg, outdir=None, skip_make=False):
             "linux_kernel": paths["kernel"], "linux_fw": cfg["linux_fw"],
             "nginx": nginx_v, "elapsed_s": round(time.time() - start, 1),
             "xdp": cfg["xdp"], "xdp_mode": cfg["xdp_mode"],
-            "loadavg": {"start": load_start, "end": loadavg()},
+            "loadavg": {"start": load_start, "end": loadavg(),
+                        "max_1min": max_load(runs, load_start)},
+            "pin": cfg.get("pin"),
             "linux_services": {
                 "echo": "tests/bench/linux-guest/echo_server.c (C, epoll, "
                         "one thread, TCP_NODELAY, gcc -static -O2)",

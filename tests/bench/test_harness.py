@@ -38,7 +38,8 @@ def run_smoke():
     cfg = {"quick": True, "rounds": 1, "modes": ["hybrid"], "duration": 1,
            "echo_count": 50, "echo_deadline": 10, "mem": 256,
            "xdp": ["jit"], "xdp_mode": "hybrid", "mem_sizes": [256],
-           "mem_timeout": 30, "insns": True, "insn_echo_count": 50,
+           "mem_timeout": 30, "pin": bench.default_pin(None),
+           "insns": True, "insn_echo_count": 50,
            "insn_http_s": 1, "insn_conns": 10,
            "accel": os.environ.get("ACCEL") or "tcg",
            "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
@@ -66,6 +67,10 @@ def run_smoke():
                    {k: r.get(k) for k in ("http1_rps", "http16_rps",
                                           "big_MBps", "conn_rps")})
     r = sk["runs"][0] if sk["runs"] else {}
+    if cfg["pin"]:
+        _check(checks, "vcpu_pinned", all(
+            (x["runs"][0] if x["runs"] else {}).get("vcpu_pinned")
+            for x in (sk, lx)), "QEMU's vCPU thread was not found to pin")
     _check(checks, "skiff_stats",
            all(r.get(k) is not None for k in
                ("heap_peak_KiB", "heap_in_use_KiB", "pbuf_pool_max",
