@@ -84,6 +84,9 @@ METRICS = {
     "http16_p99_us": ("us", "lower"),
     "big_MBps": ("MB/s", "higher"),
     "conn_rps": ("conn/s", "higher"),
+    # The 64 B TCP echo round trip while wrk -c16 loads HTTP on the guest.
+    "tcp_load_p50_us": ("us", "lower"),
+    "tcp_load_p99_us": ("us", "lower"),
     # Skiff only, from its /stats after the load (Linux: null).
     "heap_peak_KiB": ("KiB", "lower"),
     "heap_in_use_KiB": ("KiB", "lower"),
@@ -129,6 +132,8 @@ LABELS = {
     "http16_rps": "HTTP / keep-alive, 16 conns",
     "http16_p50_us": "  latency p50", "http16_p99_us": "  latency p99",
     "big_MBps": "HTTP /big.bin, 1 conn", "conn_rps": "new connections (ab, no keep-alive)",
+    "tcp_load_p50_us": "TCP echo 64 B p50 under wrk -c16 HTTP load",
+    "tcp_load_p99_us": "TCP echo 64 B p99 under wrk -c16 HTTP load",
     "heap_peak_KiB": "Skiff heap peak after the load (/stats heap.peak)",
     "heap_in_use_KiB": "Skiff heap in use after the load (heap.in_use)",
     "pbuf_pool_max": "Skiff pbuf pool high-water mark (pbuf.pool_max)",
@@ -416,6 +421,34 @@ def ab_conn_rate(ns, duration):
     return float(m.group(1))
 
 
+def echo_under_load(ns, cfg, samples):
+    """The 64 B TCP echo round trip while `wrk -c16` keeps HTTP busy on
+    the same guest: wrk starts first and runs past the echo run's
+    deadline, so every round trip is taken under load."""
+    d = cfg["duration"]
+    wrk_argv = ns.cmd(client_cmd(["wrk", "-t1", "-c16", "-d%ds" % (d + 3),
+                                  "--timeout", "5s",
+                                  "http://%s/" % ns.guest_ip]))
+    w = subprocess.Popen(wrk_argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1.0)
+        r = echo_rtt(ns, "tcp", cfg["echo_count"], d, samples)
+        out, _ = w.communicate(timeout=d + 30)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        w.wait()
+        return None
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    if r is None or not re.search(r"(\d+) requests in", out or ""):
+        log("  echo under load: no valid result")
+        return None
+    return r
+
+
 def skiff_stats(ns):
     """Skiff's /stats JSON (None when it does not answer)."""
     rc, out, _ = run_ns(ns, ["curl", "-s", "-m", "5",
@@ -543,6 +576,11 @@ def measure(target, ns, paths, outdir, tag, cfg):
             if w:
                 res["big_MBps"] = w["MBps"]
             res["conn_rps"] = ab_conn_rate(ns, d)
+            lat = echo_under_load(ns, cfg, os.path.join(
+                sdir, "%s-%s-tcpload.txt" % (target, tag)))
+            if lat:
+                res["tcp_load_p50_us"] = lat["p50_us"]
+                res["tcp_load_p99_us"] = lat["p99_us"]
         else:
             log("  %s: HTTP on port 80 not answering; HTTP fields null"
                 % target)
@@ -671,6 +709,115 @@ def measure_insns(target, ns, paths, outdir, cfg):
     finally:
         g.stop()
     return res
+
+
+def churn(target, ns, paths, outdir, cfg):
+    """Connection churn on one boot: cfg["churn"] sequential new
+    connections with one echo each, then as many HTTP GETs with
+    `Connection: close`; conn/s per window of cfg["churn_window"]."""
+    res = {}
+    g = Guest(target, ns, paths, outdir, "churn", cfg["mem"], cfg["accel"],
+              None if is_linux(target) else skiff_cmdline(target, ns, cfg),
+              cpu=cfg.get("cpu"))
+    try:
+        g.start()
+        rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
+                                   str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
+        if rc != 0:
+            log("  %s (churn): no echo within %ds" % (target, BOOT_DEADLINE))
+            return res
+        g.wait_for(LINUX_READY if is_linux(target) else SKIFF_READY, 30)
+        for kind, port in (("echo", 7), ("http", 80)):
+            dl = cfg["churn_deadline"]
+            rc, out, err = run_ns(ns, [CLIENT, "churn-" + kind, ns.guest_ip,
+                                       str(port), str(cfg["churn"]),
+                                       str(cfg["churn_window"]), str(dl)],
+                                  dl + 30)
+            try:
+                r = json.loads(out.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                log("  %s churn %s: no result (%s)" %
+                    (target, kind, (err or out).strip()[-200:]))
+                continue
+            r["conn_per_s"] = (round(r["done"] / r["elapsed_s"], 1)
+                               if r["elapsed_s"] else None)
+            res[kind] = r
+            log("  %s churn %s: %d done, %d failed, %.0f conn/s" %
+                (target, kind, r["done"], r["failed"],
+                 r["conn_per_s"] or 0))
+    finally:
+        g.stop()
+    return res
+
+
+def plot_churn(churns, window, outdir, date):
+    """conn/s per window against connections made, per guest: echo solid,
+    HTTP dashed. Returns the PNG path or None."""
+    if not shutil.which("gnuplot") or not churns:
+        return None
+    plots = []
+    colours = {"linux": "#d62728", "linux-tuned": "#e377c2"}
+    for t, res in churns.items():
+        for kind in ("echo", "http"):
+            rates = (res.get(kind) or {}).get("rates") or []
+            if not rates:
+                continue
+            dat = os.path.join(outdir, "churn-%s-%s.dat" % (t, kind))
+            with open(dat, "w") as f:
+                for i, v in enumerate(rates):
+                    f.write("%d %.1f\n" % ((i + 1) * window, v))
+            plots.append("'%s' using 1:2 with linespoints lw 2 dt %d lc rgb "
+                         "'%s' title '%s %s'" % (
+                             dat, 1 if kind == "echo" else 2,
+                             colours.get(t, "#1f77b4"), target_label(t),
+                             kind))
+    if not plots:
+        return None
+    png = os.path.join(outdir, "churn.png")
+    script = "\n".join([
+        "set terminal pngcairo size 900,450 font ',10'" if _has_cairo()
+        else "set terminal png size 900,450",
+        "set output '%s'" % png,
+        "set title 'Connection churn: sequential new connections, conn/s "
+        "per %d (%s)'" % (window, date),
+        "set xlabel 'connections made'", "set ylabel 'connections/s'",
+        "set yrange [0:*]", "set grid", "set key bottom left",
+        "plot " + ", \\\n  ".join(plots), ""])
+    r = subprocess.run(["gnuplot"], input=script, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        log("bench: gnuplot (churn) failed: " + r.stderr[-300:])
+        return None
+    return png
+
+
+def churn_table(results):
+    ch = results.get("churn")
+    if not ch or not ch.get("targets"):
+        return []
+    lines = ["", "Connection churn: %s sequential new connections per kind "
+             "on one boot per guest (echo: connect, 64 B echoed, client "
+             "closes; HTTP: GET / with `Connection: close`, the server "
+             "closes, so TIME_WAIT is the guest's). conn/s overall and of "
+             "the first and last window of %s; a falling curve (plot "
+             "`churn.png`) means TIME_WAIT or a leak slows the guest down."
+             % ("{:,}".format(ch["count"]), "{:,}".format(ch["window"])), "",
+             "| guest | kind | done | failed | conn/s | first window | "
+             "last window |", "|---|---|---|---|---|---|---|"]
+    for t, res in ch["targets"].items():
+        for kind in ("echo", "http"):
+            r = res.get(kind)
+            if not r:
+                lines.append("| %s | %s | – | – | – | – | – |" %
+                             (target_label(t), kind))
+                continue
+            rates = r.get("rates") or []
+            lines.append("| %s | %s | %d | %d | %s | %s | %s |" % (
+                target_label(t), kind, r["done"], r["failed"],
+                fmt(r["conn_per_s"], "conn/s"),
+                fmt(rates[0], "conn/s") if rates else "–",
+                fmt(rates[-1], "conn/s") if rates else "–"))
+    return lines
 
 
 def min_memory(target, ns, paths, outdir, cfg):
@@ -851,6 +998,7 @@ def table(results, run_dir=None):
     if xdps:
         lines += xdp_table(results, skiffs, xdps)
     lines += insn_table(results)
+    lines += churn_table(results)
     lines += incomplete_notes(results, run_dir)
     lines += memory_table(results)
     if not all(results["http_available"].values()):
@@ -1192,6 +1340,9 @@ def config(args):
     cfg["linux"] = (env("LINUX") or "stock,tuned").split(",")
     cfg["cpu"] = env("CPU") or DEFAULT_CPU
     cfg["pin"] = default_pin(env("PIN"))
+    cfg["churn"] = int(env("CHURN") or (10000 if quick else 100000))
+    cfg["churn_window"] = max(1, cfg["churn"] // 10)
+    cfg["churn_deadline"] = 900 if quick else 3600
     cfg["insn_echo_count"] = 500 if quick else 2000
     cfg["insn_http_s"] = 2 if quick else 3
     cfg["insn_conns"] = 100 if quick else 300
@@ -1242,6 +1393,7 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("mem_sizes", [])
     cfg.setdefault("mem_timeout", MEM_TRY_TIMEOUT)
     cfg.setdefault("linux", ["stock"])
+    cfg.setdefault("cpu", DEFAULT_CPU)
     PIN.update(cfg.get("pin") or {"vcpu": None, "clients": None})
     linuxes = [LINUX_VARIANTS[v] for v in cfg["linux"]]
     targets = (["skiff-" + m for m in cfg["modes"]] +
@@ -1252,6 +1404,8 @@ def run(cfg, outdir=None, skip_make=False):
               "ratio": None}
     runs = {t: [] for t in targets}
     cfg.setdefault("insns", False)
+    cfg.setdefault("churn", 0)
+    churns = None
     insns = {"error": None, "targets": {}} if cfg["insns"] else None
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
@@ -1268,6 +1422,12 @@ def run(cfg, outdir=None, skip_make=False):
         subprocess.run(["ip", "-n", ns.name, "neigh", "replace", ns.guest_ip,
                         "lladdr", GUEST_MAC, "dev", ns.tap, "nud",
                         "permanent"], check=True)
+        # The clients' side of churn: every port, and TIME_WAIT reuse, so
+        # 100,000 sequential connections never run out of local ports.
+        for k, v in (("net.ipv4.ip_local_port_range", "1024 65535"),
+                     ("net.ipv4.tcp_tw_reuse", "1")):
+            subprocess.run(ns.cmd(["sysctl", "-q", "-w", "%s=%s" % (k, v)]),
+                           check=False)
         for rnd in range(cfg["rounds"]):
             # Alternate: Linux between Skiff modes, order flipped each round.
             order = [t for t in targets if not is_linux(t)]
@@ -1288,6 +1448,13 @@ def run(cfg, outdir=None, skip_make=False):
                                      if r.get(k) is not None))
         if cfg["insns"]:
             insns = count_instructions(targets, ns, paths, outdir, cfg)
+        if cfg["churn"]:
+            churns = {"count": cfg["churn"], "window": cfg["churn_window"],
+                      "targets": {}}
+            for t in ("skiff-" + cfg["xdp_mode"], linuxes[0]):
+                log("bench: connection churn, %s, %d connections per kind"
+                    % (t, cfg["churn"]))
+                churns["targets"][t] = churn(t, ns, paths, outdir, cfg)
         if cfg["mem_sizes"]:
             for key, t in (("skiff", "skiff-" + cfg["xdp_mode"]),
                            ("linux", linuxes[0])):
@@ -1336,6 +1503,7 @@ def run(cfg, outdir=None, skip_make=False):
                                  for t in targets if not is_xdp(t)}
     results["memory"] = memory
     results["insns"] = insns
+    results["churn"] = churns
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])
     results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,
@@ -1345,6 +1513,10 @@ def run(cfg, outdir=None, skip_make=False):
     png = plot(results, outdir)
     results["plot"] = os.path.basename(png) if png else None
     rps_png = plot_rps(results, outdir)
+    churn_png = plot_churn((churns or {}).get("targets"),
+                           (churns or {}).get("window"), outdir,
+                           results["meta"]["date"])
+    results["plot_churn"] = os.path.basename(churn_png) if churn_png else None
     results["plot_rps"] = os.path.basename(rps_png) if rps_png else None
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -39,6 +39,7 @@ def run_smoke():
            "echo_count": 50, "echo_deadline": 10, "mem": 256,
            "xdp": ["jit"], "xdp_mode": "hybrid", "mem_sizes": [256],
            "mem_timeout": 30, "pin": bench.default_pin(None),
+           "churn": 100, "churn_window": 25, "churn_deadline": 120,
            "insns": True, "insn_echo_count": 50,
            "insn_http_s": 1, "insn_conns": 10,
            "accel": os.environ.get("ACCEL") or "tcg",
@@ -99,6 +100,19 @@ def run_smoke():
            any(f != "?" for f, _ in prof.get("top", [])),
            "the per-function profile names no Skiff function: %s" %
            prof.get("top"))
+    for t, data in (((res.get("churn") or {}).get("targets") or {}).items()
+                    or [("churn", {})]):
+        for kind in ("echo", "http"):
+            r = data.get(kind) or {}
+            _check(checks, "churn_%s_%s" % (t.replace("-", "_"), kind),
+                   r.get("done") == cfg["churn"] and len(r.get("rates", []))
+                   == cfg["churn"] // cfg["churn_window"],
+                   "churn did not complete: %s" % r)
+    for t in ("skiff-hybrid", "linux"):
+        r = res["targets"][t]["runs"][0] if res["targets"][t]["runs"] else {}
+        _check(checks, "echo_under_load_" + t.replace("-", "_"),
+               r.get("tcp_load_p50_us") is not None,
+               "no TCP echo round trip under wrk -c16 load")
     mem = res.get("memory") or {}
     _check(checks, "memory_search",
            all((mem.get(g) or {}).get("tries") for g in ("skiff", "linux")),
@@ -145,7 +159,8 @@ def run_smoke():
             gaps += ["memory.%s.%s" % (g, k) for k in ("min_mib", "tries")
                      if k not in (mem.get(g) or {})]
         gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
-                             "memory", "insns")
+                             "memory", "insns", "churn", "plot_churn",
+                             "linux_best", "linux_winner")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
     _check(checks, "table", os.path.getsize(os.path.join(outdir, "table.md"))
