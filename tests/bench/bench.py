@@ -820,6 +820,108 @@ def churn_table(results):
     return lines
 
 
+# Boot rows: every way to start each guest, QEMU start to first TCP echo
+# and the guest's own entry-to-ready time. way -> (guest, machine, boot).
+BOOT_WAYS = {
+    "skiff-direct-microvm": ("skiff", "microvm", "direct"),
+    "skiff-direct-q35": ("skiff", "q35", "direct"),
+    "skiff-ovmf-q35": ("skiff", "q35", "efi"),
+    # Not run by default: under TCG the kernel hangs calibrating the TSC.
+    "linux-direct-microvm": ("linux", "microvm", "direct"),
+    "linux-direct-q35": ("linux", "q35", "direct"),
+}
+BOOT_LABELS = {
+    "skiff-direct-microvm": "Skiff, PVH entry (`-kernel skiff-pvh.elf`), "
+                            "microvm, virtio-mmio",
+    "skiff-direct-q35": "Skiff, PVH entry, q35, virtio-net-pci",
+    "skiff-ovmf-q35": "Skiff through OVMF (UEFI), q35",
+    "linux-direct-microvm": "Linux `-kernel`/`-initrd`, microvm, virtio-mmio",
+    "linux-direct-q35": "Linux `-kernel`/`-initrd` through SeaBIOS's "
+                        "linuxboot, q35",
+}
+
+
+def boot_argv(way, ns, paths, log_path, cfg):
+    guest, machine, boot = BOOT_WAYS[way]
+    common = dict(mem=cfg["mem"], accel=cfg["accel"], net="tap", tap=ns.tap,
+                  serial="file:" + log_path, machine=machine, boot=boot,
+                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC,
+                  vars_tag="bench-boot")
+    if guest == "skiff":
+        argv = skiffqemu.qemu_command(
+            cmdline=skiff_cmdline("skiff-irq", ns, cfg), **common)
+    else:
+        argv = skiffqemu.qemu_command(**dict(common, boot="direct"))
+        i = argv.index("-kernel")
+        del argv[i:i + 2]
+        j = argv.index("-append") if "-append" in argv else None
+        if j is not None:
+            del argv[j:j + 2]
+        argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
+                 "-append", LINUX_APPEND]
+    # microvm's NIC: the bench's MAC too (the namespace's neighbour entry).
+    argv = [a + ",mac=" + GUEST_MAC if a == "virtio-net-device,netdev=n0"
+            else a for a in argv] + ["-name", "debug-threads=on"]
+    return set_cpu(argv, cfg.get("cpu"))
+
+
+def boot_row(way, ns, paths, outdir, tag, cfg):
+    """One boot of one way: {"first_echo_s", "guest_s"} (None = failed)."""
+    guest = BOOT_WAYS[way][0]
+    g = Guest("linux" if guest == "linux" else "skiff-irq", ns, paths,
+              outdir, "%s-%s" % (way, tag), cfg["mem"], cfg["accel"])
+    g.argv = ns.cmd(boot_argv(way, ns, paths, g.log_path, cfg))
+    res = {"first_echo_s": None, "guest_s": None}
+    try:
+        g.start()
+        at, why = wait_echo(ns, g, cfg["boot_timeout"], MEM_FAIL)
+        if at is None:
+            res["why"] = why
+            return res
+        res["first_echo_s"] = round(at - g.t0, 3)
+        if guest == "linux":
+            m = g.wait_for(LINUX_READY, 20)
+            res["guest_s"] = float(m.group(1)) if m else None
+        else:
+            g.wait_for(SKIFF_READY, 20)
+            m = re.search(SKIFF_BOOT_MS, g.log())
+            res["guest_s"] = int(m.group(1)) / 1000.0 if m else None
+    finally:
+        g.stop()
+    return res
+
+
+def boot_table(results):
+    b = results.get("boots")
+    if not b:
+        return []
+    lines = ["", "Boot, every way (Skiff in `net.mode=irq`; medians over %d "
+             "boots, [min–max]): QEMU start to the first answered 64 B TCP "
+             "echo through the tap, and the guest's own entry to ready "
+             "(Skiff: its banner's `boot N ms`; Linux: `/proc/uptime` when "
+             "/init is ready)." % b["rounds"], "",
+             "| way | QEMU start to first echo (s) | guest entry to ready "
+             "(ms) |", "|---|---|---|"]
+    for way, runs in b["ways"].items():
+        f = summarise_vals([r["first_echo_s"] for r in runs])
+        gs = summarise_vals([r["guest_s"] * 1000 if r["guest_s"] is not None
+                             else None for r in runs])
+        why = [r.get("why") for r in runs if r.get("why")]
+        lines.append("| %s | %s | %s |" % (
+            BOOT_LABELS[way],
+            cell(f, "s") if f["n"] else "no echo (%s)" % (why[0] if why
+                                                           else "?"),
+            cell(gs, "ms") if gs["n"] else "–"))
+    return lines
+
+
+def summarise_vals(vals):
+    vals = [v for v in vals if v is not None]
+    return ({"median": statistics.median(vals), "min": min(vals),
+             "max": max(vals), "n": len(vals)} if vals else
+            {"median": None, "min": None, "max": None, "n": 0})
+
+
 def min_memory(target, ns, paths, outdir, cfg):
     """The smallest -m (MiB) of cfg["mem_sizes"], tried upward, at which
     the guest boots and answers a TCP echo within MEM_TRY_TIMEOUT s.
@@ -999,6 +1101,7 @@ def table(results, run_dir=None):
         lines += xdp_table(results, skiffs, xdps)
     lines += insn_table(results)
     lines += churn_table(results)
+    lines += boot_table(results)
     lines += incomplete_notes(results, run_dir)
     lines += memory_table(results)
     if not all(results["http_available"].values()):
@@ -1343,6 +1446,13 @@ def config(args):
     cfg["churn"] = int(env("CHURN") or (10000 if quick else 100000))
     cfg["churn_window"] = max(1, cfg["churn"] // 10)
     cfg["churn_deadline"] = 900 if quick else 3600
+    cfg["boot_rounds"] = int(env("BOOT_ROUNDS") or (1 if quick else 3))
+    # Linux on microvm is left out unless asked (BOOT_WAYS=...): under TCG
+    # its kernel finds no PIT, HPET or PM timer to calibrate the TSC
+    # against and hangs there (tests/bench/README.md).
+    cfg["boot_ways"] = (env("BOOT_WAYS").split(",") if env("BOOT_WAYS") else
+                        [w for w in BOOT_WAYS if w != "linux-direct-microvm"])
+    cfg["boot_timeout"] = 60
     cfg["insn_echo_count"] = 500 if quick else 2000
     cfg["insn_http_s"] = 2 if quick else 3
     cfg["insn_conns"] = 100 if quick else 300
@@ -1405,7 +1515,10 @@ def run(cfg, outdir=None, skip_make=False):
     runs = {t: [] for t in targets}
     cfg.setdefault("insns", False)
     cfg.setdefault("churn", 0)
-    churns = None
+    cfg.setdefault("boot_rounds", 0)
+    cfg.setdefault("boot_ways", list(BOOT_WAYS))
+    cfg.setdefault("boot_timeout", 60)
+    churns = boots = None
     insns = {"error": None, "targets": {}} if cfg["insns"] else None
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
@@ -1448,6 +1561,16 @@ def run(cfg, outdir=None, skip_make=False):
                                      if r.get(k) is not None))
         if cfg["insns"]:
             insns = count_instructions(targets, ns, paths, outdir, cfg)
+        if cfg["boot_rounds"]:
+            boots = {"rounds": cfg["boot_rounds"],
+                     "ways": {w: [] for w in cfg["boot_ways"]}}
+            for i in range(cfg["boot_rounds"]):
+                for w in cfg["boot_ways"]:
+                    log("bench: boot %d/%d, %s" % (i + 1, cfg["boot_rounds"],
+                                                   w))
+                    r = boot_row(w, ns, paths, outdir, "b%d" % (i + 1), cfg)
+                    boots["ways"][w].append(r)
+                    log("  %s" % r)
         if cfg["churn"]:
             churns = {"count": cfg["churn"], "window": cfg["churn_window"],
                       "targets": {}}
@@ -1504,6 +1627,7 @@ def run(cfg, outdir=None, skip_make=False):
     results["memory"] = memory
     results["insns"] = insns
     results["churn"] = churns
+    results["boots"] = boots
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])
     results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,

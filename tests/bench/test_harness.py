@@ -40,6 +40,7 @@ def run_smoke():
            "xdp": ["jit"], "xdp_mode": "hybrid", "mem_sizes": [256],
            "mem_timeout": 30, "pin": bench.default_pin(None),
            "churn": 100, "churn_window": 25, "churn_deadline": 120,
+           "boot_rounds": 1, "boot_ways": ["skiff-direct-microvm"],
            "insns": True, "insn_echo_count": 50,
            "insn_http_s": 1, "insn_conns": 10,
            "accel": os.environ.get("ACCEL") or "tcg",
@@ -113,6 +114,11 @@ def run_smoke():
         _check(checks, "echo_under_load_" + t.replace("-", "_"),
                r.get("tcp_load_p50_us") is not None,
                "no TCP echo round trip under wrk -c16 load")
+    b = (((res.get("boots") or {}).get("ways") or {})
+         .get("skiff-direct-microvm") or [{}])[0]
+    _check(checks, "boot_row_skiff_microvm",
+           b.get("first_echo_s") is not None and b.get("guest_s") is not None,
+           "Skiff's direct boot on microvm gave no boot row: %s" % b)
     mem = res.get("memory") or {}
     _check(checks, "memory_search",
            all((mem.get(g) or {}).get("tries") for g in ("skiff", "linux")),
@@ -159,7 +165,7 @@ def run_smoke():
             gaps += ["memory.%s.%s" % (g, k) for k in ("min_mib", "tries")
                      if k not in (mem.get(g) or {})]
         gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
-                             "memory", "insns", "churn", "plot_churn",
+                             "memory", "insns", "churn", "plot_churn", "boots",
                              "linux_best", "linux_winner")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
