@@ -32,6 +32,10 @@ MODULES = ["virtio_ring", "virtio", "virtio_mmio", "virtio_pci_modern_dev",
            "virtio_net"]
 
 
+IPROUTE2_IP = "/sbin/ip"
+UDP_REFLECT = os.path.join(ROOT, "build", "xdp", "udp_reflect.o")
+
+
 def kernel():
     for pat in ("/boot/vmlinuz-*cloud-amd64", "/boot/vmlinuz-*"):
         found = sorted(glob.glob(pat))
@@ -98,7 +102,8 @@ def ldd_libs(binary):
 
 def inputs(kpath):
     paths = [os.path.join(SRC, n) for n in os.listdir(SRC)]
-    paths += [__file__, kpath, "/usr/sbin/nginx", "/bin/busybox"]
+    paths += [__file__, kpath, "/usr/sbin/nginx", "/bin/busybox",
+              IPROUTE2_IP, UDP_REFLECT]
     site = os.path.join(ROOT, "www")
     if os.path.isdir(site):
         for dirpath, _, names in os.walk(site):
@@ -171,6 +176,14 @@ def build(guest_ip="10.77.0.2", host_ip="10.77.0.1", force=False, log=print):
         real = os.path.realpath(lib)
         copy(real, root, lib)
     copy(os.path.join(SRC, "nginx.conf"), root, "/etc/nginx/nginx.conf")
+    # iproute2's ip (busybox's cannot attach XDP) with its libraries (libbpf
+    # among them), and the very udp_reflect object Skiff's image embeds:
+    # bench.xdp=1 on the command line attaches it in native mode.
+    copy(IPROUTE2_IP, root, "/usr/sbin/ip-full")
+    for lib in ldd_libs(IPROUTE2_IP):
+        copy(os.path.realpath(lib), root, lib)
+    if os.path.exists(UDP_REFLECT):
+        copy(UDP_REFLECT, root, "/udp_reflect.o")
     with open(os.path.join(root, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
     with open(os.path.join(root, "etc", "group"), "w") as f:

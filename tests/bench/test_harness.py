@@ -87,9 +87,16 @@ def run_smoke():
            "hook: %s" % {k: xr.get(k) for k in
                          ("udp_p50_us", "xdp_attached", "xdp_tx",
                           "lwip_udp_recv_delta")})
+    xr = res["targets"].get("linux-xdp", {}).get("runs") or [{}]
+    _check(checks, "linux_xdp_udp",
+           xr[0].get("xdp_attached") and xr[0].get("udp_p50_us") is not None,
+           "udp_reflect.o not attached to Linux's virtio-net, or no UDP "
+           "round trip: %s" % {k: xr[0].get(k) for k in
+                               ("xdp_attached", "udp_p50_us")})
     ins = res.get("insns") or {}
     for t, op in (("skiff-hybrid", "tcp_echo"), ("skiff-hybrid", "new_conn"),
-                  ("xdp-jit", "xdp_reflect"), ("linux", "tcp_echo"),
+                  ("xdp-jit", "xdp_reflect"), ("linux-xdp", "xdp_reflect"),
+                  ("linux", "tcp_echo"),
                   ("linux", "http_keepalive")):
         e = (((ins.get("targets") or {}).get(t) or {}).get("ops") or {}).get(op)
         _check(checks, "insns_%s_%s" % (t.replace("-", "_"), op),
