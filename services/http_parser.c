@@ -615,15 +615,21 @@ static void access_log(const struct http_session *s)
  * kbuf_printf, whose format parsing cost a keep-alive GET / about a sixth
  * of its instructions (tests/bench, instructions per operation). Same
  * kbuf contract: len counts past cap, so an overflow stays visible. */
-static void head_put(struct kbuf *j, const char *text)
+static void head_putn(struct kbuf *j, const char *text, size_t n)
 {
-	size_t n = strlen(text);
-
 	if (j->len < j->cap)
 		memcpy(j->buf + j->len, text,
 		       n < j->cap - j->len ? n : j->cap - j->len);
 	j->len += n;
 }
+
+static void head_put(struct kbuf *j, const char *text)
+{
+	head_putn(j, text, strlen(text));
+}
+
+/* A string literal: its length is known at compile time. */
+#define head_lit(j, lit) head_putn((j), (lit), sizeof(lit) - 1)
 
 static void head_put_uint(struct kbuf *j, size_t v)
 {
@@ -638,12 +644,13 @@ static void head_put_uint(struct kbuf *j, size_t v)
 	head_put(j, digits + i);
 }
 
-static void head_field(struct kbuf *j, const char *name, const char *value)
-{
-	head_put(j, name);
-	head_put(j, value);
-	head_put(j, "\r\n");
-}
+/* "Name: value\r\n", the name a literal. */
+#define head_field(j, name, value)                                             \
+	do {                                                                   \
+		head_lit((j), name);                                           \
+		head_put((j), (value));                                        \
+		head_lit((j), "\r\n");                                         \
+	} while (0)
 
 static void respond(struct http_session *s, int status,
 		    const struct resp_opts *o)
@@ -657,17 +664,17 @@ static void respond(struct http_session *s, int status,
 	const struct status_text *st = status_text(status);
 	struct kbuf j = {r->head, sizeof(r->head), 0};
 
-	head_put(&j, "HTTP/1.1 ");
+	head_lit(&j, "HTTP/1.1 ");
 	head_put_uint(&j, (size_t)status);
-	head_put(&j, " ");
+	head_lit(&j, " ");
 	head_put(&j, st->reason);
-	head_put(&j, "\r\nServer: Skiff\r\n");
+	head_lit(&j, "\r\nServer: Skiff\r\n");
 	if (o->ctype)
 		head_field(&j, "Content-Type: ", o->ctype);
 	if (!o->no_length) {
-		head_put(&j, "Content-Length: ");
+		head_lit(&j, "Content-Length: ");
 		head_put_uint(&j, o->len);
-		head_put(&j, "\r\n");
+		head_lit(&j, "\r\n");
 	}
 	if (o->etag)
 		head_field(&j, "ETag: ", o->etag);
@@ -676,14 +683,14 @@ static void respond(struct http_session *s, int status,
 	if (o->location)
 		head_field(&j, "Location: ", o->location);
 	if (o->no_store)
-		head_put(&j, "Cache-Control: no-store\r\n");
+		head_lit(&j, "Cache-Control: no-store\r\n");
 	if (!keep_alive)
-		head_put(&j, "Connection: close\r\n");
+		head_lit(&j, "Connection: close\r\n");
 	else if (s->parser.http_major == 1 && s->parser.http_minor == 0)
-		head_put(&j, "Connection: keep-alive\r\n");
+		head_lit(&j, "Connection: keep-alive\r\n");
 	if (status == 503)
-		head_put(&j, "Retry-After: 1\r\n");
-	head_put(&j, "\r\n");
+		head_lit(&j, "Retry-After: 1\r\n");
+	head_lit(&j, "\r\n");
 	if (j.len >= sizeof(r->head)) {
 		/* Not reached (callers keep variable parts short); a
 		 * truncated head would desynchronise the client. */
