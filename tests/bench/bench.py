@@ -7,7 +7,9 @@ minutes). See tests/bench/README.md.
                                  [--duration S] [--out DIR]
 
 Environment: QUICK=1, ROUNDS, MODES, DURATION (wrk/ab seconds), MEM (MiB,
-default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf).
+default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf),
+LINUX (stock,tuned), CPU (default qemu64), PIN (VCPU:CLIENTS or 0), XDP,
+INSNS=0, CHURN (connections per kind), BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH.
 
 Writes build/bench/<timestamp>/results.json, table.md, echo-cdf.png and
 the raw round-trip samples, and prints the table."""
