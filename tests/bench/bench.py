@@ -7,7 +7,9 @@ minutes). See tests/bench/README.md.
                                  [--duration S] [--out DIR]
 
 Environment: QUICK=1, ROUNDS, MODES, DURATION (wrk/ab seconds), MEM (MiB,
-default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf).
+default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf),
+LINUX (stock,tuned), CPU (default qemu64), PIN (VCPU:CLIENTS or 0), XDP,
+INSNS=0, CHURN (connections per kind), BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH.
 
 Writes build/bench/<timestamp>/results.json, table.md, echo-cdf.png and
 the raw round-trip samples, and prints the table."""
@@ -35,6 +37,7 @@ sys.path.insert(0, HERE)
 import skiffqemu  # noqa: E402
 from netns import TapNamespace  # noqa: E402
 import linux_guest  # noqa: E402
+import insn_count  # noqa: E402
 
 CLIENT = os.path.join(BENCH, "rtt_client")
 # Both guests get the same MAC, and the namespace a permanent neighbour
@@ -44,6 +47,27 @@ LINUX_READY = r"LINUX-GUEST READY uptime=([\d.]+)"
 SKIFF_READY = r"net: \w+ up, address"
 SKIFF_BOOT_MS = r"ready: .*boot (\d+) ms"
 BOOT_DEADLINE = 120  # s, QEMU start to first answered echo
+# The Linux guest's kernel command line, and what the tuned variant adds
+# (a latency-minded operator's settings; tests/bench/README.md says why):
+# the TSC as clocksource although -smp 1,maxcpus=2 makes the kernel doubt
+# it, no speculative-execution mitigations (Skiff has none: one address
+# space, no user mode), and busy polling of the NIC's NAPI context in
+# epoll and blocking reads (bench.busy_poll=, applied by /init as sysctls).
+LINUX_APPEND = "console=ttyS0 quiet panic=-1"
+LINUX_TUNING = ("tsc=reliable clocksource=tsc mitigations=off "
+                "bench.busy_poll=50")
+LINUX_VARIANTS = {"stock": "linux", "tuned": "linux-tuned"}
+# The Linux guest with build/xdp/udp_reflect.o attached natively to its
+# virtio-net (iproute2 in the initramfs), measured like the xdp-* targets.
+LINUX_XDP = "linux-xdp"
+XDP_ATTACHED = r"xdp: udp_reflect attached.*"
+# The CPU model both guests get under TCG (CPU= overrides). QEMU's default
+# model, qemu64, rather than max: with max the Linux guest executes ~30%
+# more instructions per operation (XSAVE of the larger FPU state on every
+# switch to the echo server or nginx, paths picked by CPUID), measured with
+# the counting plugin (tests/bench/README.md); Skiff, which never touches
+# the FPU nor switches context, executes the same under both.
+DEFAULT_CPU = "qemu64"
 
 # Every per-boot measurement: name -> (unit, better: "lower"|"higher").
 METRICS = {
@@ -66,6 +90,9 @@ METRICS = {
     "http16_p99_us": ("us", "lower"),
     "big_MBps": ("MB/s", "higher"),
     "conn_rps": ("conn/s", "higher"),
+    # The 64 B TCP echo round trip while wrk -c16 loads HTTP on the guest.
+    "tcp_load_p50_us": ("us", "lower"),
+    "tcp_load_p99_us": ("us", "lower"),
     # Skiff only, from its /stats after the load (Linux: null).
     "heap_peak_KiB": ("KiB", "lower"),
     "heap_in_use_KiB": ("KiB", "lower"),
@@ -111,6 +138,8 @@ LABELS = {
     "http16_rps": "HTTP / keep-alive, 16 conns",
     "http16_p50_us": "  latency p50", "http16_p99_us": "  latency p99",
     "big_MBps": "HTTP /big.bin, 1 conn", "conn_rps": "new connections (ab, no keep-alive)",
+    "tcp_load_p50_us": "TCP echo 64 B p50 under wrk -c16 HTTP load",
+    "tcp_load_p99_us": "TCP echo 64 B p99 under wrk -c16 HTTP load",
     "heap_peak_KiB": "Skiff heap peak after the load (/stats heap.peak)",
     "heap_in_use_KiB": "Skiff heap in use after the load (heap.in_use)",
     "pbuf_pool_max": "Skiff pbuf pool high-water mark (pbuf.pool_max)",
@@ -119,7 +148,9 @@ LABELS = {
 
 
 def is_xdp(target):
-    return target.startswith("xdp-")
+    """Targets that only answer UDP through udp_reflect: Skiff's hook
+    (xdp-jit, xdp-interp) and Linux's native XDP (linux-xdp)."""
+    return target.startswith("xdp-") or target == LINUX_XDP
 
 
 def skiff_cmdline(target, ns, cfg):
@@ -163,11 +194,35 @@ def build_all(skip_make=False):
 
 # ---------------------------------------------------------------- guests
 
-def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None):
+def is_linux(target):
+    return target.startswith("linux")
+
+
+def linux_append(target):
+    """The Linux guest's kernel command line: stock, or tuned."""
+    return LINUX_APPEND + {"linux-tuned": " " + LINUX_TUNING,
+                           LINUX_XDP: " bench.xdp=1"}.get(target, "")
+
+
+def set_cpu(argv, cpu):
+    """Both guests get the same CPU model; under KVM it stays `host`."""
+    if cpu and "-cpu" in argv:
+        i = argv.index("-cpu")
+        if argv[i + 1] != "host":
+            argv[i + 1] = cpu
+    return argv
+
+
+def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None,
+              extra=(), cpu=None):
     common = dict(mem=mem, accel=accel, net="tap", tap=ns.tap,
                   serial="file:" + log_path,
-                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC)
-    if target == "linux":
+                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC,
+                  extra=list(extra))
+    if not is_linux(target):
+        return set_cpu(skiffqemu.qemu_command(
+            vars_tag="bench-skiff", cmdline=cmdline, **common), cpu)
+    if is_linux(target):
         argv = skiffqemu.qemu_command(vars_tag="bench-linux", **common)
         # Same machine, firmware and NIC; the kernel instead of the ESP.
         i = argv.index("file=fat:rw:%s,format=raw" % skiffqemu.esp_dir())
@@ -178,20 +233,20 @@ def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None):
                             (j + 1 < len(argv) and
                              argv[j + 1].startswith("if=pflash")))]
         argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
-                 "-append", "console=ttyS0 quiet panic=-1"]
-        return argv
-    return skiffqemu.qemu_command(vars_tag="bench-skiff", cmdline=cmdline,
-                                  **common)
+                 "-append", linux_append(target)]
+        return set_cpu(argv, cpu)
 
 
 class Guest:
     def __init__(self, target, ns, paths, outdir, tag, mem, accel,
-                 cmdline=None):
+                 cmdline=None, extra=(), cpu=None):
         self.target = target
         self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
-                                     accel, cmdline))
+                                     accel, cmdline,
+                                     list(extra) + ["-name", "debug-threads=on"],
+                                     cpu))
         self.proc = None
 
     def start(self):
@@ -201,6 +256,7 @@ class Guest:
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(self.log_path + ".err", "w"))
         _live.append(self.proc)
+        self.pinned = pin_vcpu(self.proc)
         return self
 
     def log(self):
@@ -257,9 +313,61 @@ def qemu_err(path):
         return "exited"
 
 
+# Host cores: QEMU's vCPU thread on one, the clients (round-trip client,
+# wrk, ab, curl) on another, so neither steals the other's core. Set by
+# run() from cfg["pin"]; None leaves the scheduler free.
+PIN = {"vcpu": None, "clients": None}
+
+
+def client_cmd(argv):
+    if PIN["clients"] is None or not shutil.which("taskset"):
+        return list(argv)
+    return ["taskset", "-c", str(PIN["clients"])] + list(argv)
+
+
+def pin_vcpu(proc, timeout=10):
+    """Pins the vCPU thread(s) of QEMU (named "CPU n/TCG" with -name
+    debug-threads=on) to PIN["vcpu"]; returns how many were pinned. QEMU's
+    other threads (main loop, I/O) stay where the scheduler puts them."""
+    if PIN["vcpu"] is None:
+        return 0
+    end = time.time() + timeout
+    while time.time() < end and proc.poll() is None:
+        tids = []
+        for pid in _descendants(proc.pid):
+            tdir = "/proc/%d/task" % pid
+            try:
+                for tid in os.listdir(tdir):
+                    with open("%s/%s/comm" % (tdir, tid)) as f:
+                        if re.match(r"CPU \d+/TCG", f.read()):
+                            tids.append(int(tid))
+            except OSError:
+                continue
+        if tids:
+            for tid in tids:
+                os.sched_setaffinity(tid, {PIN["vcpu"]})
+            return len(tids)
+        time.sleep(0.05)
+    return 0
+
+
+def _descendants(pid):
+    """pid and its descendants (QEMU runs under `ip netns exec`, which
+    execs, but be safe with a wrapper in between)."""
+    out = [pid]
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            for c in f.read().split():
+                out += _descendants(int(c))
+    except OSError:
+        pass
+    return out
+
+
 def run_ns(ns, argv, timeout):
     try:
-        r = subprocess.run(ns.cmd(argv), capture_output=True, text=True,
+        r = subprocess.run(ns.cmd(client_cmd(argv)), capture_output=True,
+                           text=True,
                            timeout=timeout)
         return r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired:
@@ -321,6 +429,34 @@ def ab_conn_rate(ns, duration):
     return float(m.group(1))
 
 
+def echo_under_load(ns, cfg, samples):
+    """The 64 B TCP echo round trip while `wrk -c16` keeps HTTP busy on
+    the same guest: wrk starts first and runs past the echo run's
+    deadline, so every round trip is taken under load."""
+    d = cfg["duration"]
+    wrk_argv = ns.cmd(client_cmd(["wrk", "-t1", "-c16", "-d%ds" % (d + 3),
+                                  "--timeout", "5s",
+                                  "http://%s/" % ns.guest_ip]))
+    w = subprocess.Popen(wrk_argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1.0)
+        r = echo_rtt(ns, "tcp", cfg["echo_count"], d, samples)
+        out, _ = w.communicate(timeout=d + 30)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        w.wait()
+        return None
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    if r is None or not re.search(r"(\d+) requests in", out or ""):
+        log("  echo under load: no valid result")
+        return None
+    return r
+
+
 def skiff_stats(ns):
     """Skiff's /stats JSON (None when it does not answer)."""
     rc, out, _ = run_ns(ns, ["curl", "-s", "-m", "5",
@@ -334,7 +470,8 @@ def skiff_stats(ns):
 def wait_echo(ns, g, timeout, fail_rx=None):
     """Waits (bounded) for the guest's first TCP echo while watching its
     serial console and QEMU: returns (answered_at or None, why)."""
-    argv = ns.cmd([CLIENT, "wait", ns.guest_ip, "7", str(timeout)])
+    argv = ns.cmd(client_cmd([CLIENT, "wait", ns.guest_ip, "7",
+                              str(timeout)]))
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True)
     rx = re.compile(fail_rx) if fail_rx else None
@@ -383,9 +520,11 @@ def measure(target, ns, paths, outdir, tag, cfg):
         res.update({"xdp_attached": None, "xdp_tx": None,
                     "lwip_udp_recv_delta": None})
     g = Guest(target, ns, paths, outdir, tag, cfg["mem"], cfg["accel"],
-              None if target == "linux" else skiff_cmdline(target, ns, cfg))
+              None if is_linux(target) else skiff_cmdline(target, ns, cfg),
+              cpu=cfg.get("cpu"))
     try:
         g.start()
+        res["vcpu_pinned"] = g.pinned
         rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
                                    str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
         if rc != 0:
@@ -393,7 +532,7 @@ def measure(target, ns, paths, outdir, tag, cfg):
                 (target, BOOT_DEADLINE, g.log()[-800:]))
             return res
         res["boot_s"] = round(json.loads(out)["answered_at"] - g.t0, 3)
-        if target == "linux":
+        if is_linux(target):
             m = g.wait_for(LINUX_READY, 30)
             res["guest_boot_s"] = float(m.group(1)) if m else None
         else:
@@ -406,9 +545,9 @@ def measure(target, ns, paths, outdir, tag, cfg):
         if xdp:
             # The hook must really be answering: its TX counter moves and
             # lwIP's UDP receive counter does not.
-            m = g.wait_for(r"xdp: udp_reflect attached: .*", 10)
+            m = g.wait_for(XDP_ATTACHED, 10)
             res["xdp_attached"] = m.group(0).strip() if m else None
-            before = skiff_stats(ns)
+            before = None if is_linux(target) else skiff_stats(ns)
         for proto in (("udp",) if xdp else ("tcp", "udp")):
             r = echo_rtt(ns, proto, cfg["echo_count"], cfg["echo_deadline"],
                          os.path.join(sdir, "%s-%s-%s.txt" %
@@ -418,7 +557,13 @@ def measure(target, ns, paths, outdir, tag, cfg):
                     res["%s_%s_us" % (proto, p)] = r[p + "_us"]
                 if proto == "udp":
                     res["udp_lost"] = r["lost"]
-        if xdp:
+        if xdp and is_linux(target):
+            if not res["xdp_attached"]:
+                log("  %s: udp_reflect not attached; UDP figures dropped"
+                    % target)
+                for p in ("p50", "p90", "p99", "max"):
+                    res["udp_%s_us" % p] = None
+        elif xdp:
             after = skiff_stats(ns)
             try:
                 res["xdp_tx"] = after["xdp"]["tx"] - before["xdp"]["tx"]
@@ -445,10 +590,15 @@ def measure(target, ns, paths, outdir, tag, cfg):
             if w:
                 res["big_MBps"] = w["MBps"]
             res["conn_rps"] = ab_conn_rate(ns, d)
+            lat = echo_under_load(ns, cfg, os.path.join(
+                sdir, "%s-%s-tcpload.txt" % (target, tag)))
+            if lat:
+                res["tcp_load_p50_us"] = lat["p50_us"]
+                res["tcp_load_p99_us"] = lat["p99_us"]
         else:
             log("  %s: HTTP on port 80 not answering; HTTP fields null"
                 % target)
-        if target != "linux" and not xdp:
+        if not is_linux(target) and not xdp:
             st = skiff_stats(ns)
             try:
                 res["heap_peak_KiB"] = round(st["heap"]["peak"] / 1024, 1)
@@ -465,6 +615,330 @@ def measure(target, ns, paths, outdir, tag, cfg):
     return res
 
 
+# Instruction counting: per operation, on a boot of its own with the
+# plugin loaded (the timed boots run without it). name -> label.
+INSN_OPS = {
+    "tcp_echo": "TCP echo 64 B (one round trip)",
+    "udp_echo": "UDP echo 64 B (one round trip)",
+    "http_keepalive": "HTTP GET / keep-alive (one request, wrk -c1)",
+    "new_conn": "new connection: connect, GET /, close (ab -c1)",
+    "xdp_reflect": "UDP echo answered by XDP udp_reflect",
+}
+INSN_TOP = 25  # functions kept per workload in the profile
+
+
+def insn_workloads(target, ns, cfg, outdir):
+    """(op name, callable returning the operations it performed or None)
+    for one target: the same clients as the timed runs, fixed sizes."""
+    n = cfg["insn_echo_count"]
+    # Apart from samples/: these round trips ran with the plugin loaded.
+    sdir = os.path.join(outdir, "samples-insn")
+    os.makedirs(sdir, exist_ok=True)
+
+    def echo(proto):
+        def run():
+            r = echo_rtt(ns, proto, n, cfg["echo_deadline"],
+                         os.path.join(sdir, "%s-insn-%s.txt" % (target,
+                                                                proto)))
+            return None if r is None else n + 20 - (r.get("lost") or 0)
+        return run
+
+    def keepalive():
+        w = wrk(ns, "/", 1, cfg["insn_http_s"])
+        return w["requests"] if w else None
+
+    def new_conns():
+        k = cfg["insn_conns"]
+        rc, out, err = run_ns(ns, ["ab", "-q", "-c", "1", "-n", str(k),
+                                   "-s", "5", "http://%s/" % ns.guest_ip],
+                              k + 30)
+        m = re.search(r"Complete requests:\s+(\d+)", out)
+        failed = re.search(r"Failed requests:\s+(\d+)", out)
+        if not m or (failed and int(failed.group(1))):
+            log("  ab -n %d: no valid result" % k)
+            return None
+        return int(m.group(1))
+
+    if is_xdp(target):
+        return [("xdp_reflect", echo("udp"))]
+    return [("tcp_echo", echo("tcp")), ("udp_echo", echo("udp")),
+            ("http_keepalive", keepalive), ("new_conn", new_conns)]
+
+
+def measure_insns(target, ns, paths, outdir, cfg):
+    """One boot of target with the instruction-counting plugin: guest
+    instructions per operation of each workload, the idle rate, and for
+    Skiff the functions they were spent in. Returns a dict."""
+    sock = os.path.join(outdir, "insn-%s.sock" % target)
+    res = {"idle_per_s": None, "ops": {}}
+    # Skiff's XDP targets count in irq mode whatever the timed rounds use:
+    # in poll or hybrid mode the empty polls would swamp a reflect's cost.
+    g = Guest(target, ns, paths, outdir, "insn", cfg["mem"], cfg["accel"],
+              None if is_linux(target) else
+              skiff_cmdline(target, ns, dict(cfg, xdp_mode="irq")),
+              extra=insn_count.qemu_args(sock), cpu=cfg.get("cpu"))
+    syms, base = None, 0
+    try:
+        g.start()
+        rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
+                                   str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
+        if rc != 0:
+            log("  %s (counting): no echo within %ds; %s" %
+                (target, BOOT_DEADLINE, qemu_err(g.log_path + ".err")))
+            return res
+        if is_linux(target):
+            g.wait_for(LINUX_READY, 30)
+        else:
+            g.wait_for(SKIFF_READY, 30)
+            m = re.search(r"image at (0x[0-9a-f]+)", g.log())
+            elf = os.path.join(BUILD, "skiff.elf")
+            if m and os.path.exists(elf):
+                syms, base = insn_count.elf_symbols(elf), int(m.group(1), 16)
+        if is_xdp(target):
+            g.wait_for(XDP_ATTACHED, 10)
+        time.sleep(0.5)
+        c0, t0 = insn_count.count(sock), time.time()
+        time.sleep(1.0)
+        c1, t1 = insn_count.count(sock), time.time()
+        if c0 is None or c1 is None:
+            log("  %s (counting): the plugin does not answer" % target)
+            return res
+        res["idle_per_s"] = round((c1 - c0) / (t1 - t0))
+        for op, run in insn_workloads(target, ns, cfg, outdir):
+            p0 = insn_count.profile(sock) if syms else None
+            c0, t0 = insn_count.count(sock), time.time()
+            ops = run()
+            c1, t1 = insn_count.count(sock), time.time()
+            p1 = insn_count.profile(sock) if syms else None
+            if not ops or c0 is None or c1 is None:
+                continue
+            entry = {"ops": ops, "insns": c1 - c0,
+                     "per_op": round((c1 - c0) / ops), "wall_s":
+                     round(t1 - t0, 2)}
+            if p0 and p1:
+                fn = insn_count.by_function(
+                    insn_count.profile_delta(p0, p1), syms, base)
+                top = sorted(fn.items(), key=lambda x: -x[1])[:INSN_TOP]
+                entry["top"] = [[f, round(v / ops, 1)] for f, v in top]
+            res["ops"][op] = entry
+            log("  %s: %s instructions per %s (%d ops)" %
+                (target, entry["per_op"], op, ops))
+    finally:
+        g.stop()
+    return res
+
+
+def churn(target, ns, paths, outdir, cfg):
+    """Connection churn on one boot: cfg["churn"] sequential new
+    connections with one echo each, then as many HTTP GETs with
+    `Connection: close`; conn/s per window of cfg["churn_window"]."""
+    res = {}
+    g = Guest(target, ns, paths, outdir, "churn", cfg["mem"], cfg["accel"],
+              None if is_linux(target) else skiff_cmdline(target, ns, cfg),
+              cpu=cfg.get("cpu"))
+    try:
+        g.start()
+        rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
+                                   str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
+        if rc != 0:
+            log("  %s (churn): no echo within %ds" % (target, BOOT_DEADLINE))
+            return res
+        g.wait_for(LINUX_READY if is_linux(target) else SKIFF_READY, 30)
+        for kind, port in (("echo", 7), ("http", 80)):
+            dl = cfg["churn_deadline"]
+            rc, out, err = run_ns(ns, [CLIENT, "churn-" + kind, ns.guest_ip,
+                                       str(port), str(cfg["churn"]),
+                                       str(cfg["churn_window"]), str(dl)],
+                                  dl + 30)
+            try:
+                r = json.loads(out.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                log("  %s churn %s: no result (%s)" %
+                    (target, kind, (err or out).strip()[-200:]))
+                continue
+            r["conn_per_s"] = (round(r["done"] / r["elapsed_s"], 1)
+                               if r["elapsed_s"] else None)
+            res[kind] = r
+            log("  %s churn %s: %d done, %d failed, %.0f conn/s" %
+                (target, kind, r["done"], r["failed"],
+                 r["conn_per_s"] or 0))
+    finally:
+        g.stop()
+    return res
+
+
+def plot_churn(churns, window, outdir, date):
+    """conn/s per window against connections made, per guest: echo solid,
+    HTTP dashed. Returns the PNG path or None."""
+    if not shutil.which("gnuplot") or not churns:
+        return None
+    plots = []
+    colours = {"linux": "#d62728", "linux-tuned": "#e377c2"}
+    for t, res in churns.items():
+        for kind in ("echo", "http"):
+            rates = (res.get(kind) or {}).get("rates") or []
+            if not rates:
+                continue
+            dat = os.path.join(outdir, "churn-%s-%s.dat" % (t, kind))
+            with open(dat, "w") as f:
+                for i, v in enumerate(rates):
+                    f.write("%d %.1f\n" % ((i + 1) * window, v))
+            plots.append("'%s' using 1:2 with linespoints lw 2 dt %d lc rgb "
+                         "'%s' title '%s %s'" % (
+                             dat, 1 if kind == "echo" else 2,
+                             colours.get(t, "#1f77b4"), target_label(t),
+                             kind))
+    if not plots:
+        return None
+    png = os.path.join(outdir, "churn.png")
+    script = "\n".join([
+        "set terminal pngcairo size 900,450 font ',10'" if _has_cairo()
+        else "set terminal png size 900,450",
+        "set output '%s'" % png,
+        "set title 'Connection churn: sequential new connections, conn/s "
+        "per %d (%s)'" % (window, date),
+        "set xlabel 'connections made'", "set ylabel 'connections/s'",
+        "set yrange [0:*]", "set grid", "set key bottom left",
+        "plot " + ", \\\n  ".join(plots), ""])
+    r = subprocess.run(["gnuplot"], input=script, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        log("bench: gnuplot (churn) failed: " + r.stderr[-300:])
+        return None
+    return png
+
+
+def churn_table(results):
+    ch = results.get("churn")
+    if not ch or not ch.get("targets"):
+        return []
+    lines = ["", "Connection churn: %s sequential new connections per kind "
+             "on one boot per guest (echo: connect, 64 B echoed, client "
+             "closes; HTTP: GET / with `Connection: close`, the server "
+             "closes, so TIME_WAIT is the guest's). conn/s overall and of "
+             "the first and last window of %s; a falling curve (plot "
+             "`churn.png`) means TIME_WAIT or a leak slows the guest down."
+             % ("{:,}".format(ch["count"]), "{:,}".format(ch["window"])), "",
+             "| guest | kind | done | failed | conn/s | first window | "
+             "last window |", "|---|---|---|---|---|---|---|"]
+    for t, res in ch["targets"].items():
+        for kind in ("echo", "http"):
+            r = res.get(kind)
+            if not r:
+                lines.append("| %s | %s | – | – | – | – | – |" %
+                             (target_label(t), kind))
+                continue
+            rates = r.get("rates") or []
+            lines.append("| %s | %s | %d | %d | %s | %s | %s |" % (
+                target_label(t), kind, r["done"], r["failed"],
+                fmt(r["conn_per_s"], "conn/s"),
+                fmt(rates[0], "conn/s") if rates else "–",
+                fmt(rates[-1], "conn/s") if rates else "–"))
+    return lines
+
+
+# Boot rows: every way to start each guest, QEMU start to first TCP echo
+# and the guest's own entry-to-ready time. way -> (guest, machine, boot).
+BOOT_WAYS = {
+    "skiff-direct-microvm": ("skiff", "microvm", "direct"),
+    "skiff-direct-q35": ("skiff", "q35", "direct"),
+    "skiff-ovmf-q35": ("skiff", "q35", "efi"),
+    # Not run by default: under TCG the kernel hangs calibrating the TSC.
+    "linux-direct-microvm": ("linux", "microvm", "direct"),
+    "linux-direct-q35": ("linux", "q35", "direct"),
+}
+BOOT_LABELS = {
+    "skiff-direct-microvm": "Skiff, PVH entry (`-kernel skiff-pvh.elf`), "
+                            "microvm, virtio-mmio",
+    "skiff-direct-q35": "Skiff, PVH entry, q35, virtio-net-pci",
+    "skiff-ovmf-q35": "Skiff through OVMF (UEFI), q35",
+    "linux-direct-microvm": "Linux `-kernel`/`-initrd`, microvm, virtio-mmio",
+    "linux-direct-q35": "Linux `-kernel`/`-initrd` through SeaBIOS's "
+                        "linuxboot, q35",
+}
+
+
+def boot_argv(way, ns, paths, log_path, cfg):
+    guest, machine, boot = BOOT_WAYS[way]
+    common = dict(mem=cfg["mem"], accel=cfg["accel"], net="tap", tap=ns.tap,
+                  serial="file:" + log_path, machine=machine, boot=boot,
+                  nic_opts="disable-legacy=on,mac=" + GUEST_MAC,
+                  vars_tag="bench-boot")
+    if guest == "skiff":
+        argv = skiffqemu.qemu_command(
+            cmdline=skiff_cmdline("skiff-irq", ns, cfg), **common)
+    else:
+        argv = skiffqemu.qemu_command(**dict(common, boot="direct"))
+        i = argv.index("-kernel")
+        del argv[i:i + 2]
+        j = argv.index("-append") if "-append" in argv else None
+        if j is not None:
+            del argv[j:j + 2]
+        argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
+                 "-append", LINUX_APPEND]
+    # microvm's NIC: the bench's MAC too (the namespace's neighbour entry).
+    argv = [a + ",mac=" + GUEST_MAC if a == "virtio-net-device,netdev=n0"
+            else a for a in argv] + ["-name", "debug-threads=on"]
+    return set_cpu(argv, cfg.get("cpu"))
+
+
+def boot_row(way, ns, paths, outdir, tag, cfg):
+    """One boot of one way: {"first_echo_s", "guest_s"} (None = failed)."""
+    guest = BOOT_WAYS[way][0]
+    g = Guest("linux" if guest == "linux" else "skiff-irq", ns, paths,
+              outdir, "%s-%s" % (way, tag), cfg["mem"], cfg["accel"])
+    g.argv = ns.cmd(boot_argv(way, ns, paths, g.log_path, cfg))
+    res = {"first_echo_s": None, "guest_s": None}
+    try:
+        g.start()
+        at, why = wait_echo(ns, g, cfg["boot_timeout"], MEM_FAIL)
+        if at is None:
+            res["why"] = why
+            return res
+        res["first_echo_s"] = round(at - g.t0, 3)
+        if guest == "linux":
+            m = g.wait_for(LINUX_READY, 20)
+            res["guest_s"] = float(m.group(1)) if m else None
+        else:
+            g.wait_for(SKIFF_READY, 20)
+            m = re.search(SKIFF_BOOT_MS, g.log())
+            res["guest_s"] = int(m.group(1)) / 1000.0 if m else None
+    finally:
+        g.stop()
+    return res
+
+
+def boot_table(results):
+    b = results.get("boots")
+    if not b:
+        return []
+    lines = ["", "Boot, every way (Skiff in `net.mode=irq`; medians over %d "
+             "boots, [min–max]): QEMU start to the first answered 64 B TCP "
+             "echo through the tap, and the guest's own entry to ready "
+             "(Skiff: its banner's `boot N ms`; Linux: `/proc/uptime` when "
+             "/init is ready)." % b["rounds"], "",
+             "| way | QEMU start to first echo (s) | guest entry to ready "
+             "(ms) |", "|---|---|---|"]
+    for way, runs in b["ways"].items():
+        f = summarise_vals([r["first_echo_s"] for r in runs])
+        gs = summarise_vals([r["guest_s"] * 1000 if r["guest_s"] is not None
+                             else None for r in runs])
+        why = [r.get("why") for r in runs if r.get("why")]
+        lines.append("| %s | %s | %s |" % (
+            BOOT_LABELS[way],
+            cell(f, "s") if f["n"] else "no echo (%s)" % (why[0] if why
+                                                           else "?"),
+            cell(gs, "ms") if gs["n"] else "–"))
+    return lines
+
+
+def summarise_vals(vals):
+    vals = [v for v in vals if v is not None]
+    return ({"median": statistics.median(vals), "min": min(vals),
+             "max": max(vals), "n": len(vals)} if vals else
+            {"median": None, "min": None, "max": None, "n": 0})
+
+
 def min_memory(target, ns, paths, outdir, cfg):
     """The smallest -m (MiB) of cfg["mem_sizes"], tried upward, at which
     the guest boots and answers a TCP echo within MEM_TRY_TIMEOUT s.
@@ -473,8 +947,8 @@ def min_memory(target, ns, paths, outdir, cfg):
     found = None
     for mib in cfg["mem_sizes"]:
         g = Guest(target, ns, paths, outdir, "mem%d" % mib, mib, cfg["accel"],
-                  None if target == "linux" else
-                  skiff_cmdline(target, ns, cfg))
+                  None if is_linux(target) else
+                  skiff_cmdline(target, ns, cfg), cpu=cfg.get("cpu"))
         try:
             g.start()
             at, why = wait_echo(ns, g, cfg["mem_timeout"], MEM_FAIL)
@@ -501,6 +975,24 @@ def summarise(runs):
                    "max": max(vals), "n": len(vals)} if vals else
                   {"median": None, "min": None, "max": None, "n": 0})
     return out
+
+
+def best_linux(results):
+    """Per metric, the better Linux variant's summary (lower or higher
+    median, as METRICS says): (summary, {metric: winning target})."""
+    lin = [t for t in results["order"] if is_linux(t) and not is_xdp(t)]
+    best, winner = {}, {}
+    for k, (_, better) in METRICS.items():
+        cands = [t for t in lin
+                 if results["targets"][t]["summary"][k]["median"] is not None]
+        if not cands:
+            best[k] = results["targets"][lin[0]]["summary"][k]
+            winner[k] = None
+            continue
+        pick = (min if better == "lower" else max)(
+            cands, key=lambda t: results["targets"][t]["summary"][k]["median"])
+        best[k], winner[k] = results["targets"][pick]["summary"][k], pick
+    return best, winner
 
 
 def ratios(summary, base):
@@ -557,8 +1049,8 @@ def table(results, run_dir=None):
                  "through %s. Host load average %s at the start, %s at the "
                  "end (other jobs share the 2 cores: read the spreads). "
                  "Medians over rounds, [min–max] in brackets; ratio = Skiff / "
-                 "Linux (below 1 is better for times and sizes, above 1 for "
-                 "rates)."
+                 "the better Linux of that row (below 1 is better for times "
+                 "and sizes, above 1 for rates)."
                  % (meta["date"], meta["machine"]["host"],
                     meta["machine"]["cpu"], meta["machine"]["cpus"],
                     meta["machine"]["qemu"], meta["accel"], meta["mem"],
@@ -568,15 +1060,44 @@ def table(results, run_dir=None):
                     meta.get("nginx", ""), meta["linux_fw"].upper(),
                     load.get("start", "?"), load.get("end", "?")))
     lines.append("")
-    head = "| metric | Linux |"
-    sep = "|---|---|"
+    hi = load.get("max_1min")
+    cpus = meta["machine"]["cpus"] or 1
+    if hi is not None and hi > cpus - 0.5:
+        lines.append("**High host load**: the 1-minute load average reached "
+                     "%.2f on %d cores during this run (the bench itself "
+                     "keeps about 1.5 busy). Other jobs competed with QEMU: "
+                     "wall-clock figures are pessimistic and noisy; the "
+                     "instruction counts are not affected." % (hi, cpus))
+        lines.append("")
+    pin = meta.get("pin")
+    lines.append("Pinning: %s." % (
+        "QEMU's vCPU thread on host core %d, the clients on core %d "
+        "(`taskset`)" % (pin["vcpu"], pin["clients"]) if pin else "none"))
+    lines.append("")
+    lines.append("Both guests: `-cpu %s`. Linux command lines: %s." % (
+        meta.get("cpu", "max"), "; ".join(
+            "%s `%s`" % (target_label(t), a) for t, a in
+            meta.get("linux_variants", {"linux": LINUX_APPEND}).items())))
+    lines.append("")
+    linuxes = [t for t in targets if is_linux(t) and not is_xdp(t)]
+    winner = results.get("linux_winner", {})
+    head = "| metric |" + "".join(" %s |" % target_label(t) for t in linuxes)
+    sep = "|---|" + "---|" * len(linuxes)
+    if len(linuxes) > 1:
+        head += " better Linux |"
+        sep += "---|"
     for t in skiffs:
         head += " Skiff %s | ratio |" % t.split("-", 1)[1]
         sep += "---|---|"
     lines += [head, sep]
     for k, (unit, better) in METRICS.items():
-        lin = results["targets"]["linux"]["summary"][k]
-        row = "| %s (%s) | %s |" % (LABELS[k], unit, cell(lin, unit))
+        row = "| %s (%s) |" % (LABELS[k], unit)
+        for t in linuxes:
+            row += " %s |" % cell(results["targets"][t]["summary"][k], unit)
+        if len(linuxes) > 1:
+            w = winner.get(k)
+            row += " %s |" % (target_label(w).replace("Linux ", "")
+                              if w else "–")
         for t in skiffs:
             s = results["targets"][t]["summary"][k]
             r = results["ratios"][t][k]
@@ -584,15 +1105,20 @@ def table(results, run_dir=None):
                                    "–" if r is None else "%.2f" % r)
         lines.append(row)
     sz = results["sizes"]
-    row = "| image size (MiB) | %.2f (kernel %.2f + initrd %.2f) |" % (
+    row = "| image size (MiB) |" + " %.2f (kernel %.2f + initrd %.2f) |" % (
         sz["linux_total_bytes"] / 2 ** 20, sz["linux_kernel_bytes"] / 2 ** 20,
-        sz["linux_initrd_bytes"] / 2 ** 20)
+        sz["linux_initrd_bytes"] / 2 ** 20) * len(linuxes)
+    if len(linuxes) > 1:
+        row += " same |"
     for t in skiffs:
         row += " %.2f | %.2f |" % (sz["skiff_efi_bytes"] / 2 ** 20,
                                    sz["size_ratio"])
     lines.append(row)
     if xdps:
         lines += xdp_table(results, skiffs, xdps)
+    lines += insn_table(results)
+    lines += churn_table(results)
+    lines += boot_table(results)
     lines += incomplete_notes(results, run_dir)
     lines += memory_table(results)
     if not all(results["http_available"].values()):
@@ -604,6 +1130,89 @@ def table(results, run_dir=None):
     return "\n".join(lines) + "\n"
 
 
+def target_label(t):
+    """"skiff-irq" -> "Skiff irq", "xdp-jit" -> "XDP JIT", "linux" ->
+    "Linux", "linux-tuned" -> "Linux tuned"."""
+    if t == LINUX_XDP:
+        return "Linux XDP"
+    if is_xdp(t):
+        return "XDP " + XDP_LABELS[t.split("-", 1)[1]]
+    name, _, rest = t.partition("-")
+    return (name.capitalize() + " " + rest).strip()
+
+
+def insn_table(results):
+    """Guest instructions per operation, from the counting boots."""
+    ins = results.get("insns")
+    if not ins:
+        return []
+    if ins.get("error"):
+        return ["", "Instruction counts: not measured (%s)." % ins["error"]]
+    tg = ins["targets"]
+    cols = ([t for t in results["order"] if t in tg and t.startswith("linux")]
+            + [t for t in results["order"] if t in tg and
+               not t.startswith("linux")])
+    lines = ["", "Guest instructions per operation (QEMU TCG plugin "
+             "`tests/bench/insn_plugin.c` counting every guest instruction, "
+             "on one extra boot per guest, after the timed rounds: %d echo "
+             "round trips per protocol, wrk -c1 for %d s, ab -c1 -n %d). "
+             "Host load cannot move these. Everything the guest executes in "
+             "the window counts: timer ticks, and in poll and hybrid mode "
+             "the empty polls of the receive loop, which grow with wall "
+             "time (see the idle row). Ratio = Skiff / the Linux that executed fewer." %
+             (ins["echo_count"], ins["http_s"], ins["conns"]), ""]
+    head = "| operation |" + "".join(" %s |" % target_label(t) for t in cols)
+    lines += [head, "|---|" + "---|" * len(cols)]
+    lin = {}
+    for t in cols:
+        if is_linux(t) and not is_xdp(t):
+            for op, e in tg[t]["ops"].items():
+                if op not in lin or e["per_op"] < lin[op]["per_op"]:
+                    lin[op] = e
+    for op, label in INSN_OPS.items():
+        if not any(op in tg[t]["ops"] for t in cols):
+            continue
+        row = "| %s |" % label
+        for t in cols:
+            e = tg[t]["ops"].get(op)
+            if not e:
+                row += " – |"
+                continue
+            base = lin.get(op)
+            if op == "xdp_reflect":
+                base = (tg.get(LINUX_XDP, {}).get("ops", {}).get(op)
+                        or lin.get("udp_echo"))
+            ratio = (" (%.2f)" % (e["per_op"] / base["per_op"])
+                     if base and not is_linux(t) and base["per_op"] else "")
+            row += " %s%s |" % ("{:,}".format(e["per_op"]), ratio)
+        lines.append(row)
+    row = "| idle: instructions per second, no traffic |"
+    for t in cols:
+        v = tg[t].get("idle_per_s")
+        row += " %s |" % ("–" if v is None else "{:,}".format(v))
+    lines.append(row)
+    lines.append("")
+    lines.append("XDP udp_reflect's ratio is against the same object under "
+                 "Linux's native XDP when it ran, else Linux's UDP echo.")
+    return lines
+
+
+def profile_md(insns):
+    """Where each Skiff workload's instructions went, per operation, by
+    function (from the plugin's per-block counts and skiff.elf's symbols)."""
+    lines = ["# Guest instructions per operation, by function", ""]
+    for t, data in insns["targets"].items():
+        for op, e in data["ops"].items():
+            if not e.get("top"):
+                continue
+            lines += ["## %s, %s: %s per operation" %
+                      (t, INSN_OPS[op], "{:,}".format(e["per_op"])), "",
+                      "| function | instructions per operation |", "|---|---|"]
+            lines += ["| `%s` | %.1f |" % (f, v) for f, v in e["top"]]
+            lines.append("")
+    return "\n".join(lines)
+
+
 def incomplete_notes(results, run_dir=None):
     """One line per boot with figures missing (and why QEMU exited when it
     did), so a median over fewer rounds is visible."""
@@ -611,7 +1220,7 @@ def incomplete_notes(results, run_dir=None):
     for t in results["order"]:
         for r in results["targets"][t]["runs"]:
             want = [k for k in METRICS if not (
-                t == "linux" and k.startswith(("heap_", "pbuf_")))]
+                is_linux(t) and k.startswith(("heap_", "pbuf_")))]
             if is_xdp(t):
                 want = ["boot_s", "guest_boot_s", "udp_p50_us"]
             miss = [k for k in want if r.get(k) is None]
@@ -635,18 +1244,22 @@ def incomplete_notes(results, run_dir=None):
 def xdp_table(results, skiffs, xdps):
     """UDP 64 B round trip: Linux, lwIP's echo and udp_reflect at the hook."""
     mode = results["meta"].get("xdp_mode", "hybrid")
-    base = results["targets"]["linux"]["summary"]
-    rows = [("UDP echo, Linux guest (epoll echo server)", "linux")]
+    base = results.get("linux_best") or results["targets"]["linux"]["summary"]
+    rows = [("UDP echo, %s guest (epoll echo server)" % target_label(t), t)
+            for t in results["order"] if is_linux(t) and not is_xdp(t)]
     if "skiff-" + mode in skiffs:
         rows.append(("UDP echo, Skiff lwIP echo service (%s)" % mode,
                      "skiff-" + mode))
     for t in xdps:
-        rows.append(("UDP echo via XDP udp_reflect (%s)" %
+        rows.append(("UDP echo via Linux native XDP, the same udp_reflect.o"
+                     if t == LINUX_XDP else
+                     "UDP echo via XDP udp_reflect (%s)" %
                      XDP_LABELS[t.split("-", 1)[1]], t))
     lines = ["", "UDP echo, 64 B, one datagram at a time: the stack against "
              "the XDP hook (Skiff `net.mode=%s`, `xdp.prog=udp_reflect "
              "xdp.jit=0|1`: answered in the driver's receive path, lwIP never "
-             "sees it). Ratio = Skiff / Linux of the same percentile." % mode,
+             "sees it). Ratio = Skiff / the better Linux of the same "
+             "percentile." % mode,
              "",
              "| path | p50 (us) | p90 (us) | p99 (us) | max (us) | lost | "
              "ratio p50 | ratio p90 | ratio p99 |",
@@ -660,7 +1273,7 @@ def xdp_table(results, skiffs, xdps):
         for p in ("p50", "p90", "p99"):
             k = "udp_%s_us" % p
             a, b = s[k]["median"], base[k]["median"]
-            row += " %s |" % ("–" if t == "linux" or a is None or not b
+            row += " %s |" % ("–" if is_linux(t) or a is None or not b
                               else "%.2f" % (a / b))
         lines.append(row)
     return lines
@@ -731,7 +1344,9 @@ def plot(results, outdir):
     if not series:
         return None
     png = os.path.join(outdir, "echo-cdf.png")
-    colours = {"linux": "#d62728", "skiff-hybrid": "#1f77b4",
+    colours = {"linux": "#d62728", "linux-tuned": "#e377c2",
+               "linux-xdp": "#7f7f7f",
+               "skiff-hybrid": "#1f77b4",
                "skiff-irq": "#2ca02c", "skiff-poll": "#9467bd",
                "xdp-interp": "#ff7f0e", "xdp-jit": "#8c564b"}
     plots = []
@@ -811,12 +1426,25 @@ def _has_cairo():
 
 # ---------------------------------------------------------------- main
 
+def default_pin(spec):
+    """PIN=VCPU:CLIENTS (host core numbers), PIN=0 for none; by default the
+    last core for the vCPU and core 0 for the clients, when there are two."""
+    if spec in ("0", "no", "none"):
+        return None
+    if spec:
+        v, c = spec.split(":")
+        return {"vcpu": int(v), "clients": int(c)}
+    n = os.cpu_count() or 1
+    return {"vcpu": n - 1, "clients": 0} if n >= 2 else None
+
+
 def config(args):
     quick = args.quick or os.environ.get("QUICK", "") not in ("", "0")
     env = os.environ.get
     cfg = {
         "quick": quick,
-        "rounds": args.rounds or int(env("ROUNDS") or 3),
+        "rounds": (args.rounds if args.rounds is not None else
+                   int(env("ROUNDS") or (3 if quick else 5))),
         "modes": (args.modes or env("MODES") or
                   ("hybrid" if quick else "hybrid,irq,poll")).split(","),
         "duration": args.duration or int(env("DURATION") or
@@ -836,7 +1464,33 @@ def config(args):
                         [int(x) for x in mem.split(",")] if mem else
                         MEM_SIZES_QUICK if quick else MEM_SIZES_FULL)
     cfg["mem_timeout"] = MEM_TRY_TIMEOUT
+    cfg["insns"] = env("INSNS") not in ("0", "no")
+    cfg["linux"] = (env("LINUX") or "stock,tuned").split(",")
+    cfg["cpu"] = env("CPU") or DEFAULT_CPU
+    cfg["pin"] = default_pin(env("PIN"))
+    cfg["churn"] = int(env("CHURN") or (10000 if quick else 100000))
+    cfg["churn_window"] = max(1, cfg["churn"] // 10)
+    cfg["churn_deadline"] = 900 if quick else 3600
+    cfg["boot_rounds"] = int(env("BOOT_ROUNDS") or (1 if quick else 3))
+    # Linux on microvm is left out unless asked (BOOT_WAYS=...): under TCG
+    # its kernel finds no PIT, HPET or PM timer to calibrate the TSC
+    # against and hangs there (tests/bench/README.md).
+    cfg["boot_ways"] = (env("BOOT_WAYS").split(",") if env("BOOT_WAYS") else
+                        [w for w in BOOT_WAYS if w != "linux-direct-microvm"])
+    cfg["boot_timeout"] = 60
+    cfg["insn_echo_count"] = 500 if quick else 2000
+    cfg["insn_http_s"] = 2 if quick else 3
+    cfg["insn_conns"] = 100 if quick else 300
     return cfg
+
+
+def max_load(runs, start):
+    """The highest 1-minute load average seen after any boot."""
+    vals = [float(r["loadavg_after"].split()[0]) for rs in runs.values()
+            for r in rs if r.get("loadavg_after")]
+    if start:
+        vals.append(float(start.split()[0]))
+    return max(vals) if vals else None
 
 
 def loadavg():
@@ -845,6 +1499,22 @@ def loadavg():
             return " ".join(f.read().split()[:3])
     except OSError:
         return None
+
+
+def count_instructions(targets, ns, paths, outdir, cfg):
+    """The counting boots, one per target; {"error", "targets"}."""
+    out = {"error": None, "targets": {}, "echo_count": cfg["insn_echo_count"],
+           "http_s": cfg["insn_http_s"], "conns": cfg["insn_conns"]}
+    try:
+        insn_count.build()
+    except RuntimeError as e:
+        out["error"] = str(e)
+        log("bench: no instruction counts: %s" % e)
+        return out
+    for t in targets:
+        log("bench: counting instructions, %s" % t)
+        out["targets"][t] = measure_insns(t, ns, paths, outdir, cfg)
+    return out
 
 
 def run(cfg, outdir=None, skip_make=False):
@@ -857,13 +1527,26 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("xdp_mode", cfg["modes"][0])
     cfg.setdefault("mem_sizes", [])
     cfg.setdefault("mem_timeout", MEM_TRY_TIMEOUT)
+    cfg.setdefault("linux", ["stock"])
+    cfg.setdefault("cpu", DEFAULT_CPU)
+    PIN.update(cfg.get("pin") or {"vcpu": None, "clients": None})
+    linuxes = [LINUX_VARIANTS[v] for v in cfg["linux"]]
+    if cfg["xdp"] and cfg.get("linux_xdp", True):
+        linuxes.append(LINUX_XDP)
     targets = (["skiff-" + m for m in cfg["modes"]] +
-               ["xdp-" + v for v in cfg["xdp"]] + ["linux"])
+               ["xdp-" + v for v in cfg["xdp"]] + linuxes)
     load_start = loadavg()
     memory = {"sizes_tried": cfg["mem_sizes"], "timeout_s": cfg["mem_timeout"],
               "mode": cfg["xdp_mode"], "skiff": None, "linux": None,
               "ratio": None}
     runs = {t: [] for t in targets}
+    cfg.setdefault("insns", False)
+    cfg.setdefault("churn", 0)
+    cfg.setdefault("boot_rounds", 0)
+    cfg.setdefault("boot_ways", list(BOOT_WAYS))
+    cfg.setdefault("boot_timeout", 60)
+    churns = boots = None
+    insns = {"error": None, "targets": {}} if cfg["insns"] else None
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
     start = time.time()
@@ -879,27 +1562,52 @@ def run(cfg, outdir=None, skip_make=False):
         subprocess.run(["ip", "-n", ns.name, "neigh", "replace", ns.guest_ip,
                         "lladdr", GUEST_MAC, "dev", ns.tap, "nud",
                         "permanent"], check=True)
+        # The clients' side of churn: every port, and TIME_WAIT reuse, so
+        # 100,000 sequential connections never run out of local ports.
+        for k, v in (("net.ipv4.ip_local_port_range", "1024 65535"),
+                     ("net.ipv4.tcp_tw_reuse", "1")):
+            subprocess.run(ns.cmd(["sysctl", "-q", "-w", "%s=%s" % (k, v)]),
+                           check=False)
         for rnd in range(cfg["rounds"]):
             # Alternate: Linux between Skiff modes, order flipped each round.
-            order = []
-            for t in targets[:-1]:
-                order += [t]
-            order.insert(len(order) // 2 if len(order) > 1 else 1, "linux")
+            order = [t for t in targets if not is_linux(t)]
+            mid = len(order) // 2 if len(order) > 1 else 1
+            order[mid:mid] = linuxes
             if rnd % 2:
                 order.reverse()
             for t in order:
                 log("bench: round %d/%d, %s" % (rnd + 1, cfg["rounds"], t))
                 r = measure(t, ns, paths, outdir, "r%d" % (rnd + 1), cfg)
                 r["round"] = rnd + 1
+                r["loadavg_after"] = loadavg()
                 runs[t].append(r)
                 log("  " + ", ".join("%s=%s" % (k, r.get(k)) for k in
                                      ("boot_s", "tcp_p50_us", "udp_p50_us",
                                       "http1_rps", "http16_rps",
                                       "heap_peak_KiB", "xdp_tx")
                                      if r.get(k) is not None))
+        if cfg["insns"]:
+            insns = count_instructions(targets, ns, paths, outdir, cfg)
+        if cfg["boot_rounds"]:
+            boots = {"rounds": cfg["boot_rounds"],
+                     "ways": {w: [] for w in cfg["boot_ways"]}}
+            for i in range(cfg["boot_rounds"]):
+                for w in cfg["boot_ways"]:
+                    log("bench: boot %d/%d, %s" % (i + 1, cfg["boot_rounds"],
+                                                   w))
+                    r = boot_row(w, ns, paths, outdir, "b%d" % (i + 1), cfg)
+                    boots["ways"][w].append(r)
+                    log("  %s" % r)
+        if cfg["churn"]:
+            churns = {"count": cfg["churn"], "window": cfg["churn_window"],
+                      "targets": {}}
+            for t in ("skiff-" + cfg["xdp_mode"], linuxes[0]):
+                log("bench: connection churn, %s, %d connections per kind"
+                    % (t, cfg["churn"]))
+                churns["targets"][t] = churn(t, ns, paths, outdir, cfg)
         if cfg["mem_sizes"]:
             for key, t in (("skiff", "skiff-" + cfg["xdp_mode"]),
-                           ("linux", "linux")):
+                           ("linux", linuxes[0])):
                 log("bench: memory search, %s, -m %s" % (t, cfg["mem_sizes"]))
                 memory[key] = min_memory(t, ns, paths, outdir, cfg)
             a, b = memory["skiff"]["min_mib"], memory["linux"]["min_mib"]
@@ -916,13 +1624,17 @@ def run(cfg, outdir=None, skip_make=False):
             "rounds": cfg["rounds"], "modes": cfg["modes"],
             "mem": cfg["mem"], "accel": cfg["accel"],
             "smp": "1,maxcpus=2", "machine_type": "q35",
+            "cpu": cfg.get("cpu") or "max", "linux_variants": {
+                t: linux_append(t) for t in linuxes},
             "nic": "virtio-net-pci,disable-legacy=on,romfile=",
             "network": "tap in a network namespace; clients in it",
             "duration_s": cfg["duration"], "echo_count": cfg["echo_count"],
             "linux_kernel": paths["kernel"], "linux_fw": cfg["linux_fw"],
             "nginx": nginx_v, "elapsed_s": round(time.time() - start, 1),
             "xdp": cfg["xdp"], "xdp_mode": cfg["xdp_mode"],
-            "loadavg": {"start": load_start, "end": loadavg()},
+            "loadavg": {"start": load_start, "end": loadavg(),
+                        "max_1min": max_load(runs, load_start)},
+            "pin": cfg.get("pin"),
             "linux_services": {
                 "echo": "tests/bench/linux-guest/echo_server.c (C, epoll, "
                         "one thread, TCP_NODELAY, gcc -static -O2)",
@@ -933,12 +1645,16 @@ def run(cfg, outdir=None, skip_make=False):
         "targets": {t: {"runs": runs[t], "summary": summarise(runs[t])}
                     for t in targets},
     }
-    base = results["targets"]["linux"]["summary"]
-    results["ratios"] = {t: ratios(results["targets"][t]["summary"], base)
-                         for t in targets if t != "linux"}
+    best, results["linux_winner"] = best_linux(results)
+    results["linux_best"] = best
+    results["ratios"] = {t: ratios(results["targets"][t]["summary"], best)
+                         for t in targets if not is_linux(t)}
     results["http_available"] = {t: any(r["http_available"] for r in runs[t])
                                  for t in targets if not is_xdp(t)}
     results["memory"] = memory
+    results["insns"] = insns
+    results["churn"] = churns
+    results["boots"] = boots
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])
     results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,
@@ -948,11 +1664,18 @@ def run(cfg, outdir=None, skip_make=False):
     png = plot(results, outdir)
     results["plot"] = os.path.basename(png) if png else None
     rps_png = plot_rps(results, outdir)
+    churn_png = plot_churn((churns or {}).get("targets"),
+                           (churns or {}).get("window"), outdir,
+                           results["meta"]["date"])
+    results["plot_churn"] = os.path.basename(churn_png) if churn_png else None
     results["plot_rps"] = os.path.basename(rps_png) if rps_png else None
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write(md)
+    if insns and insns["targets"]:
+        with open(os.path.join(outdir, "insn-profile.md"), "w") as f:
+            f.write(profile_md(insns))
     results["outdir"] = outdir
     return results
 

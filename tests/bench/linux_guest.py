@@ -25,9 +25,15 @@ OUT = os.path.join(ROOT, "build", "bench", "linux-guest")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 # The modules virtio-net needs, in load order (modinfo -F depends).
-MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev",
+# virtio_mmio for the direct boot on QEMU's microvm (no PCI; the devices
+# are listed in its ACPI tables); harmless where there is none.
+MODULES = ["virtio_ring", "virtio", "virtio_mmio", "virtio_pci_modern_dev",
            "virtio_pci_legacy_dev", "virtio_pci", "failover", "net_failover",
            "virtio_net"]
+
+
+IPROUTE2_IP = "/sbin/ip"
+UDP_REFLECT = os.path.join(ROOT, "build", "xdp", "udp_reflect.o")
 
 
 def kernel():
@@ -96,7 +102,8 @@ def ldd_libs(binary):
 
 def inputs(kpath):
     paths = [os.path.join(SRC, n) for n in os.listdir(SRC)]
-    paths += [__file__, kpath, "/usr/sbin/nginx", "/bin/busybox"]
+    paths += [__file__, kpath, "/usr/sbin/nginx", "/bin/busybox",
+              IPROUTE2_IP, UDP_REFLECT]
     site = os.path.join(ROOT, "www")
     if os.path.isdir(site):
         for dirpath, _, names in os.walk(site):
@@ -169,6 +176,14 @@ def build(guest_ip="10.77.0.2", host_ip="10.77.0.1", force=False, log=print):
         real = os.path.realpath(lib)
         copy(real, root, lib)
     copy(os.path.join(SRC, "nginx.conf"), root, "/etc/nginx/nginx.conf")
+    # iproute2's ip (busybox's cannot attach XDP) with its libraries (libbpf
+    # among them), and the very udp_reflect object Skiff's image embeds:
+    # bench.xdp=1 on the command line attaches it in native mode.
+    copy(IPROUTE2_IP, root, "/usr/sbin/ip-full")
+    for lib in ldd_libs(IPROUTE2_IP):
+        copy(os.path.realpath(lib), root, lib)
+    if os.path.exists(UDP_REFLECT):
+        copy(UDP_REFLECT, root, "/udp_reflect.o")
     with open(os.path.join(root, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
     with open(os.path.join(root, "etc", "group"), "w") as f:

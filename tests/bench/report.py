@@ -6,7 +6,8 @@ into the README, between the markers
     <!-- bench:end -->
 
 (a "## Benchmark" section holding them is appended when they are missing)
-and copies the plot to tests/bench/latest.png, which the README shows.
+and copies the plots to tests/bench/latest.png (echo CDF) and
+tests/bench/churn.png (connection churn), which the README shows.
 
     python3 tests/bench/report.py [--run build/bench/<timestamp>] [--readme README.md]
 """
@@ -22,6 +23,7 @@ BENCH = os.path.join(ROOT, "build", "bench")
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
 PNG = os.path.join(HERE, "latest.png")
+CHURN_PNG = os.path.join(HERE, "churn.png")
 
 
 def latest_run():
@@ -43,6 +45,12 @@ def section(run, readme):
         shutil.copyfile(png, PNG)
         rel = os.path.relpath(PNG, os.path.dirname(os.path.abspath(readme)))
         parts += ["![Echo round-trip CDF, Skiff and Linux](%s)" % rel, ""]
+    churn = os.path.join(run, "churn.png")
+    if os.path.exists(churn):
+        shutil.copyfile(churn, CHURN_PNG)
+        rel = os.path.relpath(CHURN_PNG,
+                              os.path.dirname(os.path.abspath(readme)))
+        parts += ["![Connection churn, conn/s per window](%s)" % rel, ""]
     guide = os.path.relpath(os.path.join(HERE, "README.md"),
                             os.path.dirname(os.path.abspath(readme)))
     parts += ["What is measured and how: [%s](%s)." % (guide, guide), ""]

@@ -3,6 +3,7 @@
  *   rtt_client tcp  HOST PORT SIZE COUNT DEADLINE_S [SAMPLES_FILE]
  *   rtt_client udp  HOST PORT SIZE COUNT DEADLINE_S [SAMPLES_FILE]
  *   rtt_client wait HOST PORT DEADLINE_S
+ *   rtt_client churn-echo|churn-http HOST PORT COUNT WINDOW DEADLINE_S
  *
  * tcp: one connection (TCP_NODELAY), SIZE bytes written, SIZE bytes read
  * back, COUNT times after 20 warm-up rounds. udp: one datagram of SIZE
@@ -14,7 +15,16 @@
  *
  * wait: until the deadline, connect (100 ms per try), send 64 bytes and
  * read them back (300 ms); prints the CLOCK_REALTIME of the first answered
- * echo as {"answered_at":<seconds>}, exit 0; exit 1 at the deadline. */
+ * echo as {"answered_at":<seconds>}, exit 0; exit 1 at the deadline.
+ *
+ * churn-*: COUNT new connections one after the other, each connect, one
+ * exchange, close: churn-echo writes 64 bytes, reads them back and closes
+ * (the client closes first); churn-http sends GET / with "Connection:
+ * close" and reads until the server closes (the server closes first, so
+ * TIME_WAIT is the guest's). 5 s per step. Prints one JSON line:
+ * {"done":..,"failed":..,"elapsed_s":..,"window":W,"rates":[conn/s of each
+ * full window of W connections]}. Stops at DEADLINE_S or after 100 failed
+ * connections in a row. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +161,78 @@ static int do_wait(struct sockaddr_in *a, double deadline_s)
 	return 1;
 }
 
+/* One connection of a churn run; 0 when the exchange completed. */
+static int churn_one(const struct sockaddr_in *a, int http)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: bench\r\n"
+				  "Connection: close\r\n\r\n";
+	char buf[4096], out[64];
+	struct timeval tv = {.tv_sec = 5};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, ok = -1;
+	size_t got = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(fd, (const struct sockaddr *)a, sizeof *a) < 0)
+		goto out;
+	if (http) {
+		if (send(fd, get, sizeof get - 1, 0) !=
+		    (ssize_t)(sizeof get - 1))
+			goto out;
+		while ((r = recv(fd, buf, sizeof buf, 0)) > 0)
+			got += (size_t)r;
+		/* EOF after a response that starts like one. */
+		ok = (r == 0 && got > 12) ? 0 : -1;
+	} else {
+		memset(out, 'c', sizeof out);
+		if (send(fd, out, sizeof out, 0) != (ssize_t)sizeof out)
+			goto out;
+		while (got < sizeof out &&
+		       (r = recv(fd, buf, sizeof out - got, 0)) > 0)
+			got += (size_t)r;
+		ok = got == sizeof out ? 0 : -1;
+	}
+out:
+	close(fd);
+	return ok;
+}
+
+static int do_churn(const struct sockaddr_in *a, int http, long count,
+		    long window, double deadline_s)
+{
+	double start = now(CLOCK_MONOTONIC), w0 = start;
+	double end = start + deadline_s;
+	long done = 0, failed = 0, streak = 0, in_window = 0;
+
+	if (count < 1 || window < 1)
+		return 2;
+	printf("{\"window\":%ld,\"rates\":[", window);
+	while (done < count && streak < 100 && now(CLOCK_MONOTONIC) < end) {
+		if (churn_one(a, http) == 0) {
+			done++;
+			streak = 0;
+			if (++in_window == window) {
+				double t = now(CLOCK_MONOTONIC);
+				printf("%s%.1f", done > window ? "," : "",
+				       window / (t - w0));
+				fflush(stdout);
+				w0 = t;
+				in_window = 0;
+			}
+		} else {
+			failed++;
+			streak++;
+		}
+	}
+	printf("],\"done\":%ld,\"failed\":%ld,\"elapsed_s\":%.2f}\n", done,
+	       failed, now(CLOCK_MONOTONIC) - start);
+	return done ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 5) {
@@ -168,6 +251,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "wait"))
 		return do_wait(&a, atof(argv[4]));
+	if (!strncmp(argv[1], "churn-", 6) && argc >= 7)
+		return do_churn(&a, !strcmp(argv[1], "churn-http"),
+				atol(argv[4]), atol(argv[5]), atof(argv[6]));
 	if (argc < 7)
 		return 2;
 	int udp = !strcmp(argv[1], "udp");

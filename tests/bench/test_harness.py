@@ -38,7 +38,11 @@ def run_smoke():
     cfg = {"quick": True, "rounds": 1, "modes": ["hybrid"], "duration": 1,
            "echo_count": 50, "echo_deadline": 10, "mem": 256,
            "xdp": ["jit"], "xdp_mode": "hybrid", "mem_sizes": [256],
-           "mem_timeout": 30,
+           "mem_timeout": 30, "pin": bench.default_pin(None),
+           "churn": 100, "churn_window": 25, "churn_deadline": 120,
+           "boot_rounds": 1, "boot_ways": ["skiff-direct-microvm"],
+           "insns": True, "insn_echo_count": 50,
+           "insn_http_s": 1, "insn_conns": 10,
            "accel": os.environ.get("ACCEL") or "tcg",
            "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
     start = time.time()
@@ -65,6 +69,10 @@ def run_smoke():
                    {k: r.get(k) for k in ("http1_rps", "http16_rps",
                                           "big_MBps", "conn_rps")})
     r = sk["runs"][0] if sk["runs"] else {}
+    if cfg["pin"]:
+        _check(checks, "vcpu_pinned", all(
+            (x["runs"][0] if x["runs"] else {}).get("vcpu_pinned")
+            for x in (sk, lx)), "QEMU's vCPU thread was not found to pin")
     _check(checks, "skiff_stats",
            all(r.get(k) is not None for k in
                ("heap_peak_KiB", "heap_in_use_KiB", "pbuf_pool_max",
@@ -79,6 +87,45 @@ def run_smoke():
            "hook: %s" % {k: xr.get(k) for k in
                          ("udp_p50_us", "xdp_attached", "xdp_tx",
                           "lwip_udp_recv_delta")})
+    xr = res["targets"].get("linux-xdp", {}).get("runs") or [{}]
+    _check(checks, "linux_xdp_udp",
+           xr[0].get("xdp_attached") and xr[0].get("udp_p50_us") is not None,
+           "udp_reflect.o not attached to Linux's virtio-net, or no UDP "
+           "round trip: %s" % {k: xr[0].get(k) for k in
+                               ("xdp_attached", "udp_p50_us")})
+    ins = res.get("insns") or {}
+    for t, op in (("skiff-hybrid", "tcp_echo"), ("skiff-hybrid", "new_conn"),
+                  ("xdp-jit", "xdp_reflect"), ("linux-xdp", "xdp_reflect"),
+                  ("linux", "tcp_echo"),
+                  ("linux", "http_keepalive")):
+        e = (((ins.get("targets") or {}).get(t) or {}).get("ops") or {}).get(op)
+        _check(checks, "insns_%s_%s" % (t.replace("-", "_"), op),
+               e is not None and e["per_op"] > 0,
+               "no instruction count (%s)" % (ins.get("error") or e))
+    prof = (((ins.get("targets") or {}).get("skiff-hybrid") or {})
+            .get("ops") or {}).get("tcp_echo") or {}
+    _check(checks, "insns_profile_symbols",
+           any(f != "?" for f, _ in prof.get("top", [])),
+           "the per-function profile names no Skiff function: %s" %
+           prof.get("top"))
+    for t, data in (((res.get("churn") or {}).get("targets") or {}).items()
+                    or [("churn", {})]):
+        for kind in ("echo", "http"):
+            r = data.get(kind) or {}
+            _check(checks, "churn_%s_%s" % (t.replace("-", "_"), kind),
+                   r.get("done") == cfg["churn"] and len(r.get("rates", []))
+                   == cfg["churn"] // cfg["churn_window"],
+                   "churn did not complete: %s" % r)
+    for t in ("skiff-hybrid", "linux"):
+        r = res["targets"][t]["runs"][0] if res["targets"][t]["runs"] else {}
+        _check(checks, "echo_under_load_" + t.replace("-", "_"),
+               r.get("tcp_load_p50_us") is not None,
+               "no TCP echo round trip under wrk -c16 load")
+    b = (((res.get("boots") or {}).get("ways") or {})
+         .get("skiff-direct-microvm") or [{}])[0]
+    _check(checks, "boot_row_skiff_microvm",
+           b.get("first_echo_s") is not None and b.get("guest_s") is not None,
+           "Skiff's direct boot on microvm gave no boot row: %s" % b)
     mem = res.get("memory") or {}
     _check(checks, "memory_search",
            all((mem.get(g) or {}).get("tries") for g in ("skiff", "linux")),
@@ -125,7 +172,8 @@ def run_smoke():
             gaps += ["memory.%s.%s" % (g, k) for k in ("min_mib", "tries")
                      if k not in (mem.get(g) or {})]
         gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
-                             "memory")
+                             "memory", "insns", "churn", "plot_churn", "boots",
+                             "linux_best", "linux_winner")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
     _check(checks, "table", os.path.getsize(os.path.join(outdir, "table.md"))
