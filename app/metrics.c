@@ -16,11 +16,16 @@
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
 #include "kernel/page_alloc.h"
+#include "kernel/percpu.h"
 #include "lwip-port/lwip_stats64.h"
 #include "lwip-port/skiffif.h"
+#include "lwip-port/sockfilter.h"
+#include "lwip-port/tcp_budget.h"
 #include "lwip-port/tcp_guard.h"
+#include "lwip-port/tcp_reaper.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
+#include "netdev/tc_hook.h"
 #include "services/echo.h"
 #include "services/http.h"
 #include "services/iperf.h"
@@ -158,6 +163,98 @@ static void put_services(struct kbuf *b)
 	    NULL, 0, NULL);
 }
 
+/* Instances of one table under one label: lwIP's protocols, the services'
+ * budgets, the CPUs. */
+static void many(struct kbuf *b, const char *prefix, const char *path,
+		 const struct counter_desc *d, unsigned n,
+		 const void *const *bases, const char *const *names,
+		 const char *label, unsigned ninst)
+{
+	struct counters_prom p = {
+	    .prefix = prefix,
+	    .json_path = path,
+	    .bases = bases,
+	    .inst_names = names,
+	    .inst_label = label,
+	    .ninst = ninst,
+	};
+
+	if (ninst)
+		counters_prom(b, d, n, &p);
+}
+
+/* The TCP defences: the reaper, each service's budget, HTTP's. */
+static void put_tcp_defences(struct kbuf *b)
+{
+	struct tcp_reaper_stats r;
+	struct tcp_budget_stats bs[TCP_BUDGET_MAX_SERVICES];
+	const void *bases[TCP_BUDGET_MAX_SERVICES];
+	const char *names[TCP_BUDGET_MAX_SERVICES];
+	unsigned nb = 0;
+
+	tcp_reaper_get_stats(&r);
+	one(b, "skiff_tcp_reaper", "tcp_reaper", tcp_reaper_counters,
+	    tcp_reaper_counters_len, &r, NULL, 0, NULL);
+	while (nb < TCP_BUDGET_MAX_SERVICES &&
+	       tcp_budget_get(nb, &names[nb], &bs[nb])) {
+		bases[nb] = &bs[nb];
+		nb++;
+	}
+	many(b, "skiff_tcp_budget", "tcp_budget.<service>", tcp_budget_counters,
+	     tcp_budget_counters_len, bases, names, "service", nb);
+	one(b, "skiff_http", "http", http_defence_desc, http_defence_desc_len,
+	    &http_defence, NULL, 0, NULL);
+}
+
+/* The TC hook per direction, the socket filters per service (the hook's
+ * own counters; the program's are in /stats). */
+static void put_tc_sockfilter(struct kbuf *b)
+{
+	static const char *const dirs[TC_NDIRS] = {"ingress", "egress"};
+	static const char *const svcs[] = {"echo", "http", "iperf"};
+	struct tc_stats t[TC_NDIRS], tp;
+	struct sockfilter_stats f[COUNTERS_LEN(svcs)], fp;
+	const void *tb[TC_NDIRS], *fb[COUNTERS_LEN(svcs)];
+	const char *fnames[COUNTERS_LEN(svcs)];
+	unsigned nf = 0;
+
+	for (unsigned d = 0; d < TC_NDIRS; d++) {
+		tc_get_stats((enum tc_dir)d, &t[d], &tp);
+		tb[d] = &t[d];
+	}
+	many(b, "skiff_tc", "tc.<direction>", tc_stats_desc, tc_stats_ndesc, tb,
+	     dirs, "direction", TC_NDIRS);
+	for (unsigned i = 0; i < COUNTERS_LEN(svcs); i++)
+		if (sockfilter_get_stats(svcs[i], &f[nf], &fp) == 0) {
+			fb[nf] = &f[nf];
+			fnames[nf++] = svcs[i];
+		}
+	many(b, "skiff_sockfilter", "sockfilter.<service>",
+	     sockfilter_stats_desc, sockfilter_stats_ndesc, fb, fnames,
+	     "service", nf);
+}
+
+/* Each online CPU's counters, labelled cpu="N" (sum them in a query). */
+static void put_cpus(struct kbuf *b)
+{
+	static const char *const cpu_names[] = {
+	    "0",  "1",	"2",  "3",  "4",  "5",	"6",  "7",  "8",  "9",	"10",
+	    "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21",
+	    "22", "23", "24", "25", "26", "27", "28", "29", "30", "31"};
+	static struct cpu_stats st[COUNTERS_LEN(cpu_names)];
+	const void *bases[COUNTERS_LEN(cpu_names)];
+	unsigned n = cpu_count();
+
+	if (n > COUNTERS_LEN(cpu_names))
+		n = COUNTERS_LEN(cpu_names);
+	for (unsigned i = 0; i < n; i++) {
+		cpu_stats_snapshot(i, &st[i]);
+		bases[i] = &st[i];
+	}
+	many(b, "skiff_cpu", "cpus.per_cpu[]", cpu_stats_counters,
+	     cpu_stats_counters_len, bases, cpu_names, "cpu", n);
+}
+
 /* The hook's counters carry the attached program's name (none: no
  * program, and the counters stay 0). */
 static void put_xdp(struct kbuf *b)
@@ -205,5 +302,8 @@ int metrics_prom(char *buf, size_t cap)
 	put_memory(&b);
 	put_services(&b);
 	put_xdp(&b);
+	put_tcp_defences(&b);
+	put_tc_sockfilter(&b);
+	put_cpus(&b);
 	return kbuf_finish(&b);
 }

@@ -194,6 +194,17 @@ const struct counter_desc tcp_budget_counters[] = {
 };
 const unsigned tcp_budget_counters_len = COUNTERS_LEN(tcp_budget_counters);
 
+bool tcp_budget_get(unsigned i, const char **name, struct tcp_budget_stats *out)
+{
+	if (i >= nbudgets)
+		return false;
+	if (i == 0)
+		census();
+	*name = budgets[i].name;
+	*out = budgets[i].s;
+	return true;
+}
+
 int tcp_budget_json(char *buf, size_t cap)
 {
 	struct kbuf b = {buf, cap, 0};

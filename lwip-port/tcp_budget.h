@@ -61,6 +61,9 @@ uint32_t tcp_budget_free_pcbs(void);
 /* Segments one tcp_write of len bytes may take at most. */
 uint32_t tcp_budget_segs_for(size_t len);
 
+/* Service i's name and counters (after a census); false past the last. */
+bool tcp_budget_get(unsigned i, const char **name,
+		    struct tcp_budget_stats *out);
 /* "name":{...} for each service, as one JSON object (the /stats member). */
 int tcp_budget_json(char *buf, size_t cap);
 extern const struct counter_desc tcp_budget_counters[];

@@ -134,6 +134,18 @@ def metrics_promtool_and_stats_agree():
         expect(re.search(r'^skiff_info\{version="[^"]+",mode="irq",'
                          r'xdp_prog=""\} 1$', text, re.M),
                "skiff_info line missing")
+        # The TCP defences, the TC hook, the CPUs, each under its label.
+        expect(val("skiff_tcp_reaper_sweeps_total") ==
+               stats["tcp_reaper"]["sweeps"] or
+               val("skiff_tcp_reaper_sweeps_total") > 0, "reaper sweeps")
+        expect(types.get("skiff_tcp_budget_pcbs") == "gauge",
+               "a budget's PCBs in use are a gauge")
+        expect(val("skiff_tcp_budget_pcbs_min", '{service="echo"}') ==
+               stats["tcp_budget"]["echo"]["pcbs_min"], "echo's share")
+        expect(val("skiff_tc_runs_total", '{direction="egress"}') == 0,
+               "TC counters by direction")
+        expect(val("skiff_cpu_timer_ticks_total", '{cpu="0"}') > 0,
+               "CPU 0's timer ticks")
         # Every counter family of /stats is there: as many families as the
         # tables have scalar names that are not grouped.
         expect(len(types) > 120, "only %d families" % len(types))

@@ -321,6 +321,114 @@ TEST(load_replace_list_maps_detach)
 	free(xsk);
 }
 
+/* ---- hooks of several program types (xdp, tc-ingress, tc-egress) ---- */
+
+static struct ebpf_prog *tc_hooked[2];
+
+static struct ebpf_prog *tc_swap(int dir, struct ebpf_prog *p)
+{
+	struct ebpf_prog *old = tc_hooked[dir];
+
+	tc_hooked[dir] = p;
+	return old;
+}
+static struct ebpf_prog *tc_in_attach(struct ebpf_prog *p)
+{
+	return tc_swap(0, p);
+}
+static struct ebpf_prog *tc_out_attach(struct ebpf_prog *p)
+{
+	return tc_swap(1, p);
+}
+static struct ebpf_prog *tc_in_current(void)
+{
+	return tc_hooked[0];
+}
+static struct ebpf_prog *tc_out_current(void)
+{
+	return tc_hooked[1];
+}
+
+static const struct admin_hook typed_hooks[] = {
+    {"xdp", EBPF_PROG_XDP, NULL, fake_attach, fake_current},
+    {"tc-ingress", EBPF_PROG_SCHED_CLS, NULL, tc_in_attach, tc_in_current},
+    {"tc-egress", EBPF_PROG_SCHED_CLS, NULL, tc_out_attach, tc_out_current},
+};
+
+/* A program goes only to a hook of its own type, and to one hook at a
+ * time; a refusal changes nothing. */
+TEST(hooks_take_only_their_program_type)
+{
+	struct admin_config c = {.token = "s3cret",
+				 .max_body = 1 << 20,
+				 .jit = false,
+				 .hooks = typed_hooks,
+				 .nhooks = 3};
+	size_t clen = 0, tlen = 0;
+	uint8_t *count = read_obj("count", &clen);
+	uint8_t *tc = read_obj("tc_mark", &tlen);
+	char out[4096], head[128];
+	unsigned tc_id = 0, xdp_id = 0;
+
+	admin_reset();
+	hooked = tc_hooked[0] = tc_hooked[1] = NULL;
+	admin_configure(&c);
+	if (!count || !tc)
+		goto out;
+	/* A TC object on the XDP hook, an XDP object on a TC hook: 400. */
+	CHECK_EQ(call("POST /prog?attach=xdp HTTP/1.1\r\n" AUTH "\r\n", tc,
+		      tlen, out, sizeof(out)),
+		 400);
+	CHECK(strstr(out, "cannot attach") != NULL);
+	CHECK_EQ(call("POST /prog?attach=tc-egress HTTP/1.1\r\n" AUTH "\r\n",
+		      count, clen, out, sizeof(out)),
+		 400);
+	CHECK(hooked == NULL && !tc_hooked[0] && !tc_hooked[1]);
+	CHECK_EQ(admin_prog_count(), 0);
+	/* Each on its own hook. */
+	CHECK_EQ(call("POST /prog?attach=tc-egress HTTP/1.1\r\n" AUTH "\r\n",
+		      tc, tlen, out, sizeof(out)),
+		 200);
+	CHECK(strstr(out, "\"type\":\"sched_cls\"") != NULL);
+	CHECK(tc_hooked[1] && strcmp(tc_hooked[1]->name, "tc_mark") == 0);
+	CHECK_EQ(sscanf(out, "{\"id\":%u,", &tc_id), 1);
+	CHECK_EQ(call("POST /prog HTTP/1.1\r\n" AUTH "\r\n", count, clen, out,
+		      sizeof(out)),
+		 200);
+	CHECK_EQ(sscanf(out, "{\"id\":%u,", &xdp_id), 1);
+	/* By id: the XDP program to a TC hook, the TC one to XDP: 400. */
+	snprintf(head, sizeof(head),
+		 "POST /attach?hook=tc-ingress&id=%u HTTP/1.1\r\n" AUTH "\r\n",
+		 xdp_id);
+	CHECK_EQ(call(head, NULL, 0, out, sizeof(out)), 400);
+	snprintf(head, sizeof(head),
+		 "POST /attach?hook=xdp&id=%u HTTP/1.1\r\n" AUTH "\r\n", tc_id);
+	CHECK_EQ(call(head, NULL, 0, out, sizeof(out)), 400);
+	/* The TC program on egress cannot also go to ingress (a detach of
+	 * one would free what the other still runs). */
+	snprintf(head, sizeof(head),
+		 "POST /attach?hook=tc-ingress&id=%u HTTP/1.1\r\n" AUTH "\r\n",
+		 tc_id);
+	CHECK_EQ(call(head, NULL, 0, out, sizeof(out)), 400);
+	CHECK(strstr(out, "another hook") != NULL);
+	CHECK(!tc_hooked[0] && tc_hooked[1] && !hooked);
+	CHECK_EQ(call("GET /prog HTTP/1.1\r\n" AUTH "\r\n", NULL, 0, out,
+		      sizeof(out)),
+		 200);
+	CHECK(strstr(out, "\"hooks\":{\"xdp\":null,\"tc-ingress\":null,"
+			  "\"tc-egress\":\"tc_mark\"}") != NULL);
+	/* Detaching egress unloads the TC program and the idle XDP one. */
+	CHECK_EQ(call("POST /detach?hook=tc-egress HTTP/1.1\r\n" AUTH "\r\n",
+		      NULL, 0, out, sizeof(out)),
+		 200);
+	CHECK(!tc_hooked[1]);
+	CHECK_EQ(admin_prog_count(), 0);
+out:
+	admin_reset();
+	free(count);
+	free(tc);
+}
+
 /* A hash map dumps every element once (get_next_key over the chains). */
 TEST(hash_map_next_key_walks_everything)
 {
