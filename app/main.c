@@ -131,8 +131,10 @@ static void check_clock(void)
 static void print_banner(void)
 {
 	char line[BOOT_CMDLINE_MAX + 256];
+	static char shown[BOOT_CMDLINE_MAX + 16]; /* secrets as "***" */
 	uint64_t tsc_hz = clock_tsc_hz();
 
+	config_redact_cmdline(boot->cmdline, shown, sizeof(shown));
 	ksnprintf(
 	    line, sizeof(line),
 	    "Skiff %s ready: %llu MiB usable memory, TSC %llu.%03llu MHz, "
@@ -143,7 +145,7 @@ static void print_banner(void)
 	    config.loader[0] ? config.loader : boot->loader,
 	    (unsigned long long)(clock_tsc_to_ns(rdtsc() - boot->tsc_at_entry) /
 				 1000000),
-	    boot->cmdline);
+	    shown);
 	console_puts(line);
 }
 

@@ -352,6 +352,10 @@ static void describe_current(const struct cmdline_option *opt, char quote,
 {
 	char v[CMDLINE_SHOW_MAX + 4];
 
+	if (opt->secret) {
+		ksnprintf(buf, size, "%s", "***");
+		return;
+	}
 	cmdline_format_value(opt, v, sizeof(v));
 	if (opt->kind == CMDLINE_STRING)
 		ksnprintf(buf, size, "%c%s%c", quote, v, quote);
@@ -404,6 +408,12 @@ static void report_bad_value(const struct cmdline_option *opt,
 
 	describe(opt, expect, sizeof(expect));
 	describe_current(opt, '\'', keep, sizeof(keep));
+	if (opt->secret) {
+		say(report,
+		    "cmdline: bad value for %s: expected %s; keeping %s",
+		    opt->key, expect, keep);
+		return;
+	}
 	say(report,
 	    "cmdline: bad value '%.*s%s' for %s: expected %s; keeping %s",
 	    shown(w->value_len), w->value, cut(w->value_len), opt->key, expect,
@@ -496,6 +506,56 @@ int cmdline_parse(const char *line, const struct cmdline_option *opts,
 		problems +=
 		    handle_word(&w, opts, nopts, report, help_requested);
 	return problems;
+}
+
+/* The word at s (next_word's rules: blanks end it outside quotes; the key
+ * is what comes before the first '=', quotes dropped): its end, and in
+ * *eq the '=' (NULL without one); key gets the key, cut to fit. */
+static const char *raw_word(const char *s, const char **eq, char *key,
+			    size_t cap)
+{
+	bool quoted = false;
+	size_t n = 0;
+
+	*eq = NULL;
+	for (; *s && (quoted || !is_blank(*s)); s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == '=' && !*eq)
+			*eq = s;
+		else if (!*eq)
+			append(key, cap, &n, *s);
+	}
+	terminate(key, cap, n);
+	return s;
+}
+
+size_t cmdline_redact(const char *line, const struct cmdline_option *opts,
+		      size_t nopts, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (!cap)
+		return 0;
+	while (line && *line) {
+		if (is_blank(*line)) {
+			append(out, cap, &n, *line++);
+			continue;
+		}
+		char key[CMDLINE_KEY_MAX];
+		const char *eq, *end = raw_word(line, &eq, key, sizeof(key));
+		const struct cmdline_option *opt = find(opts, nopts, key);
+		const char *copy_end = eq && opt && opt->secret ? eq + 1 : end;
+
+		while (line < copy_end)
+			append(out, cap, &n, *line++);
+		if (copy_end != end)
+			for (const char *m = "***"; *m; m++)
+				append(out, cap, &n, *m);
+		line = end;
+	}
+	terminate(out, cap, n);
+	return n < cap ? n : cap - 1;
 }
 
 void cmdline_print_help(const struct cmdline_option *opts, size_t nopts,

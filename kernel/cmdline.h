@@ -33,6 +33,9 @@ struct cmdline_option {
 	const char *const *choices; /* CMDLINE_CHOICE */
 	size_t string_cap;	    /* CMDLINE_STRING buffer size */
 	const char *help;	    /* one line for "help" */
+	/* A secret (a token): its value is never shown, not in messages,
+	 * not in help, not in cmdline_redact's copy of the line. */
+	bool secret;
 };
 
 typedef void (*cmdline_report_fn)(const char *message);
@@ -50,6 +53,12 @@ void cmdline_print_help(const struct cmdline_option *opts, size_t nopts,
 /* Formats the option's current value (for the banner and /stats). */
 int cmdline_format_value(const struct cmdline_option *opt, char *buf,
 			 size_t size);
+
+/* Copies line into out (NUL-terminated, cut at cap) with the value of
+ * every secret option's word replaced by "***", blanks and other words as
+ * they were: the line the banner prints. Returns the length written. */
+size_t cmdline_redact(const char *line, const struct cmdline_option *opts,
+		      size_t nopts, char *out, size_t cap);
 
 /* Parses a dotted quad A.B.C.D (each part 0..255, at most three digits)
  * at the start of s into host order (a<<24|b<<16|c<<8|d); returns what

@@ -324,6 +324,7 @@ static const struct cmdline_option options[] = {
      .kind = CMDLINE_STRING,
      .target = config.admin_token,
      .string_cap = sizeof(config.admin_token),
+     .secret = true,
      .help = "turn the admin endpoint on with this bearer token "
 	     "(tools/skiffctl); off without one"},
     {.key = "admin.port",
@@ -391,6 +392,12 @@ void config_print_help(void)
 	console_puts("Skiff command-line keys (key=value, space separated):\n");
 	cmdline_print_help(options, sizeof(options) / sizeof(options[0]),
 			   help_line);
+}
+
+size_t config_redact_cmdline(const char *cmdline, char *out, size_t cap)
+{
+	return cmdline_redact(cmdline, options,
+			      sizeof(options) / sizeof(options[0]), out, cap);
 }
 
 int config_parse(const char *cmdline)

@@ -89,6 +89,9 @@ extern struct config config;
 /* Parses the command line into config, logging every problem. Returns the
  * number of problems; prints the key list when "help" was given. */
 int config_parse(const char *cmdline);
+/* The command line with every secret's value (admin.token) replaced by
+ * "***": what may be printed or logged. */
+size_t config_redact_cmdline(const char *cmdline, char *out, size_t cap);
 /* Logs the key list. */
 void config_print_help(void);
 

@@ -152,6 +152,9 @@ def admin_refuses_bad_requests_and_keeps_serving():
     with g:
         expect(g.wait_for(UP, 120), "no address", g)
         expect(g.wait_for(r"admin: endpoint on tcp 9090", 5), "no admin", g)
+        # The token is a secret: the banner shows the line with "***".
+        expect("admin.token=***" in g.log() and TOKEN not in g.log(),
+               "the console shows the admin token", g)
         count = open(os.path.join(OBJ, "count.o"), "rb").read()
         post = b"POST /prog?attach=xdp HTTP/1.1\r\nHost: x\r\n"
         cases = [

@@ -26,7 +26,7 @@ static const char *const modes[] = {"poll", "irq", "hybrid", NULL};
 /* The options, reset to their defaults before every test. */
 static bool verbose, promisc;
 static uint32_t budget, anyval;
-static char hostname[16];
+static char hostname[16], token[16];
 static int mode;
 static uint32_t ip;
 static struct cmdline_ipv4_cidr net;
@@ -69,6 +69,12 @@ static const struct cmdline_option opts[] = {
      .kind = CMDLINE_IPV4_CIDR,
      .target = &net,
      .help = "static address and prefix"},
+    {.key = "token",
+     .kind = CMDLINE_STRING,
+     .target = token,
+     .string_cap = sizeof(token),
+     .help = "a secret",
+     .secret = true},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -79,6 +85,7 @@ static void defaults(void)
 	budget = 64;
 	anyval = 7;
 	strcpy(hostname, "skiff");
+	strcpy(token, "");
 	mode = 0;
 	ip = 0x0a00020f;
 	net.addr = 0x0a000200;
@@ -449,4 +456,31 @@ TEST(cmdline_print_help_one_line_per_option)
 		CHECK(strstr(msgs[i], opts[i].key) != NULL);
 		CHECK(strstr(msgs[i], opts[i].help) != NULL);
 	}
+}
+
+/* A secret's value is applied but never shown: not in the redacted line,
+ * not in a bad-value message, not in help. */
+TEST(cmdline_secret_values_never_shown)
+{
+	char out[128];
+
+	CHECK_EQ(parse("net.budget=8 token=hunter2 hostname=a"), 0);
+	CHECK_STR(token, "hunter2");
+	cmdline_redact("net.budget=8  token=hunter2 hostname=a", opts, NOPTS,
+		       out, sizeof(out));
+	CHECK_STR(out, "net.budget=8  token=*** hostname=a");
+	cmdline_redact("\"token=a b\" token=\"c d\"\ttoken x=token=1", opts,
+		       NOPTS, out, sizeof(out));
+	CHECK_STR(out, "\"token=*** token=***\ttoken x=token=1");
+	/* Cut at the buffer, still terminated. */
+	CHECK_EQ(cmdline_redact("token=abcdef", opts, NOPTS, out, 8), 7);
+	CHECK_STR(out, "token=*");
+	CHECK_EQ(parse("token=this-is-far-too-long-for-it"), 1);
+	CHECK(strstr(msgs[0], "far-too") == NULL);
+	CHECK(strstr(msgs[0], "bad value for token") != NULL);
+	nmsgs = 0;
+	strcpy(token, "hunter2");
+	cmdline_print_help(opts, NOPTS, collect);
+	for (int i = 0; i < nmsgs && i < MAX_MSGS; i++)
+		CHECK(strstr(msgs[i], "hunter2") == NULL);
 }
