@@ -260,15 +260,19 @@ static void put_cpus(struct kbuf *b)
 static void put_xdp(struct kbuf *b)
 {
 	struct xdp_hook_stats x;
+	struct xdp_prog_stats xp;
 	char labels[96]; /* prog="<name>", a 31-char name escaped at worst */
 	struct kbuf lb = {labels, sizeof(labels), 0};
 	const struct ebpf_prog *p = xdp_hook_prog;
 
 	xdp_hook_get_stats(&x);
+	xdp_hook_get_prog_stats(&xp);
 	counters_prom_label(&lb, "prog", p ? p->name : "", 1);
 	kbuf_finish(&lb);
 	one(b, "skiff_xdp", "xdp", xdp_hook_stats_desc, xdp_hook_stats_ndesc,
 	    &x, NULL, 0, labels);
+	one(b, "skiff_xdp_prog", "xdp.prog", xdp_prog_stats_desc,
+	    xdp_prog_stats_ndesc, &xp, NULL, 0, labels);
 }
 
 int metrics_prom(char *buf, size_t cap)

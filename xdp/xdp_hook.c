@@ -9,6 +9,7 @@
 
 #include "kernel/cmdline.h"
 #include "kernel/counters.h"
+#include "kernel/cpu.h"
 #include "kernel/kbuf.h"
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
@@ -42,6 +43,7 @@ void xdp_hook_register(void)
 	netdev_rx_hook_register(&xdp_rx_hook);
 }
 static struct xdp_hook_stats stats;
+static struct xdp_prog_stats prog_stats;
 static bool jitted;
 static uint32_t last_queue; /* of the frame the program ran on */
 
@@ -86,6 +88,7 @@ int xdp_hook_attach(const char *name, bool jit)
 	if (jitted)
 		log_info("xdp: %s JIT code %zu bytes (read-only, executable)",
 			 name, p->jit_size);
+	memset(&prog_stats, 0, sizeof(prog_stats));
 	xdp_hook_prog = p;
 	return 0;
 }
@@ -170,14 +173,21 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	    .rx_queue_index = queue,
 	    .csum_flags = csum_flags,
 	};
-	uint64_t v;
+	uint64_t v, t0, dt;
 
 	/* A REDIRECT goes where this run's bpf_redirect_map pointed, never
 	 * where an earlier frame's did. */
 	ebpf_redirect_info.target = 0;
 	last_queue = queue;
+	/* Only frames with a program attached come here (the hook is armed
+	 * by the pointer), so the two rdtsc cost nothing without one. */
+	t0 = rdtsc();
 	v = ebpf_run(xdp_hook_prog, &ctx);
+	dt = rdtsc() - t0;
 	stats.runs++;
+	stats.cycles += dt;
+	prog_stats.runs++;
+	prog_stats.cycles += dt;
 	switch (v) {
 	case EBPF_XDP_PASS:
 		stats.pass++;
@@ -205,6 +215,7 @@ struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
 	 * program or the new one, never a mix. */
 	__atomic_store_n(&xdp_hook_prog, p, __ATOMIC_RELEASE);
 	jitted = p && p->jitted;
+	memset(&prog_stats, 0, sizeof(prog_stats));
 	if (p)
 		log_info("xdp: %s attached at run time (%s)", p->name,
 			 p->jitted ? "JIT" : "interpreted");
@@ -222,6 +233,7 @@ void xdp_hook_detach(void)
 		ebpf_prog_free(p);
 	jitted = false;
 	memset(&stats, 0, sizeof(stats));
+	memset(&prog_stats, 0, sizeof(prog_stats));
 }
 
 void xdp_hook_count_tx_failed(void)
@@ -254,6 +266,11 @@ void xdp_hook_get_stats(struct xdp_hook_stats *out)
 	*out = stats;
 }
 
+void xdp_hook_get_prog_stats(struct xdp_prog_stats *out)
+{
+	*out = prog_stats;
+}
+
 /* The hook's counters, declared once (kernel/counters.h). */
 const struct counter_desc xdp_hook_stats_desc[] = {
     COUNTER(U64, struct xdp_hook_stats, runs, "runs"),
@@ -268,8 +285,15 @@ const struct counter_desc xdp_hook_stats_desc[] = {
 	    "redirect_no_target"),
     COUNTER(U64, struct xdp_hook_stats, xsk_frames, "xsk_frames"),
     COUNTER(U64, struct xdp_hook_stats, xsk_bytes, "xsk_bytes"),
+    COUNTER(U64, struct xdp_hook_stats, cycles, "cycles"),
 };
 const unsigned xdp_hook_stats_ndesc = COUNTERS_LEN(xdp_hook_stats_desc);
+
+const struct counter_desc xdp_prog_stats_desc[] = {
+    COUNTER(U64, struct xdp_prog_stats, runs, "runs"),
+    COUNTER(U64, struct xdp_prog_stats, cycles, "cycles"),
+};
+const unsigned xdp_prog_stats_ndesc = COUNTERS_LEN(xdp_prog_stats_desc);
 
 int xdp_hook_stats_json(char *buf, size_t cap)
 {
@@ -282,7 +306,10 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 		    p->jitted ? "true" : "false");
 	counters_json_members(&b, xdp_hook_stats_desc, xdp_hook_stats_ndesc,
 			      &stats, 0);
-	kbuf_printf(&b, ",\"maps\":{");
+	kbuf_printf(&b, ",\"prog\":{");
+	counters_json_members(&b, xdp_prog_stats_desc, xdp_prog_stats_ndesc,
+			      &prog_stats, 1);
+	kbuf_printf(&b, "},\"maps\":{");
 	for (uint32_t i = 0; i < p->nmaps; i++) {
 		const struct ebpf_map *m = p->maps[i];
 		kbuf_printf(&b,

@@ -24,6 +24,13 @@ struct xdp_hook_stats {
 	uint64_t redirect_no_target; /* REDIRECT without bpf_redirect_map */
 	uint64_t xsk_frames;	     /* redirected frames a socket took */
 	uint64_t xsk_bytes;
+	uint64_t cycles; /* TSC cycles inside programs, rdtsc around each run */
+};
+
+/* The attached program's own share, zeroed when a program is attached,
+ * replaced or detached (the hook's counters go on). */
+struct xdp_prog_stats {
+	uint64_t runs, cycles;
 };
 
 /* Registers the hook into netdev's receive path (netdev/rx_hook.h). Called
@@ -49,9 +56,12 @@ struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p);
 void xdp_hook_detach(void);
 
 void xdp_hook_get_stats(struct xdp_hook_stats *out);
-/* The {name, offset} table of struct xdp_hook_stats. */
+void xdp_hook_get_prog_stats(struct xdp_prog_stats *out);
+/* The {name, offset} tables of struct xdp_hook_stats and xdp_prog_stats. */
 extern const struct counter_desc xdp_hook_stats_desc[];
 extern const unsigned xdp_hook_stats_ndesc;
+extern const struct counter_desc xdp_prog_stats_desc[];
+extern const unsigned xdp_prog_stats_ndesc;
 int xdp_hook_stats_json(char *buf, size_t cap);
 
 #endif

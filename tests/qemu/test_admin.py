@@ -3,7 +3,11 @@ and raw HTTP: a program loaded, replaced and detached at run time under
 UDP echo traffic loses no datagram and leaks no buffer; maps dump and
 update; bad tokens, oversized and malformed requests and objects and a
 verifier-refused program are answered 401/413/400 (the last with the
-verifier's message), change nothing, and the appliance keeps serving."""
+verifier's message), change nothing, and the appliance keeps serving.
+TC and socket-filter programs load and detach at run time too: the TC
+port rewriter on tc-ingress makes UDP to 7777 reach echo, sock_trunc on
+socket-echo drops "drop..." datagrams, both undone by detach; a TC
+object offered to the xdp hook gets 400 and changes nothing."""
 import json
 import os
 import socket
@@ -55,12 +59,12 @@ def raw(admin, data, timeout=20):
     return status, body
 
 
-def guest(name, extra=""):
+def guest(name, extra="", more_fwd=()):
     http, admin, udp = (skiffqemu.free_port(), skiffqemu.free_port(),
                         skiffqemu.free_port())
     g = Guest(name, net="user", boot="direct",
               hostfwd=[("tcp", http, 80), ("tcp", admin, 9090),
-                       ("udp", udp, 7)],
+                       ("udp", udp, 7)] + list(more_fwd),
               cmdline="admin.token=%s %s" % (TOKEN, extra))
     return g, http, admin, udp
 
@@ -69,8 +73,19 @@ def udp_echo_once(s, port, payload):
     s.sendto(payload, ("127.0.0.1", port))
     try:
         return s.recvfrom(4096)[0] == payload
-    except socket.timeout:
+    except (socket.timeout, ConnectionRefusedError):
         return False
+
+
+def answered(port, payload, tries=3):
+    """True if a datagram to port comes back byte for byte (a few tries:
+    the network under TCG may lose one)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    try:
+        return any(udp_echo_once(s, port, payload) for _ in range(tries))
+    finally:
+        s.close()
 
 
 @test
@@ -212,3 +227,80 @@ def admin_refuses_bad_requests_and_keeps_serving():
         expect(ok, "UDP echo silent after the refusals", g)
         after = stats(http)
     expect(after["xdp"]["attached"] is None, "a program got attached")
+
+
+@test
+def admin_tc_and_socket_filter_at_run_time():
+    p7777 = skiffqemu.free_port()
+    g, http, admin, udp = guest("admin-tc", more_fwd=[("udp", p7777, 7777)])
+    with g:
+        expect(g.wait_for(UP, 120), "no address", g)
+        expect(g.wait_for(r"admin: endpoint on tcp 9090", 5), "no admin", g)
+        # Before: nothing listens on 7777, echo answers everything.
+        expect(answered(udp, b"drop-before"), "echo silent at start", g)
+        expect(not answered(p7777, b"via-7777", tries=2),
+               "port 7777 answered with no program", g)
+        # A TC object on the XDP hook: 400, nothing attached.
+        rc, out, err = ctl(admin, "prog", "load",
+                           os.path.join(OBJ, "tc_port_rewrite.o"), "xdp")
+        expect(rc == 1 and "HTTP 400" in err, "TC on xdp: %r %r" % (out, err),
+               g)
+        rc, out, err = ctl(admin, "prog", "list")
+        expect(rc == 0 and "name" not in out and "hook xdp: -" in out and
+               "hook tc-ingress: -" in out, "state changed: %r" % out, g)
+        # Attach both under traffic, then show their effect.
+        stop = threading.Event()
+        lost = {"n": 0, "sent": 0}
+
+        def traffic():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(3)
+            while not stop.is_set() and lost["sent"] < 2000:
+                lost["n"] += not udp_echo_once(s, udp, b"keep-%d" %
+                                               lost["sent"])
+                lost["sent"] += 1
+            s.close()
+
+        t = threading.Thread(target=traffic)
+        t.start()
+        try:
+            rc, out, err = ctl(admin, "prog", "load",
+                               os.path.join(OBJ, "tc_port_rewrite.o"),
+                               "tc-ingress")
+            expect(rc == 0 and "attached tc-ingress" in out,
+                   "tc load: %r %r" % (out, err), g)
+            rc, out, err = ctl(admin, "prog", "load",
+                               os.path.join(OBJ, "sock_trunc.o"),
+                               "socket-echo")
+            expect(rc == 0 and "attached socket-echo" in out,
+                   "filter load: %r %r" % (out, err), g)
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            t.join(timeout=120)
+        expect(lost["n"] == 0 and lost["sent"] > 5, "%d of %d lost while "
+               "attaching" % (lost["n"], lost["sent"]), g)
+        expect(answered(p7777, b"via-7777"), "7777 not rewritten to echo", g)
+        expect(not answered(udp, b"drop-this", tries=2),
+               "socket filter let 'drop...' through", g)
+        expect(answered(udp, b"short"), "filter dropped a short datagram", g)
+        st = stats(http)
+        expect(st["tc"]["ingress"]["prog"]["name"] == "tc_port_rewrite" and
+               st["tc"]["ingress"]["prog"]["runs"] >= 1,
+               "tc ingress stats: %r" % st["tc"]["ingress"], g)
+        expect(st["sockfilter"]["echo"]["dropped"] >= 1,
+               "filter stats: %r" % st["sockfilter"]["echo"], g)
+        # Detach both: back to normal.
+        for hook in ("tc-ingress", "socket-echo"):
+            rc, out, err = ctl(admin, "prog", "detach", hook)
+            expect(rc == 0, "detach %s: %r" % (hook, err), g)
+        rc, out, err = ctl(admin, "prog", "list")
+        expect(rc == 0 and "hook tc-ingress: -" in out and
+               "hook socket-echo: -" in out, "after detach: %r" % out, g)
+        expect(answered(udp, b"drop-after"), "'drop...' still dropped", g)
+        expect(not answered(p7777, b"via-7777", tries=2),
+               "7777 still rewritten after detach", g)
+        after = stats(http)
+    expect(after["tc"]["ingress"]["prog"] is None and
+           after["sockfilter"]["echo"]["prog"] is None,
+           "a program is still attached")

@@ -426,7 +426,7 @@ TEST(no_program_frames_reach_lwip)
 	h = hstats();
 	CHECK_EQ(h.runs + h.pass + h.drop + h.tx + h.redirect + h.aborted +
 		     h.tx_failed + h.redirect_dropped + h.redirect_no_target +
-		     h.xsk_frames + h.xsk_bytes,
+		     h.xsk_frames + h.xsk_bytes + h.cycles,
 		 0);
 	CHECK_EQ(gstats(f).rx_frames, 3);
 	CHECK_EQ(xdp_hook_stats_json(json, sizeof(json)),
@@ -1362,7 +1362,21 @@ static void stats_json_shows_counters_and_maps(bool jit)
 			  "\"redirect\":0,\"aborted\":0,\"tx_failed\":0,"
 			  "\"redirect_dropped\":0,\"redirect_no_target\":0,"
 			  "\"xsk_frames\":0,"
-			  "\"xsk_bytes\":0") != NULL);
+			  "\"xsk_bytes\":0,\"cycles\":") != NULL);
+	/* Run time: the hook's and the program's, the same 5 runs. */
+	{
+		struct xdp_hook_stats h = hstats();
+		struct xdp_prog_stats ps;
+
+		xdp_hook_get_prog_stats(&ps);
+		CHECK(h.cycles > 0);
+		CHECK_EQ(ps.runs, 5);
+		CHECK_EQ(ps.cycles, h.cycles);
+		snprintf(want, sizeof(want),
+			 "\"prog\":{\"runs\":5,\"cycles\":%llu}",
+			 (unsigned long long)ps.cycles);
+		CHECK(strstr(buf, want) != NULL);
+	}
 	snprintf(want, sizeof(want),
 		 "\"blocklist\":{\"lookups\":%llu,\"updates\":1,"
 		 "\"misses\":%llu}",
