@@ -15,6 +15,7 @@
 #include "gen/version.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
+#include "kernel/boot_steps.h"
 #include "kernel/bootinfo.h"
 #include "kernel/clock.h"
 #include "kernel/config.h"
@@ -152,15 +153,20 @@ static void print_banner(void)
 static __attribute__((noreturn)) void kernel_run(void)
 {
 	memory_reclaim_boot_services(boot);
+	boot_step("reclaim");
 	pic_disable();
 	apic_init();
+	boot_step("apic");
 	ioapic_init();
+	boot_step("ioapic");
 	apic_timer_start(config.timer_hz);
 	irq_enable();
+	boot_step("apic.timer");
 	if (config.test_fault != FAULT_NONE && config.test_fault_cpu)
 		smp_set_ap_work(fault_on_ap);
 	smp_set_test_no_sipi(config.test_no_sipi);
 	smp_init(memory_low_page(), config.smp);
+	boot_step("smp");
 	/* Per-CPU eBPF maps get one copy per CPU that came up. */
 	ebpf_set_cpus(cpu_count(), percpu_current_or_boot);
 
@@ -179,6 +185,8 @@ static __attribute__((noreturn)) void kernel_run(void)
 	http_set_stats_provider(stats_json);
 	http_set_metrics_provider(metrics_prom);
 	int net = netstack_init(boot->cmdline);
+	boot_step("net");
+	boot_steps_log();
 	print_banner();
 	if (config.test_fault != FAULT_NONE) {
 		if (!config.test_fault_cpu)
@@ -200,12 +208,17 @@ void kernel_main(struct boot_info *b)
 {
 	boot = b;
 	irq_disable();
+	boot_steps_start(b->tsc_at_entry);
+	boot_step("entry");
 	console_init();
+	boot_step("console");
 	acpi_init(b->rsdp);
+	boot_step("acpi");
 	uint16_t pm_timer = 0;
 	bool pm_timer_32bit = false;
 	acpi_pm_timer(&pm_timer, &pm_timer_32bit);
 	clock_init(pm_timer, pm_timer_32bit);
+	boot_step("clock");
 	gdt_init(0);
 	percpu_init(0, 0); /* APIC ID filled in by smp_init */
 	idt_init();
@@ -219,16 +232,22 @@ void kernel_main(struct boot_info *b)
 		 clock_source_name());
 	if (config.clock_check)
 		check_clock();
+	boot_step("cmdline");
 	entropy_init();
+	boot_step("entropy");
 	if (b->regions_dropped)
 		log_warn("memory: %u map entries did not fit and were ignored",
 			 b->regions_dropped);
 
 	memory_init(b);
+	boot_step("memory");
 	paging_init(b);
+	boot_step("paging");
 	acpi_set_map_fn(paging_map_firmware);
 	shutdown_init(paging_map_mmio);
+	boot_step("shutdown");
 	memory_heap_init();
+	boot_step("heap");
 
 	uint64_t df = memory_alloc_stack(IST_STACK_PAGES, "double-fault");
 	uint64_t nmi = memory_alloc_stack(IST_STACK_PAGES, "NMI");

@@ -25,6 +25,7 @@
 #include "drivers/virtio_pci.h"
 #include "kernel/acpi.h"
 #include "kernel/apic.h"
+#include "kernel/boot_steps.h"
 #include "kernel/clock.h"
 #include "kernel/config.h"
 #include "kernel/cpu.h"
@@ -332,6 +333,7 @@ int netstack_init(const char *cmdline)
 	int err;
 
 	pci_init();
+	boot_step("net.pci");
 	struct pci_device *pd = virtio_pci_find(1);
 	if (pd) {
 		err = virtio_pci_attach(pd, 1, &vpci);
@@ -359,6 +361,7 @@ int netstack_init(const char *cmdline)
 	    .vector_ctx = vector_ctx,
 	    .clock = clock_ns,
 	};
+	boot_step("net.find");
 	parse_rx_posted(&params);
 	setup_trace(&params);
 	err = vnet_probe(dev, &params, &vnet);
@@ -366,6 +369,7 @@ int netstack_init(const char *cmdline)
 		log_error("net: virtio-net probe failed (%d); no network", err);
 		return err;
 	}
+	boot_step("net.probe");
 	if (config.net_mode != NET_MODE_POLL &&
 	    !vnet_has_irq(vnet, VNET_IRQ_RX)) {
 		log_warn("net: no RX interrupt available; using poll mode");
@@ -379,6 +383,7 @@ int netstack_init(const char *cmdline)
 	attach_tc(TC_INGRESS, config.tc_ingress, "tc.ingress");
 	attach_tc(TC_EGRESS, config.tc_egress, "tc.egress");
 
+	boot_step("net.hooks");
 	lwip_init();
 	skiffif_set_txqueuelen(config.net_txqueuelen);
 	tcp_guard_set_max_half_open(config.tcp_max_half_open);
@@ -391,6 +396,7 @@ int netstack_init(const char *cmdline)
 		entropy_key(&cookie_key);
 		tcp_guard_init(&cookie_key);
 	}
+	boot_step("net.lwip");
 	if (!netif_add(&netif, NULL, NULL, NULL, vnet, skiffif_init,
 		       ethernet_input)) {
 		log_error("net: lwIP refused the interface");
@@ -405,6 +411,7 @@ int netstack_init(const char *cmdline)
 	netif_set_link_callback(&netif, link_changed);
 	netif_set_up(&netif);
 	have_nic = true;
+	boot_step("net.netif");
 	configure_address();
 	log_info("net: receive mode %s, budget %u", netstack_mode_name(),
 		 config.net_budget);

@@ -49,12 +49,16 @@ pvh_start32:
 	movl %edx, pvh_tsc_at_entry + 4
 	movl %ebx, %esi		/* hvm_start_info, kept in %esi */
 
-	/* .bss holds the page tables and the stack: clear it first. */
+	/* .bss holds the page tables and the stack: clear it first, four
+	 * bytes a store (pvh.lds aligns both ends to 16). Under TCG each
+	 * iteration of a rep store costs about as much as an instruction, so
+	 * stosb over the ~350 KiB took ~0.35 ms of the boot; stosl ~0.09. */
 	movl $__bss_start, %edi
 	movl $__bss_end, %ecx
 	subl %edi, %ecx
+	shrl $2, %ecx
 	xorl %eax, %eax
-	rep stosb
+	rep stosl
 
 	/* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 512
 	 * 2 MiB pages each: 0..4 GiB identity-mapped (RAM, ACPI tables, the

@@ -207,6 +207,20 @@ static void add_function(uint8_t bus, uint8_t dev, uint8_t fn)
 		  d->device, d->class_code, d->subclass);
 }
 
+/* Configuration mechanism #1 is there when CONFIG_ADDRESS reads back
+ * what was written (the test Linux makes). Without it (microvm, whose
+ * unclaimed ports read all ones) the scan below would make 8192 reads of
+ * nothing: ~0.25 ms of a microvm boot under TCG. */
+static bool ports_present(void)
+{
+	uint32_t saved = inl(CONFIG_ADDRESS);
+
+	outl(CONFIG_ADDRESS, 0x80000000u);
+	bool present = inl(CONFIG_ADDRESS) == 0x80000000u;
+	outl(CONFIG_ADDRESS, saved);
+	return present;
+}
+
 void pci_init(void)
 {
 	find_ecam();
@@ -214,6 +228,10 @@ void pci_init(void)
 	unsigned first_bus = ecam ? ecam_start_bus : 0;
 
 	ndevices = 0;
+	if (!ecam && !ports_present()) {
+		log_info("pci: no ECAM and no configuration ports: no PCI");
+		return;
+	}
 	for (unsigned bus = first_bus; bus <= last_bus; bus++) {
 		for (uint8_t dev = 0; dev < 32; dev++) {
 			uint32_t id = cfg_read32(bus, dev, 0, PCI_VENDOR_ID);

@@ -26,6 +26,7 @@
 #define LVT_MASKED	 (1u << 16)
 #define LVT_PERIODIC	 (1u << 17)
 #define SVR_ENABLE	 (1u << 8)
+#define CALIBRATE_US	 500 /* APIC timer rate measurement */
 #define ICR_PENDING	 (1u << 12)
 #define ICR_ASSERT	 (1u << 14)
 #define ICR_INIT	 (5u << 8)
@@ -118,15 +119,19 @@ static void timer_tick(void *ctx)
 
 void apic_timer_start(unsigned hz)
 {
-	/* Count down from the maximum for 2 ms to learn the timer rate (the
-	 * tick needs no more precision; boot time does). */
+	/* Count down from the maximum for ~500 us to learn the timer rate,
+	 * dividing by the TSC time actually spent (the emulator may stretch
+	 * the wait): the tick needs no more precision, boot time does. */
 	wr(APIC_TIMER_DIV, 0x3); /* divide by 16 */
 	wr(APIC_LVT_TIMER, LVT_MASKED);
+	uint64_t t0 = rdtsc();
 	wr(APIC_TIMER_INIT, 0xffffffff);
-	clock_delay_us(2000);
+	clock_delay_us(CALIBRATE_US);
 	uint32_t elapsed = 0xffffffff - rd(APIC_TIMER_CUR);
+	uint64_t ns = clock_tsc_to_ns(rdtsc() - t0);
 	wr(APIC_TIMER_INIT, 0);
-	uint64_t per_second = (uint64_t)elapsed * 500;
+	uint64_t per_second = ns ? (uint64_t)elapsed * 1000000000ULL / ns
+				 : (uint64_t)elapsed * 2000;
 	uint32_t count = (uint32_t)(per_second / hz);
 	if (count == 0)
 		count = 1;

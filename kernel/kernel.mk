@@ -5,7 +5,7 @@
 # above link it (the kernel's own unit tests name the single files they
 # test, tests/unit/kernel.mk).
 KERNEL_TEXT_SRCS := kernel/kbuf.c kernel/counters.c kernel/siphash.c
-KERNEL_SRCS := kernel/acpi.c kernel/apic.c kernel/clock.c kernel/cmdline.c \
+KERNEL_SRCS := kernel/acpi.c kernel/apic.c kernel/boot_steps.c kernel/clock.c kernel/cmdline.c \
 	kernel/config.c kernel/console.c kernel/entropy.c kernel/fw_cfg.c \
 	kernel/gdt.c kernel/heap.c kernel/ioapic.c kernel/isr.S kernel/log.c \
 	kernel/madt_cpus.c kernel/percpu.c kernel/smp.c kernel/smp_trampoline.S \
