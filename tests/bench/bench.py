@@ -8,8 +8,9 @@ minutes). See tests/bench/README.md.
 
 Environment: QUICK=1, ROUNDS, MODES, DURATION (wrk/ab seconds), MEM (MiB,
 default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf),
-LINUX (stock,tuned), CPU (default qemu64), PIN (VCPU:CLIENTS or 0), XDP,
-INSNS=0, CHURN (connections per kind), BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH.
+LINUX (stock,tuned, or none), CPU (default qemu64), PIN (VCPU:CLIENTS or 0),
+XDP, XSK=0, INSNS=0, HOOKS (jit,interp or 0), HOOK_ROUNDS, CHURN
+(connections per kind), BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH.
 
 Writes build/bench/<timestamp>/results.json, table.md, echo-cdf.png and
 the raw round-trip samples, and prints the table."""
@@ -103,6 +104,13 @@ METRICS = {
 # interpreted or JIT-compiled, measured with the same UDP client.
 XDP_VARIANTS = {"interp": 0, "jit": 1}
 XDP_LABELS = {"interp": "interpreted", "jit": "JIT"}
+# The AF_XDP target: Skiff with xsk.port= (services/xsk_echo.c), its UDP
+# echo measured on that port with the same client. No Linux counterpart
+# here (an AF_XDP program in the Linux guest would need libxdp and a
+# userspace echo built for it).
+XSK_TARGET = "xsk-echo"
+XSK_PORT = 7009
+XSK_READY = r"xsk: UDP echo on port \d+: AF_XDP socket.*"
 # Memory search: the -m sizes (MiB) tried upward, per try a bounded boot.
 MEM_SIZES_FULL = [16, 24, 32, 48, 64, 96, 128, 192, 256]
 MEM_SIZES_QUICK = [32, 64, 128, 256]
@@ -153,9 +161,25 @@ def is_xdp(target):
     return target.startswith("xdp-") or target == LINUX_XDP
 
 
+def is_xsk(target):
+    """Skiff's AF_XDP socket echo (services/xsk_echo.c): UDP on XSK_PORT
+    answered from the XSK's rings, lwIP never sees it. Skiff only."""
+    return target == XSK_TARGET
+
+
+def udp_only(target):
+    """Targets measured on the UDP echo alone (no TCP echo, no HTTP)."""
+    return is_xdp(target) or is_xsk(target)
+
+
 def skiff_cmdline(target, ns, cfg):
-    """The guest command line of a Skiff target: skiff-<mode> or
-    xdp-<interp|jit> (udp_reflect at the hook, in cfg's XDP mode)."""
+    """The guest command line of a Skiff target: skiff-<mode>,
+    xdp-<interp|jit> (udp_reflect at the hook, in cfg's XDP mode) or
+    xsk-echo (the AF_XDP echo on XSK_PORT, xsk_udp JIT-compiled at the
+    hook, same mode)."""
+    if is_xsk(target):
+        return "%s net.mode=%s xsk.port=%d xdp.jit=1" % (
+            ns.guest_cmdline(), cfg["xdp_mode"], XSK_PORT)
     if is_xdp(target):
         return "%s net.mode=%s xdp.prog=udp_reflect xdp.jit=%d" % (
             ns.guest_cmdline(), cfg["xdp_mode"],
@@ -374,8 +398,8 @@ def run_ns(ns, argv, timeout):
         return -1, "", "timeout after %ss" % timeout
 
 
-def echo_rtt(ns, proto, count, deadline, samples):
-    rc, out, err = run_ns(ns, [CLIENT, proto, ns.guest_ip, "7", "64",
+def echo_rtt(ns, proto, count, deadline, samples, port=7):
+    rc, out, err = run_ns(ns, [CLIENT, proto, ns.guest_ip, str(port), "64",
                                str(count), str(deadline), samples],
                           deadline + 15)
     if rc != 0:
@@ -515,9 +539,12 @@ def measure(target, ns, paths, outdir, tag, cfg):
     every METRICS key (None where a measurement did not complete)."""
     res = {k: None for k in METRICS}
     res["http_available"] = False
-    xdp = is_xdp(target)
+    xdp, xsk = is_xdp(target), is_xsk(target)
     if xdp:
         res.update({"xdp_attached": None, "xdp_tx": None,
+                    "lwip_udp_recv_delta": None})
+    if xsk:
+        res.update({"xsk_started": None, "xsk_answered": None,
                     "lwip_udp_recv_delta": None})
     g = Guest(target, ns, paths, outdir, tag, cfg["mem"], cfg["accel"],
               None if is_linux(target) else skiff_cmdline(target, ns, cfg),
@@ -548,10 +575,17 @@ def measure(target, ns, paths, outdir, tag, cfg):
             m = g.wait_for(XDP_ATTACHED, 10)
             res["xdp_attached"] = m.group(0).strip() if m else None
             before = None if is_linux(target) else skiff_stats(ns)
-        for proto in (("udp",) if xdp else ("tcp", "udp")):
+        if xsk:
+            # Likewise: the XSK echo's answered counter moves, lwIP's UDP
+            # receive counter does not.
+            m = g.wait_for(XSK_READY, 10)
+            res["xsk_started"] = m.group(0).strip() if m else None
+            before = skiff_stats(ns)
+        for proto in (("udp",) if udp_only(target) else ("tcp", "udp")):
             r = echo_rtt(ns, proto, cfg["echo_count"], cfg["echo_deadline"],
                          os.path.join(sdir, "%s-%s-%s.txt" %
-                                      (target, tag, proto)))
+                                      (target, tag, proto)),
+                         port=XSK_PORT if xsk else 7)
             if r:
                 for p in ("p50", "p90", "p99", "max"):
                     res["%s_%s_us" % (proto, p)] = r[p + "_us"]
@@ -561,6 +595,23 @@ def measure(target, ns, paths, outdir, tag, cfg):
             if not res["xdp_attached"]:
                 log("  %s: udp_reflect not attached; UDP figures dropped"
                     % target)
+                for p in ("p50", "p90", "p99", "max"):
+                    res["udp_%s_us" % p] = None
+        elif xsk:
+            after = skiff_stats(ns)
+            try:
+                res["xsk_answered"] = (after["xsk_echo"]["answered"] -
+                                       before["xsk_echo"]["answered"])
+                res["lwip_udp_recv_delta"] = (after["lwip"]["udp"]["recv"] -
+                                              before["lwip"]["udp"]["recv"])
+            except (TypeError, KeyError):
+                log("  %s: /stats without xsk_echo/lwip counters" % target)
+            if (not res["xsk_started"] or not res["xsk_answered"] or
+                    res["lwip_udp_recv_delta"] != 0):
+                log("  %s: the XSK echo did not answer alone (%s, answered "
+                    "%s, lwIP udp.recv +%s); its UDP figures are dropped" %
+                    (target, res["xsk_started"], res["xsk_answered"],
+                     res["lwip_udp_recv_delta"]))
                 for p in ("p50", "p90", "p99", "max"):
                     res["udp_%s_us" % p] = None
         elif xdp:
@@ -598,7 +649,7 @@ def measure(target, ns, paths, outdir, tag, cfg):
         else:
             log("  %s: HTTP on port 80 not answering; HTTP fields null"
                 % target)
-        if not is_linux(target) and not xdp:
+        if not is_linux(target) and not udp_only(target):
             st = skiff_stats(ns)
             try:
                 res["heap_peak_KiB"] = round(st["heap"]["peak"] / 1024, 1)
@@ -623,6 +674,7 @@ INSN_OPS = {
     "http_keepalive": "HTTP GET / keep-alive (one request, wrk -c1)",
     "new_conn": "new connection: connect, GET /, close (ab -c1)",
     "xdp_reflect": "UDP echo answered by XDP udp_reflect",
+    "xsk_echo": "UDP echo answered by the AF_XDP socket echo (`xsk.port`)",
 }
 INSN_TOP = 25  # functions kept per workload in the profile
 
@@ -635,11 +687,12 @@ def insn_workloads(target, ns, cfg, outdir):
     sdir = os.path.join(outdir, "samples-insn")
     os.makedirs(sdir, exist_ok=True)
 
-    def echo(proto):
+    def echo(proto, port=7):
         def run():
             r = echo_rtt(ns, proto, n, cfg["echo_deadline"],
                          os.path.join(sdir, "%s-insn-%s.txt" % (target,
-                                                                proto)))
+                                                                proto)),
+                         port=port)
             return None if r is None else n + 20 - (r.get("lost") or 0)
         return run
 
@@ -661,6 +714,8 @@ def insn_workloads(target, ns, cfg, outdir):
 
     if is_xdp(target):
         return [("xdp_reflect", echo("udp"))]
+    if is_xsk(target):
+        return [("xsk_echo", echo("udp", XSK_PORT))]
     return [("tcp_echo", echo("tcp")), ("udp_echo", echo("udp")),
             ("http_keepalive", keepalive), ("new_conn", new_conns)]
 
@@ -696,6 +751,8 @@ def measure_insns(target, ns, paths, outdir, cfg):
                 syms, base = insn_count.elf_symbols(elf), int(m.group(1), 16)
         if is_xdp(target):
             g.wait_for(XDP_ATTACHED, 10)
+        if is_xsk(target):
+            g.wait_for(XSK_READY, 10)
         time.sleep(0.5)
         c0, t0 = insn_count.count(sock), time.time()
         time.sleep(1.0)
@@ -726,6 +783,181 @@ def measure_insns(target, ns, paths, outdir, cfg):
     finally:
         g.stop()
     return res
+
+
+# Hook costs: guest instructions per UDP echo (one 64 B datagram in, its
+# answer out) through Skiff's lwIP echo service with no program, then with
+# a program that passes everything at one hook at a time, loaded and
+# detached at run time through the admin endpoint (tools/skiffctl); one
+# counting boot (net.mode=irq) per JIT/interpreter, the no-program
+# baseline measured again every round. admin hook -> (object, label).
+HOOKS = {
+    "xdp": ("xdp_pass", "XDP (`xdp_pass`, `XDP_PASS`)"),
+    "tc-ingress": ("tc_pass", "TC ingress (`tc_pass`, `TC_ACT_OK`)"),
+    "tc-egress": ("tc_pass", "TC egress (`tc_pass`, on the answer)"),
+    "socket-echo": ("sock_pass", "socket filter, echo service "
+                                 "(`sock_pass`, keeps `len`)"),
+}
+HOOK_TOKEN = "bench-hooks"
+ADMIN_PORT = 9090
+SKIFFCTL = os.path.join(ROOT, "tools", "skiffctl")
+
+
+def skiffctl(ns, *args):
+    """tools/skiffctl --json against the guest's admin endpoint: the
+    decoded answer, or None (why is logged)."""
+    rc, out, err = run_ns(ns, [sys.executable, SKIFFCTL, "--json",
+                               "--host", ns.guest_ip, "--port",
+                               str(ADMIN_PORT), "--token", HOOK_TOKEN,
+                               "--timeout", "20"] + list(args), 40)
+    if rc != 0:
+        log("  skiffctl %s: %s" % (" ".join(args), (err or out).strip()[-300:]))
+        return None
+    try:
+        return json.loads(out) if out.strip() else {}
+    except ValueError:
+        return None
+
+
+def hook_runs(ns, hook):
+    """Runs of the program attached at hook (skiffctl prog list)."""
+    doc = skiffctl(ns, "prog", "list") or {}
+    for p in doc.get("programs", []):
+        if p.get("hook") == hook:
+            return p.get("runs"), p.get("jit")
+    return None, None
+
+
+def measure_hooks(variant, ns, paths, outdir, cfg):
+    """One counting boot of Skiff (irq mode, xdp.jit per variant, admin
+    endpoint on): per round, UDP echo instructions per round trip with no
+    program and with a pass program at each hook. Returns {"rounds":
+    [{hook: per_op}], "runs": {hook: [program runs]}, "error"}."""
+    sock = os.path.join(outdir, "insn-hooks-%s.sock" % variant)
+    res = {"rounds": [], "runs": {h: [] for h in HOOKS}, "jit": {},
+           "error": None}
+    cmdline = ("%s net.mode=irq xdp.jit=%d admin.token=%s admin.port=%d" %
+               (ns.guest_cmdline(), XDP_VARIANTS[variant], HOOK_TOKEN,
+                ADMIN_PORT))
+    g = Guest("skiff-irq", ns, paths, outdir, "hooks-" + variant, cfg["mem"],
+              cfg["accel"], cmdline, extra=insn_count.qemu_args(sock),
+              cpu=cfg.get("cpu"))
+    n = cfg["insn_echo_count"]
+    sdir = os.path.join(outdir, "samples-insn")
+    os.makedirs(sdir, exist_ok=True)
+    try:
+        g.start()
+        rc, out, err = run_ns(ns, [CLIENT, "wait", ns.guest_ip, "7",
+                                   str(BOOT_DEADLINE)], BOOT_DEADLINE + 15)
+        if rc != 0:
+            res["error"] = "no echo within %ds; %s" % (
+                BOOT_DEADLINE, qemu_err(g.log_path + ".err"))
+            return res
+        g.wait_for(SKIFF_READY, 30)
+        time.sleep(0.5)
+        for rnd in range(cfg["hook_rounds"]):
+            seq = ["none"] + list(HOOKS)
+            if rnd % 2:
+                seq.reverse()
+            row = {}
+            for hook in seq:
+                if hook != "none":
+                    obj = os.path.join(BUILD, "xdp", HOOKS[hook][0] + ".o")
+                    if skiffctl(ns, "prog", "load", obj, hook) is None:
+                        res["error"] = "loading %s at %s failed" % (obj, hook)
+                        return res
+                c0 = insn_count.count(sock)
+                r = echo_rtt(ns, "udp", n, cfg["echo_deadline"],
+                             os.path.join(sdir, "hooks-%s-%s.txt" %
+                                          (variant, hook)))
+                c1 = insn_count.count(sock)
+                if hook != "none":
+                    runs, jit = hook_runs(ns, hook)
+                    res["runs"][hook].append(runs)
+                    res["jit"][hook] = jit
+                    if skiffctl(ns, "prog", "detach", hook) is None:
+                        res["error"] = "detaching %s failed" % hook
+                        return res
+                if r is None or c0 is None or c1 is None:
+                    continue
+                ops = n + 20 - (r.get("lost") or 0)
+                row[hook] = round((c1 - c0) / ops)
+            res["rounds"].append(row)
+            log("  hooks %s, round %d: %s" % (
+                variant, rnd + 1, ", ".join(
+                    "%s %s" % (h, "{:,}".format(v)) for h, v in row.items())))
+    finally:
+        g.stop()
+    return res
+
+
+def summarise_hooks(res):
+    """Per hook: the per-round instructions per echo and their difference
+    to the same round's no-program baseline, as median [min-max]."""
+    out = {}
+    for hook in ["none"] + list(HOOKS):
+        per_op = [r.get(hook) for r in res["rounds"]]
+        delta = [r[hook] - r["none"] if r.get(hook) is not None and
+                 r.get("none") is not None else None for r in res["rounds"]]
+        out[hook] = {"per_op": summarise_vals(per_op),
+                     "delta": summarise_vals(delta if hook != "none" else [])}
+    return out
+
+
+def hooks_table(results):
+    hk = results.get("hooks")
+    if hk and hk.get("error"):
+        return ["", "Hook costs: not measured (%s)." % hk["error"]]
+    if not hk or not hk.get("variants"):
+        return []
+    variants = list(hk["variants"])
+    lines = ["", "What each hook costs, Skiff only (these hooks exist in "
+             "Linux too, but this bench attaches nothing to the Linux "
+             "guest's TC or sockets: no Linux column). Guest instructions "
+             "per UDP echo round trip (64 B datagram in, answer out; lwIP's "
+             "echo service on port 7) counted by the TCG plugin on one "
+             "boot per variant in `net.mode=irq`, %d round trips per "
+             "measurement, %d rounds; each round measures the echo with no "
+             "program and with a program that passes everything at one "
+             "hook at a time, loaded and detached at run time through the "
+             "admin endpoint (`tools/skiffctl prog load build/xdp/NAME.o "
+             "HOOK`). Cost = that round's count minus its no-program count; "
+             "median [min–max] over rounds. Each hook runs once per round "
+             "trip (XDP, TC ingress and the socket filter on the datagram, "
+             "TC egress on the answer)." % (hk["echo_count"], hk["rounds"]),
+             "", "| hook | " + " | ".join(
+                 "%s: per echo | %s: cost" % (XDP_LABELS[v], XDP_LABELS[v])
+                 for v in variants) + " |",
+             "|---|" + "---|---|" * len(variants)]
+    for hook in ["none"] + list(HOOKS):
+        label = ("no program (baseline)" if hook == "none"
+                 else HOOKS[hook][1])
+        row = "| %s |" % label
+        for v in variants:
+            data = hk["variants"][v]
+            if data.get("error") and not data.get("summary"):
+                row += " – | – |"
+                continue
+            sm = data["summary"][hook]
+            row += " %s | %s |" % (icell(sm["per_op"]),
+                                   "–" if hook == "none" else
+                                   icell(sm["delta"], signed=True))
+        lines.append(row)
+    errs = ["%s: %s" % (XDP_LABELS[v], d["error"])
+            for v, d in hk["variants"].items() if d.get("error")]
+    if errs:
+        lines += ["", "Hook measurements cut short: " + "; ".join(errs)]
+    return lines
+
+
+def icell(s, signed=False):
+    """An instruction count summary: median [min–max], thousands split."""
+    if s["median"] is None:
+        return "–"
+    f = ("{:+,.0f}" if signed else "{:,.0f}").format
+    if s["n"] > 1 and s["min"] != s["max"]:
+        return "%s [%s–%s]" % (f(s["median"]), f(s["min"]), f(s["max"]))
+    return f(s["median"])
 
 
 def churn(target, ns, paths, outdir, cfg):
@@ -985,8 +1217,9 @@ def best_linux(results):
     for k, (_, better) in METRICS.items():
         cands = [t for t in lin
                  if results["targets"][t]["summary"][k]["median"] is not None]
-        if not cands:
-            best[k] = results["targets"][lin[0]]["summary"][k]
+        if not cands:  # no Linux ran (LINUX=none), or none measured k
+            best[k] = (results["targets"][lin[0]]["summary"][k] if lin else
+                       summarise_vals([]))
             winner[k] = None
             continue
         pick = (min if better == "lower" else max)(
@@ -1114,9 +1347,10 @@ def table(results, run_dir=None):
         row += " %.2f | %.2f |" % (sz["skiff_efi_bytes"] / 2 ** 20,
                                    sz["size_ratio"])
     lines.append(row)
-    if xdps:
+    if xdps or XSK_TARGET in targets:
         lines += xdp_table(results, skiffs, xdps)
     lines += insn_table(results)
+    lines += hooks_table(results)
     lines += churn_table(results)
     lines += boot_table(results)
     lines += incomplete_notes(results, run_dir)
@@ -1135,6 +1369,8 @@ def target_label(t):
     "Linux", "linux-tuned" -> "Linux tuned"."""
     if t == LINUX_XDP:
         return "Linux XDP"
+    if is_xsk(t):
+        return "Skiff XSK echo"
     if is_xdp(t):
         return "XDP " + XDP_LABELS[t.split("-", 1)[1]]
     name, _, rest = t.partition("-")
@@ -1182,6 +1418,8 @@ def insn_table(results):
             if op == "xdp_reflect":
                 base = (tg.get(LINUX_XDP, {}).get("ops", {}).get(op)
                         or lin.get("udp_echo"))
+            elif op == "xsk_echo":
+                base = lin.get("udp_echo")
             ratio = (" (%.2f)" % (e["per_op"] / base["per_op"])
                      if base and not is_linux(t) and base["per_op"] else "")
             row += " %s%s |" % ("{:,}".format(e["per_op"]), ratio)
@@ -1193,7 +1431,8 @@ def insn_table(results):
     lines.append(row)
     lines.append("")
     lines.append("XDP udp_reflect's ratio is against the same object under "
-                 "Linux's native XDP when it ran, else Linux's UDP echo.")
+                 "Linux's native XDP when it ran, else Linux's UDP echo; the "
+                 "AF_XDP socket echo's (Skiff only) against Linux's UDP echo.")
     return lines
 
 
@@ -1221,7 +1460,7 @@ def incomplete_notes(results, run_dir=None):
         for r in results["targets"][t]["runs"]:
             want = [k for k in METRICS if not (
                 is_linux(t) and k.startswith(("heap_", "pbuf_")))]
-            if is_xdp(t):
+            if udp_only(t):
                 want = ["boot_s", "guest_boot_s", "udp_p50_us"]
             miss = [k for k in want if r.get(k) is None]
             if not miss:
@@ -1255,11 +1494,17 @@ def xdp_table(results, skiffs, xdps):
                      if t == LINUX_XDP else
                      "UDP echo via XDP udp_reflect (%s)" %
                      XDP_LABELS[t.split("-", 1)[1]], t))
+    if XSK_TARGET in results["order"]:
+        rows.append(("UDP echo via the AF_XDP socket echo (`xsk.port=%d`, "
+                     "Skiff only: no Linux counterpart)" % XSK_PORT,
+                     XSK_TARGET))
     lines = ["", "UDP echo, 64 B, one datagram at a time: the stack against "
              "the XDP hook (Skiff `net.mode=%s`, `xdp.prog=udp_reflect "
              "xdp.jit=0|1`: answered in the driver's receive path, lwIP never "
-             "sees it). Ratio = Skiff / the better Linux of the same "
-             "percentile." % mode,
+             "sees it; the AF_XDP socket echo, `xsk.port=%d`: `xsk_udp` at "
+             "the hook hands the frame to the XSK echo service's rings, which "
+             "answers from the same UMEM frame, lwIP never sees it either). Ratio = Skiff / the "
+             "better Linux of the same percentile." % (mode, XSK_PORT),
              "",
              "| path | p50 (us) | p90 (us) | p99 (us) | max (us) | lost | "
              "ratio p50 | ratio p90 | ratio p99 |",
@@ -1348,7 +1593,8 @@ def plot(results, outdir):
                "linux-xdp": "#7f7f7f",
                "skiff-hybrid": "#1f77b4",
                "skiff-irq": "#2ca02c", "skiff-poll": "#9467bd",
-               "xdp-interp": "#ff7f0e", "xdp-jit": "#8c564b"}
+               "xdp-interp": "#ff7f0e", "xdp-jit": "#8c564b",
+               XSK_TARGET: "#17becf"}
     plots = []
     for path, t, proto in series:
         plots.append("'%s' using 1:2 with lines lw 2 dt %d lc rgb '%s' "
@@ -1382,7 +1628,7 @@ def plot_rps(results, outdir):
         return None
     rows = []
     for t in results["order"]:
-        if is_xdp(t):
+        if udp_only(t):
             continue
         s = results["targets"][t]["summary"]
         vals = []
@@ -1465,7 +1711,13 @@ def config(args):
                         MEM_SIZES_QUICK if quick else MEM_SIZES_FULL)
     cfg["mem_timeout"] = MEM_TRY_TIMEOUT
     cfg["insns"] = env("INSNS") not in ("0", "no")
-    cfg["linux"] = (env("LINUX") or "stock,tuned").split(",")
+    linux = env("LINUX") or "stock,tuned"
+    cfg["linux"] = [] if linux in ("0", "none") else linux.split(",")
+    cfg["xsk"] = env("XSK") not in ("0", "no", "none")
+    hooks = env("HOOKS")
+    cfg["hooks"] = ([] if hooks in ("0", "no", "none") else
+                    hooks.split(",") if hooks else ["jit", "interp"])
+    cfg["hook_rounds"] = int(env("HOOK_ROUNDS") or max(1, cfg["rounds"]))
     cfg["cpu"] = env("CPU") or DEFAULT_CPU
     cfg["pin"] = default_pin(env("PIN"))
     cfg["churn"] = int(env("CHURN") or (10000 if quick else 100000))
@@ -1517,6 +1769,26 @@ def count_instructions(targets, ns, paths, outdir, cfg):
     return out
 
 
+def count_hooks(ns, paths, outdir, cfg):
+    """The hook-cost boots, one per variant of cfg["hooks"]."""
+    out = {"echo_count": cfg["insn_echo_count"], "rounds": cfg["hook_rounds"],
+           "variants": {}}
+    try:
+        insn_count.build()
+    except RuntimeError as e:
+        out["error"] = str(e)
+        log("bench: no hook costs: %s" % e)
+        return out
+    for v in cfg["hooks"]:
+        log("bench: hook costs, %s, %d rounds" % (v, cfg["hook_rounds"]))
+        r = measure_hooks(v, ns, paths, outdir, cfg)
+        r["summary"] = summarise_hooks(r) if r["rounds"] else None
+        if r["error"]:
+            log("  hooks %s: %s" % (v, r["error"]))
+        out["variants"][v] = r
+    return out
+
+
 def run(cfg, outdir=None, skip_make=False):
     """The whole bench; returns the results dict (also written to disk)."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -1528,13 +1800,17 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("mem_sizes", [])
     cfg.setdefault("mem_timeout", MEM_TRY_TIMEOUT)
     cfg.setdefault("linux", ["stock"])
+    cfg.setdefault("xsk", False)
+    cfg.setdefault("hooks", [])
+    cfg.setdefault("hook_rounds", 1)
     cfg.setdefault("cpu", DEFAULT_CPU)
     PIN.update(cfg.get("pin") or {"vcpu": None, "clients": None})
     linuxes = [LINUX_VARIANTS[v] for v in cfg["linux"]]
-    if cfg["xdp"] and cfg.get("linux_xdp", True):
+    if cfg["xdp"] and linuxes and cfg.get("linux_xdp", True):
         linuxes.append(LINUX_XDP)
     targets = (["skiff-" + m for m in cfg["modes"]] +
-               ["xdp-" + v for v in cfg["xdp"]] + linuxes)
+               ["xdp-" + v for v in cfg["xdp"]] +
+               ([XSK_TARGET] if cfg["xsk"] else []) + linuxes)
     load_start = loadavg()
     memory = {"sizes_tried": cfg["mem_sizes"], "timeout_s": cfg["mem_timeout"],
               "mode": cfg["xdp_mode"], "skiff": None, "linux": None,
@@ -1545,7 +1821,7 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("boot_rounds", 0)
     cfg.setdefault("boot_ways", list(BOOT_WAYS))
     cfg.setdefault("boot_timeout", 60)
-    churns = boots = None
+    churns = boots = hooks = None
     insns = {"error": None, "targets": {}} if cfg["insns"] else None
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
@@ -1588,6 +1864,8 @@ def run(cfg, outdir=None, skip_make=False):
                                      if r.get(k) is not None))
         if cfg["insns"]:
             insns = count_instructions(targets, ns, paths, outdir, cfg)
+        if cfg["hooks"]:
+            hooks = count_hooks(ns, paths, outdir, cfg)
         if cfg["boot_rounds"]:
             boots = {"rounds": cfg["boot_rounds"],
                      "ways": {w: [] for w in cfg["boot_ways"]}}
@@ -1601,16 +1879,17 @@ def run(cfg, outdir=None, skip_make=False):
         if cfg["churn"]:
             churns = {"count": cfg["churn"], "window": cfg["churn_window"],
                       "targets": {}}
-            for t in ("skiff-" + cfg["xdp_mode"], linuxes[0]):
+            for t in ["skiff-" + cfg["xdp_mode"]] + linuxes[:1]:
                 log("bench: connection churn, %s, %d connections per kind"
                     % (t, cfg["churn"]))
                 churns["targets"][t] = churn(t, ns, paths, outdir, cfg)
         if cfg["mem_sizes"]:
-            for key, t in (("skiff", "skiff-" + cfg["xdp_mode"]),
-                           ("linux", linuxes[0])):
+            for key, t in [("skiff", "skiff-" + cfg["xdp_mode"])] + [
+                    ("linux", t) for t in linuxes[:1]]:
                 log("bench: memory search, %s, -m %s" % (t, cfg["mem_sizes"]))
                 memory[key] = min_memory(t, ns, paths, outdir, cfg)
-            a, b = memory["skiff"]["min_mib"], memory["linux"]["min_mib"]
+            a = memory["skiff"]["min_mib"]
+            b = (memory["linux"] or {}).get("min_mib")
             memory["ratio"] = round(a / b, 3) if a and b else None
     finally:
         kill_live()
@@ -1632,6 +1911,7 @@ def run(cfg, outdir=None, skip_make=False):
             "linux_kernel": paths["kernel"], "linux_fw": cfg["linux_fw"],
             "nginx": nginx_v, "elapsed_s": round(time.time() - start, 1),
             "xdp": cfg["xdp"], "xdp_mode": cfg["xdp_mode"],
+            "xsk": cfg["xsk"], "xsk_port": XSK_PORT, "hooks": cfg["hooks"],
             "loadavg": {"start": load_start, "end": loadavg(),
                         "max_1min": max_load(runs, load_start)},
             "pin": cfg.get("pin"),
@@ -1650,10 +1930,11 @@ def run(cfg, outdir=None, skip_make=False):
     results["ratios"] = {t: ratios(results["targets"][t]["summary"], best)
                          for t in targets if not is_linux(t)}
     results["http_available"] = {t: any(r["http_available"] for r in runs[t])
-                                 for t in targets if not is_xdp(t)}
+                                 for t in targets if not udp_only(t)}
     results["memory"] = memory
     results["insns"] = insns
     results["churn"] = churns
+    results["hooks"] = hooks
     results["boots"] = boots
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])

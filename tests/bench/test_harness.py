@@ -42,6 +42,7 @@ def run_smoke():
            "churn": 100, "churn_window": 25, "churn_deadline": 120,
            "boot_rounds": 1, "boot_ways": ["skiff-direct-microvm"],
            "insns": True, "insn_echo_count": 50,
+           "xsk": True, "hooks": ["jit"], "hook_rounds": 1,
            "insn_http_s": 1, "insn_conns": 10,
            "accel": os.environ.get("ACCEL") or "tcg",
            "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
@@ -87,6 +88,15 @@ def run_smoke():
            "hook: %s" % {k: xr.get(k) for k in
                          ("udp_p50_us", "xdp_attached", "xdp_tx",
                           "lwip_udp_recv_delta")})
+    xr = res["targets"][bench.XSK_TARGET]["runs"]
+    xr = xr[0] if xr else {}
+    _check(checks, "xsk_echo_udp",
+           xr.get("udp_p50_us") is not None and (xr.get("xsk_answered") or 0)
+           > 0 and xr.get("lwip_udp_recv_delta") == 0,
+           "the AF_XDP socket echo's round trip missing or not answered by "
+           "it alone: %s" % {k: xr.get(k) for k in
+                             ("udp_p50_us", "xsk_started", "xsk_answered",
+                              "lwip_udp_recv_delta")})
     xr = res["targets"].get("linux-xdp", {}).get("runs") or [{}]
     _check(checks, "linux_xdp_udp",
            xr[0].get("xdp_attached") and xr[0].get("udp_p50_us") is not None,
@@ -96,6 +106,7 @@ def run_smoke():
     ins = res.get("insns") or {}
     for t, op in (("skiff-hybrid", "tcp_echo"), ("skiff-hybrid", "new_conn"),
                   ("xdp-jit", "xdp_reflect"), ("linux-xdp", "xdp_reflect"),
+                  (bench.XSK_TARGET, "xsk_echo"),
                   ("linux", "tcp_echo"),
                   ("linux", "http_keepalive")):
         e = (((ins.get("targets") or {}).get(t) or {}).get("ops") or {}).get(op)
@@ -108,6 +119,21 @@ def run_smoke():
            any(f != "?" for f, _ in prof.get("top", [])),
            "the per-function profile names no Skiff function: %s" %
            prof.get("top"))
+    hk = ((res.get("hooks") or {}).get("variants") or {}).get("jit") or {}
+    rounds = hk.get("rounds") or [{}]
+    for hook in ["none"] + list(bench.HOOKS):
+        _check(checks, "hooks_%s" % hook.replace("-", "_"),
+               (rounds[0].get(hook) or 0) > 0,
+               "no instructions per echo with %s: %s" % (
+                   hook, hk.get("error") or rounds[0]))
+    for hook in bench.HOOKS:
+        runs = (hk.get("runs") or {}).get(hook) or [None]
+        _check(checks, "hooks_%s_ran" % hook.replace("-", "_"),
+               (runs[0] or 0) >= cfg["insn_echo_count"] and
+               (hk.get("jit") or {}).get(hook) is True,
+               "the pass program at %s ran %s times (jit %s) for %d echoes"
+               % (hook, runs[0], (hk.get("jit") or {}).get(hook),
+                  cfg["insn_echo_count"]))
     for t, data in (((res.get("churn") or {}).get("targets") or {}).items()
                     or [("churn", {})]):
         for kind in ("echo", "http"):
@@ -142,7 +168,8 @@ def run_smoke():
         want_meta = ["date", "machine", "quick", "rounds", "modes", "mem",
                      "accel", "smp", "machine_type", "nic", "network",
                      "duration_s", "echo_count", "linux_kernel", "linux_fw",
-                     "nginx", "elapsed_s", "xdp", "xdp_mode", "loadavg",
+                     "nginx", "elapsed_s", "xdp", "xdp_mode", "xsk",
+                     "xsk_port", "hooks", "loadavg",
                      "linux_services"]
         gaps = [k for k in want_meta if k not in data.get("meta", {})]
         gaps += ["sizes." + k for k in
@@ -173,6 +200,7 @@ def run_smoke():
                      if k not in (mem.get(g) or {})]
         gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
                              "memory", "insns", "churn", "plot_churn", "boots",
+                             "hooks",
                              "linux_best", "linux_winner")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))

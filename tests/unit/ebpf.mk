@@ -21,8 +21,9 @@ $(EBPF_TEST_OBJDIR)/%.o: tests/unit/bpf/%.bpf.c
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 UNIT_TESTS += ebpf
-UNIT_SRCS_ebpf := tests/unit/test_ebpf.c $(EBPF_SRCS)
-UNIT_DEPS_ebpf := $(EBPF_HOST_HDRS) tests/unit/check.h $(EBPF_TEST_BPF)
+UNIT_SRCS_ebpf := tests/unit/test_ebpf.c tests/unit/bpf_obj.c $(EBPF_SRCS)
+UNIT_DEPS_ebpf := $(EBPF_HOST_HDRS) tests/unit/check.h tests/unit/bpf_obj.h \
+	$(EBPF_TEST_BPF)
 UNIT_CFLAGS_ebpf := -Wno-missing-field-initializers -DEBPF_TEST_OBJDIR='"$(EBPF_TEST_OBJDIR)"'
 
 # ---- fuzzing ---------------------------------------------------------------
@@ -128,9 +129,11 @@ verifier-regressions: $(FUZZ_VERIFIER_COUNT_BIN)
 # The admin endpoint's request machine (services/admin_api.c) with the real
 # eBPF runtime and the shipped objects; no lwIP.
 UNIT_TESTS += admin
-UNIT_SRCS_admin := tests/unit/test_admin.c services/admin_api.c \
+UNIT_SRCS_admin := tests/unit/test_admin.c tests/unit/bpf_obj.c \
+	services/admin_api.c \
 	$(EBPF_SRCS) kernel/printf.c $(KERNEL_TEXT_SRCS) \
 	tests/unit/host_kernel_stubs.c
 UNIT_DEPS_admin := services/admin.h $(EBPF_HOST_HDRS) tests/unit/check.h \
+	tests/unit/bpf_obj.h \
 	$(EBPF_TEST_BPF)
 UNIT_CFLAGS_admin := -DEBPF_TEST_OBJDIR='"$(EBPF_TEST_OBJDIR)"'

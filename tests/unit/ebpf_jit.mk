@@ -11,8 +11,9 @@ EBPF_JIT_XDP_OBJS := $(patsubst xdp/%.bpf.c,$(EBPF_JIT_OBJDIR)/%.o,\
 	$(XDP_PROG_SRCS))
 
 UNIT_TESTS += ebpf_jit
-UNIT_SRCS_ebpf_jit := tests/unit/test_ebpf_jit.c $(EBPF_SRCS)
+UNIT_SRCS_ebpf_jit := tests/unit/test_ebpf_jit.c tests/unit/bpf_obj.c \
+	$(EBPF_SRCS)
 UNIT_DEPS_ebpf_jit := $(EBPF_HOST_HDRS) tests/unit/check.h \
-	$(EBPF_JIT_XDP_OBJS)
+	tests/unit/bpf_obj.h $(EBPF_JIT_XDP_OBJS)
 UNIT_CFLAGS_ebpf_jit := -DEBPF_JIT_TEST_INTERP -DEBPF_JIT_TEST_XDP \
-	-DEBPF_JIT_TEST_OBJDIR='"$(EBPF_JIT_OBJDIR)"'
+	-DEBPF_TEST_OBJDIR='"$(EBPF_JIT_OBJDIR)"'

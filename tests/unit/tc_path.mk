@@ -6,7 +6,7 @@
 # for the same reason as xdp_path.mk.
 
 UNIT_TESTS += tc_path
-UNIT_SRCS_tc_path = tests/unit/test_tc_path.c $(XDP_SRCS) \
+UNIT_SRCS_tc_path = tests/unit/test_tc_path.c tests/unit/bpf_obj.c $(XDP_SRCS) \
 	$(XDP_PATH_PROGS_C) $(EBPF_SRCS) $(NETDEV_SRCS) \
 	$(DRIVERS_VIRTIO_SRCS) $(KERNEL_TEXT_SRCS) kernel/cmdline.c \
 	tests/unit/host_kernel_stubs.c tests/unit/host_printf_stub.c \

@@ -11,6 +11,7 @@
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
 #include "services/admin.h"
+#include "tests/unit/bpf_obj.h"
 #include "tests/unit/check.h"
 #include "tests/unit/host_kernel_stubs.h"
 
@@ -53,25 +54,12 @@ static void setup(uint32_t max_body)
 	admin_configure(&c);
 }
 
+/* An object's bytes; a missing one fails the test. */
 static uint8_t *read_obj(const char *name, size_t *len)
 {
-	char path[256];
-	FILE *f;
-	uint8_t *b;
-	long n;
+	uint8_t *b = bpf_obj_read(name, len);
 
-	snprintf(path, sizeof(path), "%s/%s.o", EBPF_TEST_OBJDIR, name);
-	f = fopen(path, "rb");
-	CHECK(f != NULL);
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc((size_t)n);
-	CHECK_EQ(fread(b, 1, (size_t)n, f), n);
-	fclose(f);
-	*len = (size_t)n;
+	CHECK(b != NULL);
 	return b;
 }
 

@@ -12,6 +12,7 @@
 
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "tests/unit/bpf_obj.h"
 #include "tests/unit/check.h"
 
 uint64_t clock_ns(void)
@@ -22,36 +23,10 @@ uint64_t clock_ns(void)
 /* ---- helpers --------------------------------------------------------------
  */
 
-static uint8_t *read_obj(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *f;
-	uint8_t *b;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s.o", EBPF_TEST_OBJDIR, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "  cannot open %s\n", path);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc(n);
-	if (fread(b, 1, n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*len = n;
-	return b;
-}
-
 static struct ebpf_prog *load_obj(const char *name)
 {
 	size_t len;
-	uint8_t *b = read_obj(name, &len);
+	uint8_t *b = bpf_obj_read(name, &len);
 	struct ebpf_prog *p = NULL;
 	char err[200];
 	int rc;
@@ -834,7 +809,7 @@ TEST(bad_c_programs_rejected)
 	};
 	for (size_t i = 0; i < 3; i++) {
 		size_t len;
-		uint8_t *b = read_obj(cases[i].name, &len);
+		uint8_t *b = bpf_obj_read(cases[i].name, &len);
 		struct ebpf_prog *p = NULL;
 		char err[200];
 
@@ -1079,7 +1054,7 @@ TEST(malformed_elf_truncated)
 	static const char *names[] = {"count", "blocklist", "udp_reflect"};
 	for (int n = 0; n < 3; n++) {
 		size_t len;
-		uint8_t *b = read_obj(names[n], &len);
+		uint8_t *b = bpf_obj_read(names[n], &len);
 		CHECK(b != NULL);
 		if (!b)
 			continue;
@@ -1096,7 +1071,7 @@ TEST(malformed_elf_truncated)
 TEST(malformed_elf_corrupted)
 {
 	size_t len;
-	uint8_t *b = read_obj("blocklist", &len);
+	uint8_t *b = bpf_obj_read("blocklist", &len);
 	CHECK(b != NULL);
 	if (!b)
 		return;

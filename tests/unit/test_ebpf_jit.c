@@ -15,6 +15,7 @@
 
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "tests/unit/bpf_obj.h"
 #include "tests/unit/check.h"
 
 #define MEMSX	     0x80
@@ -1280,27 +1281,6 @@ TEST(largest_program)
 }
 
 /* ---- the shipped XDP programs ------------------------------------------ */
-static void *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
 static const uint8_t xdp_addrs[][4] = {
     {10, 0, 0, 1},
     {10, 0, 0, 2},
@@ -1370,15 +1350,13 @@ TEST(xdp_shipped_programs_jit_vs_interpreter)
 	int total = 0;
 
 	for (size_t ni = 0; ni < 3; ni++) {
-		char path[256], err[160];
+		char err[160];
 		struct ebpf_prog *pi = NULL, *pj = NULL;
 		size_t len = 0;
-		void *elf;
+		uint8_t *elf;
 		int fails = 0;
 
-		snprintf(path, sizeof(path), "%s/%s.o", EBPF_JIT_TEST_OBJDIR,
-			 names[ni]);
-		elf = read_file(path, &len);
+		elf = bpf_obj_read(names[ni], &len);
 		CHECK(elf != NULL);
 		if (!elf)
 			continue;

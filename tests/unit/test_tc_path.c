@@ -25,6 +25,7 @@
 #include "ebpf/helpers.h"
 #include "kernel/kerrno.h"
 #include "netdev/tc_hook.h"
+#include "tests/unit/bpf_obj.h"
 #include "tests/unit/check.h"
 #include "tests/unit/lwip_host.h"
 #include "xdp/xdp_progs.h"
@@ -63,25 +64,15 @@ static struct ebpf_prog *builtin(const char *name)
 
 static struct ebpf_prog *from_obj(const char *name)
 {
-	char path[256];
 	struct ebpf_prog *p = NULL;
 	char err[160];
-	FILE *f;
-	uint8_t *b;
-	long n;
+	size_t n = 0;
+	uint8_t *b = bpf_obj_read(name, &n);
 
-	snprintf(path, sizeof(path), "%s/%s.o", EBPF_TEST_OBJDIR, name);
-	f = fopen(path, "rb");
-	CHECK(f != NULL);
-	if (!f)
+	CHECK(b != NULL);
+	if (!b)
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc((size_t)n);
-	CHECK_EQ(fread(b, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	if (ebpf_load_elf(b, (size_t)n, NULL, &p, err, sizeof(err)))
+	if (ebpf_load_elf(b, n, NULL, &p, err, sizeof(err)))
 		fprintf(stderr, "  %s: %s\n", name, err);
 	free(b);
 	return prep(p);
