@@ -98,6 +98,10 @@ struct ebpf_skb_ctx {
 	const struct ebpf_frag *frags; /* the packet; frags[0] is data.. */
 	uint32_t nfrags;
 	uint32_t flags; /* EBPF_SKB_* */
+	/* Helper calls refused because their bytes lie beyond the writable
+	 * head (bpf_skb_store_bytes, bpf_l3/l4_csum_replace: -EFAULT;
+	 * bpf_skb_pull_data: -ENOMEM): the hook counts them after the run. */
+	uint32_t write_refused;
 };
 
 /* ebpf_skb_ctx.flags */
@@ -298,6 +302,7 @@ enum ebpf_xdp_action {
 #define EBPF_FUNC_redirect	  23
 #define EBPF_FUNC_skb_load_bytes  26
 #define EBPF_FUNC_get_hash_recalc 34
+#define EBPF_FUNC_skb_pull_data	  39
 
 /* TC verdicts (linux/pkt_cls.h) and helper flags (linux/bpf.h). */
 #define EBPF_TC_ACT_UNSPEC     (-1)

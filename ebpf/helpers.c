@@ -182,6 +182,17 @@ static const struct ebpf_helper_proto protos[] = {
      0,
      TC_TYPE,
      true},
+    /* 0, or -ENOMEM when the bytes cannot be made direct-access and
+     * writable (beyond the packet, or beyond the writable head) */
+    {EBPF_FUNC_skb_pull_data,
+     "skb_pull_data",
+     ebpf_h_skb_pull_data,
+     {EBPF_ARG_CTX, EBPF_ARG_SCALAR},
+     EBPF_RET_SCALAR,
+     ERRNO_MIN,
+     0,
+     TC_TYPE,
+     true},
     /* TC_ACT_REDIRECT, or TC_ACT_SHOT for unknown flags */
     {EBPF_FUNC_redirect,
      "redirect",

@@ -58,6 +58,8 @@ uint64_t ebpf_h_l4_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
 				uint64_t to, uint64_t flags);
 uint64_t ebpf_h_redirect(uint64_t ifindex, uint64_t flags, uint64_t a3,
 			 uint64_t a4, uint64_t a5);
+uint64_t ebpf_h_skb_pull_data(uint64_t ctx, uint64_t len, uint64_t a3,
+			      uint64_t a4, uint64_t a5);
 
 /* NULL when helper id may take a map of map_type (its EBPF_ARG_MAP),
  * otherwise why not. The verifier refuses the call with

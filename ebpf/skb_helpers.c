@@ -55,13 +55,21 @@ fault:
 /* Bytes [off, off+len) of the writable head, or NULL: Skiff writes only
  * the first fragment (headers in the stack's own buffer or a GSO header
  * copy); later fragments may be read-only data (a file served from the
- * image). Linux would copy the packet to make it writable. */
-static uint8_t *skb_writable(const struct ebpf_skb_ctx *skb, uint64_t off,
+ * image). Linux would copy the packet to make the bytes writable; Skiff
+ * copies nothing on the hot path, so the write fails with the error
+ * Linux gives when it cannot (-EFAULT), and a write that stays inside
+ * the packet but not inside the head is counted in write_refused (the
+ * hook's counter of the same name says why a program's writes fail). */
+static uint8_t *skb_writable(struct ebpf_skb_ctx *skb, uint64_t off,
 			     uint64_t len)
 {
-	if (!(skb->flags & EBPF_SKB_HEAD_WRITABLE) || skb->nfrags == 0 ||
-	    off > skb->frags[0].len || len > skb->frags[0].len - off)
+	if (!(skb->flags & EBPF_SKB_HEAD_WRITABLE) || skb->nfrags == 0)
 		return NULL;
+	if (off > skb->frags[0].len || len > skb->frags[0].len - off) {
+		if (off <= skb->len && len <= skb->len - off)
+			skb->write_refused++;
+		return NULL;
+	}
 	return skb->frags[0].data + off;
 }
 
@@ -141,7 +149,7 @@ static void csum_replace_partial(uint8_t *field, uint32_t from, uint32_t to)
 
 /* The checksum field at off, or NULL for -EFAULT: even, below 64 KiB, in
  * the writable head. */
-static uint8_t *csum_field(const struct ebpf_skb_ctx *skb, uint64_t off)
+static uint8_t *csum_field(struct ebpf_skb_ctx *skb, uint64_t off)
 {
 	if (off > 0xffff || (off & 1))
 		return NULL;
@@ -176,7 +184,7 @@ static bool csum_operands(uint64_t flags, uint64_t from, uint64_t to,
 uint64_t ebpf_h_l3_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
 				uint64_t to, uint64_t flags)
 {
-	const struct ebpf_skb_ctx *skb = skb_of(ctx);
+	struct ebpf_skb_ctx *skb = skb_of(ctx);
 	uint32_t f, t;
 	uint8_t *field;
 
@@ -199,7 +207,7 @@ uint64_t ebpf_h_l3_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
 uint64_t ebpf_h_l4_csum_replace(uint64_t ctx, uint64_t off, uint64_t from,
 				uint64_t to, uint64_t flags)
 {
-	const struct ebpf_skb_ctx *skb = skb_of(ctx);
+	struct ebpf_skb_ctx *skb = skb_of(ctx);
 	bool pseudo = flags & EBPF_F_PSEUDO_HDR;
 	bool mmzero = flags & EBPF_F_MARK_MANGLED_0;
 	bool mforce = flags & EBPF_F_MARK_ENFORCE;
@@ -243,4 +251,30 @@ uint64_t ebpf_h_redirect(uint64_t ifindex, uint64_t flags, uint64_t a3,
 	ebpf_redirect_info.ifindex = (uint32_t)ifindex;
 	ebpf_redirect_info.flags = (uint32_t)flags;
 	return EBPF_TC_ACT_REDIRECT;
+}
+
+/* bpf_skb_pull_data(skb, len): Linux makes the first len bytes (0: the
+ * whole linear part) direct-access and writable, pulling them out of the
+ * fragments into a private head when it must, and the program then
+ * reloads data/data_end (the verifier has forgotten its packet pointers).
+ * Skiff's frames are linear where a TC program may write them: at
+ * ingress frags[0] is the whole frame, so every len up to skb->len is
+ * already there; at egress frags[0] is the stack's header buffer (or the
+ * GSO header copy) and the payload buffers after it may be read-only
+ * data, which Skiff does not copy. So this returns 0 when the first len
+ * bytes are in the writable head (data..data_end unchanged), and -ENOMEM
+ * (Linux's answer when it cannot pull) when len is beyond the packet or
+ * beyond the head; the latter is counted in write_refused. */
+uint64_t ebpf_h_skb_pull_data(uint64_t ctx, uint64_t len, uint64_t a3,
+			      uint64_t a4, uint64_t a5)
+{
+	struct ebpf_skb_ctx *skb = skb_of(ctx);
+
+	(void)a3;
+	(void)a4;
+	(void)a5;
+	len = (uint32_t)len; /* u32 len in Linux's prototype */
+	if (len == 0 && skb->flags & EBPF_SKB_HEAD_WRITABLE)
+		return 0;
+	return skb_writable(skb, 0, len) ? 0 : (uint64_t)(int64_t)-ENOMEM;
 }

@@ -83,6 +83,8 @@ static int tc_run(enum tc_dir dir, struct ebpf_prog *prog,
 	p->runs++;
 	h->cycles += dt;
 	p->cycles += dt;
+	h->write_refused += skb->write_refused;
+	p->write_refused += skb->write_refused;
 	switch (v) {
 	case EBPF_TC_ACT_SHOT:
 		h->shot++;
@@ -230,6 +232,7 @@ const struct counter_desc tc_stats_desc[] = {
     COUNTER(U64, struct tc_stats, redirect, "redirect"),
     COUNTER(U64, struct tc_stats, redirect_failed, "redirect_failed"),
     COUNTER(U64, struct tc_stats, tx_failed, "tx_failed"),
+    COUNTER(U64, struct tc_stats, write_refused, "write_refused"),
     COUNTER(U64, struct tc_stats, cycles, "cycles"),
 };
 const unsigned tc_stats_ndesc = COUNTERS_LEN(tc_stats_desc);

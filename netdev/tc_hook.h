@@ -48,7 +48,10 @@ struct tc_stats {
 	uint64_t redirect;	  /* TC_ACT_REDIRECT carried out */
 	uint64_t redirect_failed; /* no or unsupported target: dropped */
 	uint64_t tx_failed;	  /* ingress->egress: TX queue full: dropped */
-	uint64_t cycles;	  /* TSC cycles spent in the program */
+	/* helper writes and pulls beyond the writable head (egress payload
+	 * buffers): -EFAULT / -ENOMEM to the program */
+	uint64_t write_refused;
+	uint64_t cycles; /* TSC cycles spent in the program */
 };
 
 /* The attached programs; NULL: none. */

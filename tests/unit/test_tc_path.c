@@ -533,10 +533,112 @@ TEST(tc_helpers_refuse_outside_the_head)
 	CHECK_EQ(
 	    (int64_t)ebpf_h_skb_load_bytes(c, 1ull << 32, (uintptr_t)out, 1, 0),
 	    -EFAULT);
+	/* refusals inside the packet but past the head are counted for the
+	 * hook: the two stores at 62 and 70 and the l4 sum at 64; the l3 sum
+	 * at odd 3 and everything past the packet are not */
+	CHECK_EQ(skb.write_refused, 3);
+	CHECK_EQ((int64_t)ebpf_h_skb_store_bytes(c, 126, (uintptr_t)v, 4, 0),
+		 -EFAULT);
+	CHECK_EQ(skb.write_refused, 3);
+	/* bpf_skb_pull_data: the head (0 = all of it) is already there; past
+	 * it or past the packet, Linux's -ENOMEM */
+	skb.write_refused = 0;
+	CHECK_EQ((int64_t)ebpf_h_skb_pull_data(c, 0, 0, 0, 0), 0);
+	CHECK_EQ((int64_t)ebpf_h_skb_pull_data(c, 64, 0, 0, 0), 0);
+	CHECK_EQ((int64_t)ebpf_h_skb_pull_data(c, 65, 0, 0, 0), -ENOMEM);
+	CHECK_EQ(skb.write_refused, 1);
+	CHECK_EQ((int64_t)ebpf_h_skb_pull_data(c, 129, 0, 0, 0), -ENOMEM);
+	CHECK_EQ((int64_t)ebpf_h_skb_pull_data(c, 1ull << 32 | 8, 0, 0, 0),
+		 0); /* u32 len, as Linux's prototype */
+	CHECK_EQ(skb.write_refused, 1);
+	CHECK(skb.data == head && skb.data_end == head + 64);
 	/* a read-only packet (socket filters): nothing written */
 	skb.flags = 0;
 	CHECK_EQ((int64_t)ebpf_h_skb_store_bytes(c, 0, (uintptr_t)v, 4, 0),
 		 -EFAULT);
+	CHECK_EQ((int64_t)ebpf_h_skb_pull_data(c, 0, 0, 0, 0), -ENOMEM);
+}
+
+/* The clang-built tc_pull at both hooks: a linear ingress frame has
+ * every byte to pull; at egress the header buffer is the head and the
+ * pull (and a store) past it fail as Linux fails them, counted in
+ * write_refused. */
+static void pull_data(void)
+{
+	struct ebpf_prog *p = from_obj("tc_pull");
+	struct ebpf_map *m = p ? ebpf_prog_map(p, "rc") : NULL;
+	uint8_t f[128], tail[64] = {0};
+	struct vnet_frag fr[2];
+	struct tc_stats h;
+	uint32_t k = 0;
+	int64_t *r;
+	size_t n;
+
+	reset();
+	CHECK(m != NULL);
+	if (!m) {
+		ebpf_prog_free(p);
+		return;
+	}
+	r = ebpf_map_lookup(m, &k);
+	tc_set(TC_INGRESS, p);
+	n = frame(f, 17, 40000, 7, 40, true);
+	CHECK(n >= 60);
+	CHECK(!tc_ingress_run(&port, f, (uint32_t)n, 5, 0));
+	CHECK_EQ(r[0], 0);
+	CHECK_EQ(r[1], 1);
+	CHECK_EQ(f[59], 0xa5);
+	/* a runt: nothing to pull, nothing to store, dropped */
+	CHECK(tc_ingress_run(&port, f, 50, 6, 0));
+	CHECK_EQ(r[0], -ENOMEM);
+	CHECK_EQ(r[1], -EFAULT);
+	CHECK_EQ(fport.released, 1);
+	tc_get_stats(TC_INGRESS, &h, NULL);
+	CHECK_EQ(h.write_refused, 0); /* past the packet: not a head limit */
+	tc_set(TC_INGRESS, NULL);
+
+	p = from_obj("tc_pull");
+	m = p ? ebpf_prog_map(p, "rc") : NULL;
+	CHECK(m != NULL);
+	if (!m) {
+		ebpf_prog_free(p);
+		return;
+	}
+	r = ebpf_map_lookup(m, &k);
+	tc_set(TC_EGRESS, p);
+	/* headers 42 bytes, the payload in a buffer of its own */
+	n = frame(f, 17, 7, 40000, 0, true);
+	fr[0] = (struct vnet_frag){f, (uint32_t)n};
+	fr[1] = (struct vnet_frag){tail, sizeof(tail)};
+	CHECK(!tc_egress_run(fr, 2, (unsigned)(n + sizeof(tail)), NULL, 1));
+	CHECK_EQ(r[0], -ENOMEM);
+	CHECK_EQ(r[1], -EFAULT);
+	CHECK_EQ(tail[59 - n], 0);
+	tc_get_stats(TC_EGRESS, &h, NULL);
+	CHECK_EQ(h.write_refused, 2);
+	CHECK_EQ(h.shot, 1);
+	/* the same bytes in one buffer: pulled, written in place */
+	n = frame(f, 17, 7, 40000, 40, true);
+	fr[0].len = (uint32_t)n;
+	CHECK(tc_egress_run(fr, 1, (unsigned)n, NULL, 1));
+	CHECK_EQ(r[0], 0);
+	CHECK_EQ(f[59], 0xa5);
+	tc_get_stats(TC_EGRESS, &h, NULL);
+	CHECK_EQ(h.write_refused, 2);
+	reset();
+}
+
+TEST(tc_pull_data_interp)
+{
+	use_jit = false;
+	pull_data();
+}
+
+TEST(tc_pull_data_jit)
+{
+	use_jit = true;
+	pull_data();
+	use_jit = false;
 }
 
 /* ---- socket filters ---- */
