@@ -1753,15 +1753,23 @@ def loadavg():
         return None
 
 
+def plugin_built(out, what):
+    """Builds the counting plugin; when it cannot, says so and puts the
+    reason in out["error"]. Returns whether it can count."""
+    try:
+        insn_count.build()
+        return True
+    except RuntimeError as e:
+        out["error"] = str(e)
+        log("bench: no %s: %s" % (what, e))
+        return False
+
+
 def count_instructions(targets, ns, paths, outdir, cfg):
     """The counting boots, one per target; {"error", "targets"}."""
     out = {"error": None, "targets": {}, "echo_count": cfg["insn_echo_count"],
            "http_s": cfg["insn_http_s"], "conns": cfg["insn_conns"]}
-    try:
-        insn_count.build()
-    except RuntimeError as e:
-        out["error"] = str(e)
-        log("bench: no instruction counts: %s" % e)
+    if not plugin_built(out, "instruction counts"):
         return out
     for t in targets:
         log("bench: counting instructions, %s" % t)
@@ -1773,11 +1781,7 @@ def count_hooks(ns, paths, outdir, cfg):
     """The hook-cost boots, one per variant of cfg["hooks"]."""
     out = {"echo_count": cfg["insn_echo_count"], "rounds": cfg["hook_rounds"],
            "variants": {}}
-    try:
-        insn_count.build()
-    except RuntimeError as e:
-        out["error"] = str(e)
-        log("bench: no hook costs: %s" % e)
+    if not plugin_built(out, "hook costs"):
         return out
     for v in cfg["hooks"]:
         log("bench: hook costs, %s, %d rounds" % (v, cfg["hook_rounds"]))

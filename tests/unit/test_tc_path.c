@@ -39,6 +39,21 @@ uint64_t clock_ns(void)
 
 static bool use_jit;
 
+/* Two tests, NAME_interp and NAME_jit, running fn() with the programs it
+ * loads interpreted, then JIT-compiled. */
+#define TESTS_INTERP_AND_JIT(name, fn)                                         \
+	TEST(name##_interp)                                                    \
+	{                                                                      \
+		use_jit = false;                                               \
+		fn();                                                          \
+	}                                                                      \
+	TEST(name##_jit)                                                       \
+	{                                                                      \
+		use_jit = true;                                                \
+		fn();                                                          \
+		use_jit = false;                                               \
+	}
+
 static struct ebpf_prog *prep(struct ebpf_prog *p)
 {
 	if (p && use_jit)
@@ -254,18 +269,7 @@ static void port_rewrite(void)
 	reset();
 }
 
-TEST(tc_ingress_port_rewrite_interp)
-{
-	use_jit = false;
-	port_rewrite();
-}
-
-TEST(tc_ingress_port_rewrite_jit)
-{
-	use_jit = true;
-	port_rewrite();
-	use_jit = false;
-}
+TESTS_INTERP_AND_JIT(tc_ingress_port_rewrite, port_rewrite)
 
 /* What the ingress context holds, as a clang-built program reads it. */
 TEST(tc_ingress_context_fields)
@@ -563,25 +567,34 @@ TEST(tc_helpers_refuse_outside_the_head)
  * every byte to pull; at egress the header buffer is the head and the
  * pull (and a store) past it fail as Linux fails them, counted in
  * write_refused. */
-static void pull_data(void)
+/* tc_pull attached at dir; its map's {pull, store} return codes, or NULL
+ * (the test fails). */
+static int64_t *attach_tc_pull(enum tc_dir dir)
 {
 	struct ebpf_prog *p = from_obj("tc_pull");
 	struct ebpf_map *m = p ? ebpf_prog_map(p, "rc") : NULL;
+	uint32_t k = 0;
+
+	CHECK(m != NULL);
+	if (!m) {
+		ebpf_prog_free(p);
+		return NULL;
+	}
+	tc_set(dir, p);
+	return ebpf_map_lookup(m, &k);
+}
+
+static void pull_data(void)
+{
 	uint8_t f[128], tail[64] = {0};
 	struct vnet_frag fr[2];
 	struct tc_stats h;
-	uint32_t k = 0;
 	int64_t *r;
 	size_t n;
 
 	reset();
-	CHECK(m != NULL);
-	if (!m) {
-		ebpf_prog_free(p);
+	if (!(r = attach_tc_pull(TC_INGRESS)))
 		return;
-	}
-	r = ebpf_map_lookup(m, &k);
-	tc_set(TC_INGRESS, p);
 	n = frame(f, 17, 40000, 7, 40, true);
 	CHECK(n >= 60);
 	CHECK(!tc_ingress_run(&port, f, (uint32_t)n, 5, 0));
@@ -596,16 +609,8 @@ static void pull_data(void)
 	tc_get_stats(TC_INGRESS, &h, NULL);
 	CHECK_EQ(h.write_refused, 0); /* past the packet: not a head limit */
 	tc_set(TC_INGRESS, NULL);
-
-	p = from_obj("tc_pull");
-	m = p ? ebpf_prog_map(p, "rc") : NULL;
-	CHECK(m != NULL);
-	if (!m) {
-		ebpf_prog_free(p);
+	if (!(r = attach_tc_pull(TC_EGRESS)))
 		return;
-	}
-	r = ebpf_map_lookup(m, &k);
-	tc_set(TC_EGRESS, p);
 	/* headers 42 bytes, the payload in a buffer of its own */
 	n = frame(f, 17, 7, 40000, 0, true);
 	fr[0] = (struct vnet_frag){f, (uint32_t)n};
@@ -628,18 +633,7 @@ static void pull_data(void)
 	reset();
 }
 
-TEST(tc_pull_data_interp)
-{
-	use_jit = false;
-	pull_data();
-}
-
-TEST(tc_pull_data_jit)
-{
-	use_jit = true;
-	pull_data();
-	use_jit = false;
-}
+TESTS_INTERP_AND_JIT(tc_pull_data, pull_data)
 
 /* ---- socket filters ---- */
 
