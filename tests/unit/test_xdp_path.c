@@ -362,10 +362,12 @@ TEST(builtin_table_has_the_shipped_programs)
 	static const char *const want[] = {
 	    "udp_reflect",    "blocklist", "count",	      "count_percpu",
 	    "unchecked_read", "tc_mark",   "tc_port_rewrite", "sock_trunc",
-	    "xsk_default",    "xsk_udp"};
+	    "xsk_default",    "xsk_udp",   "xdp_pass",	      "tc_pass",
+	    "sock_pass"};
+	const unsigned n = sizeof(want) / sizeof(want[0]);
 
-	CHECK_EQ(xdp_nbuiltins, 10);
-	for (unsigned i = 0; i < 10; i++) {
+	CHECK_EQ(xdp_nbuiltins, n);
+	for (unsigned i = 0; i < n; i++) {
 		const struct xdp_builtin *b = xdp_builtin_find(want[i]);
 
 		CHECK(b != NULL);
