@@ -26,6 +26,7 @@
 #include "kernel/counters.h"
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
+#include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "services/http.h"
@@ -178,26 +179,44 @@ _Static_assert(sizeof(REFUSED_BODY) - 1 == 24, "refused Content-Length");
 
 struct status_text {
 	int status;
-	const char *reason;
+	/* What every head with this status starts with: the status line
+	 * and our Server field, with its length known at compile time. */
+	const char *line;
+	size_t line_len;
 	const char *body; /* for errors: a one-line text/plain body */
+	size_t body_len;
 };
 
+#define STATUS_LINE(code, reason)                                              \
+	"HTTP/1.1 " #code " " reason "\r\nServer: Skiff\r\n"
+/* A status answered with a body of its own: "404 Not Found\n". */
+#define ST_ERR(code, reason)                                                   \
+	{                                                                      \
+		code, STATUS_LINE(code, reason),                               \
+		    sizeof(STATUS_LINE(code, reason)) - 1,                     \
+		    #code " " reason "\n", sizeof(#code " " reason "\n") - 1   \
+	}
+#define ST_OK(code, reason)                                                    \
+	{                                                                      \
+		code, STATUS_LINE(code, reason),                               \
+		    sizeof(STATUS_LINE(code, reason)) - 1, NULL, 0             \
+	}
+
 static const struct status_text status_texts[] = {
-    {200, "OK", NULL},
-    {301, "Moved Permanently", "301 Moved Permanently\n"},
-    {304, "Not Modified", NULL},
-    {400, "Bad Request", "400 Bad Request\n"},
-    {404, "Not Found", "404 Not Found\n"},
-    {405, "Method Not Allowed", "405 Method Not Allowed\n"},
-    {408, "Request Timeout", "408 Request Timeout\n"},
-    {413, "Content Too Large", "413 Content Too Large\n"},
-    {414, "URI Too Long", "414 URI Too Long\n"},
-    {431, "Request Header Fields Too Large",
-     "431 Request Header Fields Too Large\n"},
-    {500, "Internal Server Error", "500 Internal Server Error\n"},
-    {501, "Not Implemented", "501 Not Implemented\n"},
-    {503, "Service Unavailable", "503 Service Unavailable\n"},
-    {505, "HTTP Version Not Supported", "505 HTTP Version Not Supported\n"},
+    ST_OK(200, "OK"),
+    ST_ERR(301, "Moved Permanently"),
+    ST_OK(304, "Not Modified"),
+    ST_ERR(400, "Bad Request"),
+    ST_ERR(404, "Not Found"),
+    ST_ERR(405, "Method Not Allowed"),
+    ST_ERR(408, "Request Timeout"),
+    ST_ERR(413, "Content Too Large"),
+    ST_ERR(414, "URI Too Long"),
+    ST_ERR(431, "Request Header Fields Too Large"),
+    ST_ERR(500, "Internal Server Error"),
+    ST_ERR(501, "Not Implemented"),
+    ST_ERR(503, "Service Unavailable"),
+    ST_ERR(505, "HTTP Version Not Supported"),
 };
 
 static const struct status_text *status_text(int status)
@@ -263,7 +282,9 @@ static bool method_is_standard(int m)
 #define INDEX_NAME	"index.html"
 #define URL_EXTRA	(sizeof(INDEX_NAME) + 1)
 #define URL_BUF_SIZE(s) (2 * ((size_t)(s)->limits.max_uri + 1) + URL_EXTRA)
-#define NORM_BUF(s)	((s)->url + (s)->limits.max_uri + 1)
+#define NORM_BUF(s)	((s)->url + (s)->url_cap + 1)
+_Static_assert(HTTP_URL_INLINE_BUF == 2 * (HTTP_URL_INLINE_MAX + 1) + URL_EXTRA,
+	       "url_inline holds a raw target, its normalised form, index");
 
 static struct http_session *session_of(llhttp_t *p)
 {
@@ -391,11 +412,22 @@ static int on_url(llhttp_t *p, const char *at, size_t n)
 		return -1;
 	}
 	if (!s->url) {
-		s->url = kmalloc(URL_BUF_SIZE(s));
-		if (!s->url) {
+		s->url = s->url_inline;
+		s->url_cap = s->limits.max_uri < HTTP_URL_INLINE_MAX
+				 ? s->limits.max_uri
+				 : HTTP_URL_INLINE_MAX;
+	}
+	if (n > s->url_cap - s->url_len) {
+		/* Longer than the session's own buffer: a heap block for the
+		 * longest target allowed. */
+		char *big = kmalloc(URL_BUF_SIZE(s));
+		if (!big) {
 			s->error_status = 503;
 			return -1;
 		}
+		memcpy(big, s->url, s->url_len);
+		s->url = big;
+		s->url_cap = s->limits.max_uri;
 	}
 	memcpy(s->url + s->url_len, at, n);
 	s->url_len += (uint32_t)n;
@@ -573,6 +605,8 @@ static const llhttp_settings_t http_settings = {
 
 /* ---- Responses ----------------------------------------------------------- */
 
+struct file_head;
+
 struct resp_opts {
 	const char *ctype;
 	const void *body;
@@ -582,6 +616,8 @@ struct resp_opts {
 	const char *etag;
 	const char *allow;
 	const char *location;
+	/* A file's cached head (http_file_heads_init), for a 200. */
+	const struct file_head *cached;
 	bool no_store;
 	bool no_length; /* 304 */
 	bool close;
@@ -673,6 +709,119 @@ static void head_put_uint(struct kbuf *j, size_t v)
 		head_lit((j), "\r\n");                                         \
 	} while (0)
 
+/* Status line and header fields into j (kbuf contract: j->len counts
+ * past the end on overflow). keep_alive and http10 pick the Connection
+ * field: none for HTTP/1.1 keep-alive. */
+static void head_build(struct kbuf *j, int status, const struct resp_opts *o,
+		       bool keep_alive, bool http10)
+{
+	const struct status_text *st = status_text(status);
+
+	head_putn(j, st->line, st->line_len);
+	if (o->ctype)
+		head_field(j, "Content-Type: ", o->ctype);
+	if (!o->no_length) {
+		head_lit(j, "Content-Length: ");
+		head_put_uint(j, o->len);
+		head_lit(j, "\r\n");
+	}
+	if (o->etag)
+		head_field(j, "ETag: ", o->etag);
+	if (o->allow)
+		head_field(j, "Allow: ", o->allow);
+	if (o->location)
+		head_field(j, "Location: ", o->location);
+	if (o->no_store)
+		head_lit(j, "Cache-Control: no-store\r\n");
+	if (!keep_alive)
+		head_lit(j, "Connection: close\r\n");
+	else if (http10)
+		head_lit(j, "Connection: keep-alive\r\n");
+	if (status == 503)
+		head_lit(j, "Retry-After: 1\r\n");
+	head_lit(j, "\r\n");
+}
+
+/* ---- Cached heads of file responses ----------------------------------------
+ * The head of a 200 for a file, to an HTTP/1.1 request that keeps the
+ * connection open, depends on the file alone (type, length, ETag).
+ * http_file_heads_init() builds it once per file, with the same
+ * head_build() as every other response, into one block kept for as long
+ * as the system runs; such a response then costs no formatting and is
+ * handed to TCP without a copy (resp.head_static). Files beyond
+ * FILE_HEADS_MAX_BYTES of heads get theirs built per request. */
+
+#define FILE_HEADS_MAX_BYTES (64 * 1024)
+
+struct file_head {
+	const char *text; /* NULL: not cached */
+	size_t len;
+};
+
+static struct file_head *file_heads; /* www_file_count entries */
+
+static struct resp_opts file_opts(const struct www_file *f)
+{
+	struct resp_opts o = {
+	    .ctype = f->content_type,
+	    .body = f->data,
+	    .len = f->len,
+	    .body_static = true,
+	    .etag = f->etag,
+	};
+	return o;
+}
+
+int http_file_heads_init(void)
+{
+	char buf[HTTP_HEAD_MAX];
+	size_t total = 0, n = 0, size;
+	char *text;
+
+	if (file_heads)
+		return 0;
+	/* First pass: how many heads fit the budget, and their bytes. */
+	for (; n < www_file_count; n++) {
+		struct resp_opts o = file_opts(&www_files[n]);
+		struct kbuf j = {buf, sizeof(buf), 0};
+		head_build(&j, 200, &o, true, false);
+		if (j.len >= sizeof(buf) ||
+		    total + j.len > FILE_HEADS_MAX_BYTES)
+			break;
+		total += j.len;
+	}
+	size = www_file_count * sizeof(*file_heads) + total;
+	file_heads = kcalloc(1, size ? size : 1);
+	if (!file_heads)
+		return -ENOMEM;
+	text = (char *)(file_heads + www_file_count);
+	for (size_t i = 0; i < n; i++) {
+		struct resp_opts o = file_opts(&www_files[i]);
+		struct kbuf j = {text, total, 0};
+		head_build(&j, 200, &o, true, false);
+		file_heads[i].text = text;
+		file_heads[i].len = j.len;
+		text += j.len;
+		total -= j.len;
+	}
+	return 0;
+}
+
+void http_file_heads_free(void)
+{
+	kfree(file_heads);
+	file_heads = NULL;
+}
+
+static const struct file_head *file_head_of(const struct www_file *f)
+{
+	size_t i = (size_t)(f - www_files);
+
+	if (!file_heads || i >= www_file_count || !file_heads[i].text)
+		return NULL;
+	return &file_heads[i];
+}
+
 static void respond(struct http_session *s, int status,
 		    const struct resp_opts *o)
 {
@@ -682,37 +831,18 @@ static void respond(struct http_session *s, int status,
 	bool head_only = s->method_seen && s->parser.method == HTTP_HEAD;
 	bool keep_alive = !o->close && llhttp_should_keep_alive(&s->parser) &&
 			  !s->parser.upgrade;
-	const struct status_text *st = status_text(status);
-	struct kbuf j = {r->head, sizeof(r->head), 0};
+	bool http10 = s->parser.http_major == 1 && s->parser.http_minor == 0;
+	struct kbuf j = {r->head_buf, sizeof(r->head_buf), 0};
 
-	head_lit(&j, "HTTP/1.1 ");
-	head_put_uint(&j, (size_t)status);
-	head_lit(&j, " ");
-	head_put(&j, st->reason);
-	head_lit(&j, "\r\nServer: Skiff\r\n");
-	if (o->ctype)
-		head_field(&j, "Content-Type: ", o->ctype);
-	if (!o->no_length) {
-		head_lit(&j, "Content-Length: ");
-		head_put_uint(&j, o->len);
-		head_lit(&j, "\r\n");
+	if (o->cached && status == 200 && keep_alive && !http10) {
+		/* Exactly what head_build() gives for this case. */
+		r->head = o->cached->text;
+		r->head_len = o->cached->len;
+		r->head_static = true;
+		goto done;
 	}
-	if (o->etag)
-		head_field(&j, "ETag: ", o->etag);
-	if (o->allow)
-		head_field(&j, "Allow: ", o->allow);
-	if (o->location)
-		head_field(&j, "Location: ", o->location);
-	if (o->no_store)
-		head_lit(&j, "Cache-Control: no-store\r\n");
-	if (!keep_alive)
-		head_lit(&j, "Connection: close\r\n");
-	else if (s->parser.http_major == 1 && s->parser.http_minor == 0)
-		head_lit(&j, "Connection: keep-alive\r\n");
-	if (status == 503)
-		head_lit(&j, "Retry-After: 1\r\n");
-	head_lit(&j, "\r\n");
-	if (j.len >= sizeof(r->head)) {
+	head_build(&j, status, o, keep_alive, http10);
+	if (j.len >= sizeof(r->head_buf)) {
 		/* Not reached (callers keep variable parts short); a
 		 * truncated head would desynchronise the client. */
 		log_error("http: response head overflow (%zu bytes)", j.len);
@@ -720,8 +850,11 @@ static void respond(struct http_session *s, int status,
 		respond_status(s, 500, true, NULL);
 		return;
 	}
-	r->status = status;
+	r->head = r->head_buf;
 	r->head_len = j.len;
+	r->head_static = false;
+done:
+	r->status = status;
 	r->body = head_only ? NULL : o->body;
 	r->body_len = head_only ? 0 : o->len;
 	r->body_static = o->body_static;
@@ -741,7 +874,7 @@ static void respond_status(struct http_session *s, int status, bool close,
 	struct resp_opts o = {
 	    .ctype = "text/plain; charset=utf-8",
 	    .body = st->body,
-	    .len = st->body ? strlen(st->body) : 0,
+	    .len = st->body_len,
 	    .body_static = true,
 	    .allow = allow,
 	    .close = close,
@@ -787,14 +920,9 @@ static bool inm_matches(const struct http_session *s, const char *etag)
 
 static void respond_file(struct http_session *s, const struct www_file *f)
 {
-	struct resp_opts o = {
-	    .ctype = f->content_type,
-	    .body = f->data,
-	    .len = f->len,
-	    .body_static = true,
-	    .etag = f->etag,
-	};
+	struct resp_opts o = file_opts(f);
 
+	o.cached = file_head_of(f);
 	if (inm_matches(s, f->etag)) {
 		struct resp_opts nm = {.etag = f->etag, .no_length = true};
 		respond(s, 304, &nm);
@@ -865,7 +993,7 @@ static void respond_route(struct http_session *s)
 		struct resp_opts o = {
 		    .ctype = "text/plain; charset=utf-8",
 		    .body = st->body,
-		    .len = strlen(st->body),
+		    .len = st->body_len,
 		    .body_static = true,
 		    .location = loc,
 		};
@@ -951,7 +1079,7 @@ static void headers_done(struct http_session *s)
 		int n = -1;
 		if (s->url)
 			n = http_normalize_path(s->url, s->url_len, NORM_BUF(s),
-						s->limits.max_uri + 1);
+						s->url_cap + 1);
 		if (n < 0) {
 			s->decided_status = 400;
 		} else {
@@ -1026,10 +1154,12 @@ static void scan_method(struct http_session *s, const char *p, size_t n)
 
 static void reset_request(struct http_session *s)
 {
-	kfree(s->url);
+	if (s->url != s->url_inline)
+		kfree(s->url);
 	kfree(s->body);
 	s->url = NULL;
 	s->url_len = 0;
+	s->url_cap = 0;
 	s->body = NULL;
 	s->body_len = s->body_cap = 0;
 	s->body_seen = 0;
@@ -1140,7 +1270,15 @@ void http_session_next(struct http_session *s)
 		return;
 	}
 	reset_request(s);
-	memset(&s->resp, 0, sizeof(s->resp));
+	/* Field by field: head_buf is rewritten by the next response. */
+	s->resp.status = 0;
+	s->resp.head = NULL;
+	s->resp.head_len = 0;
+	s->resp.head_static = false;
+	s->resp.body = NULL;
+	s->resp.body_len = 0;
+	s->resp.body_static = false;
+	s->resp.close = false;
 	s->phase = HTTP_PHASE_IDLE;
 }
 
