@@ -743,19 +743,30 @@ static void head_build(struct kbuf *j, int status, const struct resp_opts *o,
 }
 
 /* ---- Cached heads of file responses ----------------------------------------
- * The head of a 200 for a file, to an HTTP/1.1 request that keeps the
- * connection open, depends on the file alone (type, length, ETag).
- * http_file_heads_init() builds it once per file, with the same
- * head_build() as every other response, into one block kept for as long
- * as the system runs; such a response then costs no formatting and is
- * handed to TCP without a copy (resp.head_static). Files beyond
- * FILE_HEADS_MAX_BYTES of heads get theirs built per request. */
+ * The head of a 200 for a file depends on the file alone (type, length,
+ * ETag) and on the Connection field, one of three: none (HTTP/1.1
+ * keep-alive), "close", or "keep-alive" (HTTP/1.0). http_file_heads_init()
+ * builds the three once per file, with the same head_build() as every
+ * other response, into one block kept for as long as the system runs;
+ * such a response then costs no formatting and is handed to TCP without a
+ * copy (resp.head_static). Files beyond FILE_HEADS_MAX_BYTES of heads get
+ * theirs built per request. */
 
 #define FILE_HEADS_MAX_BYTES (64 * 1024)
 
+enum head_conn { HEAD_KEEP, HEAD_CLOSE, HEAD_KEEP10, HEAD_CONN_COUNT };
+
+static const struct {
+	bool keep_alive, http10;
+} head_conn_args[HEAD_CONN_COUNT] = {
+    [HEAD_KEEP] = {true, false},
+    [HEAD_CLOSE] = {false, false},
+    [HEAD_KEEP10] = {true, true},
+};
+
 struct file_head {
-	const char *text; /* NULL: not cached */
-	size_t len;
+	const char *text[HEAD_CONN_COUNT]; /* NULL: not cached */
+	uint16_t len[HEAD_CONN_COUNT];
 };
 
 static struct file_head *file_heads; /* www_file_count entries */
@@ -780,15 +791,22 @@ int http_file_heads_init(void)
 
 	if (file_heads)
 		return 0;
-	/* First pass: how many heads fit the budget, and their bytes. */
+	/* First pass: how many files' heads fit the budget, and their
+	 * bytes. */
 	for (; n < www_file_count; n++) {
 		struct resp_opts o = file_opts(&www_files[n]);
-		struct kbuf j = {buf, sizeof(buf), 0};
-		head_build(&j, 200, &o, true, false);
-		if (j.len >= sizeof(buf) ||
-		    total + j.len > FILE_HEADS_MAX_BYTES)
+		size_t bytes = 0;
+		for (int v = 0; v < HEAD_CONN_COUNT; v++) {
+			struct kbuf j = {buf, sizeof(buf), 0};
+			head_build(&j, 200, &o, head_conn_args[v].keep_alive,
+				   head_conn_args[v].http10);
+			if (j.len >= sizeof(buf))
+				bytes = FILE_HEADS_MAX_BYTES + 1;
+			bytes += j.len;
+		}
+		if (total + bytes > FILE_HEADS_MAX_BYTES)
 			break;
-		total += j.len;
+		total += bytes;
 	}
 	size = www_file_count * sizeof(*file_heads) + total;
 	file_heads = kcalloc(1, size ? size : 1);
@@ -797,12 +815,15 @@ int http_file_heads_init(void)
 	text = (char *)(file_heads + www_file_count);
 	for (size_t i = 0; i < n; i++) {
 		struct resp_opts o = file_opts(&www_files[i]);
-		struct kbuf j = {text, total, 0};
-		head_build(&j, 200, &o, true, false);
-		file_heads[i].text = text;
-		file_heads[i].len = j.len;
-		text += j.len;
-		total -= j.len;
+		for (int v = 0; v < HEAD_CONN_COUNT; v++) {
+			struct kbuf j = {text, total, 0};
+			head_build(&j, 200, &o, head_conn_args[v].keep_alive,
+				   head_conn_args[v].http10);
+			file_heads[i].text[v] = text;
+			file_heads[i].len[v] = (uint16_t)j.len;
+			text += j.len;
+			total -= j.len;
+		}
 	}
 	return 0;
 }
@@ -817,7 +838,7 @@ static const struct file_head *file_head_of(const struct www_file *f)
 {
 	size_t i = (size_t)(f - www_files);
 
-	if (!file_heads || i >= www_file_count || !file_heads[i].text)
+	if (!file_heads || i >= www_file_count || !file_heads[i].text[0])
 		return NULL;
 	return &file_heads[i];
 }
@@ -834,10 +855,13 @@ static void respond(struct http_session *s, int status,
 	bool http10 = s->parser.http_major == 1 && s->parser.http_minor == 0;
 	struct kbuf j = {r->head_buf, sizeof(r->head_buf), 0};
 
-	if (o->cached && status == 200 && keep_alive && !http10) {
+	if (o->cached && status == 200) {
 		/* Exactly what head_build() gives for this case. */
-		r->head = o->cached->text;
-		r->head_len = o->cached->len;
+		enum head_conn v = !keep_alive ? HEAD_CLOSE
+				   : http10    ? HEAD_KEEP10
+					       : HEAD_KEEP;
+		r->head = o->cached->text[v];
+		r->head_len = o->cached->len[v];
 		r->head_static = true;
 		goto done;
 	}

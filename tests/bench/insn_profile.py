@@ -10,11 +10,15 @@ profile. For judging an optimisation in minutes instead of a full run.
 Knobs: TARGETS (comma list of skiff-<mode> / xdp-<jit|interp>), INSN_ECHO
 (echo round trips per protocol, default 500), INSN_HTTP_S (wrk seconds,
 default 2), INSN_CONNS (ab connections, default 100), OUT (run
-directory). Needs root (network namespace, tap). Writes insns.json and
-insn-profile.md into the run directory and prints per-operation counts."""
+directory). Needs root (network namespace, tap). Writes insns.json,
+insn-profile.md (every function, not only the top ones) and layers.md
+(instructions per operation by layer: which folder's objects the function
+comes from) into the run directory and prints per-operation counts."""
 import datetime
+import glob
 import json
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,6 +26,57 @@ sys.path.insert(0, HERE)
 import bench  # noqa: E402
 import insn_count  # noqa: E402
 from netns import TapNamespace  # noqa: E402
+
+
+# Object directories under build/ -> the layer they count for. libc's
+# string functions are "bytes moved" (rep movsb/stosb count per byte
+# under TCG, tests/bench/README.md).
+LAYER_DIRS = [("obj/kernel/libc", "libc (memcpy/memset: bytes moved)"),
+              ("obj/kernel", "kernel (interrupts, heap, clock, counters)"),
+              ("obj/drivers", "driver (virtio-net, virtqueue)"),
+              ("obj/netdev", "netdev (TX queue, offloads, hooks)"),
+              ("obj/xdp", "xdp hook"), ("obj/ebpf", "ebpf"),
+              ("lwip", "lwIP"), ("obj/lwip-port", "lwIP glue (lwip-port)"),
+              ("llhttp", "services (llhttp)"), ("obj/services", "services"),
+              ("obj/app", "app (main loop)"), ("obj/boot", "boot")]
+
+
+def function_layers():
+    """{function name: layer} from the symbols of every image object."""
+    out = {}
+    for sub, layer in LAYER_DIRS:
+        for obj in glob.glob(os.path.join(bench.BUILD, sub, "**", "*.o"),
+                             recursive=True):
+            r = subprocess.run(["nm", "--defined-only", obj],
+                               capture_output=True, text=True)
+            for line in r.stdout.splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[1] in "tTwW":
+                    out.setdefault(parts[2], layer)
+    return out
+
+
+def layers_md(out):
+    """Instructions per operation by layer, per Skiff target and op."""
+    fl = function_layers()
+    lines = ["# Guest instructions per operation, by layer", ""]
+    for t, data in out["targets"].items():
+        for op, e in data["ops"].items():
+            if not e.get("top"):
+                continue
+            by = {}
+            for f, v in e["top"]:
+                name = f.split(".")[0]  # gcc's .isra.0, .constprop.0
+                layer = fl.get(f) or fl.get(name) or (
+                    "JIT code / outside the image" if f == "?" else "other")
+                by[layer] = by.get(layer, 0) + v
+            lines += ["## %s, %s: %s per operation" %
+                      (t, bench.INSN_OPS[op], "{:,}".format(e["per_op"])),
+                      "", "| layer | instructions per operation |", "|---|---|"]
+            lines += ["| %s | %.0f |" % (k, v) for k, v in
+                      sorted(by.items(), key=lambda x: -x[1])]
+            lines.append("")
+    return "\n".join(lines)
 
 
 def main():
@@ -47,6 +102,7 @@ def main():
            "insn_conns": int(env("INSN_CONNS") or 100),
            "echo_deadline": 60}
     paths = {"efi": efi}
+    bench.INSN_TOP = 100000  # every function: layers.md sums them all
     out = {"error": None, "targets": {}}
     with TapNamespace(suffix="-insn") as ns:
         bench.set_guest_neighbour(ns)
@@ -58,6 +114,8 @@ def main():
         json.dump(out, f, indent=1)
     with open(os.path.join(outdir, "insn-profile.md"), "w") as f:
         f.write(bench.profile_md(out))
+    with open(os.path.join(outdir, "layers.md"), "w") as f:
+        f.write(layers_md(out))
     for t, data in out["targets"].items():
         for op, e in data["ops"].items():
             print("%-10s %-15s %8s per op (%d ops)" %

@@ -1227,9 +1227,11 @@ TEST(cached_file_heads_match_built_ones)
 	    "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 	    "GET / HTTP/1.0\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: " IDX_ETAG "\r\n\r\n",
+	    "GET /docs HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
-	static const bool cached[] = {true,  true,  true, false,
-				      false, false, false};
+	/* Any 200 of a file; not a 304 nor a redirect. */
+	static const bool cached[] = {true, true, true,	 true,
+				      true, true, false, false};
 
 	setup();
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
