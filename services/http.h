@@ -2,10 +2,11 @@
  *
  * Two layers:
  *   http_parser.c  the request state machine around llhttp: limits,
- *                  routing, responses, counters. Pure code (no lwIP), so the
+ *                  responses, counters. Pure code (no lwIP), so the
  *                  host tests and the fuzzer drive it directly, with
- *                  http_path.c (path normalisation) and http_site.c (the
- *                  site table's lookup).
+ *                  http_route.c (what a path names), http_path.c (path
+ *                  normalisation) and http_site.c (the site table's
+ *                  lookup).
  *   http_conn.c    lwIP raw-API connections: accept, receive, paced sending
  *                  (tcp_sent/tcp_sndbuf; static content written from .rodata
  *                  without copying), timeouts from tcp_poll, lingering close.
@@ -250,7 +251,7 @@ struct http_session {
 	uint8_t expect_len;
 
 	/* Decided when the headers are complete. */
-	int route;		/* enum in http_parser.c */
+	int route;		/* enum http_route (http_route.h) */
 	const void *route_file; /* struct www_file * */
 	int decided_status;	/* non-zero: answer this status */
 	bool collect_body;	/* /echo keeps the body */

@@ -30,6 +30,7 @@
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "services/http.h"
+#include "services/http_route.h"
 #include "services/http_text.h"
 #include "services/www.h"
 
@@ -236,20 +237,29 @@ static bool is_tchar(unsigned char c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z'))
 		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '.':
+	case '^':
+	case '_':
+	case '`':
+	case '|':
+	case '~':
+		return true;
+	}
+	return false;
 }
 
-/* ---- Routing ------------------------------------------------------------- */
-
-enum route {
-	ROUTE_NONE,
-	ROUTE_FILE,
-	ROUTE_REDIRECT, /* a directory named without its trailing slash */
-	ROUTE_STATS,
-	ROUTE_METRICS,
-	ROUTE_HEALTHZ,
-	ROUTE_ECHO,
-};
+/* ---- Request state --------------------------------------------------------
+ */
 
 enum field_id { FIELD_OTHER, FIELD_HOST, FIELD_INM, FIELD_EXPECT };
 
@@ -279,8 +289,7 @@ static bool method_is_standard(int m)
 
 /* The URL buffer: the raw target (max_uri + 1) followed by room for the
  * normalised path plus "index.html". */
-#define INDEX_NAME	"index.html"
-#define URL_EXTRA	(sizeof(INDEX_NAME) + 1)
+#define URL_EXTRA	HTTP_ROUTE_PATH_EXTRA
 #define URL_BUF_SIZE(s) (2 * ((size_t)(s)->limits.max_uri + 1) + URL_EXTRA)
 #define NORM_BUF(s)	((s)->url + (s)->url_cap + 1)
 _Static_assert(HTTP_URL_INLINE_BUF == 2 * (HTTP_URL_INLINE_MAX + 1) + URL_EXTRA,
@@ -322,75 +331,13 @@ static int encode_path(const char *path, char *dst, size_t cap)
 	return (int)o;
 }
 
-static http_doc_fn stats_provider, metrics_provider;
-
-void http_set_stats_provider(http_doc_fn fn)
-{
-	stats_provider = fn;
-}
-
-void http_set_metrics_provider(http_doc_fn fn)
-{
-	metrics_provider = fn;
-}
-
 /* Finds what the normalised path names. */
 static void route(struct http_session *s, char *path, size_t len)
 {
 	const struct www_file *f;
 
-	s->route = ROUTE_NONE;
-	if (stats_provider && strcmp(path, "/stats") == 0) {
-		s->route = ROUTE_STATS;
-		return;
-	}
-	if (metrics_provider && strcmp(path, "/metrics") == 0) {
-		s->route = ROUTE_METRICS;
-		return;
-	}
-	if (strcmp(path, "/healthz") == 0) {
-		s->route = ROUTE_HEALTHZ;
-		return;
-	}
-	if (strcmp(path, "/echo") == 0) {
-		s->route = ROUTE_ECHO;
-		return;
-	}
-	if (path[len - 1] == '/') {
-		memcpy(path + len, INDEX_NAME, sizeof(INDEX_NAME));
-		f = www_lookup(path, len + sizeof(INDEX_NAME) - 1);
-		path[len] = '\0';
-	} else {
-		f = www_lookup(path, len);
-		if (!f) {
-			/* "/dir" when "/dir/index.html" exists. */
-			memcpy(path + len, "/" INDEX_NAME,
-			       sizeof(INDEX_NAME) + 1);
-			f = www_lookup(path, len + sizeof(INDEX_NAME));
-			path[len] = '\0';
-			if (f) {
-				s->route = ROUTE_REDIRECT;
-				s->route_file = f;
-				return;
-			}
-		}
-	}
-	if (f) {
-		s->route = ROUTE_FILE;
-		s->route_file = f;
-	}
-}
-
-static const char *route_allow(int r)
-{
-	return r == ROUTE_ECHO ? "POST" : "GET, HEAD";
-}
-
-static bool route_allows(int r, int method)
-{
-	if (r == ROUTE_ECHO)
-		return method == HTTP_POST;
-	return method == HTTP_GET || method == HTTP_HEAD;
+	s->route = http_route_lookup(path, len, &f);
+	s->route_file = f;
 }
 
 /* ---- llhttp callbacks ---------------------------------------------------- */
@@ -581,8 +528,9 @@ static int on_message_complete(llhttp_t *p)
 
 	if (s->decided_status)
 		respond_status(s, s->decided_status, false,
-			       s->decided_status == 405 ? route_allow(s->route)
-							: NULL);
+			       s->decided_status == 405
+				   ? http_route_allow(s->route)
+				   : NULL);
 	else
 		respond_route(s);
 	return HPE_PAUSED;
@@ -1025,11 +973,12 @@ static void respond_route(struct http_session *s)
 		return;
 	}
 	case ROUTE_STATS:
-		respond_doc(s, stats_provider, "application/json");
+		respond_doc(s, http_route_provider(ROUTE_STATS),
+			    "application/json");
 		return;
 	case ROUTE_METRICS:
 		/* The Prometheus text exposition format's media type. */
-		respond_doc(s, metrics_provider,
+		respond_doc(s, http_route_provider(ROUTE_METRICS),
 			    "text/plain; version=0.0.4; charset=utf-8");
 		return;
 	case ROUTE_HEALTHZ: {
@@ -1110,7 +1059,7 @@ static void headers_done(struct http_session *s)
 			route(s, NORM_BUF(s), (size_t)n);
 			if (s->route == ROUTE_NONE)
 				s->decided_status = 404;
-			else if (!route_allows(s->route, m))
+			else if (!http_route_allows(s->route, m))
 				s->decided_status = 405;
 		}
 	}
@@ -1121,8 +1070,9 @@ static void headers_done(struct http_session *s)
 		 * would only discard: give the answer now and close, since
 		 * it may send the body anyway. */
 		respond_status(s, s->decided_status, true,
-			       s->decided_status == 405 ? route_allow(s->route)
-							: NULL);
+			       s->decided_status == 405
+				   ? http_route_allow(s->route)
+				   : NULL);
 		return;
 	}
 	if (!s->decided_status && s->route == ROUTE_ECHO) {
