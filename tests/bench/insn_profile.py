@@ -31,7 +31,7 @@ from netns import TapNamespace  # noqa: E402
 # Object directories under build/ -> the layer they count for. libc's
 # string functions are "bytes moved" (rep movsb/stosb count per byte
 # under TCG, tests/bench/README.md).
-LAYER_DIRS = [("obj/kernel/libc", "libc (memcpy/memset: bytes moved)"),
+LAYER_DIRS = [("obj/kernel/libc", "libc (string functions; memcpy/memset count bytes)"),
               ("obj/kernel", "kernel (interrupts, heap, clock, counters)"),
               ("obj/drivers", "driver (virtio-net, virtqueue)"),
               ("obj/netdev", "netdev (TX queue, offloads, hooks)"),
