@@ -42,9 +42,13 @@ INCLUDE_ROOTS := -I. -I$(BUILD) -Ikernel/libc -Ilwip-port
 
 # Kernel code: freestanding, no SSE (interrupts do not save vector state), a
 # frame pointer for the panic backtrace, PIC because UEFI relocates the image.
+# Hidden visibility: one image, nothing is interposed or exported, so every
+# global is reached PC-relative instead of through the GOT, and the compiler
+# may inline a global function into its own file's callers (-fpic alone
+# assumes interposition and does neither; see tests/bench/README.md).
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin-printf -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) \
-	-fpic -fno-plt -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
+	-fpic -fvisibility=hidden -fno-plt -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
 	-mno-red-zone -maccumulate-outgoing-args -mno-mmx -mno-sse -mno-sse2 \
 	-mno-avx -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-fno-tree-loop-distribute-patterns \

@@ -4,7 +4,8 @@
 # counter emitter, also builds on the host: the host tests of the layers
 # above link it (the kernel's own unit tests name the single files they
 # test, tests/unit/kernel.mk).
-KERNEL_TEXT_SRCS := kernel/kbuf.c kernel/counters.c kernel/siphash.c
+KERNEL_TEXT_SRCS := kernel/kbuf.c kernel/counters.c kernel/siphash.c \
+	kernel/inet_csum.c
 KERNEL_SRCS := kernel/acpi.c kernel/apic.c kernel/boot_steps.c kernel/clock.c kernel/cmdline.c \
 	kernel/config.c kernel/console.c kernel/entropy.c kernel/fw_cfg.c \
 	kernel/gdt.c kernel/heap.c kernel/ioapic.c kernel/isr.S kernel/log.c \

@@ -2,10 +2,11 @@
  *
  * Two layers:
  *   http_parser.c  the request state machine around llhttp: limits,
- *                  routing, responses, counters. Pure code (no lwIP), so the
+ *                  responses, counters. Pure code (no lwIP), so the
  *                  host tests and the fuzzer drive it directly, with
- *                  http_path.c (path normalisation) and http_site.c (the
- *                  site table's lookup).
+ *                  http_route.c (what a path names), http_path.c (path
+ *                  normalisation) and http_site.c (the site table's
+ *                  lookup).
  *   http_conn.c    lwIP raw-API connections: accept, receive, paced sending
  *                  (tcp_sent/tcp_sndbuf; static content written from .rodata
  *                  without copying), timeouts from tcp_poll, lingering close.
@@ -187,8 +188,13 @@ enum http_phase {
 
 struct http_response {
 	int status;
-	char head[HTTP_HEAD_MAX];
+	/* The head to send: head_buf, or a file's cached head. */
+	const char *head;
 	size_t head_len;
+	/* head lives for as long as the system runs (a cached head, see
+	 * http_parser.c), so it may be handed to TCP without a copy. */
+	bool head_static;
+	char head_buf[HTTP_HEAD_MAX];
 	const unsigned char *body; /* NULL or body_len bytes to send */
 	size_t body_len;
 	/* The body lives in the image (.rodata) for as long as the system
@@ -206,6 +212,11 @@ extern const size_t http_continue_len;
 extern const char http_refused_response[];
 extern const size_t http_refused_len;
 
+/* Request targets up to this long are kept in the session itself. */
+#define HTTP_URL_INLINE_MAX 95
+/* The raw target and its NUL, the normalised path and "index.html". */
+#define HTTP_URL_INLINE_BUF (2 * (HTTP_URL_INLINE_MAX + 1) + 12)
+
 #define HTTP_INM_MAX   256 /* longer If-None-Match lists never match */
 #define HTTP_FIELD_MAX 16  /* longest header name we look at */
 #define HTTP_PEER_MAX  48
@@ -218,8 +229,11 @@ struct http_session {
 
 	/* The current request. */
 	uint32_t head_bytes; /* bytes of request line and headers so far */
-	char *url;	     /* raw target, heap, max_uri + 1 bytes */
+	/* Raw target (url_cap + 1 bytes), then room for its normalised
+	 * form: url_inline while it fits, else a heap block for max_uri. */
+	char *url;
 	uint32_t url_len;
+	uint32_t url_cap;
 	int error_status;    /* set by a callback that failed the parse */
 	uint8_t method_scan; /* classifies a bad method: 501 or 400 */
 	bool method_seen;    /* parser.method is this request's */
@@ -237,7 +251,7 @@ struct http_session {
 	uint8_t expect_len;
 
 	/* Decided when the headers are complete. */
-	int route;		/* enum in http_parser.c */
+	int route;		/* enum http_route (http_route.h) */
 	const void *route_file; /* struct www_file * */
 	int decided_status;	/* non-zero: answer this status */
 	bool collect_body;	/* /echo keeps the body */
@@ -252,6 +266,10 @@ struct http_session {
 
 	/* For the access log, set by the connection layer. */
 	char peer[HTTP_PEER_MAX];
+
+	/* Most targets are short: kept here rather than in a heap block
+	 * allocated and freed per request. */
+	char url_inline[HTTP_URL_INLINE_BUF];
 };
 
 /* Sets up a session with the current limits. */
@@ -275,6 +293,15 @@ bool http_session_busy(const struct http_session *s);
  * that closes the connection and returns true; returns false (nothing to
  * answer) when the session is idle or already responding. */
 bool http_session_timeout(struct http_session *s);
+
+/* Builds the response head of every file of the site (www.h) for the
+ * common case, a 200 to an HTTP/1.1 keep-alive GET or HEAD, once; those
+ * responses then send it from there, neither formatted nor copied per
+ * request. http_init() calls it; without it (or without memory for it,
+ * -ENOMEM) every head is built per request. Returns 0 or -ENOMEM. */
+int http_file_heads_init(void);
+/* Frees them (host tests; responses already handed out must be gone). */
+void http_file_heads_free(void);
 
 /* Percent-decodes and normalises a request target (origin or absolute
  * form) into an absolute path in out (NUL-terminated). Returns its length,

@@ -10,11 +10,11 @@
  *   -> tcp_write(head, COPY) + tcp_write(body) while tcp_sndbuf() and the
  *   segment queue allow -> the rest from the sent callback.
  *
- * Static content (www/ in .rodata, fixed error texts) is written without
- * TCP_WRITE_FLAG_COPY: lwIP references it in place until it is acked, so a
- * 1 MiB file costs no heap, only the send buffer's worth of pbuf headers at
- * a time. Dynamic bodies (/stats, /echo) are copied and freed as soon as
- * the last byte is handed over.
+ * Static content (www/ in .rodata, fixed error texts, a file's cached
+ * response head) is written without TCP_WRITE_FLAG_COPY: lwIP references
+ * it in place until it is acked, so a 1 MiB file costs no heap, only the
+ * send buffer's worth of pbuf headers at a time. Dynamic bodies (/stats, /echo)
+ * are copied and freed as soon as the last byte is handed over.
  *
  * Received bytes are consumed (and the window reopened by tcp_recved) only
  * as the session parses them; while a response waits for send-buffer room
@@ -270,7 +270,7 @@ static int http_send_response(struct http_conn *c, bool *wrote)
 
 	while (c->head_off < r->head_len) {
 		long n = http_write(c, r->head + c->head_off,
-				    r->head_len - c->head_off, true,
+				    r->head_len - c->head_off, !r->head_static,
 				    r->body_len > 0);
 		if (n <= 0)
 			return (int)n;
@@ -660,7 +660,7 @@ static err_t http_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (http_counters.active >= limits.max_conns)
 		http_evict_idle();
 	if (http_counters.active < limits.max_conns)
-		c = kcalloc(1, sizeof(*c));
+		c = kmalloc(sizeof(*c));
 	if (!c) {
 		if (tcp_budget_free_pcbs() >= HTTP_PRESSURE_FREE_PCBS)
 			return http_refuse(pcb);
@@ -669,6 +669,10 @@ static err_t http_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
+	/* The connection's own fields; http_session_init() clears the
+	 * session (zeroing all of it twice cost ~1k instructions a connection).
+	 */
+	memset(c, 0, offsetof(struct http_conn, s));
 	http_counters.accepted++;
 	if (++http_counters.active > http_counters.active_peak)
 		http_counters.active_peak = http_counters.active;
@@ -683,7 +687,9 @@ static err_t http_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->state = HTTP_CONN_OPEN;
 	c->last_io_ms = c->idle_since_ms = clock_ms();
 	http_session_init(&c->s);
-	if (ipaddr_ntoa_r(&pcb->remote_ip, addr, sizeof(addr)))
+	/* Only the access log reads it: ~0.5k instructions a connection. */
+	if (c->s.limits.log &&
+	    ipaddr_ntoa_r(&pcb->remote_ip, addr, sizeof(addr)))
 		ksnprintf(c->s.peer, sizeof(c->s.peer), "%s:%u", addr,
 			  pcb->remote_port);
 	/* Responses go out as soon as they are written: a client waiting for
@@ -717,6 +723,9 @@ int http_init(void)
 	tcp_arg(lpcb, NULL);
 	tcp_accept(lpcb, http_accept);
 	http_listen_pcb = lpcb;
+	if (http_file_heads_init() != 0)
+		log_warn("http: no memory for cached file heads; building "
+			 "each per request");
 	/* Socket filters (http.filter=) find the service by its port. */
 	sockfilter_service_add("http", SOCKFILTER_TCP, HTTP_PORT);
 	http_get_limits(&l);

@@ -26,9 +26,11 @@
 #include "kernel/counters.h"
 #include "kernel/heap.h"
 #include "kernel/kbuf.h"
+#include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/printf.h"
 #include "services/http.h"
+#include "services/http_route.h"
 #include "services/http_text.h"
 #include "services/www.h"
 
@@ -178,26 +180,44 @@ _Static_assert(sizeof(REFUSED_BODY) - 1 == 24, "refused Content-Length");
 
 struct status_text {
 	int status;
-	const char *reason;
+	/* What every head with this status starts with: the status line
+	 * and our Server field, with its length known at compile time. */
+	const char *line;
+	size_t line_len;
 	const char *body; /* for errors: a one-line text/plain body */
+	size_t body_len;
 };
 
+#define STATUS_LINE(code, reason)                                              \
+	"HTTP/1.1 " #code " " reason "\r\nServer: Skiff\r\n"
+/* A status answered with a body of its own: "404 Not Found\n". */
+#define ST_ERR(code, reason)                                                   \
+	{                                                                      \
+		code, STATUS_LINE(code, reason),                               \
+		    sizeof(STATUS_LINE(code, reason)) - 1,                     \
+		    #code " " reason "\n", sizeof(#code " " reason "\n") - 1   \
+	}
+#define ST_OK(code, reason)                                                    \
+	{                                                                      \
+		code, STATUS_LINE(code, reason),                               \
+		    sizeof(STATUS_LINE(code, reason)) - 1, NULL, 0             \
+	}
+
 static const struct status_text status_texts[] = {
-    {200, "OK", NULL},
-    {301, "Moved Permanently", "301 Moved Permanently\n"},
-    {304, "Not Modified", NULL},
-    {400, "Bad Request", "400 Bad Request\n"},
-    {404, "Not Found", "404 Not Found\n"},
-    {405, "Method Not Allowed", "405 Method Not Allowed\n"},
-    {408, "Request Timeout", "408 Request Timeout\n"},
-    {413, "Content Too Large", "413 Content Too Large\n"},
-    {414, "URI Too Long", "414 URI Too Long\n"},
-    {431, "Request Header Fields Too Large",
-     "431 Request Header Fields Too Large\n"},
-    {500, "Internal Server Error", "500 Internal Server Error\n"},
-    {501, "Not Implemented", "501 Not Implemented\n"},
-    {503, "Service Unavailable", "503 Service Unavailable\n"},
-    {505, "HTTP Version Not Supported", "505 HTTP Version Not Supported\n"},
+    ST_OK(200, "OK"),
+    ST_ERR(301, "Moved Permanently"),
+    ST_OK(304, "Not Modified"),
+    ST_ERR(400, "Bad Request"),
+    ST_ERR(404, "Not Found"),
+    ST_ERR(405, "Method Not Allowed"),
+    ST_ERR(408, "Request Timeout"),
+    ST_ERR(413, "Content Too Large"),
+    ST_ERR(414, "URI Too Long"),
+    ST_ERR(431, "Request Header Fields Too Large"),
+    ST_ERR(500, "Internal Server Error"),
+    ST_ERR(501, "Not Implemented"),
+    ST_ERR(503, "Service Unavailable"),
+    ST_ERR(505, "HTTP Version Not Supported"),
 };
 
 static const struct status_text *status_text(int status)
@@ -217,20 +237,29 @@ static bool is_tchar(unsigned char c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z'))
 		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '.':
+	case '^':
+	case '_':
+	case '`':
+	case '|':
+	case '~':
+		return true;
+	}
+	return false;
 }
 
-/* ---- Routing ------------------------------------------------------------- */
-
-enum route {
-	ROUTE_NONE,
-	ROUTE_FILE,
-	ROUTE_REDIRECT, /* a directory named without its trailing slash */
-	ROUTE_STATS,
-	ROUTE_METRICS,
-	ROUTE_HEALTHZ,
-	ROUTE_ECHO,
-};
+/* ---- Request state --------------------------------------------------------
+ */
 
 enum field_id { FIELD_OTHER, FIELD_HOST, FIELD_INM, FIELD_EXPECT };
 
@@ -260,10 +289,11 @@ static bool method_is_standard(int m)
 
 /* The URL buffer: the raw target (max_uri + 1) followed by room for the
  * normalised path plus "index.html". */
-#define INDEX_NAME	"index.html"
-#define URL_EXTRA	(sizeof(INDEX_NAME) + 1)
+#define URL_EXTRA	HTTP_ROUTE_PATH_EXTRA
 #define URL_BUF_SIZE(s) (2 * ((size_t)(s)->limits.max_uri + 1) + URL_EXTRA)
-#define NORM_BUF(s)	((s)->url + (s)->limits.max_uri + 1)
+#define NORM_BUF(s)	((s)->url + (s)->url_cap + 1)
+_Static_assert(HTTP_URL_INLINE_BUF == 2 * (HTTP_URL_INLINE_MAX + 1) + URL_EXTRA,
+	       "url_inline holds a raw target, its normalised form, index");
 
 static struct http_session *session_of(llhttp_t *p)
 {
@@ -301,75 +331,13 @@ static int encode_path(const char *path, char *dst, size_t cap)
 	return (int)o;
 }
 
-static http_doc_fn stats_provider, metrics_provider;
-
-void http_set_stats_provider(http_doc_fn fn)
-{
-	stats_provider = fn;
-}
-
-void http_set_metrics_provider(http_doc_fn fn)
-{
-	metrics_provider = fn;
-}
-
 /* Finds what the normalised path names. */
 static void route(struct http_session *s, char *path, size_t len)
 {
 	const struct www_file *f;
 
-	s->route = ROUTE_NONE;
-	if (stats_provider && strcmp(path, "/stats") == 0) {
-		s->route = ROUTE_STATS;
-		return;
-	}
-	if (metrics_provider && strcmp(path, "/metrics") == 0) {
-		s->route = ROUTE_METRICS;
-		return;
-	}
-	if (strcmp(path, "/healthz") == 0) {
-		s->route = ROUTE_HEALTHZ;
-		return;
-	}
-	if (strcmp(path, "/echo") == 0) {
-		s->route = ROUTE_ECHO;
-		return;
-	}
-	if (path[len - 1] == '/') {
-		memcpy(path + len, INDEX_NAME, sizeof(INDEX_NAME));
-		f = www_lookup(path, len + sizeof(INDEX_NAME) - 1);
-		path[len] = '\0';
-	} else {
-		f = www_lookup(path, len);
-		if (!f) {
-			/* "/dir" when "/dir/index.html" exists. */
-			memcpy(path + len, "/" INDEX_NAME,
-			       sizeof(INDEX_NAME) + 1);
-			f = www_lookup(path, len + sizeof(INDEX_NAME));
-			path[len] = '\0';
-			if (f) {
-				s->route = ROUTE_REDIRECT;
-				s->route_file = f;
-				return;
-			}
-		}
-	}
-	if (f) {
-		s->route = ROUTE_FILE;
-		s->route_file = f;
-	}
-}
-
-static const char *route_allow(int r)
-{
-	return r == ROUTE_ECHO ? "POST" : "GET, HEAD";
-}
-
-static bool route_allows(int r, int method)
-{
-	if (r == ROUTE_ECHO)
-		return method == HTTP_POST;
-	return method == HTTP_GET || method == HTTP_HEAD;
+	s->route = http_route_lookup(path, len, &f);
+	s->route_file = f;
 }
 
 /* ---- llhttp callbacks ---------------------------------------------------- */
@@ -391,11 +359,22 @@ static int on_url(llhttp_t *p, const char *at, size_t n)
 		return -1;
 	}
 	if (!s->url) {
-		s->url = kmalloc(URL_BUF_SIZE(s));
-		if (!s->url) {
+		s->url = s->url_inline;
+		s->url_cap = s->limits.max_uri < HTTP_URL_INLINE_MAX
+				 ? s->limits.max_uri
+				 : HTTP_URL_INLINE_MAX;
+	}
+	if (n > s->url_cap - s->url_len) {
+		/* Longer than the session's own buffer: a heap block for the
+		 * longest target allowed. */
+		char *big = kmalloc(URL_BUF_SIZE(s));
+		if (!big) {
 			s->error_status = 503;
 			return -1;
 		}
+		memcpy(big, s->url, s->url_len);
+		s->url = big;
+		s->url_cap = s->limits.max_uri;
 	}
 	memcpy(s->url + s->url_len, at, n);
 	s->url_len += (uint32_t)n;
@@ -549,8 +528,9 @@ static int on_message_complete(llhttp_t *p)
 
 	if (s->decided_status)
 		respond_status(s, s->decided_status, false,
-			       s->decided_status == 405 ? route_allow(s->route)
-							: NULL);
+			       s->decided_status == 405
+				   ? http_route_allow(s->route)
+				   : NULL);
 	else
 		respond_route(s);
 	return HPE_PAUSED;
@@ -573,6 +553,8 @@ static const llhttp_settings_t http_settings = {
 
 /* ---- Responses ----------------------------------------------------------- */
 
+struct file_head;
+
 struct resp_opts {
 	const char *ctype;
 	const void *body;
@@ -582,6 +564,8 @@ struct resp_opts {
 	const char *etag;
 	const char *allow;
 	const char *location;
+	/* A file's cached head (http_file_heads_init), for a 200. */
+	const struct file_head *cached;
 	bool no_store;
 	bool no_length; /* 304 */
 	bool close;
@@ -673,6 +657,140 @@ static void head_put_uint(struct kbuf *j, size_t v)
 		head_lit((j), "\r\n");                                         \
 	} while (0)
 
+/* Status line and header fields into j (kbuf contract: j->len counts
+ * past the end on overflow). keep_alive and http10 pick the Connection
+ * field: none for HTTP/1.1 keep-alive. */
+static void head_build(struct kbuf *j, int status, const struct resp_opts *o,
+		       bool keep_alive, bool http10)
+{
+	const struct status_text *st = status_text(status);
+
+	head_putn(j, st->line, st->line_len);
+	if (o->ctype)
+		head_field(j, "Content-Type: ", o->ctype);
+	if (!o->no_length) {
+		head_lit(j, "Content-Length: ");
+		head_put_uint(j, o->len);
+		head_lit(j, "\r\n");
+	}
+	if (o->etag)
+		head_field(j, "ETag: ", o->etag);
+	if (o->allow)
+		head_field(j, "Allow: ", o->allow);
+	if (o->location)
+		head_field(j, "Location: ", o->location);
+	if (o->no_store)
+		head_lit(j, "Cache-Control: no-store\r\n");
+	if (!keep_alive)
+		head_lit(j, "Connection: close\r\n");
+	else if (http10)
+		head_lit(j, "Connection: keep-alive\r\n");
+	if (status == 503)
+		head_lit(j, "Retry-After: 1\r\n");
+	head_lit(j, "\r\n");
+}
+
+/* ---- Cached heads of file responses ----------------------------------------
+ * The head of a 200 for a file depends on the file alone (type, length,
+ * ETag) and on the Connection field, one of three: none (HTTP/1.1
+ * keep-alive), "close", or "keep-alive" (HTTP/1.0). http_file_heads_init()
+ * builds the three once per file, with the same head_build() as every
+ * other response, into one block kept for as long as the system runs;
+ * such a response then costs no formatting and is handed to TCP without a
+ * copy (resp.head_static). Files beyond FILE_HEADS_MAX_BYTES of heads get
+ * theirs built per request. */
+
+#define FILE_HEADS_MAX_BYTES (64 * 1024)
+
+enum head_conn { HEAD_KEEP, HEAD_CLOSE, HEAD_KEEP10, HEAD_CONN_COUNT };
+
+static const struct {
+	bool keep_alive, http10;
+} head_conn_args[HEAD_CONN_COUNT] = {
+    [HEAD_KEEP] = {true, false},
+    [HEAD_CLOSE] = {false, false},
+    [HEAD_KEEP10] = {true, true},
+};
+
+struct file_head {
+	const char *text[HEAD_CONN_COUNT]; /* NULL: not cached */
+	uint16_t len[HEAD_CONN_COUNT];
+};
+
+static struct file_head *file_heads; /* www_file_count entries */
+
+static struct resp_opts file_opts(const struct www_file *f)
+{
+	struct resp_opts o = {
+	    .ctype = f->content_type,
+	    .body = f->data,
+	    .len = f->len,
+	    .body_static = true,
+	    .etag = f->etag,
+	};
+	return o;
+}
+
+int http_file_heads_init(void)
+{
+	char buf[HTTP_HEAD_MAX];
+	size_t total = 0, n = 0, size;
+	char *text;
+
+	if (file_heads)
+		return 0;
+	/* First pass: how many files' heads fit the budget, and their
+	 * bytes. */
+	for (; n < www_file_count; n++) {
+		struct resp_opts o = file_opts(&www_files[n]);
+		size_t bytes = 0;
+		for (int v = 0; v < HEAD_CONN_COUNT; v++) {
+			struct kbuf j = {buf, sizeof(buf), 0};
+			head_build(&j, 200, &o, head_conn_args[v].keep_alive,
+				   head_conn_args[v].http10);
+			if (j.len >= sizeof(buf))
+				bytes = FILE_HEADS_MAX_BYTES + 1;
+			bytes += j.len;
+		}
+		if (total + bytes > FILE_HEADS_MAX_BYTES)
+			break;
+		total += bytes;
+	}
+	size = www_file_count * sizeof(*file_heads) + total;
+	file_heads = kcalloc(1, size ? size : 1);
+	if (!file_heads)
+		return -ENOMEM;
+	text = (char *)(file_heads + www_file_count);
+	for (size_t i = 0; i < n; i++) {
+		struct resp_opts o = file_opts(&www_files[i]);
+		for (int v = 0; v < HEAD_CONN_COUNT; v++) {
+			struct kbuf j = {text, total, 0};
+			head_build(&j, 200, &o, head_conn_args[v].keep_alive,
+				   head_conn_args[v].http10);
+			file_heads[i].text[v] = text;
+			file_heads[i].len[v] = (uint16_t)j.len;
+			text += j.len;
+			total -= j.len;
+		}
+	}
+	return 0;
+}
+
+void http_file_heads_free(void)
+{
+	kfree(file_heads);
+	file_heads = NULL;
+}
+
+static const struct file_head *file_head_of(const struct www_file *f)
+{
+	size_t i = (size_t)(f - www_files);
+
+	if (!file_heads || i >= www_file_count || !file_heads[i].text[0])
+		return NULL;
+	return &file_heads[i];
+}
+
 static void respond(struct http_session *s, int status,
 		    const struct resp_opts *o)
 {
@@ -682,37 +800,21 @@ static void respond(struct http_session *s, int status,
 	bool head_only = s->method_seen && s->parser.method == HTTP_HEAD;
 	bool keep_alive = !o->close && llhttp_should_keep_alive(&s->parser) &&
 			  !s->parser.upgrade;
-	const struct status_text *st = status_text(status);
-	struct kbuf j = {r->head, sizeof(r->head), 0};
+	bool http10 = s->parser.http_major == 1 && s->parser.http_minor == 0;
+	struct kbuf j = {r->head_buf, sizeof(r->head_buf), 0};
 
-	head_lit(&j, "HTTP/1.1 ");
-	head_put_uint(&j, (size_t)status);
-	head_lit(&j, " ");
-	head_put(&j, st->reason);
-	head_lit(&j, "\r\nServer: Skiff\r\n");
-	if (o->ctype)
-		head_field(&j, "Content-Type: ", o->ctype);
-	if (!o->no_length) {
-		head_lit(&j, "Content-Length: ");
-		head_put_uint(&j, o->len);
-		head_lit(&j, "\r\n");
+	if (o->cached && status == 200) {
+		/* Exactly what head_build() gives for this case. */
+		enum head_conn v = !keep_alive ? HEAD_CLOSE
+				   : http10    ? HEAD_KEEP10
+					       : HEAD_KEEP;
+		r->head = o->cached->text[v];
+		r->head_len = o->cached->len[v];
+		r->head_static = true;
+		goto done;
 	}
-	if (o->etag)
-		head_field(&j, "ETag: ", o->etag);
-	if (o->allow)
-		head_field(&j, "Allow: ", o->allow);
-	if (o->location)
-		head_field(&j, "Location: ", o->location);
-	if (o->no_store)
-		head_lit(&j, "Cache-Control: no-store\r\n");
-	if (!keep_alive)
-		head_lit(&j, "Connection: close\r\n");
-	else if (s->parser.http_major == 1 && s->parser.http_minor == 0)
-		head_lit(&j, "Connection: keep-alive\r\n");
-	if (status == 503)
-		head_lit(&j, "Retry-After: 1\r\n");
-	head_lit(&j, "\r\n");
-	if (j.len >= sizeof(r->head)) {
+	head_build(&j, status, o, keep_alive, http10);
+	if (j.len >= sizeof(r->head_buf)) {
 		/* Not reached (callers keep variable parts short); a
 		 * truncated head would desynchronise the client. */
 		log_error("http: response head overflow (%zu bytes)", j.len);
@@ -720,8 +822,11 @@ static void respond(struct http_session *s, int status,
 		respond_status(s, 500, true, NULL);
 		return;
 	}
-	r->status = status;
+	r->head = r->head_buf;
 	r->head_len = j.len;
+	r->head_static = false;
+done:
+	r->status = status;
 	r->body = head_only ? NULL : o->body;
 	r->body_len = head_only ? 0 : o->len;
 	r->body_static = o->body_static;
@@ -741,7 +846,7 @@ static void respond_status(struct http_session *s, int status, bool close,
 	struct resp_opts o = {
 	    .ctype = "text/plain; charset=utf-8",
 	    .body = st->body,
-	    .len = st->body ? strlen(st->body) : 0,
+	    .len = st->body_len,
 	    .body_static = true,
 	    .allow = allow,
 	    .close = close,
@@ -787,14 +892,9 @@ static bool inm_matches(const struct http_session *s, const char *etag)
 
 static void respond_file(struct http_session *s, const struct www_file *f)
 {
-	struct resp_opts o = {
-	    .ctype = f->content_type,
-	    .body = f->data,
-	    .len = f->len,
-	    .body_static = true,
-	    .etag = f->etag,
-	};
+	struct resp_opts o = file_opts(f);
 
+	o.cached = file_head_of(f);
 	if (inm_matches(s, f->etag)) {
 		struct resp_opts nm = {.etag = f->etag, .no_length = true};
 		respond(s, 304, &nm);
@@ -865,7 +965,7 @@ static void respond_route(struct http_session *s)
 		struct resp_opts o = {
 		    .ctype = "text/plain; charset=utf-8",
 		    .body = st->body,
-		    .len = strlen(st->body),
+		    .len = st->body_len,
 		    .body_static = true,
 		    .location = loc,
 		};
@@ -873,11 +973,12 @@ static void respond_route(struct http_session *s)
 		return;
 	}
 	case ROUTE_STATS:
-		respond_doc(s, stats_provider, "application/json");
+		respond_doc(s, http_route_provider(ROUTE_STATS),
+			    "application/json");
 		return;
 	case ROUTE_METRICS:
 		/* The Prometheus text exposition format's media type. */
-		respond_doc(s, metrics_provider,
+		respond_doc(s, http_route_provider(ROUTE_METRICS),
 			    "text/plain; version=0.0.4; charset=utf-8");
 		return;
 	case ROUTE_HEALTHZ: {
@@ -951,14 +1052,14 @@ static void headers_done(struct http_session *s)
 		int n = -1;
 		if (s->url)
 			n = http_normalize_path(s->url, s->url_len, NORM_BUF(s),
-						s->limits.max_uri + 1);
+						s->url_cap + 1);
 		if (n < 0) {
 			s->decided_status = 400;
 		} else {
 			route(s, NORM_BUF(s), (size_t)n);
 			if (s->route == ROUTE_NONE)
 				s->decided_status = 404;
-			else if (!route_allows(s->route, m))
+			else if (!http_route_allows(s->route, m))
 				s->decided_status = 405;
 		}
 	}
@@ -969,8 +1070,9 @@ static void headers_done(struct http_session *s)
 		 * would only discard: give the answer now and close, since
 		 * it may send the body anyway. */
 		respond_status(s, s->decided_status, true,
-			       s->decided_status == 405 ? route_allow(s->route)
-							: NULL);
+			       s->decided_status == 405
+				   ? http_route_allow(s->route)
+				   : NULL);
 		return;
 	}
 	if (!s->decided_status && s->route == ROUTE_ECHO) {
@@ -1026,10 +1128,12 @@ static void scan_method(struct http_session *s, const char *p, size_t n)
 
 static void reset_request(struct http_session *s)
 {
-	kfree(s->url);
+	if (s->url != s->url_inline)
+		kfree(s->url);
 	kfree(s->body);
 	s->url = NULL;
 	s->url_len = 0;
+	s->url_cap = 0;
 	s->body = NULL;
 	s->body_len = s->body_cap = 0;
 	s->body_seen = 0;
@@ -1140,7 +1244,15 @@ void http_session_next(struct http_session *s)
 		return;
 	}
 	reset_request(s);
-	memset(&s->resp, 0, sizeof(s->resp));
+	/* Field by field: head_buf is rewritten by the next response. */
+	s->resp.status = 0;
+	s->resp.head = NULL;
+	s->resp.head_len = 0;
+	s->resp.head_static = false;
+	s->resp.body = NULL;
+	s->resp.body_len = 0;
+	s->resp.body_static = false;
+	s->resp.close = false;
 	s->phase = HTTP_PHASE_IDLE;
 }
 

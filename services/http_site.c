@@ -12,11 +12,13 @@ const struct www_file *www_lookup(const char *path, size_t len)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const char *p = www_files[mid].path;
-		size_t plen = strlen(p);
-		int c = memcmp(p, path, plen < len ? plen : len);
+		/* One pass per probe: strncmp stops at p's NUL, which never
+		 * equals a byte of path (a normalised path holds no NUL), so
+		 * a shorter p sorts first exactly as memcmp orders them. */
+		int c = strncmp(p, path, len);
 
-		if (c == 0)
-			c = plen < len ? -1 : plen > len ? 1 : 0;
+		if (c == 0 && p[len] != '\0')
+			c = 1; /* path is a proper prefix of p */
 		if (c == 0)
 			return &www_files[mid];
 		if (c < 0)

@@ -16,8 +16,8 @@
 #                             is installed)
 #            make fuzz FUZZ_TIME=600   longer
 
-HTTP_SRCS := services/http_parser.c services/http_path.c \
-	services/http_site.c
+HTTP_SRCS := services/http_parser.c services/http_route.c \
+	services/http_path.c services/http_site.c
 SERVICES_SRCS := services/tcp_raw.c services/echo.c services/iperf.c \
 	services/http_conn.c services/xsk_echo.c services/admin_api.c \
 	services/admin_conn.c $(HTTP_SRCS)

@@ -8,6 +8,8 @@
 #                         <!-- bench:start --> / <!-- bench:end -->), plot to
 #                         tests/bench/latest.png
 #   make bench-smoke      the harness on a tiny scale (what `make test` runs)
+#   make bench-insns      only Skiff's instruction counts and per-function
+#                         profile (skiff-irq, xdp-jit; a few minutes)
 #
 # Also honoured: ROUNDS, MODES=irq,poll,hybrid, DURATION (s per wrk/ab run),
 # MEM, ACCEL=tcg|kvm, LINUX_FW=ovmf|seabios, LINUX=stock,tuned, CPU, PIN,
@@ -18,7 +20,7 @@
 PYTHON ?= python3
 BENCH_QUICK := $(if $(filter-out 0,$(QUICK)),--quick)
 
-.PHONY: bench bench-report bench-smoke
+.PHONY: bench bench-report bench-smoke bench-insns
 bench: all
 	@tools/setup.sh bench
 	@$(PYTHON) tests/bench/bench.py --no-make $(BENCH_QUICK)
@@ -29,3 +31,7 @@ bench-report:
 bench-smoke: all
 	@tools/setup.sh bench
 	@$(PYTHON) tests/bench/test_harness.py
+
+bench-insns: all
+	@tools/setup.sh bench
+	@$(PYTHON) tests/bench/insn_profile.py

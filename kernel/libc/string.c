@@ -3,6 +3,7 @@
  * and need no vector registers (the kernel is built without SSE). */
 #include <stddef.h>
 #include <stdint.h>
+#define SKIFF_LIBC_STRING_IMPL
 #include <string.h>
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)

@@ -12,6 +12,10 @@
 #include "kernel/panic.h"
 
 #define BYTE_ORDER LITTLE_ENDIAN
+/* Byte order conversions as one bswap/rol each, inline: lwIP's own are
+ * out-of-line functions (def.c), called a dozen times per TCP segment. */
+#define lwip_htons(x) ((u16_t)__builtin_bswap16((u16_t)(x)))
+#define lwip_htonl(x) ((u32_t)__builtin_bswap32((u32_t)(x)))
 
 /* Our libc has no <inttypes.h>; these are lwIP's printf formats for its
  * integer types (u32_t is unsigned int on x86-64, size_t unsigned long). */

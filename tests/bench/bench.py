@@ -208,12 +208,18 @@ def build_all(skip_make=False):
             log("bench: make failed; using the existing build/skiff.efi")
     if not os.path.exists(efi):
         raise SystemExit("bench: no build/skiff.efi")
+    build_client()
+    kernel, initrd = linux_guest.build(log=log)
+    return {"efi": efi, "kernel": kernel, "initrd": initrd}
+
+
+def build_client():
+    """The round-trip client, rebuilt when its source is newer."""
+    os.makedirs(BENCH, exist_ok=True)
     src = os.path.join(HERE, "rtt_client.c")
     if (not os.path.exists(CLIENT) or
             os.path.getmtime(src) > os.path.getmtime(CLIENT)):
         subprocess.run(["gcc", "-O2", "-Wall", "-o", CLIENT, src], check=True)
-    kernel, initrd = linux_guest.build(log=log)
-    return {"efi": efi, "kernel": kernel, "initrd": initrd}
 
 
 # ---------------------------------------------------------------- guests
@@ -311,6 +317,13 @@ class Guest:
                 p.wait(timeout=5)
         if p in _live:
             _live.remove(p)
+
+
+def set_guest_neighbour(ns):
+    """A permanent neighbour entry for the guest: no ARP in any figure."""
+    subprocess.run(["ip", "-n", ns.name, "neigh", "replace", ns.guest_ip,
+                    "lladdr", GUEST_MAC, "dev", ns.tap, "nud", "permanent"],
+                   check=True)
 
 
 def _interrupted(signum, frame):
@@ -1839,9 +1852,7 @@ def run(cfg, outdir=None, skip_make=False):
            if threading.current_thread() is threading.main_thread() else {})
     try:
         ns.__enter__()
-        subprocess.run(["ip", "-n", ns.name, "neigh", "replace", ns.guest_ip,
-                        "lladdr", GUEST_MAC, "dev", ns.tap, "nud",
-                        "permanent"], check=True)
+        set_guest_neighbour(ns)
         # The clients' side of churn: every port, and TIME_WAIT reuse, so
         # 100,000 sequential connections never run out of local ports.
         for k, v in (("net.ipv4.ip_local_port_range", "1024 65535"),

@@ -17,6 +17,11 @@ UNIT_SRCS_siphash := tests/unit/test_siphash.c kernel/siphash.c \
 	lwip-port/rfc6528.c
 UNIT_DEPS_siphash := kernel/siphash.h lwip-port/rfc6528.h tests/unit/check.h
 
+# The Internet checksum lwIP uses (LWIP_CHKSUM) against a reference.
+UNIT_TESTS += inet_csum
+UNIT_SRCS_inet_csum := tests/unit/test_inet_csum.c kernel/inet_csum.c
+UNIT_DEPS_inet_csum := kernel/inet_csum.h tests/unit/check.h
+
 # The counter emitters (JSON, console text, Prometheus) on a demo table.
 UNIT_TESTS += counters
 UNIT_SRCS_counters := tests/unit/test_counters.c $(KERNEL_TEXT_SRCS) \

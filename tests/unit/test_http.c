@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kernel/heap.h"
+#include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "services/http.h"
 #include "services/www.h"
@@ -1191,32 +1192,109 @@ TEST(status_408_on_timeout)
 	teardown();
 }
 
+/* 120 bytes: past HTTP_URL_INLINE_MAX. */
+#define LONG_NAME                                                              \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+_Static_assert(sizeof(LONG_NAME) - 1 > HTTP_URL_INLINE_MAX, "long name");
+
+TEST(short_targets_allocate_nothing)
+{
+	struct conv c = {0};
+
+	setup();
+	alloc_fail_after = 0;
+	run_str("GET /docs/page.html HTTP/1.1\r\nHost: x\r\n\r\n", &c);
+	CHECK_EQ(c.r[0].status, 200);
+	conv_free(&c);
+	/* A long one still works, from the heap, and is freed. */
+	alloc_fail_after = -1;
+	run_str("GET /" LONG_NAME " HTTP/1.1\r\nHost: x\r\n\r\n", &c);
+	CHECK_EQ(c.r[0].status, 404);
+	conv_free(&c);
+	teardown();
+}
+
+/* The cached head of a file is byte for byte what would be built, is
+ * used only where it applies, and is sent by reference. */
+TEST(cached_file_heads_match_built_ones)
+{
+	static const char *const reqs[] = {
+	    "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /empty.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+	    "GET /docs/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	    "GET / HTTP/1.0\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: " IDX_ETAG "\r\n\r\n",
+	    "GET /docs HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	/* Any 200 of a file; not a 304 nor a redirect. */
+	static const bool cached[] = {true, true, true,	 true,
+				      true, true, false, false};
+
+	setup();
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		struct conv plain = {0}, fast = {0};
+		struct http_session s;
+
+		run_str(reqs[i], &plain);
+		CHECK_EQ(http_file_heads_init(), 0);
+		run_str(reqs[i], &fast);
+		CHECK_EQ(plain.wire_len, fast.wire_len);
+		CHECK(plain.wire_len == fast.wire_len &&
+		      memcmp(plain.wire, fast.wire, plain.wire_len) == 0);
+		http_session_init(&s);
+		CHECK_EQ(http_session_feed(&s, reqs[i], strlen(reqs[i])),
+			 strlen(reqs[i]));
+		CHECK_EQ(s.phase, HTTP_PHASE_RESPOND);
+		CHECK_EQ(s.resp.head_static, cached[i]);
+		http_session_next(&s);
+		http_session_free(&s);
+		http_file_heads_free();
+		conv_free(&plain);
+		conv_free(&fast);
+	}
+	/* Without memory for them, heads are built per request. */
+	alloc_fail_after = 0;
+	CHECK_EQ(http_file_heads_init(), -ENOMEM);
+	alloc_fail_after = -1;
+	{
+		struct conv c = {0};
+		run_str(reqs[0], &c);
+		CHECK_EQ(c.r[0].status, 200);
+		conv_free(&c);
+	}
+	teardown();
+}
+
 TEST(status_503_when_memory_is_short)
 {
 	struct conv c = {0};
 
 	setup();
-	/* The target buffer is the first allocation of a request. */
+	/* A target longer than the session's own buffer moves to the heap:
+	 * the first allocation of such a request. */
 	alloc_fail_after = 0;
-	run_str("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &c);
+	run_str("GET /" LONG_NAME " HTTP/1.1\r\nHost: x\r\n\r\n", &c);
 	CHECK_EQ(c.r[0].status, 503);
 	CHECK(c.closed);
 	CHECK_STR(hdr(&c.r[0], "Retry-After"), "1");
 	check_well_formed(&c.r[0], false);
 	conv_free(&c);
-	/* The echo buffer is the second. */
-	alloc_fail_after = 1;
+	/* With a short target, the echo buffer is the first. */
+	alloc_fail_after = 0;
 	run_str(
 	    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
 	    &c);
 	CHECK_EQ(c.r[0].status, 503);
 	conv_free(&c);
-	alloc_fail_after = 1;
+	alloc_fail_after = 0;
 	run_str("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", &c);
 	CHECK_EQ(c.r[0].status, 503);
 	conv_free(&c);
 	/* Chunked echo growing. */
-	alloc_fail_after = 1;
+	alloc_fail_after = 0;
 	run_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
 		"chunked\r\n\r\n"
 		"3\r\nabc\r\n0\r\n\r\n",
