@@ -2,7 +2,7 @@
 # -include'd by the Makefile, after `all` and PYTHON are defined.
 #
 #   make bench            full run: Skiff irq, poll, hybrid, XDP and Linux
-#                         (stock, tuned, native XDP), 5 rounds, ~1.5-2 h
+#                         (stock, tuned, native XDP), 5 rounds, ~1-1.5 h
 #   make bench QUICK=1    Skiff hybrid, XDP and Linux, 3 rounds, ~15-25 min
 #   make bench-report     latest run's table + plot into README.md (markers
 #                         <!-- bench:start --> / <!-- bench:end -->), plot to
