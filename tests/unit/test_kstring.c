@@ -37,7 +37,8 @@ TEST(memcpy_every_length_and_alignment)
 				memcpy(want, dst, sizeof(want));
 				for (size_t i = 0; i < n; i++)
 					want[d + i] = src[so + i];
-				CHECK(k_memcpy(dst + d, src + so, n) == dst + d);
+				CHECK(k_memcpy(dst + d, src + so, n) ==
+				      dst + d);
 				CHECK(memcmp(dst, want, sizeof(dst)) == 0);
 			}
 }
@@ -54,7 +55,8 @@ TEST(memset_every_length_and_alignment)
 				memcpy(want, buf, sizeof(want));
 				for (size_t i = 0; i < n; i++)
 					want[d + i] = (uint8_t)values[v];
-				CHECK(k_memset(buf + d, values[v], n) == buf + d);
+				CHECK(k_memset(buf + d, values[v], n) ==
+				      buf + d);
 				CHECK(memcmp(buf, want, sizeof(buf)) == 0);
 			}
 }
@@ -72,7 +74,8 @@ TEST(memmove_overlapping_both_ways)
 				memcpy(want, buf, sizeof(want));
 				memcpy(tmp, buf + s, n);
 				memcpy(want + d, tmp, n);
-				CHECK(k_memmove(buf + d, buf + s, n) == buf + d);
+				CHECK(k_memmove(buf + d, buf + s, n) ==
+				      buf + d);
 				CHECK(memcmp(buf, want, sizeof(buf)) == 0);
 			}
 }
