@@ -8,7 +8,8 @@ median of --runs is printed.
     python3 tools/boottime.py [--runs 3] [--steps] [--icount] [way ...]
 
 --steps also prints the median of each bring-up step of the guest's
-"boot: steps (us)" line and their sum (entry to ready in microseconds).
+"boot: steps (us)" line, their sum (entry to ready in microseconds) and
+the time from the VM's reset to the guest's entry (firmware and loader).
 --icount runs QEMU with -icount shift=0,sleep=off: the guest's clock
 counts one nanosecond per instruction, so the guest's own figures repeat
 whatever the host's load (the wall time to the first echo does not).
@@ -38,6 +39,7 @@ WAYS = {
 }
 BANNER = re.compile(r"ready: .* boot (\d+) ms")
 STEPS = re.compile(r"boot: steps \(us\):((?: [\w.]+=\d+)+)")
+RESET = re.compile(r"boot: entry (\d+) us after reset")
 ICOUNT = ["-icount", "shift=0,sleep=off"]
 
 
@@ -76,6 +78,9 @@ def one_run(way, timeout=60, extra=()):
                 steps = ([(k, int(v)) for k, v in
                           (w.split("=") for w in st.group(1).split())]
                          if st else None)
+                rs = RESET.search(text)
+                if steps and rs:
+                    steps.append(("(reset to entry)", int(rs.group(1))))
             else:
                 time.sleep(0.05)
     finally:
@@ -95,7 +100,8 @@ def print_steps(all_steps):
     names = [k for k, _ in all_steps[0]]
     med = {n: statistics.median(dict(s).get(n, 0) for s in all_steps)
            for n in names}
-    total = statistics.median(sum(v for _, v in s) for s in all_steps)
+    total = statistics.median(sum(v for k, v in s if k[0] != "(")
+                              for s in all_steps)
     print("    steps (us, median of %d):" % len(all_steps),
           " ".join("%s=%d" % (n, med[n]) for n in names))
     print("    sum of steps (entry to ready): %d us" % total, flush=True)
