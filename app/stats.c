@@ -161,6 +161,11 @@ int stats_json(char *buf, size_t cap)
 	/* The uptime and the mode's name are not counters of a struct. */
 	kbuf_printf(&o, "{\"uptime_ms\":%llu,\"mode\":\"%s\"",
 		    (unsigned long long)clock_ms(), netstack_mode_name());
+	/* Where the TSC rate came from (CPUID, the hypervisor leaf, or a
+	 * timer it was measured against), next to the rate. */
+	kbuf_printf(&o, ",\"clock\":{\"source\":\"%s\",\"tsc_khz\":%llu}",
+		    clock_source_key(),
+		    (unsigned long long)(clock_tsc_hz() / 1000));
 	put_object(&o, "loop", netstack_loop_counters,
 		   netstack_loop_counters_len, &ls, false);
 	put_cpus(&o);

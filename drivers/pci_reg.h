@@ -9,6 +9,7 @@
 #define PCI_CLASS_REVISION  0x08 /* revision, prog-if, subclass, class */
 #define PCI_HEADER_TYPE	    0x0e
 #define PCI_BAR0	    0x10
+#define PCI_SECONDARY_BUS   0x19 /* type 1 (bridge) header */
 #define PCI_SUBSYSTEM_ID    0x2e
 #define PCI_CAPABILITY_LIST 0x34
 
@@ -18,6 +19,8 @@
 #define PCI_COMMAND_INTX_DISABLE 0x0400
 #define PCI_STATUS_CAP_LIST	 0x0010
 #define PCI_HEADER_MULTIFUNCTION 0x80
+#define PCI_HEADER_TYPE_MASK	 0x7f
+#define PCI_HEADER_TYPE_BRIDGE	 0x01
 
 #define PCI_BAR_IO	      0x1
 #define PCI_BAR_MEM_TYPE_MASK 0x6

@@ -26,7 +26,8 @@
 #define LVT_MASKED	 (1u << 16)
 #define LVT_PERIODIC	 (1u << 17)
 #define SVR_ENABLE	 (1u << 8)
-#define CALIBRATE_US	 500 /* APIC timer rate measurement */
+#define CALIBRATE_US	 100  /* APIC timer rate measurement */
+#define BRACKET_MAX_NS	 2000 /* see timer_run() */
 #define ICR_PENDING	 (1u << 12)
 #define ICR_ASSERT	 (1u << 14)
 #define ICR_INIT	 (5u << 8)
@@ -117,21 +118,50 @@ static void timer_tick(void *ctx)
 	percpu_counter_add(&this_cpu()->stats.timer_ticks, 1);
 }
 
+/* One run: counts over TSC time, each end bracketed by two TSC reads
+ * (the write or read lands somewhere between them; the midpoints are
+ * taken). False when a bracket is wider than BRACKET_MAX_NS: the host or
+ * the emulator stepped in right there, so the run is not believed. */
+static bool timer_run(uint64_t *counts, uint64_t *ns)
+{
+	wr(APIC_TIMER_INIT, 0); /* stopped, so the write below starts it */
+	uint64_t a0 = rdtsc();
+	wr(APIC_TIMER_INIT, 0xffffffff);
+	uint64_t a1 = rdtsc();
+	clock_delay_us(CALIBRATE_US);
+	uint64_t b0 = rdtsc();
+	uint32_t cur = rd(APIC_TIMER_CUR);
+	uint64_t b1 = rdtsc();
+
+	*counts = 0xffffffffu - cur;
+	*ns = clock_tsc_to_ns((b0 + b1) / 2 - (a0 + a1) / 2);
+	return clock_tsc_to_ns(a1 - a0) <= BRACKET_MAX_NS &&
+	       clock_tsc_to_ns(b1 - b0) <= BRACKET_MAX_NS;
+}
+
+/* The timer's rate divided by 16 (the tick's divider). Measured
+ * undivided over ~100 us: as many counts as 1.6 ms divided by 16, and
+ * the tick, which only wakes the CPU (lwIP's timers read the TSC clock),
+ * needs no more precision; a 500 us wait was a sixth of a direct boot's
+ * guest time (issue 15). Up to three runs, until one is believed. */
+static uint64_t timer_rate_div16(void)
+{
+	uint64_t counts = 0, ns = 0;
+
+	wr(APIC_TIMER_DIV, 0xb); /* divide by 1 */
+	wr(APIC_LVT_TIMER, LVT_MASKED);
+	for (int run = 0; run < 3 && !timer_run(&counts, &ns); run++)
+		;
+	wr(APIC_TIMER_INIT, 0);
+	wr(APIC_TIMER_DIV, 0x3); /* divide by 16 */
+	if (!ns)
+		ns = CALIBRATE_US * 1000ULL;
+	return counts * 1000000000ULL / ns / 16;
+}
+
 void apic_timer_start(unsigned hz)
 {
-	/* Count down from the maximum for ~500 us to learn the timer rate,
-	 * dividing by the TSC time actually spent (the emulator may stretch
-	 * the wait): the tick needs no more precision, boot time does. */
-	wr(APIC_TIMER_DIV, 0x3); /* divide by 16 */
-	wr(APIC_LVT_TIMER, LVT_MASKED);
-	uint64_t t0 = rdtsc();
-	wr(APIC_TIMER_INIT, 0xffffffff);
-	clock_delay_us(CALIBRATE_US);
-	uint32_t elapsed = 0xffffffff - rd(APIC_TIMER_CUR);
-	uint64_t ns = clock_tsc_to_ns(rdtsc() - t0);
-	wr(APIC_TIMER_INIT, 0);
-	uint64_t per_second = ns ? (uint64_t)elapsed * 1000000000ULL / ns
-				 : (uint64_t)elapsed * 2000;
+	uint64_t per_second = timer_rate_div16();
 	uint32_t count = (uint32_t)(per_second / hz);
 	if (count == 0)
 		count = 1;

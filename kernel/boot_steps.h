@@ -11,7 +11,8 @@
 void boot_steps_start(uint64_t tsc);
 /* Marks the end of step `name` (a string literal) now. */
 void boot_step(const char *name);
-/* Logs every step's cost since the previous mark (needs the clock). */
+/* Logs every step's cost since the previous mark (needs the clock), and
+ * the TSC at entry: the time since reset the firmware and loader took. */
 void boot_steps_log(void);
 
 #endif

@@ -1,10 +1,12 @@
 /* TSC calibration and the monotonic clock.
  *
  * The TSC rate comes from the first source that can give it, in order:
- *   1. CPUID 0x15 (TSC/crystal ratio and crystal rate), or 0x16 (base
- *      MHz), when the CPU reports those leaves;
+ *   1. CPUID 0x15 (TSC/crystal ratio and crystal rate; 0x16's base MHz
+ *      stands in for a missing crystal rate and cross-checks a given one),
  *   2. the hypervisor's frequency leaf 0x40000010 (TSC kHz; KVM and
- *      VMware-style hypervisors, e.g. under Firecracker);
+ *      VMware-style hypervisors, e.g. under Firecracker),
+ *      both read by kernel/tsc_cpuid.c, which distrusts malformed leaves
+ *      (QEMU 7.2 under TCG offers neither);
  *   3. the ACPI PM timer (3.579545 MHz; kernel_main passes its port from
  *      the FADT; absent on hardware-reduced ACPI such as microvm's);
  *   4. the PIT (1.193182 MHz), when there is one.
@@ -14,8 +16,11 @@
  * three taken (a run the emulator stretched moves both ends alike).
  * Conversion uses a 32.32 fixed-point multiplier, so clock_ns() needs no
  * division. */
+#include <stddef.h>
+
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
+#include "kernel/tsc_cpuid.h"
 
 #define PIT_HZ			1193182ULL
 #define PIT_CH0			0x40
@@ -24,8 +29,7 @@
 #define PM_TIMER_HZ		3579545ULL
 /* Per run. 1 ms is ~1193 PIT or ~3580 PM timer ticks, so a tick of
  * error is under 0.1%; 4 ms runs cost 9 ms more boot (issue 15). */
-#define CALIBRATE_US	 1000
-#define CPUID_HYPERVISOR (1u << 31)
+#define CALIBRATE_US 1000
 
 static uint64_t tsc_hz, tsc_base, ns_mult; /* ns = delta * ns_mult >> 32 */
 static enum clock_source source = CLOCK_SOURCE_NONE;
@@ -37,37 +41,19 @@ static const char *const source_names[] = {
     [CLOCK_SOURCE_PIT] = "PIT",
     [CLOCK_SOURCE_NONE] = "nothing (assumed 1 GHz)",
 };
+/* The same, as /stats names them. */
+static const char *const source_keys[] = {
+    [CLOCK_SOURCE_CPUID] = "cpuid",
+    [CLOCK_SOURCE_HYPERVISOR] = "hypervisor",
+    [CLOCK_SOURCE_PM_TIMER] = "pm_timer",
+    [CLOCK_SOURCE_PIT] = "pit",
+    [CLOCK_SOURCE_NONE] = "none",
+};
 
-static uint64_t cpuid_tsc_hz(void)
+static void cpu_cpuid(uint32_t leaf, struct cpuid_regs *r, void *ctx)
 {
-	uint32_t max, a, b, c, d;
-
-	cpuid(0, 0, &max, &b, &c, &d);
-	if (max >= 0x15) {
-		cpuid(0x15, 0, &a, &b, &c, &d);
-		if (a && b && c)
-			return (uint64_t)c * b / a;
-	}
-	if (max >= 0x16) {
-		cpuid(0x16, 0, &a, &b, &c, &d);
-		if (a & 0xffff)
-			return (uint64_t)(a & 0xffff) * 1000000ULL;
-	}
-	return 0;
-}
-
-static uint64_t hypervisor_tsc_hz(void)
-{
-	uint32_t a, b, c, d;
-
-	cpuid(1, 0, &a, &b, &c, &d);
-	if (!(c & CPUID_HYPERVISOR))
-		return 0;
-	cpuid(0x40000000, 0, &a, &b, &c, &d);
-	if (a < 0x40000010 || a > 0x400000ff) /* no such leaf, or garbage */
-		return 0;
-	cpuid(0x40000010, 0, &a, &b, &c, &d);
-	return (uint64_t)a * 1000;
+	(void)ctx;
+	cpuid(leaf, 0, &r->a, &r->b, &r->c, &r->d);
 }
 
 /* TSC ticks per second over ~1 ms of the PM timer. */
@@ -183,9 +169,10 @@ void clock_init(uint16_t pm_timer_port, bool pm_timer_32bit)
 {
 	uint64_t hz;
 
-	if ((hz = cpuid_tsc_hz()) >= 1000000)
+	/* Stated rates need no wait; 0 means not stated (or not believed). */
+	if ((hz = tsc_cpuid_hz(cpu_cpuid, NULL)) != 0)
 		set_rate(hz, CLOCK_SOURCE_CPUID);
-	else if ((hz = hypervisor_tsc_hz()) >= 1000000)
+	else if ((hz = tsc_hypervisor_hz(cpu_cpuid, NULL)) != 0)
 		set_rate(hz, CLOCK_SOURCE_HYPERVISOR);
 	else if ((hz = pm_timer_tsc_hz(pm_timer_port, pm_timer_32bit)) >=
 		 1000000)
@@ -201,6 +188,11 @@ void clock_init(uint16_t pm_timer_port, bool pm_timer_32bit)
 const char *clock_source_name(void)
 {
 	return source_names[source];
+}
+
+const char *clock_source_key(void)
+{
+	return source_keys[source];
 }
 
 uint64_t clock_tsc_to_ns(uint64_t delta)

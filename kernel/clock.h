@@ -20,6 +20,9 @@ enum clock_source {
 void clock_init(uint16_t pm_timer_port, bool pm_timer_32bit);
 /* Where the TSC rate came from, for the log. */
 const char *clock_source_name(void);
+/* The same as a short key ("cpuid", "hypervisor", "pm_timer", "pit",
+ * "none"), for /stats. */
+const char *clock_source_key(void);
 /* Measures the TSC against the PIT now (~12 ms); 0 when there is no PIT.
  * For cross-checking another source (clock.check=1). */
 uint64_t clock_pit_tsc_hz(void);

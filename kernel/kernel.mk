@@ -12,6 +12,6 @@ KERNEL_SRCS := kernel/acpi.c kernel/apic.c kernel/boot_steps.c kernel/clock.c ke
 	kernel/madt_cpus.c kernel/percpu.c kernel/smp.c kernel/smp_trampoline.S \
 	kernel/memory.c \
 	kernel/page_alloc.c kernel/paging.c kernel/panic.c kernel/printf.c \
-	kernel/shutdown.c kernel/trap.c \
+	kernel/shutdown.c kernel/trap.c kernel/tsc_cpuid.c \
 	kernel/libc/stdlib.c kernel/libc/string.c \
 	$(KERNEL_TEXT_SRCS)

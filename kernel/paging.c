@@ -175,14 +175,16 @@ void paging_init(const struct boot_info *boot)
 	active = true;
 }
 
+/* 2 MiB pages where the range allows (map_range): q35's 256 MiB ECAM
+ * window page by page was 65536 entries, 128 fresh tables and as many
+ * invlpg, ~6.5 ms of a direct boot under -icount (issue 15). */
 void *paging_map_mmio(uint64_t phys, uint64_t size)
 {
 	uint64_t start = phys & ~(PAGE_SIZE - 1);
 	uint64_t end = (phys + size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 
-	for (uint64_t a = start; a < end; a += PAGE_SIZE)
-		if (map_4k(a, MMIO_FLAGS))
-			return NULL;
+	if (map_range(start, end, MMIO_FLAGS))
+		return NULL;
 	return (void *)phys;
 }
 

@@ -53,6 +53,25 @@ def direct_q35_boot_and_tsc_check():
 
 
 @test
+def direct_q35_nic_behind_root_port():
+    # The PCI scan follows bridges from bus 0 (it no longer reads all 256
+    # buses): a NIC behind a PCIe root port, as libvirt places devices,
+    # must still be found on the bus the firmware numbered for it.
+    g, m, rc = direct_boot(
+        "direct-q35-rootport", "q35", "test.shutdown=1", net="user",
+        nic=False,
+        extra=["-netdev", "user,id=n0",
+               "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1",
+               "-device", "virtio-net-pci,netdev=n0,romfile=,"
+               "disable-legacy=on,bus=rp1"])
+    check_banner(g, m, rc)
+    expect(g.wait_for(r"pci: \d+ functions on 2 buses via ECAM", timeout=1),
+           "the scan should cover bus 0 and the root port's bus", g)
+    expect(g.wait_for(r"virtio-net@01:00\.0: MSI-X on", timeout=1),
+           "the NIC behind the root port was not brought up", g)
+
+
+@test
 def direct_pc_boot():
     g, m, rc = direct_boot("direct-pc", "pc", "test.shutdown=1")
     check_banner(g, m, rc)
@@ -79,7 +98,7 @@ def run_in(ns, argv, timeout=60):
 
 
 HTTP_GET = """
-import http.client, sys
+import http.client, json, sys
 c = http.client.HTTPConnection(sys.argv[1], 80, timeout=10)
 for path in ("/", "/healthz", "/stats"):
     c.request("GET", path)
@@ -87,13 +106,14 @@ for path in ("/", "/healthz", "/stats"):
     body = r.read()
     if r.status != 200 or not body:
         sys.exit("GET %s: %d, %d bytes" % (path, r.status, len(body)))
-print("ok http")
+clock = json.loads(body)["clock"]
+print("ok http clock=%s tsc_khz=%d" % (clock["source"], clock["tsc_khz"]))
 """
 
 
-def tap_services(machine, name, mode):
+def tap_services(machine, name, mode, clock):
     """Echo (TCP and UDP) and HTTP through a tap, timed from QEMU's start
-    to the first answered echo."""
+    to the first answered echo; /stats must name the TSC's source."""
     with TapNamespace(suffix="-" + name) as ns:
         g = Guest(name, boot="direct", machine=machine, net="tap",
                   tap=ns.tap,
@@ -124,12 +144,16 @@ def tap_services(machine, name, mode):
             rc, out = run_in(ns, [sys.executable, "-c", HTTP_GET,
                                   ns.guest_ip])
             expect(rc == 0, "HTTP through the tap: " + out, g)
+            c = g.wait_for(CLOCK, timeout=1)
+            expect(c and "clock=%s tsc_khz=%s" % (clock, c.group(1)) in out,
+                   "/stats should name the clock source %s and the logged "
+                   "rate: %s" % (clock, out), g)
             return g
 
 
 @test
 def direct_microvm_mmio_tap_echo_http():
-    g = tap_services("microvm", "direct-microvm-tap", "irq")
+    g = tap_services("microvm", "direct-microvm-tap", "irq", "pit")
     log = g.log()
     expect("virtio-mmio v2" in log, "not the virtio-mmio NIC", g)
     expect(" (level) -> vector" in log, "NIC line not routed", g)
@@ -139,12 +163,12 @@ def direct_microvm_mmio_tap_echo_http():
 
 @test
 def direct_microvm_mmio_hybrid_tap():
-    tap_services("microvm", "direct-microvm-hybrid", "hybrid")
+    tap_services("microvm", "direct-microvm-hybrid", "hybrid", "pit")
 
 
 @test
 def direct_q35_pci_tap_echo_http():
-    g = tap_services("q35", "direct-q35-tap", "irq")
+    g = tap_services("q35", "direct-q35-tap", "irq", "pm_timer")
     expect("MSI-X on" in g.log(), "q35 should use the PCI NIC and MSI-X", g)
 
 

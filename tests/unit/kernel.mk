@@ -27,3 +27,16 @@ UNIT_TESTS += counters
 UNIT_SRCS_counters := tests/unit/test_counters.c $(KERNEL_TEXT_SRCS) \
 	kernel/printf.c
 UNIT_DEPS_counters := kernel/counters.h kernel/kbuf.h tests/unit/check.h
+
+# The TSC rate from CPUID leaves 0x15/0x16 and 0x40000010, on fake leaves.
+UNIT_TESTS += tsc_cpuid
+UNIT_SRCS_tsc_cpuid := tests/unit/test_tsc_cpuid.c kernel/tsc_cpuid.c
+UNIT_DEPS_tsc_cpuid := kernel/tsc_cpuid.h tests/unit/check.h
+
+# The kernel's own memcpy/memset/memmove, renamed so the host libc stays.
+KSTRING_NAMES := memcpy memmove memset memcmp memchr strlen strnlen strcmp \
+	strncmp strchr strrchr strstr strlcpy strncasecmp strcasecmp
+UNIT_TESTS += kstring
+UNIT_SRCS_kstring := tests/unit/test_kstring.c kernel/libc/string.c
+UNIT_CFLAGS_kstring := -fno-builtin $(foreach f,$(KSTRING_NAMES),-D$(f)=k_$(f))
+UNIT_DEPS_kstring := tests/unit/check.h
