@@ -186,9 +186,9 @@ unsigned netdev_rps_take(struct netdev_rps_queue *q, unsigned budget,
 
 	while (n < budget && (d = spsc_ring_take(&q->to_stack)) != NULL) {
 		n++;
+		q->stats.taken++; /* before lwIP runs: /stats may be in it */
 		fn(ctx, q->queue, d->frame, d->len, d->handle, d->csum_flags);
 	}
-	q->stats.taken += n;
 	return n;
 }
 
