@@ -17,6 +17,7 @@
 
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "kernel/spinlock.h"
 
 #define HASH_NIL 0xffffffffu
 
@@ -41,6 +42,27 @@ void ebpf_set_cpus(unsigned possible, unsigned (*current)(void))
 static unsigned this_cpu_index(void)
 {
 	return cpu_current ? cpu_current() : 0;
+}
+
+unsigned ebpf_cpu_index(void)
+{
+	unsigned cpu = this_cpu_index();
+
+	return cpu < EBPF_MAX_CPUS ? cpu : 0;
+}
+
+unsigned ebpf_cpu_count(void)
+{
+	return cpus_possible;
+}
+
+static struct ebpf_redirect_state redirect_infos[EBPF_MAX_CPUS];
+
+struct ebpf_redirect_state *ebpf_redirect_info_self(void)
+{
+	unsigned cpu = this_cpu_index();
+
+	return &redirect_infos[cpu < EBPF_MAX_CPUS ? cpu : 0];
 }
 
 static bool is_array(const struct ebpf_map *m)
@@ -86,6 +108,11 @@ struct hash_impl {
 	uint32_t free_head;
 	uint32_t *buckets;
 	uint8_t *elems;
+	/* Serialises inserts and deletes (chains, free list, count): programs
+	 * on several CPUs and the control side may change one map at once.
+	 * Lookups take no lock: like Linux's RCU readers they may see an
+	 * element that is being replaced, never memory outside the map. */
+	struct spinlock lock;
 };
 
 static uint32_t round8(uint32_t n)
@@ -157,6 +184,12 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->ncounts = cpus_possible;
+	m->counts = calloc(m->ncounts, sizeof(*m->counts));
+	if (!m->counts) {
+		free(m);
+		return -ENOMEM;
+	}
 	if (name) {
 		size_t n = strnlen(name, sizeof(m->name) - 1);
 		memcpy(m->name, name, n);
@@ -220,6 +253,7 @@ void ebpf_map_free(struct ebpf_map *m)
 		free(h->elems);
 	}
 	free(m->impl);
+	free(m->counts);
 	free(m);
 }
 
@@ -237,6 +271,27 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 		return n;
 	}
 	return ((const struct hash_impl *)m->impl)->count;
+}
+
+struct ebpf_map_counts *ebpf_map_counts_self(struct ebpf_map *m)
+{
+	unsigned cpu = this_cpu_index();
+
+	/* Maps are made after ebpf_set_cpus(): every CPU has its copy. */
+	return &m->counts[cpu < m->ncounts ? cpu : 0];
+}
+
+void ebpf_map_get_counts(const struct ebpf_map *m, struct ebpf_map_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < m->ncounts; i++) {
+		out->lookups +=
+		    __atomic_load_n(&m->counts[i].lookups, __ATOMIC_RELAXED);
+		out->updates +=
+		    __atomic_load_n(&m->counts[i].updates, __ATOMIC_RELAXED);
+		out->misses +=
+		    __atomic_load_n(&m->counts[i].misses, __ATOMIC_RELAXED);
+	}
 }
 
 /* CPU cpu's value in element i, or NULL for a CPU the map has no copy
@@ -293,14 +348,14 @@ uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx)
 
 void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 {
-	m->lookups++;
+	ebpf_map_counts_self(m)->lookups++;
 	if (m->type == EBPF_MAP_XSKMAP) {
 		uint32_t idx, *slot;
 
 		memcpy(&idx, key, 4);
 		slot = xskmap_slot(m, idx);
 		if (!slot || !*slot) {
-			m->misses++;
+			ebpf_map_counts_self(m)->misses++;
 			return NULL;
 		}
 		return slot;
@@ -311,7 +366,7 @@ void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 		memcpy(&idx, key, 4);
 		uint8_t *v = array_elem(m, idx, prog_cpu(m));
 		if (!v)
-			m->misses++;
+			ebpf_map_counts_self(m)->misses++;
 		return v;
 	} else {
 		uint32_t i = hash_find(m, key, NULL);
@@ -319,13 +374,44 @@ void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 		    i == HASH_NIL ? NULL : hash_value(m, i, prog_cpu(m));
 
 		if (!v)
-			m->misses++;
+			ebpf_map_counts_self(m)->misses++;
 		return v;
 	}
 }
 
+static int map_update(struct ebpf_map *m, const void *key, const void *value,
+		      uint64_t flags);
+static int map_delete(struct ebpf_map *m, const void *key);
+
 int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		    uint64_t flags)
+{
+	struct hash_impl *h = m->impl;
+	int err;
+
+	if (in_array_impl(m))
+		return map_update(m, key, value, flags);
+	spin_lock(&h->lock);
+	err = map_update(m, key, value, flags);
+	spin_unlock(&h->lock);
+	return err;
+}
+
+int ebpf_map_delete(struct ebpf_map *m, const void *key)
+{
+	struct hash_impl *h = m->impl;
+	int err;
+
+	if (in_array_impl(m))
+		return map_delete(m, key);
+	spin_lock(&h->lock);
+	err = map_delete(m, key);
+	spin_unlock(&h->lock);
+	return err;
+}
+
+static int map_update(struct ebpf_map *m, const void *key, const void *value,
+		      uint64_t flags)
 {
 	if (flags > EBPF_EXIST)
 		return -EINVAL;
@@ -343,7 +429,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		if (flags == EBPF_EXIST && !*slot)
 			return -ENOENT;
 		*slot = id;
-		m->updates++;
+		ebpf_map_counts_self(m)->updates++;
 		return 0;
 	}
 	if (is_array(m)) {
@@ -359,7 +445,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		if (!v)
 			return -E2BIG;
 		memmove(v, value, m->value_size);
-		m->updates++;
+		ebpf_map_counts_self(m)->updates++;
 		return 0;
 	} else {
 		struct hash_impl *h = m->impl;
@@ -390,12 +476,12 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 			h->count++;
 		}
 		memmove(hash_value(m, i, cpu), value, m->value_size);
-		m->updates++;
+		ebpf_map_counts_self(m)->updates++;
 		return 0;
 	}
 }
 
-int ebpf_map_delete(struct ebpf_map *m, const void *key)
+static int map_delete(struct ebpf_map *m, const void *key)
 {
 	struct hash_impl *h;
 	uint32_t *link, i;
