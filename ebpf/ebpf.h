@@ -125,6 +125,15 @@ struct ebpf_redirect_state *ebpf_redirect_info_self(void);
  * have copies, for per-CPU state of the hooks above. */
 unsigned ebpf_cpu_index(void);
 unsigned ebpf_cpu_count(void);
+/* A hook brackets each run with these (enter before it loads the program
+ * pointer, exit after the run); the control side, after swapping the
+ * pointer, calls ebpf_run_wait_others() before it frees the old program:
+ * no other CPU is then inside it (ebpf/cpus.c). */
+void ebpf_run_enter(void);
+void ebpf_run_exit(void);
+/* false: a CPU stayed inside for seconds; the caller must then not free
+ * the old program (it logs and keeps it). */
+bool ebpf_run_wait_others(void);
 #define ebpf_redirect_info (*ebpf_redirect_info_self())
 
 /* A map's use counters: one copy per CPU, each written only by its CPU

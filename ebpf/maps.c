@@ -27,44 +27,6 @@ struct array_impl {
 	uint8_t *values; /* ncpus blocks of max_entries values */
 };
 
-/* Set at bring-up before programs load, read-only after. */
-static unsigned cpus_possible = 1;
-static unsigned (*cpu_current)(void);
-
-void ebpf_set_cpus(unsigned possible, unsigned (*current)(void))
-{
-	if (possible < 1)
-		possible = 1;
-	cpus_possible = possible > EBPF_MAX_CPUS ? EBPF_MAX_CPUS : possible;
-	cpu_current = current;
-}
-
-static unsigned this_cpu_index(void)
-{
-	return cpu_current ? cpu_current() : 0;
-}
-
-unsigned ebpf_cpu_index(void)
-{
-	unsigned cpu = this_cpu_index();
-
-	return cpu < EBPF_MAX_CPUS ? cpu : 0;
-}
-
-unsigned ebpf_cpu_count(void)
-{
-	return cpus_possible;
-}
-
-static struct ebpf_redirect_state redirect_infos[EBPF_MAX_CPUS];
-
-struct ebpf_redirect_state *ebpf_redirect_info_self(void)
-{
-	unsigned cpu = this_cpu_index();
-
-	return &redirect_infos[cpu < EBPF_MAX_CPUS ? cpu : 0];
-}
-
 static bool is_array(const struct ebpf_map *m)
 {
 	return m->type == EBPF_MAP_ARRAY || m->type == EBPF_MAP_PERCPU_ARRAY;
@@ -85,7 +47,7 @@ static bool is_percpu(const struct ebpf_map *m)
 /* The copy a program sees: its CPU's in a per-CPU map. */
 static unsigned prog_cpu(const struct ebpf_map *m)
 {
-	return is_percpu(m) ? this_cpu_index() : 0;
+	return is_percpu(m) ? ebpf_cpu_index() : 0;
 }
 
 /* CPU cpu's copy of element idx, or NULL (index or CPU out of range). */
@@ -160,7 +122,7 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	bool array = type == EBPF_MAP_ARRAY || type == EBPF_MAP_PERCPU_ARRAY;
 	bool percpu =
 	    type == EBPF_MAP_PERCPU_ARRAY || type == EBPF_MAP_PERCPU_HASH;
-	unsigned ncpus = percpu ? cpus_possible : 1;
+	unsigned ncpus = percpu ? ebpf_cpu_count() : 1;
 	if (array && key_size != 4)
 		return -EINVAL;
 	if (type == EBPF_MAP_XSKMAP && (key_size != 4 || value_size != 4))
@@ -184,7 +146,7 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->ncounts = cpus_possible;
+	m->ncounts = ebpf_cpu_count();
 	m->counts = calloc(m->ncounts, sizeof(*m->counts));
 	if (!m->counts) {
 		free(m);
@@ -275,7 +237,7 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 
 struct ebpf_map_counts *ebpf_map_counts_self(struct ebpf_map *m)
 {
-	unsigned cpu = this_cpu_index();
+	unsigned cpu = ebpf_cpu_index();
 
 	/* Maps are made after ebpf_set_cpus(): every CPU has its copy. */
 	return &m->counts[cpu < m->ncounts ? cpu : 0];

@@ -60,7 +60,12 @@ int tc_attach(enum tc_dir dir, struct ebpf_prog *prog, struct ebpf_prog **old)
 	 * before anything can run it (every CPU's copy). */
 	for (unsigned c = 0; c < EBPF_MAX_CPUS; c++)
 		memset(&tc_cpu[c].prog[dir], 0, sizeof(tc_cpu[c].prog[dir]));
-	prev = __atomic_exchange_n(&tc_prog[dir], prog, __ATOMIC_ACQ_REL);
+	prev = __atomic_exchange_n(&tc_prog[dir], prog, __ATOMIC_SEQ_CST);
+	/* The caller frees prev: ingress runs on every CPU serving a queue,
+	 * so wait until none is inside it; if one stays, hand back nothing
+	 * (the old program is kept rather than freed under it). */
+	if (prev && !ebpf_run_wait_others())
+		prev = NULL;
 	if (old)
 		*old = prev;
 	return 0;
@@ -142,11 +147,28 @@ static int redirect_target(void)
 	return ebpf_redirect_info.flags & EBPF_F_INGRESS ? 2 : 1;
 }
 
+static bool tc_ingress_prog(struct ebpf_prog *prog,
+			    const struct netdev_rx_port *port, void *frame,
+			    uint32_t len, uint32_t handle, uint8_t csum_flags);
+
 bool tc_ingress_run(const struct netdev_rx_port *port, void *frame,
 		    uint32_t len, uint32_t handle, uint8_t csum_flags)
 {
-	struct ebpf_prog *prog =
-	    __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE);
+	bool consumed;
+
+	/* Marked inside before the pointer is loaded (ebpf_run_enter). */
+	ebpf_run_enter();
+	consumed = tc_ingress_prog(
+	    __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE), port,
+	    frame, len, handle, csum_flags);
+	ebpf_run_exit();
+	return consumed;
+}
+
+static bool tc_ingress_prog(struct ebpf_prog *prog,
+			    const struct netdev_rx_port *port, void *frame,
+			    uint32_t len, uint32_t handle, uint8_t csum_flags)
+{
 	struct ebpf_frag frag = {frame, len};
 	struct ebpf_skb_ctx skb;
 	const uint8_t *f = frame;

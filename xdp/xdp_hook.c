@@ -65,6 +65,20 @@ static void reset_prog_stats(void)
 }
 static bool jitted;
 
+/* Frees a program no CPU can reach any more, once no other CPU is still
+ * running it (ebpf_run_wait_others); kept, with a word, if one stays. */
+static void free_when_unused(struct ebpf_prog *old)
+{
+	if (!old)
+		return;
+	if (!ebpf_run_wait_others()) {
+		log_error("xdp: a CPU is stuck in %s; not freeing it",
+			  old->name);
+		return;
+	}
+	ebpf_prog_free(old);
+}
+
 int xdp_hook_attach(const char *name, bool jit)
 {
 	const struct xdp_builtin *b = xdp_builtin_find(name);
@@ -72,8 +86,10 @@ int xdp_hook_attach(const char *name, bool jit)
 	char err[160];
 
 	if (xdp_hook_prog) { /* replacing: the old program goes */
-		ebpf_prog_free(xdp_hook_prog);
-		xdp_hook_prog = NULL;
+		struct ebpf_prog *old =
+		    __atomic_exchange_n(&xdp_hook_prog, NULL, __ATOMIC_SEQ_CST);
+
+		free_when_unused(old);
 	}
 	if (!b) {
 		log_error("xdp: no built-in program '%s'; available:", name);
@@ -199,9 +215,18 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	me()->last_queue = queue;
 	/* Only frames with a program attached come here (the hook is armed
 	 * by the pointer), so the two rdtsc cost nothing without one. */
+	ebpf_run_enter();
+	/* Loaded once, after the mark: detach may have cleared it since the
+	 * hook was found armed. */
+	struct ebpf_prog *p = __atomic_load_n(&xdp_hook_prog, __ATOMIC_ACQUIRE);
+	if (!p) {
+		ebpf_run_exit();
+		return EBPF_XDP_PASS;
+	}
 	t0 = rdtsc();
-	v = ebpf_run(xdp_hook_prog, &ctx);
+	v = ebpf_run(p, &ctx);
 	dt = rdtsc() - t0;
+	ebpf_run_exit();
 	me()->hook.runs++;
 	me()->hook.cycles += dt;
 	me()->prog.runs++;
@@ -227,11 +252,16 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 
 struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
 {
-	struct ebpf_prog *old = xdp_hook_prog;
-
 	/* A frame reads the pointer once (xdp_hook_run): it runs the old
 	 * program or the new one, never a mix. */
-	__atomic_store_n(&xdp_hook_prog, p, __ATOMIC_RELEASE);
+	struct ebpf_prog *old =
+	    __atomic_exchange_n(&xdp_hook_prog, p, __ATOMIC_SEQ_CST);
+	/* The caller frees old: no other CPU may still be inside it. */
+	if (old && !ebpf_run_wait_others()) {
+		log_error("xdp: a CPU is stuck in %s; not freeing it",
+			  old->name);
+		old = NULL;
+	}
 	jitted = p && p->jitted;
 	reset_prog_stats();
 	if (p)
@@ -244,11 +274,10 @@ struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
 
 void xdp_hook_detach(void)
 {
-	struct ebpf_prog *p = xdp_hook_prog;
+	struct ebpf_prog *p =
+	    __atomic_exchange_n(&xdp_hook_prog, NULL, __ATOMIC_SEQ_CST);
 
-	xdp_hook_prog = NULL;
-	if (p)
-		ebpf_prog_free(p);
+	free_when_unused(p);
 	jitted = false;
 	for (unsigned i = 0; i < EBPF_MAX_CPUS; i++)
 		memset(&cpu_stats[i].hook, 0, sizeof(cpu_stats[i].hook));

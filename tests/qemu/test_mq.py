@@ -137,3 +137,60 @@ def mq_busy_cpu_does_not_stop_cpu0():
             # And afterwards every flow is answered again.
             rc, out = run_in(ns, ["udp-flows", ns.guest_ip, "7", str(FLOWS)])
             expect(rc == 0, out, g)
+
+
+@test
+def mq_xdp_replaced_under_traffic_on_both_queues():
+    """Programs swapped and detached at run time while both CPUs run
+    them: the old one is freed only after no CPU is inside it, and every
+    flow keeps being answered."""
+    import threading
+    token = "t0k-%d" % os.getpid()
+    skiffctl = os.path.join(ROOT, "tools", "skiffctl")
+    obj = os.path.join(ROOT, "build", "xdp")
+    with TapNamespace(suffix="-mqswap", queues=2) as ns:
+        g = mq_guest(ns, "mq-swap", "admin.token=" + token)
+
+        def ctl(*args):
+            r = subprocess.run(ns.cmd([sys.executable, skiffctl, "--host",
+                                       ns.guest_ip, "--token", token] +
+                                      list(args)),
+                               capture_output=True, text=True, timeout=60)
+            return r.returncode, r.stdout + r.stderr
+
+        with g:
+            expect_two_pairs(g)
+            expect(g.wait_for(r"admin: endpoint on tcp 9090", 5),
+                   "no admin", g)
+            stop = threading.Event()
+            fails = []
+
+            def traffic():
+                while not stop.is_set():
+                    rc, out = run_in(ns, ["udp-flows", ns.guest_ip, "7",
+                                          "16"])
+                    if rc != 0:
+                        fails.append(out)
+
+            t = threading.Thread(target=traffic)
+            t.start()
+            try:
+                for i in range(4):
+                    rc, out = ctl("prog", "load",
+                                  os.path.join(obj, "count_percpu.o"
+                                               if i % 2 else "count.o"),
+                                  "xdp")
+                    expect(rc == 0, "load %d: %s" % (i, out), g)
+                rc, out = ctl("prog", "detach", "xdp")
+                expect(rc == 0, "detach: " + out, g)
+            finally:
+                stop.set()
+                t.join(timeout=180)
+            expect(not fails, "flows went unanswered: %r" % fails[:3], g)
+            rc, out = run_in(ns, ["udp-flows", ns.guest_ip, "7", str(FLOWS)])
+            expect(rc == 0, out, g)
+            st = get_stats(ns, g)
+            expect("not freeing" not in g.log(), "a CPU got stuck", g)
+    expect(st["xdp"]["attached"] is None, "a program is still attached")
+    for q in st["queues"]:
+        expect(q["driver"]["rx_packets"] > 0, "queue %d idle" % q["queue"])
