@@ -76,3 +76,28 @@ int vnet_stats_format_json(const struct vnet_stats *s, char *buf, size_t size)
 	return counters_json(buf, size, vnet_stats_counters,
 			     vnet_stats_counters_len, s);
 }
+
+void vnet_stats_add(struct vnet_stats *sum, const struct vnet_stats *s)
+{
+	for (unsigned i = 0; i < vnet_stats_counters_len; i++) {
+		const struct counter_desc *d = &vnet_stats_counters[i];
+		unsigned n = d->count ? d->count : 1;
+
+		for (unsigned k = 0; k < n; k++) {
+			if (d->type == COUNTER_U64) {
+				uint64_t *a =
+				    (uint64_t *)((char *)sum + d->offset) + k;
+				*a += *((const uint64_t *)((const char *)s +
+							   d->offset) +
+					k);
+			} else if (d->type == COUNTER_U32) {
+				uint32_t *a =
+				    (uint32_t *)((char *)sum + d->offset) + k;
+				*a += *((const uint32_t *)((const char *)s +
+							   d->offset) +
+					k);
+			}
+		}
+	}
+	sum->broken = sum->broken || s->broken;
+}

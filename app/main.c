@@ -162,8 +162,12 @@ static __attribute__((noreturn)) void kernel_run(void)
 	apic_timer_start(config.timer_hz);
 	irq_enable();
 	boot_step("apic.timer");
+	/* Each AP runs its queue pair's bottom half once the network is up
+	 * (app/netstack.c; test.fault_cpu provokes its fault instead). */
 	if (config.test_fault != FAULT_NONE && config.test_fault_cpu)
 		smp_set_ap_work(fault_on_ap);
+	else
+		smp_set_ap_work(netstack_ap_work);
 	smp_set_test_no_sipi(config.test_no_sipi);
 	smp_init(memory_low_page(), config.smp);
 	boot_step("smp");

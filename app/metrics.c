@@ -25,6 +25,7 @@
 #include "lwip-port/tcp_reaper.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
+#include "netdev/rps.h"
 #include "netdev/tc_hook.h"
 #include "services/echo.h"
 #include "services/http.h"
@@ -234,6 +235,33 @@ static void put_tc_sockfilter(struct kbuf *b)
 	     "service", nf);
 }
 
+/* Each queue pair's driver and hand-off counters, labelled queue="N"
+ * (pair N runs on CPU N). */
+static void put_queues(struct kbuf *b)
+{
+	static const char *const names[VNET_MAX_PAIRS] = {"0", "1", "2", "3",
+							  "4", "5", "6", "7"};
+	static struct vnet_stats vs[VNET_MAX_PAIRS];
+	static struct netdev_rps_stats rs[VNET_MAX_PAIRS];
+	const void *vb[VNET_MAX_PAIRS], *rb[VNET_MAX_PAIRS];
+	unsigned n = netstack_queue_count();
+
+	if (n > VNET_MAX_PAIRS)
+		n = VNET_MAX_PAIRS;
+	for (unsigned i = 0; i < n; i++) {
+		if (!netstack_queue_stats(i, &vs[i], &rs[i])) {
+			n = i;
+			break;
+		}
+		vb[i] = &vs[i];
+		rb[i] = &rs[i];
+	}
+	many(b, "skiff_queue", "queues[].driver", vnet_stats_counters,
+	     vnet_stats_counters_len, vb, names, "queue", n);
+	many(b, "skiff_queue_rps", "queues[].rps", netdev_rps_stats_desc,
+	     netdev_rps_stats_ndesc, rb, names, "queue", n);
+}
+
 /* Each online CPU's counters, labelled cpu="N" (sum them in a query). */
 static void put_cpus(struct kbuf *b)
 {
@@ -309,5 +337,6 @@ int metrics_prom(char *buf, size_t cap)
 	put_tcp_defences(&b);
 	put_tc_sockfilter(&b);
 	put_cpus(&b);
+	put_queues(&b);
 	return kbuf_finish(&b);
 }

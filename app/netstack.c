@@ -35,7 +35,9 @@
 #include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/paging.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "lwip-port/lwip_stats64.h"
 #include "lwip-port/skiffif.h"
@@ -49,6 +51,7 @@
 #include "lwip/netif.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
+#include "netdev/rps.h"
 #include "netdev/tc_hook.h"
 #include "netif/ethernet.h"
 #include "services/xsk_echo.h"
@@ -71,11 +74,18 @@ static bool trace_dumped;
 /* Work flags taken while deciding to sleep, handed to the next pass. */
 static unsigned carried_work;
 
-/* One per interrupt source: what the vector's handler needs. */
+/* One per interrupt source of each queue pair: what the vector's handler
+ * needs. Pair 0's config entry serves the device's config changes. */
 static struct irq_source {
 	struct vnet *n;
 	enum vnet_irq_source src;
-} irq_sources[VNET_IRQ_SOURCES];
+} irq_sources[VNET_MAX_PAIRS][VNET_IRQ_SOURCES];
+
+/* Pairs 1.. each run on their own CPU (pair i on CPU i): published with a
+ * release store once everything they need exists; the AP work hook reads
+ * it with acquire. */
+static struct netdev_rps_queue *rps_queues[VNET_MAX_PAIRS];
+static bool rps_published;
 
 const char *netstack_mode_name(void)
 {
@@ -94,25 +104,48 @@ static void nic_irq(void *ctx)
 
 /* Called by vnet_probe once per source: a CPU vector, and the MSI-X table
  * entry (one per source, entry index = source) routed to it. */
+/* MSI-X table entries: pair p's RX at 2p, its TX at 2p + 1, the config
+ * change after every pair's (with one pair: rx 0, tx 1, config 2, as
+ * always). Each pair's entries go to the pair's CPU. */
 static uint16_t assign_vector(void *ctx, struct vnet *n,
 			      enum vnet_irq_source src)
 {
 	struct virtio_pci *vp = ctx;
+	unsigned pair = vnet_queue_index(n), pairs = vnet_queue_count(n);
+	unsigned entry = src == VNET_IRQ_CONFIG
+			     ? 2 * pairs
+			     : 2 * pair + (src == VNET_IRQ_TX);
+	unsigned cpu = src == VNET_IRQ_CONFIG ? 0 : pair;
 
-	if (!vp->vdev.msix || src >= vp->pci->msix_entries)
+	if (!vp->vdev.msix || entry >= vp->pci->msix_entries ||
+	    pair >= VNET_MAX_PAIRS || src >= VNET_IRQ_SOURCES ||
+	    cpu >= cpu_count())
 		return VIRTIO_MSI_NO_VECTOR;
-	irq_sources[src].n = n;
-	irq_sources[src].src = src;
-	int vector = irq_alloc_vector(nic_irq, &irq_sources[src]);
+	irq_sources[pair][src].n = n;
+	irq_sources[pair][src].src = src;
+	int vector = irq_alloc_vector(nic_irq, &irq_sources[pair][src]);
 	if (vector < 0)
 		return VIRTIO_MSI_NO_VECTOR;
-	if (virtio_pci_route_vector(vp, (uint16_t)src, (uint8_t)vector))
+	if (cpu == 0
+		? virtio_pci_route_vector(vp, (uint16_t)entry, (uint8_t)vector)
+		: virtio_pci_route_vector_to(vp, (uint16_t)entry,
+					     (uint8_t)vector,
+					     percpu[cpu].apic_id))
 		return VIRTIO_MSI_NO_VECTOR;
-	log_info("net: MSI-X entry %d -> vector %#x (%s)", src, vector,
-		 src == VNET_IRQ_RX   ? "rx"
-		 : src == VNET_IRQ_TX ? "tx"
-				      : "config");
-	return (uint16_t)src;
+	if (pairs == 1)
+		log_info("net: MSI-X entry %u -> vector %#x (%s)", entry,
+			 vector,
+			 src == VNET_IRQ_RX   ? "rx"
+			 : src == VNET_IRQ_TX ? "tx"
+					      : "config");
+	else
+		log_info("net: MSI-X entry %u -> vector %#x on cpu %u (%s%u)",
+			 entry, vector, cpu,
+			 src == VNET_IRQ_RX   ? "rx"
+			 : src == VNET_IRQ_TX ? "tx"
+					      : "config",
+			 src == VNET_IRQ_CONFIG ? 0 : pair);
+	return (uint16_t)entry;
 }
 
 /* virtio-mmio: one level-triggered line for every source. Acknowledging
@@ -121,7 +154,7 @@ static uint16_t assign_vector(void *ctx, struct vnet *n,
 static void mmio_irq(void *ctx)
 {
 	uint32_t why = virtio_mmio_ack_irq(&vmmio);
-	struct vnet *n = irq_sources[VNET_IRQ_RX].n;
+	struct vnet *n = irq_sources[0][VNET_IRQ_RX].n;
 
 	if (!n)
 		return;
@@ -138,8 +171,8 @@ static uint16_t assign_line(void *ctx, struct vnet *n, enum vnet_irq_source src)
 {
 	struct virtio_mmio *vm = ctx;
 
-	irq_sources[src].n = n;
-	irq_sources[src].src = src;
+	irq_sources[0][src].n = n;
+	irq_sources[0][src].src = src;
 	if (!mmio_line_routed) {
 		int vector = irq_alloc_vector(mmio_irq, NULL);
 		if (vector < 0)
@@ -325,6 +358,40 @@ static void attach_tc(enum tc_dir dir, const char *name, const char *who)
 	}
 }
 
+static unsigned wanted_pairs(void)
+{
+	unsigned n = cpu_count();
+
+	if (config.net_queues && config.net_queues < n)
+		n = config.net_queues;
+	return n > VNET_MAX_PAIRS ? VNET_MAX_PAIRS : n;
+}
+
+/* Pairs 1.. get their receive path on their own CPU (netdev/rps.h). The
+ * device already steers flows to every pair, so a pair that cannot be set
+ * up is an error for the whole network (it fails only without memory). */
+static int setup_rps(void)
+{
+	unsigned pairs = vnet_queue_count(vnet);
+
+	for (unsigned i = 1; i < pairs; i++) {
+		rps_queues[i] = netdev_rps_create(vnet_queue(vnet, i), i, i);
+		if (!rps_queues[i]) {
+			log_error("net: no memory for queue pair %u", i);
+			return -ENOMEM;
+		}
+	}
+	if (pairs > 1) {
+		int err = skiffif_set_rps(&netif, rps_queues, pairs);
+		if (err)
+			return err;
+		log_info("net: %u queue pairs: pair i on cpu i; lwIP and "
+			 "every reply on cpu 0, pair 0",
+			 pairs);
+	}
+	return 0;
+}
+
 int netstack_init(const char *cmdline)
 {
 	struct virtio_device *dev = NULL;
@@ -360,6 +427,9 @@ int netstack_init(const char *cmdline)
 	    .vector = config.net_mode == NET_MODE_POLL ? NULL : vector_fn,
 	    .vector_ctx = vector_ctx,
 	    .clock = clock_ns,
+	    /* One pair per CPU over PCI (MSI-X routes each pair's entries
+	     * to its CPU); virtio-mmio has one line, so one pair. */
+	    .max_pairs = vector_fn == assign_vector ? wanted_pairs() : 1,
 	};
 	boot_step("net.find");
 	parse_rx_posted(&params);
@@ -402,6 +472,9 @@ int netstack_init(const char *cmdline)
 		log_error("net: lwIP refused the interface");
 		return -EIO;
 	}
+	err = setup_rps();
+	if (err)
+		return err;
 	xsk_attach_port(skiffif_rx_port(&netif));
 	if (config.xsk_port)
 		xsk_echo_start((uint16_t)config.xsk_port, config.xsk_frames,
@@ -411,6 +484,8 @@ int netstack_init(const char *cmdline)
 	netif_set_link_callback(&netif, link_changed);
 	netif_set_up(&netif);
 	have_nic = true;
+	/* The other CPUs may start on their pairs now. */
+	__atomic_store_n(&rps_published, true, __ATOMIC_RELEASE);
 	boot_step("net.netif");
 	configure_address();
 	log_info("net: receive mode %s, budget %u", netstack_mode_name(),
@@ -469,7 +544,12 @@ static void housekeeping(uint64_t *next_stats_ms)
 static void sleep_until_work(void)
 {
 	irq_disable();
+	/* Owners of other pairs wake us when they hand frames over: say we
+	 * sleep, then look at their rings once more (netdev/rps.h). */
+	netdev_rps_stack_sleeping(true);
 	unsigned work = vnet ? vnet_take_work(vnet) : 0;
+	if (!work && have_nic && skiffif_rps_pending(&netif))
+		work = VNET_WORK_RX;
 	if (!work) {
 		loop_stats.sleeps++;
 		cpu_idle(); /* sti; hlt */
@@ -479,7 +559,97 @@ static void sleep_until_work(void)
 	} else {
 		irq_enable();
 	}
+	netdev_rps_stack_sleeping(false);
 	carried_work |= work;
+}
+
+/* Owners of other pairs that sleep while we gave their buffers back. */
+static void wake_pair_owners(void)
+{
+	uint32_t w = skiffif_rps_take_wakes(&netif);
+
+	for (unsigned i = 1; w && i < VNET_MAX_PAIRS; i++)
+		if (w & (1u << i))
+			smp_wake(rps_queues[i]->cpu);
+}
+
+/* tests: test.busy_cpu spins once, interrupts off, after its pair is up. */
+static void maybe_spin_for_test(unsigned cpu)
+{
+	static bool spun;
+
+	if (cpu != config.test_busy_cpu || !config.test_busy_ms || spun)
+		return;
+	spun = true;
+	log_info("test.busy_cpu: cpu %u spins %u ms with interrupts off", cpu,
+		 config.test_busy_ms);
+	irq_disable();
+	uint64_t end = clock_ms() + config.test_busy_ms;
+	while (clock_ms() < end)
+		cpu_relax();
+	irq_enable();
+	log_info("test.busy_cpu: cpu %u back", cpu);
+}
+
+/* The bottom half of pair `cpu`, on that CPU: the AP's work hook
+ * (smp_set_ap_work, registered by app/main.c), called each time the CPU
+ * wakes. In poll mode it never returns; in irq and hybrid mode it returns
+ * with interrupts off once the pair is idle and its interrupt re-armed,
+ * and the AP's idle loop halts (sti; hlt) until the next one. */
+void netstack_ap_work(unsigned cpu)
+{
+	struct netdev_rps_queue *q;
+	uint32_t empty_run = 0;
+
+	if (!__atomic_load_n(&rps_published, __ATOMIC_ACQUIRE) ||
+	    cpu >= VNET_MAX_PAIRS || !(q = rps_queues[cpu]))
+		return;
+	maybe_spin_for_test(cpu);
+	struct vnet *n = q->vnet;
+	bool irq =
+	    config.net_mode != NET_MODE_POLL && vnet_has_irq(n, VNET_IRQ_RX);
+
+	netdev_rps_owner_awake(q);
+	if (irq)
+		vnet_rx_irq_disable(n);
+	for (;;) {
+		bool wake_stack;
+
+		vnet_take_work(n);
+		int st = netdev_rps_poll(q, config.net_budget, &wake_stack);
+		if (wake_stack)
+			smp_wake(0);
+		if (st < 0) {
+			log_error("net: pair %u broken (%d); cpu %u stops "
+				  "serving it",
+				  cpu, st, cpu);
+			rps_queues[cpu] = NULL;
+			return;
+		}
+		if (VNET_RX_COUNT(st) || (st & VNET_RX_MORE)) {
+			empty_run = 0;
+			continue;
+		}
+		if (!irq || (config.net_mode == NET_MODE_HYBRID &&
+			     ++empty_run < config.net_hybrid_polls)) {
+			cpu_relax();
+			continue;
+		}
+		if (vnet_rx_irq_enable(n)) {
+			vnet_rx_irq_disable(n);
+			continue;
+		}
+		/* An interrupt between the re-arm and here flagged work:
+		 * poll again rather than sleep through it. */
+		irq_disable();
+		if (vnet_take_work(n) || !netdev_rps_owner_may_sleep(q)) {
+			irq_enable();
+			vnet_rx_irq_disable(n);
+			empty_run = 0;
+			continue;
+		}
+		return;
+	}
 }
 
 /* Re-arms the RX interrupt after a run under budget, and the TX one while
@@ -524,6 +694,7 @@ void netstack_run(void)
 		if (work & VNET_WORK_CONFIG)
 			skiffif_link_update(&netif);
 		int st = skiffif_poll(&netif, config.net_budget);
+		wake_pair_owners();
 		/* AF_XDP services the receive path (or a TX completion)
 		 * flagged: their replies go out with this round's flush. */
 		xsk_run_pending();
@@ -602,13 +773,32 @@ const struct counter_desc netstack_loop_counters[] = {
 const unsigned netstack_loop_counters_len =
     COUNTERS_LEN(netstack_loop_counters);
 
+/* The device's counters: pair 0's, plus every other pair's (each a
+ * snapshot of counters its owner CPU writes; per-pair values below). */
+static void driver_stats_total(struct vnet_stats *out)
+{
+	unsigned pairs = vnet_queue_count(vnet);
+
+	vnet_get_stats(vnet, out);
+	for (unsigned i = 1; i < pairs; i++) {
+		struct vnet_stats q;
+
+		vnet_get_stats(vnet_queue(vnet, i), &q);
+		vnet_stats_add(out, &q);
+	}
+	out->queue_pair = 0;
+	out->queue_pairs = pairs;
+	/* The target and the pool are per pair: pair 0's stands for all. */
+	out->rx_target = out->rx_target / pairs;
+}
+
 int netstack_driver_json(char *buf, unsigned cap)
 {
 	struct vnet_stats vs;
 
 	if (!vnet)
 		return -1;
-	vnet_get_stats(vnet, &vs);
+	driver_stats_total(&vs);
 	return vnet_stats_format_json(&vs, buf, cap);
 }
 
@@ -616,7 +806,27 @@ bool netstack_driver_stats(struct vnet_stats *out)
 {
 	if (!vnet)
 		return false;
-	vnet_get_stats(vnet, out);
+	driver_stats_total(out);
+	return true;
+}
+
+unsigned netstack_queue_count(void)
+{
+	return vnet ? vnet_queue_count(vnet) : 0;
+}
+
+bool netstack_queue_stats(unsigned i, struct vnet_stats *drv,
+			  struct netdev_rps_stats *rps)
+{
+	struct vnet *q = vnet ? vnet_queue(vnet, i) : NULL;
+
+	if (!q)
+		return false;
+	vnet_get_stats(q, drv);
+	if (i > 0 && i < VNET_MAX_PAIRS && rps_queues[i])
+		netdev_rps_get_stats(rps_queues[i], rps);
+	else
+		memset(rps, 0, sizeof(*rps));
 	return true;
 }
 

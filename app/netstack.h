@@ -17,6 +17,10 @@ __attribute__((noreturn)) void netstack_run(void);
 /* Runs forever with no NIC: timers only, hlt when idle. */
 __attribute__((noreturn)) void netstack_idle_forever(void);
 
+/* The AP work hook (smp_set_ap_work): CPU cpu runs the bottom half of
+ * queue pair cpu, once the network is up; nothing otherwise. */
+void netstack_ap_work(unsigned cpu);
+
 const char *netstack_mode_name(void);
 /* Bottom-half loop counters kept by the main loop itself. */
 struct netstack_loop_stats {
@@ -38,6 +42,13 @@ int netstack_netif_json(char *buf, unsigned cap);
 struct vnet_stats;
 struct skiffif_stats;
 bool netstack_driver_stats(struct vnet_stats *out);
+/* Queue pairs in use (0 without a NIC), and pair i's own driver counters
+ * and, for pairs served by another CPU, its hand-off counters (zero for
+ * pair 0). Pair i runs on CPU i. */
+struct netdev_rps_stats;
+unsigned netstack_queue_count(void);
+bool netstack_queue_stats(unsigned i, struct vnet_stats *drv,
+			  struct netdev_rps_stats *rps);
 bool netstack_netif_stats(struct skiffif_stats *out);
 
 #endif

@@ -20,6 +20,7 @@
 #include "lwip-port/tcp_reaper.h"
 #include "lwip/memp.h"
 #include "lwip/stats.h"
+#include "netdev/rps.h"
 #include "netdev/tc_hook.h"
 #include "services/echo.h"
 #include "services/http.h"
@@ -152,6 +153,30 @@ static void put_cpus(struct kbuf *o)
 	kbuf_printf(o, "]}");
 }
 
+/* "queues": each queue pair's own counters (pair i on CPU i), whose sum
+ * is "driver"; "rps" is the hand-off to CPU 0 (netdev/rps.h). */
+static void put_queues(struct kbuf *o)
+{
+	unsigned n = netstack_queue_count();
+
+	kbuf_printf(o, ",\"queues\":[");
+	for (unsigned i = 0; i < n; i++) {
+		struct vnet_stats vs;
+		struct netdev_rps_stats rs;
+
+		if (!netstack_queue_stats(i, &vs, &rs))
+			break;
+		kbuf_printf(o, "%s{\"queue\":%u,\"cpu\":%u", i ? "," : "", i,
+			    i);
+		put_object(o, "driver", vnet_stats_counters,
+			   vnet_stats_counters_len, &vs, false);
+		put_object(o, "rps", netdev_rps_stats_desc,
+			   netdev_rps_stats_ndesc, &rs, false);
+		kbuf_printf(o, "}");
+	}
+	kbuf_printf(o, "]");
+}
+
 int stats_json(char *buf, size_t cap)
 {
 	struct kbuf o = {buf, cap, 0};
@@ -170,6 +195,7 @@ int stats_json(char *buf, size_t cap)
 		   netstack_loop_counters_len, &ls, false);
 	put_cpus(&o);
 	put_member(&o, "driver", driver_json);
+	put_queues(&o);
 	put_member(&o, "netif", netif_json);
 	put_lwip(&o);
 	put_member(&o, "tcp_guard", tcp_guard_json);

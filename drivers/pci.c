@@ -360,18 +360,35 @@ int pci_msix_enable(struct pci_device *d)
 	return 0;
 }
 
-int pci_msix_route(struct pci_device *d, uint16_t entry, uint8_t vector)
+static int pci_msix_write(struct pci_device *d, uint16_t entry, uint64_t addr,
+			  uint32_t data)
 {
-	uint64_t addr;
-	uint32_t data;
-
 	if (!d->msix_table || entry >= d->msix_entries)
 		return -EINVAL;
 	volatile uint8_t *e = d->msix_table + entry * PCI_MSIX_ENTRY_SIZE;
-	apic_msi_message(vector, &addr, &data);
 	mmio_write32(e + PCI_MSIX_ENTRY_ADDR_LO, (uint32_t)addr);
 	mmio_write32(e + PCI_MSIX_ENTRY_ADDR_HI, (uint32_t)(addr >> 32));
 	mmio_write32(e + PCI_MSIX_ENTRY_DATA, data);
 	mmio_write32(e + PCI_MSIX_ENTRY_CTRL, 0); /* unmask */
 	return 0;
+}
+
+int pci_msix_route(struct pci_device *d, uint16_t entry, uint8_t vector)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	apic_msi_message(vector, &addr, &data);
+	return pci_msix_write(d, entry, addr, data);
+}
+
+int pci_msix_route_to(struct pci_device *d, uint16_t entry, uint8_t vector,
+		      uint32_t dest)
+{
+	uint64_t addr;
+	uint32_t data;
+
+	if (apic_msi_message_to(dest, vector, &addr, &data))
+		return -EINVAL;
+	return pci_msix_write(d, entry, addr, data);
 }

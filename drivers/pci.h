@@ -51,5 +51,8 @@ void pci_enable(struct pci_device *d);
 int pci_msix_enable(struct pci_device *d);
 /* Points MSI-X entry at vector on this CPU and unmasks it. */
 int pci_msix_route(struct pci_device *d, uint16_t entry, uint8_t vector);
+/* The same, delivered to the CPU with APIC ID dest. */
+int pci_msix_route_to(struct pci_device *d, uint16_t entry, uint8_t vector,
+		      uint32_t dest);
 
 #endif

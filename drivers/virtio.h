@@ -1,6 +1,7 @@
 /* Transport-neutral view of a virtio 1.x device. The PCI transport
  * (virtio_pci.c) fills one in; host tests fill one in with a simulated
- * device. Device drivers (virtio_net.c) only ever talk through these ops. */
+ * device. Device drivers (virtio-net: drivers/vnet_*.c) only ever talk through
+ * these ops. */
 #ifndef SKIFF_DRIVERS_VIRTIO_H
 #define SKIFF_DRIVERS_VIRTIO_H
 

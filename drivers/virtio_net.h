@@ -1,6 +1,18 @@
-/* virtio-net driver: one RX and one TX queue over any virtio transport
- * (struct virtio_device), a zero-copy interface for the lwIP glue, and the
- * mode-independent pieces of the irq/poll/hybrid main loop.
+/* virtio-net driver: one or more queue pairs (RX + TX queue) over any
+ * virtio transport (struct virtio_device), a zero-copy interface for the
+ * lwIP glue, and the mode-independent pieces of the irq/poll/hybrid main
+ * loop.
+ *
+ * Queue pairs: vnet_probe() returns pair 0. With vnet_params.max_pairs > 1
+ * and a device offering VIRTIO_NET_F_MQ (with the control queue) it sets
+ * up min(max_pairs, config.max_virtqueue_pairs, VNET_MAX_PAIRS) pairs,
+ * tells the device with VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, and, when the
+ * device offers VIRTIO_NET_F_RSS, hands it a Toeplitz key and an
+ * indirection table spreading flows over the pairs (otherwise the device
+ * steers as it likes). vnet_queue(n, i) names pair i; every function below
+ * that takes a struct vnet acts on that one pair, and each pair must be
+ * driven by one CPU at a time (its owner): pairs share nothing mutable.
+ * Without MQ (or with max_pairs <= 1) there is only pair 0, as before.
  *
  * Receive: frames land in 2 KiB buffers of a packet pool (2 MiB page runs).
  * vnet_rx_poll() hands each good frame to a callback in place; the consumer
@@ -28,7 +40,8 @@
  * vnet_take_work(), polls, and re-arms with vnet_rx_irq_enable(), which
  * reports whether work arrived meanwhile (then poll again, don't sleep).
  *
- * Single-threaded: everything except vnet_irq() runs in the main loop. */
+ * Per pair single-threaded: everything except vnet_irq() runs on the pair's
+ * owner CPU. */
 #ifndef SKIFF_DRIVERS_VIRTIO_NET_H
 #define SKIFF_DRIVERS_VIRTIO_NET_H
 
@@ -58,6 +71,8 @@
 #define VNET_TX_MAX_FRAGS 16
 /* Largest GSO (TSO) frame: the IPv4 total length is 16 bits. */
 #define VNET_GSO_MAX_FRAME (VNET_ETH_HLEN + 0xffff)
+/* Most queue pairs driven (the PCI transport has 2 * this + 1 queues). */
+#define VNET_MAX_PAIRS 8
 /* Batch-size histogram buckets: [1], [2,3], [4,7], ... , [128, inf). */
 #define VNET_HIST_BUCKETS 8
 /* Adaptive RX occupancy (VNET_RX_ADAPT_*): drivers/vnet_rx_policy.h. */
@@ -83,9 +98,11 @@ enum vnet_irq_source {
 #define VNET_WORK_TX	 (1u << VNET_IRQ_TX)
 #define VNET_WORK_CONFIG (1u << VNET_IRQ_CONFIG)
 
-/* Asked by vnet_probe() once per source: returns the MSI-X table entry the
- * transport has set up to deliver that source's interrupt to
- * vnet_irq(n, src), or VIRTIO_MSI_NO_VECTOR for none. */
+/* Asked by vnet_probe() once per source and queue pair: returns the MSI-X
+ * table entry the transport has set up to deliver that source's interrupt
+ * to vnet_irq(n, src), or VIRTIO_MSI_NO_VECTOR for none. n is the queue
+ * pair (vnet_queue_index(n), vnet_queue_count(n)); for VNET_IRQ_CONFIG it
+ * is pair 0. */
 typedef uint16_t (*vnet_vector_fn)(void *ctx, struct vnet *n,
 				   enum vnet_irq_source src);
 
@@ -112,6 +129,10 @@ struct vnet_params {
 	/* Timestamps of trace records; the kernel passes clock_ns. NULL:
 	 * records carry a sequence number (0, 1, 2, ...) instead. */
 	uint64_t (*clock)(void);
+	/* Queue pairs wanted (0 or 1: one, no control queue, as without MQ).
+	 * More need VIRTIO_NET_F_MQ and CTRL_VQ from the device. */
+	unsigned max_pairs;
+	bool no_rss; /* don't negotiate VIRTIO_NET_F_RSS: device steering */
 	/* Optional: trace from the start, including the first ring fill, as
 	 * vnet_trace_enable(n, trace, trace_cap) would. */
 	struct vnet_trace_rec *trace;
@@ -152,6 +173,13 @@ bool vnet_tx_tso(const struct vnet *n);
 bool vnet_rx_csum_offload(const struct vnet *n);
 /* Number of RX buffers in the pool; handles are 0 .. this - 1. */
 unsigned vnet_rx_pool_size(const struct vnet *n);
+/* Queue pairs the device runs (1 without MQ), pair n's index, and pair i
+ * (NULL beyond the count); any pair finds the others. */
+unsigned vnet_queue_count(const struct vnet *n);
+unsigned vnet_queue_index(const struct vnet *n);
+struct vnet *vnet_queue(const struct vnet *n, unsigned i);
+/* Whether the device steers received flows by our RSS table. */
+bool vnet_rss_on(const struct vnet *n);
 /* Whether an MSI-X vector serves src (false: that source must be polled). */
 bool vnet_has_irq(const struct vnet *n, enum vnet_irq_source src);
 
@@ -326,6 +354,9 @@ struct vnet_stats {
 	uint64_t tx_indirect; /* frames that took one slot via a table */
 	bool link_up;
 	bool broken;
+	uint32_t queue_pair;  /* which pair these counters are (0 ..) */
+	uint32_t queue_pairs; /* pairs the device runs */
+	bool rss;	      /* the device steers by our RSS table */
 };
 
 void vnet_get_stats(const struct vnet *n, struct vnet_stats *out);

@@ -37,7 +37,14 @@
 #define VIRTIO_NET_F_GUEST_ANNOUNCE	 21
 #define VIRTIO_NET_F_MQ			 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR	 23
+#define VIRTIO_NET_F_RSS		 60 /* receive-side scaling (ctrl queue) */
 #define VIRTIO_NET_F_SPEED_DUPLEX	 63
+
+/* With VIRTIO_NET_F_MQ: pair i is receiveq 2i and transmitq 2i + 1, and the
+ * control queue comes after every pair the device has:
+ * 2 * max_virtqueue_pairs (spec 5.1.2). The spec's range of pairs. */
+#define VIRTIO_NET_MQ_PAIRS_MIN 1
+#define VIRTIO_NET_MQ_PAIRS_MAX 0x8000
 
 /* config.status bits */
 #define VIRTIO_NET_S_LINK_UP  1
@@ -52,6 +59,9 @@ struct virtio_net_config {
 	virtio_le16 mtu;		 /* VIRTIO_NET_F_MTU */
 	virtio_le32 speed;		 /* VIRTIO_NET_F_SPEED_DUPLEX, Mb/s */
 	uint8_t duplex;
+	uint8_t rss_max_key_size;		      /* VIRTIO_NET_F_RSS */
+	virtio_le16 rss_max_indirection_table_length; /* VIRTIO_NET_F_RSS */
+	virtio_le32 supported_hash_types;	      /* VIRTIO_NET_F_RSS */
 };
 
 _Static_assert(offsetof(struct virtio_net_config, status) == 6, "status");
@@ -60,6 +70,45 @@ _Static_assert(offsetof(struct virtio_net_config, max_virtqueue_pairs) == 8,
 _Static_assert(offsetof(struct virtio_net_config, mtu) == 10, "mtu");
 _Static_assert(offsetof(struct virtio_net_config, speed) == 12, "speed");
 _Static_assert(offsetof(struct virtio_net_config, duplex) == 16, "duplex");
+_Static_assert(offsetof(struct virtio_net_config, rss_max_key_size) == 17,
+	       "rss_max_key_size");
+_Static_assert(offsetof(struct virtio_net_config,
+			rss_max_indirection_table_length) == 18,
+	       "rss_max_indirection_table_length");
+_Static_assert(offsetof(struct virtio_net_config, supported_hash_types) == 20,
+	       "supported_hash_types");
+
+/* Control queue commands (spec 5.1.6.5): a device-readable header (class,
+ * command) and payload, then one device-writable ack byte. */
+struct virtio_net_ctrl_hdr {
+	uint8_t class_;
+	uint8_t cmd;
+};
+#define VIRTIO_NET_OK  0
+#define VIRTIO_NET_ERR 1
+
+#define VIRTIO_NET_CTRL_MQ		4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0 /* payload: le16 pairs */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG	1 /* payload: the RSS layout below */
+
+/* RSS hash types (supported_hash_types, rss hash_types). */
+#define VIRTIO_NET_RSS_HASH_TYPE_IPv4  (1u << 0)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPv4 (1u << 1)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPv4 (1u << 2)
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG payload, variable length:
+ *   le32 hash_types; le16 indirection_table_mask; le16 unclassified_queue;
+ *   le16 indirection_table[mask + 1]; le16 max_tx_vq;
+ *   u8 hash_key_length; u8 hash_key_data[hash_key_length];
+ * Entries of the table are receive queue numbers (pair indexes). */
+struct virtio_net_rss_head {
+	virtio_le32 hash_types;
+	virtio_le16 indirection_table_mask;
+	virtio_le16 unclassified_queue;
+};
+_Static_assert(sizeof(struct virtio_net_rss_head) == 8, "rss head");
+/* Toeplitz key bytes the spec makes every RSS device accept. */
+#define VIRTIO_NET_RSS_KEY_LEN 40
 
 /* virtio_net_hdr.flags. NEEDS_CSUM: csum_start/csum_offset describe a
  * partial checksum still to be completed. DATA_VALID: the device (or host)

@@ -110,7 +110,9 @@ static int vp_setup_queue(struct virtio_device *dev, uint16_t idx,
 {
 	struct virtio_pci *vp = to_vp(dev);
 
-	if (idx >= VIRTIO_PCI_MAX_QUEUES || !vp_queue_max_size(dev, idx))
+	if (!vp_queue_max_size(dev, idx) ||
+	    (idx >= VIRTIO_PCI_MAX_QUEUES && vp->extra_notify &&
+	     idx != vp->extra_idx))
 		return -EINVAL;
 	mmio_write16(COMMON(vp, queue_select), idx);
 	mmio_write16(COMMON(vp, queue_size), size);
@@ -128,7 +130,12 @@ static int vp_setup_queue(struct virtio_device *dev, uint16_t idx,
 			  dev->name, idx, (unsigned long long)off);
 		return -EIO;
 	}
-	vp->queue_notify[idx] = (volatile uint16_t *)(vp->notify + off);
+	if (idx < VIRTIO_PCI_MAX_QUEUES) {
+		vp->queue_notify[idx] = (volatile uint16_t *)(vp->notify + off);
+	} else {
+		vp->extra_notify = (volatile uint16_t *)(vp->notify + off);
+		vp->extra_idx = idx;
+	}
 	mmio_write16(COMMON(vp, queue_enable), 1);
 	return 0;
 }
@@ -139,6 +146,8 @@ static void vp_notify(struct virtio_device *dev, uint16_t idx)
 
 	if (idx < VIRTIO_PCI_MAX_QUEUES && vp->queue_notify[idx])
 		mmio_write16(vp->queue_notify[idx], idx);
+	else if (vp->extra_notify && idx == vp->extra_idx)
+		mmio_write16(vp->extra_notify, idx);
 }
 
 static int vp_set_config_vector(struct virtio_device *dev, uint16_t vector)
@@ -317,4 +326,10 @@ int virtio_pci_route_vector(struct virtio_pci *vp, uint16_t entry,
 			    uint8_t vector)
 {
 	return pci_msix_route(vp->pci, entry, vector);
+}
+
+int virtio_pci_route_vector_to(struct virtio_pci *vp, uint16_t entry,
+			       uint8_t vector, uint32_t dest)
+{
+	return pci_msix_route_to(vp->pci, entry, vector, dest);
 }

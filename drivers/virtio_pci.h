@@ -9,7 +9,7 @@
 #include "drivers/pci.h"
 #include "drivers/virtio.h"
 
-#define VIRTIO_PCI_MAX_QUEUES 8
+#define VIRTIO_PCI_MAX_QUEUES 17 /* 8 queue pairs and the control queue */
 
 struct virtio_pci {
 	struct virtio_device vdev;
@@ -22,6 +22,10 @@ struct virtio_pci {
 	uint32_t notify_len;
 	uint32_t notify_multiplier;
 	volatile uint16_t *queue_notify[VIRTIO_PCI_MAX_QUEUES];
+	/* One queue beyond those: the virtio-net control queue sits at
+	 * 2 * max_virtqueue_pairs, past every pair the device has. */
+	volatile uint16_t *extra_notify;
+	uint16_t extra_idx;
 };
 
 /* Finds the first virtio function of this device type (1 = net). Returns
@@ -35,5 +39,8 @@ int virtio_pci_attach(struct pci_device *pci, uint16_t device_type,
 /* Routes MSI-X table entry `entry` to CPU vector `vector`. */
 int virtio_pci_route_vector(struct virtio_pci *vp, uint16_t entry,
 			    uint8_t vector);
+/* The same, delivered to the CPU with APIC ID dest (a queue's CPU). */
+int virtio_pci_route_vector_to(struct virtio_pci *vp, uint16_t entry,
+			       uint8_t vector, uint32_t dest);
 
 #endif

@@ -1,5 +1,5 @@
 /* How many RX buffers the virtio-net driver keeps posted: the refill rule
- * and the adaptive target, as pure functions. The driver (virtio_net.c)
+ * and the adaptive target, as pure functions. The driver (vnet_rx.c)
  * and the leaky-DMA model (tools/ddio_model.c) both run these, so the model
  * replays exactly the rule the driver follows.
  *

@@ -114,23 +114,55 @@ struct ebpf_skb_ctx {
  * pointed, as Linux's per-CPU bpf_redirect_info: the hook clears it before
  * each run and reads it after TC_ACT_REDIRECT (ifindex, flags) or
  * XDP_REDIRECT (map_type, target: the XSKMAP entry's value, a socket id,
- * see xdp/xsk.h; 0 = none). Only the CPU that runs the network stack runs
- * programs. */
-struct ebpf_redirect_info {
+ * see xdp/xsk.h; 0 = none). */
+struct ebpf_redirect_state {
 	uint32_t ifindex;
 	uint32_t flags; /* EBPF_F_INGRESS */
 	uint32_t map_type;
 	uint32_t target;
 };
-extern struct ebpf_redirect_info ebpf_redirect_info;
+/* One per CPU, as Linux's: programs run on every CPU that serves a
+ * queue, each reads back what its own helper call left. The name stands
+ * for the running CPU's copy. */
+struct ebpf_redirect_state *ebpf_redirect_info_self(void);
+/* The running CPU's index (0 before ebpf_set_cpus) and how many CPUs
+ * have copies, for per-CPU state of the hooks above. */
+unsigned ebpf_cpu_index(void);
+unsigned ebpf_cpu_count(void);
+/* A hook brackets each run with these (enter before it loads the program
+ * pointer, exit after the run); the control side, after swapping the
+ * pointer, calls ebpf_run_wait_others() before it frees the old program:
+ * no other CPU is then inside it (ebpf/cpus.c). */
+void ebpf_run_enter(void);
+void ebpf_run_exit(void);
+/* false: a CPU stayed inside for seconds; the caller must then not free
+ * the old program (it logs and keeps it). */
+bool ebpf_run_wait_others(void);
+#define ebpf_redirect_info (*ebpf_redirect_info_self())
+
+/* A map's use counters: one copy per CPU, each written only by its CPU
+ * (programs run on every CPU that serves a queue), a cache line each so
+ * the CPUs do not fight over one; ebpf_map_get_counts() sums them. */
+struct ebpf_map_counts {
+	uint64_t lookups, updates, misses;
+	uint64_t pad[5];
+};
+_Static_assert(sizeof(struct ebpf_map_counts) == 64, "one line per CPU");
 
 struct ebpf_map {
 	char name[32];
 	uint32_t type; /* enum ebpf_map_type */
 	uint32_t key_size, value_size, max_entries;
-	void *impl; /* maps.c private storage */
-	uint64_t lookups, updates, misses;
+	void *impl;			/* maps.c private storage */
+	struct ebpf_map_counts *counts; /* ncounts copies, by CPU */
+	uint32_t ncounts;
 };
+
+/* The counters summed over the CPUs (a snapshot while they count). */
+void ebpf_map_get_counts(const struct ebpf_map *m, struct ebpf_map_counts *out);
+/* The calling CPU's own copy: the control side saves and restores it
+ * around lookups that are not the program's (a dump). */
+struct ebpf_map_counts *ebpf_map_counts_self(struct ebpf_map *m);
 
 struct ebpf_prog {
 	char name[32];

@@ -17,6 +17,7 @@
 
 #include "ebpf/ebpf.h"
 #include "kernel/kerrno.h"
+#include "kernel/spinlock.h"
 
 #define HASH_NIL 0xffffffffu
 
@@ -25,23 +26,6 @@ struct array_impl {
 	uint32_t ncpus;	 /* 1, or the CPUs of a per-CPU array */
 	uint8_t *values; /* ncpus blocks of max_entries values */
 };
-
-/* Set at bring-up before programs load, read-only after. */
-static unsigned cpus_possible = 1;
-static unsigned (*cpu_current)(void);
-
-void ebpf_set_cpus(unsigned possible, unsigned (*current)(void))
-{
-	if (possible < 1)
-		possible = 1;
-	cpus_possible = possible > EBPF_MAX_CPUS ? EBPF_MAX_CPUS : possible;
-	cpu_current = current;
-}
-
-static unsigned this_cpu_index(void)
-{
-	return cpu_current ? cpu_current() : 0;
-}
 
 static bool is_array(const struct ebpf_map *m)
 {
@@ -63,7 +47,7 @@ static bool is_percpu(const struct ebpf_map *m)
 /* The copy a program sees: its CPU's in a per-CPU map. */
 static unsigned prog_cpu(const struct ebpf_map *m)
 {
-	return is_percpu(m) ? this_cpu_index() : 0;
+	return is_percpu(m) ? ebpf_cpu_index() : 0;
 }
 
 /* CPU cpu's copy of element idx, or NULL (index or CPU out of range). */
@@ -86,6 +70,11 @@ struct hash_impl {
 	uint32_t free_head;
 	uint32_t *buckets;
 	uint8_t *elems;
+	/* Serialises inserts and deletes (chains, free list, count): programs
+	 * on several CPUs and the control side may change one map at once.
+	 * Lookups take no lock: like Linux's RCU readers they may see an
+	 * element that is being replaced, never memory outside the map. */
+	struct spinlock lock;
 };
 
 static uint32_t round8(uint32_t n)
@@ -133,7 +122,7 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	bool array = type == EBPF_MAP_ARRAY || type == EBPF_MAP_PERCPU_ARRAY;
 	bool percpu =
 	    type == EBPF_MAP_PERCPU_ARRAY || type == EBPF_MAP_PERCPU_HASH;
-	unsigned ncpus = percpu ? cpus_possible : 1;
+	unsigned ncpus = percpu ? ebpf_cpu_count() : 1;
 	if (array && key_size != 4)
 		return -EINVAL;
 	if (type == EBPF_MAP_XSKMAP && (key_size != 4 || value_size != 4))
@@ -157,6 +146,12 @@ int ebpf_map_create(const char *name, uint32_t type, uint32_t key_size,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->ncounts = ebpf_cpu_count();
+	m->counts = calloc(m->ncounts, sizeof(*m->counts));
+	if (!m->counts) {
+		free(m);
+		return -ENOMEM;
+	}
 	if (name) {
 		size_t n = strnlen(name, sizeof(m->name) - 1);
 		memcpy(m->name, name, n);
@@ -220,6 +215,7 @@ void ebpf_map_free(struct ebpf_map *m)
 		free(h->elems);
 	}
 	free(m->impl);
+	free(m->counts);
 	free(m);
 }
 
@@ -237,6 +233,27 @@ uint32_t ebpf_map_count(const struct ebpf_map *m)
 		return n;
 	}
 	return ((const struct hash_impl *)m->impl)->count;
+}
+
+struct ebpf_map_counts *ebpf_map_counts_self(struct ebpf_map *m)
+{
+	unsigned cpu = ebpf_cpu_index();
+
+	/* Maps are made after ebpf_set_cpus(): every CPU has its copy. */
+	return &m->counts[cpu < m->ncounts ? cpu : 0];
+}
+
+void ebpf_map_get_counts(const struct ebpf_map *m, struct ebpf_map_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < m->ncounts; i++) {
+		out->lookups +=
+		    __atomic_load_n(&m->counts[i].lookups, __ATOMIC_RELAXED);
+		out->updates +=
+		    __atomic_load_n(&m->counts[i].updates, __ATOMIC_RELAXED);
+		out->misses +=
+		    __atomic_load_n(&m->counts[i].misses, __ATOMIC_RELAXED);
+	}
 }
 
 /* CPU cpu's value in element i, or NULL for a CPU the map has no copy
@@ -293,14 +310,14 @@ uint32_t ebpf_xskmap_get(struct ebpf_map *m, uint32_t idx)
 
 void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 {
-	m->lookups++;
+	ebpf_map_counts_self(m)->lookups++;
 	if (m->type == EBPF_MAP_XSKMAP) {
 		uint32_t idx, *slot;
 
 		memcpy(&idx, key, 4);
 		slot = xskmap_slot(m, idx);
 		if (!slot || !*slot) {
-			m->misses++;
+			ebpf_map_counts_self(m)->misses++;
 			return NULL;
 		}
 		return slot;
@@ -311,7 +328,7 @@ void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 		memcpy(&idx, key, 4);
 		uint8_t *v = array_elem(m, idx, prog_cpu(m));
 		if (!v)
-			m->misses++;
+			ebpf_map_counts_self(m)->misses++;
 		return v;
 	} else {
 		uint32_t i = hash_find(m, key, NULL);
@@ -319,13 +336,44 @@ void *ebpf_map_lookup(struct ebpf_map *m, const void *key)
 		    i == HASH_NIL ? NULL : hash_value(m, i, prog_cpu(m));
 
 		if (!v)
-			m->misses++;
+			ebpf_map_counts_self(m)->misses++;
 		return v;
 	}
 }
 
+static int map_update(struct ebpf_map *m, const void *key, const void *value,
+		      uint64_t flags);
+static int map_delete(struct ebpf_map *m, const void *key);
+
 int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		    uint64_t flags)
+{
+	struct hash_impl *h = m->impl;
+	int err;
+
+	if (in_array_impl(m))
+		return map_update(m, key, value, flags);
+	spin_lock(&h->lock);
+	err = map_update(m, key, value, flags);
+	spin_unlock(&h->lock);
+	return err;
+}
+
+int ebpf_map_delete(struct ebpf_map *m, const void *key)
+{
+	struct hash_impl *h = m->impl;
+	int err;
+
+	if (in_array_impl(m))
+		return map_delete(m, key);
+	spin_lock(&h->lock);
+	err = map_delete(m, key);
+	spin_unlock(&h->lock);
+	return err;
+}
+
+static int map_update(struct ebpf_map *m, const void *key, const void *value,
+		      uint64_t flags)
 {
 	if (flags > EBPF_EXIST)
 		return -EINVAL;
@@ -343,7 +391,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		if (flags == EBPF_EXIST && !*slot)
 			return -ENOENT;
 		*slot = id;
-		m->updates++;
+		ebpf_map_counts_self(m)->updates++;
 		return 0;
 	}
 	if (is_array(m)) {
@@ -359,7 +407,7 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 		if (!v)
 			return -E2BIG;
 		memmove(v, value, m->value_size);
-		m->updates++;
+		ebpf_map_counts_self(m)->updates++;
 		return 0;
 	} else {
 		struct hash_impl *h = m->impl;
@@ -390,12 +438,12 @@ int ebpf_map_update(struct ebpf_map *m, const void *key, const void *value,
 			h->count++;
 		}
 		memmove(hash_value(m, i, cpu), value, m->value_size);
-		m->updates++;
+		ebpf_map_counts_self(m)->updates++;
 		return 0;
 	}
 }
 
-int ebpf_map_delete(struct ebpf_map *m, const void *key)
+static int map_delete(struct ebpf_map *m, const void *key)
 {
 	struct hash_impl *h;
 	uint32_t *link, i;

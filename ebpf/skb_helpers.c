@@ -10,8 +10,6 @@
 #include "ebpf/helpers.h"
 #include "kernel/kerrno.h"
 
-struct ebpf_redirect_info ebpf_redirect_info;
-
 static struct ebpf_skb_ctx *skb_of(uint64_t ctx)
 {
 	return (struct ebpf_skb_ctx *)(uintptr_t)ctx;

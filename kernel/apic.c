@@ -4,6 +4,7 @@
 #include "kernel/apic.h"
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
+#include "kernel/kerrno.h"
 #include "kernel/log.h"
 #include "kernel/paging.h"
 #include "kernel/panic.h"
@@ -246,6 +247,17 @@ uint32_t apic_id(void)
 {
 	uint32_t id = rd(APIC_ID);
 	return x2apic ? id : id >> 24;
+}
+
+int apic_msi_message_to(uint32_t dest, uint8_t vector, uint64_t *address,
+			uint32_t *data)
+{
+	/* Physical destination mode: the ID in address bits 19:12. */
+	if (dest > 0xff)
+		return -EINVAL;
+	*address = 0xfee00000ULL | ((uint64_t)dest << 12);
+	*data = vector; /* fixed delivery, edge-triggered */
+	return 0;
 }
 
 void apic_msi_message(uint8_t vector, uint64_t *address, uint32_t *data)

@@ -27,5 +27,9 @@ void apic_eoi(void);
 uint32_t apic_id(void);
 /* MSI address/data for a vector delivered to this CPU (fixed, edge). */
 void apic_msi_message(uint8_t vector, uint64_t *address, uint32_t *data);
+/* The same for the CPU with this APIC ID (a queue's own CPU). -EINVAL for
+ * an ID the 8-bit MSI destination field cannot name. */
+int apic_msi_message_to(uint32_t dest, uint8_t vector, uint64_t *address,
+			uint32_t *data);
 
 #endif

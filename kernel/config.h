@@ -28,6 +28,8 @@ struct config {
 	uint32_t smp;	   /* CPUs to use, counting the boot CPU; 0 = all */
 	int test_fault;	   /* enum test_fault: provoke a crash after boot */
 	uint32_t test_fault_cpu; /* the CPU that provokes it (0 = boot CPU) */
+	uint32_t test_busy_cpu;	 /* tests: this AP spins test_busy_ms ... */
+	uint32_t test_busy_ms;	 /* ... ms with interrupts off, once */
 	uint32_t test_no_sipi;	 /* an APIC ID left without SIPIs, 0 = none */
 	bool test_shutdown;	 /* power off right after the ready banner */
 	bool clock_check;	 /* clock.check: PIT cross-check of the TSC */
@@ -39,6 +41,7 @@ struct config {
 	int net_mode;		    /* enum net_mode */
 	uint32_t net_budget;	    /* frames per bottom-half run */
 	uint32_t net_hybrid_polls;  /* empty polls before hybrid sleeps */
+	uint32_t net_queues;	    /* queue pairs wanted, 0 = one per CPU */
 	uint32_t net_stats;	    /* seconds between stats lines, 0 = off */
 	uint32_t net_rx_bufs;	    /* RX packet-buffer pool size */
 	char net_rx_posted[12];	    /* "" = fill the ring, N, or "adaptive" */

@@ -57,6 +57,7 @@
 #include "kernel/kerrno.h"
 #include "kernel/printf.h"
 #include "netdev/offload.h"
+#include "netdev/rps.h"
 #include "netdev/rx_hook.h"
 #include "netdev/tc_hook.h"
 #include "netdev/tx.h"
@@ -79,6 +80,7 @@ struct skiffif_rx_pbuf {
 	struct pbuf_custom pc; /* what lwIP sees; its free fn finds us */
 	struct skiffif *sif;
 	uint32_t handle;	      /* the RX buffer the pbuf points into */
+	uint32_t queue;		      /* of queue pair (0: ours) */
 	struct skiffif_rx_pbuf *next; /* free list link while not lent */
 };
 
@@ -95,6 +97,12 @@ struct skiffif {
 	bool rx_freed_outside;	     /* RX buffers freed outside a poll */
 	struct netdev_tx tx;	     /* queueing, batching, TSO */
 	struct netdev_rx_port rx_port; /* for the receive hook */
+	/* Queue pairs served by other CPUs (netdev/rps.h), by pair index;
+	 * [0] stays NULL: pair 0 is polled right here. */
+	struct netdev_rps_queue *rps[VNET_MAX_PAIRS];
+	unsigned nrps;			  /* pairs in use, 1 without others */
+	struct skiffif_rx_pbuf *rps_pool; /* pbufs for their frames */
+	uint32_t rps_wake;		  /* pairs whose owner needs a wake */
 	struct skiffif_stats stats;
 };
 
@@ -264,6 +272,70 @@ struct vnet *skiffif_vnet(const struct netif *netif)
 	return sif->vnet;
 }
 
+/* An RX buffer goes back to the pair it came from: ours directly, another
+ * CPU's through its back ring (never a lock). */
+static void skiffif_buf_release(struct skiffif *sif, uint32_t queue,
+				uint32_t handle)
+{
+	if (queue == 0 || queue >= VNET_MAX_PAIRS || !sif->rps[queue]) {
+		vnet_rx_buf_release(sif->vnet, handle);
+		return;
+	}
+	if (netdev_rps_give_back(sif->rps[queue], handle))
+		sif->rps_wake |= 1u << queue;
+}
+
+int skiffif_set_rps(struct netif *netif, struct netdev_rps_queue *const *qs,
+		    unsigned npairs)
+{
+	struct skiffif *sif = netif->state;
+	unsigned total = 0;
+
+	if (npairs > VNET_MAX_PAIRS || sif->rps_pool)
+		return -EINVAL;
+	for (unsigned i = 1; i < npairs; i++)
+		total += qs[i]->ndesc;
+	if (!total)
+		return 0;
+	/* One more custom pbuf per buffer of every other pair: receiving
+	 * their frames allocates nothing either. */
+	sif->rps_pool = kcalloc(total, sizeof(*sif->rps_pool));
+	if (!sif->rps_pool)
+		return -ENOMEM;
+	for (unsigned i = total; i-- > 0;) {
+		struct skiffif_rx_pbuf *rp = &sif->rps_pool[i];
+
+		rp->pc.custom_free_function = skiffif_rx_pbuf_free;
+		rp->sif = sif;
+		rp->next = sif->rx_free;
+		sif->rx_free = rp;
+	}
+	sif->stats.rx_pbufs_total += total;
+	for (unsigned i = 1; i < npairs; i++)
+		sif->rps[i] = qs[i];
+	sif->nrps = npairs;
+	return 0;
+}
+
+uint32_t skiffif_rps_take_wakes(struct netif *netif)
+{
+	struct skiffif *sif = netif->state;
+	uint32_t w = sif->rps_wake;
+
+	sif->rps_wake = 0;
+	return w;
+}
+
+bool skiffif_rps_pending(const struct netif *netif)
+{
+	const struct skiffif *sif = netif->state;
+
+	for (unsigned i = 1; i < sif->nrps; i++)
+		if (netdev_rps_pending(sif->rps[i]))
+			return true;
+	return false;
+}
+
 /* ---- transmit ------------------------------------------------------------ */
 
 void skiffif_rx_release(struct netif *netif, uint32_t handle)
@@ -379,7 +451,7 @@ static void skiffif_rx_pbuf_free(struct pbuf *p)
 						pc.pbuf));
 	struct skiffif *sif = rp->sif;
 
-	vnet_rx_buf_release(sif->vnet, rp->handle);
+	skiffif_buf_release(sif, rp->queue, rp->handle);
 	rp->next = sif->rx_free;
 	sif->rx_free = rp;
 	sif->stats.rx_pbufs_in_use--;
@@ -390,15 +462,15 @@ static void skiffif_rx_pbuf_free(struct pbuf *p)
 
 /* Wraps the frame, in place, in a custom pbuf. NULL (buffer released,
  * drop counted) if there is none left. */
-static struct pbuf *low_level_input(struct skiffif *sif, void *frame,
-				    uint32_t len, uint32_t handle)
+static struct pbuf *low_level_input(struct skiffif *sif, uint32_t queue,
+				    void *frame, uint32_t len, uint32_t handle)
 {
 	struct skiffif_rx_pbuf *rp = sif->rx_free;
 	struct pbuf *p;
 
 	if (!rp) {
 		sif->stats.drops.rx_no_pbuf++;
-		vnet_rx_buf_release(sif->vnet, handle);
+		skiffif_buf_release(sif, queue, handle);
 		return NULL;
 	}
 	/* PBUF_REF, not PBUF_RAM: lwIP must not grow headers into the bytes
@@ -408,25 +480,27 @@ static struct pbuf *low_level_input(struct skiffif *sif, void *frame,
 				(u16_t)len);
 	if (!p) { /* cannot happen: the length is the buffer's */
 		sif->stats.drops.rx_input++;
-		vnet_rx_buf_release(sif->vnet, handle);
+		skiffif_buf_release(sif, queue, handle);
 		return NULL;
 	}
 	sif->rx_free = rp->next;
 	rp->next = NULL;
 	rp->handle = handle;
+	rp->queue = queue;
 	if (++sif->stats.rx_pbufs_in_use > sif->stats.rx_pbufs_peak)
 		sif->stats.rx_pbufs_peak = sif->stats.rx_pbufs_in_use;
 	return p;
 }
+
+static void skiffif_stack_input(struct skiffif *sif, uint32_t queue,
+				void *frame, uint32_t len, uint32_t handle,
+				uint8_t flags);
 
 /* vnet_rx_poll() callback: one frame into lwIP. */
 static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 			     uint32_t handle, uint8_t flags)
 {
 	struct skiffif *sif = ctx;
-	struct netif *netif = sif->netif;
-	struct pbuf *p;
-	bool trusted;
 
 	/* The hook: with no program attached, this branch is all it costs. */
 	if (netdev_rx_hook_armed() &&
@@ -436,7 +510,26 @@ static void skiffif_rx_frame(void *ctx, void *frame, uint32_t len,
 	if (tc_armed(TC_INGRESS) &&
 	    tc_ingress_run(&sif->rx_port, frame, len, handle, flags))
 		return;
-	p = low_level_input(sif, frame, len, handle);
+	skiffif_stack_input(sif, 0, frame, len, handle, flags);
+}
+
+/* netdev_rps_input_fn: a frame another CPU's pair received and its hooks
+ * passed; it enters lwIP here like one of ours. */
+static void skiffif_rps_input(void *ctx, unsigned queue, void *frame,
+			      uint32_t len, uint32_t handle, uint8_t flags)
+{
+	skiffif_stack_input(ctx, queue, frame, len, handle, flags);
+}
+
+static void skiffif_stack_input(struct skiffif *sif, uint32_t queue,
+				void *frame, uint32_t len, uint32_t handle,
+				uint8_t flags)
+{
+	struct netif *netif = sif->netif;
+	struct pbuf *p;
+	bool trusted;
+
+	p = low_level_input(sif, queue, frame, len, handle);
 	if (!p)
 		return;
 	sif->stats.rx_frames++;
@@ -467,6 +560,16 @@ int skiffif_poll(struct netif *netif, unsigned budget)
 	 * it decides whether a refill is due. */
 	netdev_tx_reclaim(&sif->tx);
 	st = vnet_rx_poll(n, budget, skiffif_rx_frame, sif);
+	/* Then what the other CPUs' pairs passed, each up to the budget. */
+	for (unsigned i = 1; st >= 0 && i < sif->nrps; i++) {
+		unsigned got = netdev_rps_take(sif->rps[i], budget,
+					       skiffif_rps_input, sif);
+		unsigned sum = VNET_RX_COUNT(st) + got;
+
+		if (got == budget)
+			st |= VNET_RX_MORE;
+		st = (st & ~0xffff) | (int)(sum > 0xffff ? 0xffff : sum);
+	}
 	sif->rx_freed_outside = false;
 	if (st >= 0 && (st & VNET_RX_REFILL)) {
 		vnet_rx_refill(n);

@@ -133,6 +133,21 @@ struct vnet *skiffif_vnet(const struct netif *netif);
  * (xsk_attach_port), or NULL before skiffif_init. */
 const struct netdev_rx_port *skiffif_rx_port(const struct netif *netif);
 
+/* Several queue pairs (netdev/rps.h): qs[1 .. npairs-1] are the pairs
+ * other CPUs serve ([0] unused: pair 0 is this netif's own). From then on
+ * skiffif_poll() also takes the frames they pass, and lwIP's frees return
+ * their buffers through each pair's back ring. lwIP's own transmissions
+ * all go out on pair 0 (CPU 0 is its TX ring's only producer). Call once,
+ * before traffic; 0, -EINVAL or -ENOMEM. */
+struct netdev_rps_queue;
+int skiffif_set_rps(struct netif *netif, struct netdev_rps_queue *const *qs,
+		    unsigned npairs);
+/* Pairs (bit i = pair i) whose owner CPU sleeps with buffers given back
+ * since the last call: the caller wakes them (smp_wake). */
+uint32_t skiffif_rps_take_wakes(struct netif *netif);
+/* Frames from other pairs wait for skiffif_poll(). */
+bool skiffif_rps_pending(const struct netif *netif);
+
 /* Length of the software TX queue of netifs initialised from now on
  * (default TXQ_DEFAULT_LEN, Linux's txqueuelen; 0: a full ring drops). */
 void skiffif_set_txqueuelen(uint32_t len);

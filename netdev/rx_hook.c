@@ -16,7 +16,7 @@ bool netdev_rx_hook_run(const struct netdev_rx_port *port, void *frame,
 {
 	const struct netdev_rx_hook *h = netdev_rx_hook;
 
-	switch (h->run(frame, len, csum_flags, 0)) {
+	switch (h->run(frame, len, csum_flags, port->queue)) {
 	case NETDEV_RX_PASS:
 		return false;
 	case NETDEV_RX_TX:
@@ -28,7 +28,11 @@ bool netdev_rx_hook_run(const struct netdev_rx_port *port, void *frame,
 		}
 		return true;
 	case NETDEV_RX_REDIRECT:
-		if (!h->redirect(frame, len, handle))
+		if (port->queue != 0) {
+			if (port->redirect_refused)
+				(*port->redirect_refused)++;
+			port->release(port->ctx, handle);
+		} else if (!h->redirect(frame, len, handle))
 			port->release(port->ctx, handle);
 		return true;
 	default: /* DROP (ABORTED is sanitised to DROP by the hook) */

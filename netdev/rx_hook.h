@@ -45,6 +45,12 @@ struct netdev_rx_hook {
 /* What the receive path needs of the device a frame came from. */
 struct netdev_rx_port {
 	void *ctx;
+	/* The device queue (pair) the frames come from: the hook's
+	 * rx_queue_index. An AF_XDP socket serves queue 0 only, so REDIRECT
+	 * from another queue drops the frame and counts it through this
+	 * pointer (a counter of the queue's owner CPU; may be NULL). */
+	uint32_t queue;
+	uint64_t *redirect_refused;
 	/* Queues the frame for transmission from its own RX buffer; the
 	 * buffer comes back through the TX completion. 0 or negative errno. */
 	int (*tx_from_rx)(void *ctx, void *frame, uint32_t len,

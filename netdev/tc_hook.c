@@ -23,8 +23,30 @@
 
 struct ebpf_prog *tc_prog[TC_NDIRS];
 
-static struct tc_stats hook_stats[TC_NDIRS];
-static struct tc_stats prog_stats[TC_NDIRS];
+/* Per CPU: ingress runs on every CPU that serves a queue (netdev/rps.h),
+ * and each CPU bumps only its own copies; readers sum them. */
+struct tc_cpu_stats {
+	struct tc_stats hook[TC_NDIRS];
+	struct tc_stats prog[TC_NDIRS];
+} __attribute__((aligned(64)));
+static struct tc_cpu_stats tc_cpu[EBPF_MAX_CPUS];
+#define hook_stats (tc_cpu[ebpf_cpu_index()].hook)
+#define prog_stats (tc_cpu[ebpf_cpu_index()].prog)
+
+/* Sums one direction's hook (or program) counters over the CPUs. */
+static void tc_sum(enum tc_dir dir, bool prog, struct tc_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned c = 0; c < ebpf_cpu_count(); c++) {
+		const uint64_t *v =
+		    (const uint64_t *)(prog ? &tc_cpu[c].prog[dir]
+					    : &tc_cpu[c].hook[dir]);
+		uint64_t *o = (uint64_t *)out;
+
+		for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+			o[i] += __atomic_load_n(&v[i], __ATOMIC_RELAXED);
+	}
+}
 
 int tc_attach(enum tc_dir dir, struct ebpf_prog *prog, struct ebpf_prog **old)
 {
@@ -35,9 +57,15 @@ int tc_attach(enum tc_dir dir, struct ebpf_prog *prog, struct ebpf_prog **old)
 	     (prog->type != EBPF_PROG_SCHED_CLS || !prog->ctx_rewritten)))
 		return -EINVAL;
 	/* Counters of the program attached from now on start at zero
-	 * before anything can run it. */
-	memset(&prog_stats[dir], 0, sizeof(prog_stats[dir]));
-	prev = __atomic_exchange_n(&tc_prog[dir], prog, __ATOMIC_ACQ_REL);
+	 * before anything can run it (every CPU's copy). */
+	for (unsigned c = 0; c < EBPF_MAX_CPUS; c++)
+		memset(&tc_cpu[c].prog[dir], 0, sizeof(tc_cpu[c].prog[dir]));
+	prev = __atomic_exchange_n(&tc_prog[dir], prog, __ATOMIC_SEQ_CST);
+	/* The caller frees prev: ingress runs on every CPU serving a queue,
+	 * so wait until none is inside it; if one stays, hand back nothing
+	 * (the old program is kept rather than freed under it). */
+	if (prev && !ebpf_run_wait_others())
+		prev = NULL;
 	if (old)
 		*old = prev;
 	return 0;
@@ -121,11 +149,28 @@ static int redirect_target(void)
 	return ebpf_redirect_info.flags & EBPF_F_INGRESS ? 2 : 1;
 }
 
+static bool tc_ingress_prog(struct ebpf_prog *prog,
+			    const struct netdev_rx_port *port, void *frame,
+			    uint32_t len, uint32_t handle, uint8_t csum_flags);
+
 bool tc_ingress_run(const struct netdev_rx_port *port, void *frame,
 		    uint32_t len, uint32_t handle, uint8_t csum_flags)
 {
-	struct ebpf_prog *prog =
-	    __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE);
+	bool consumed;
+
+	/* Marked inside before the pointer is loaded (ebpf_run_enter). */
+	ebpf_run_enter();
+	consumed = tc_ingress_prog(
+	    __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE), port,
+	    frame, len, handle, csum_flags);
+	ebpf_run_exit();
+	return consumed;
+}
+
+static bool tc_ingress_prog(struct ebpf_prog *prog,
+			    const struct netdev_rx_port *port, void *frame,
+			    uint32_t len, uint32_t handle, uint8_t csum_flags)
+{
 	struct ebpf_frag frag = {frame, len};
 	struct ebpf_skb_ctx skb;
 	const uint8_t *f = frame;
@@ -213,15 +258,14 @@ bool tc_egress_run(const struct vnet_frag *frags, unsigned nfrags,
 void tc_get_stats(enum tc_dir dir, struct tc_stats *hook, struct tc_stats *prog)
 {
 	if (hook)
-		*hook = hook_stats[dir];
+		tc_sum(dir, false, hook);
 	if (prog)
-		*prog = prog_stats[dir];
+		tc_sum(dir, true, prog);
 }
 
 void tc_stats_reset(void)
 {
-	memset(hook_stats, 0, sizeof(hook_stats));
-	memset(prog_stats, 0, sizeof(prog_stats));
+	memset(tc_cpu, 0, sizeof(tc_cpu));
 }
 
 const struct counter_desc tc_stats_desc[] = {
@@ -245,18 +289,21 @@ int tc_stats_json(char *buf, size_t cap)
 	kbuf_printf(&b, "{");
 	for (int d = 0; d < TC_NDIRS; d++) {
 		const struct ebpf_prog *p = tc_prog[d];
+		struct tc_stats hs, ps;
 
+		tc_sum(d, false, &hs);
+		tc_sum(d, true, &ps);
 		kbuf_printf(&b, "%s\"%s\":{", d ? "," : "", names[d]);
-		counters_json_members(&b, tc_stats_desc, tc_stats_ndesc,
-				      &hook_stats[d], 1);
+		counters_json_members(&b, tc_stats_desc, tc_stats_ndesc, &hs,
+				      1);
 		if (!p) {
 			kbuf_printf(&b, ",\"prog\":null}");
 			continue;
 		}
 		kbuf_printf(&b, ",\"prog\":{\"name\":\"%s\",\"jit\":%s",
 			    p->name, p->jitted ? "true" : "false");
-		counters_json_members(&b, tc_stats_desc, tc_stats_ndesc,
-				      &prog_stats[d], 0);
+		counters_json_members(&b, tc_stats_desc, tc_stats_ndesc, &ps,
+				      0);
 		kbuf_printf(&b, "}}");
 	}
 	kbuf_printf(&b, "}");

@@ -488,7 +488,7 @@ static struct ebpf_map *map_find(const char *name)
 static int map_dump(struct ebpf_map *m, struct kbuf *o)
 {
 	uint8_t key[EBPF_MAP_MAX_KEY], next[EBPF_MAP_MAX_KEY];
-	uint64_t lookups = m->lookups, misses = m->misses;
+	struct ebpf_map_counts saved = *ebpf_map_counts_self(m);
 	bool have = false;
 	unsigned n = 0;
 
@@ -514,8 +514,7 @@ static int map_dump(struct ebpf_map *m, struct kbuf *o)
 		n++;
 	}
 	/* Reading for the dump is not the program's lookups. */
-	m->lookups = lookups;
-	m->misses = misses;
+	*ebpf_map_counts_self(m) = saved;
 	kbuf_printf(o, "]}");
 	return 200;
 }

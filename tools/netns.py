@@ -43,8 +43,11 @@ def sweep_stale():
 class TapNamespace:
     """Context manager: creates the namespace and its tap, deletes both."""
 
-    def __init__(self, suffix="", host_ip=HOST_IP, guest_ip=GUEST_IP):
+    def __init__(self, suffix="", host_ip=HOST_IP, guest_ip=GUEST_IP,
+                 queues=1):
         self.name = "skiff-%d%s" % (os.getpid(), suffix)
+        # queues > 1: a multiqueue tap, one queue per virtio-net pair.
+        self.queues = queues
         self.host_ip = host_ip
         self.guest_ip = guest_ip
         self.tap = TAP
@@ -59,7 +62,8 @@ class TapNamespace:
         atexit.register(self.close)
         ns = ["-n", self.name]
         _ip(*ns, "link", "set", "lo", "up")
-        _ip(*ns, "tuntap", "add", "dev", self.tap, "mode", "tap")
+        _ip(*ns, "tuntap", "add", "dev", self.tap, "mode", "tap",
+            *(["multi_queue"] if self.queues > 1 else []))
         _ip(*ns, "addr", "add", "%s/%d" % (self.host_ip, PREFIX), "dev",
             self.tap)
         _ip(*ns, "link", "set", self.tap, "up")
@@ -86,12 +90,14 @@ def main():
     import skiffqemu
     boot = ("iso" if "--iso" in sys.argv else
             os.environ.get("BOOT") or "efi")
-    with TapNamespace() as ns:
+    smp = int(os.environ.get("SMP") or 1)
+    # One queue pair per vCPU: a multiqueue tap and virtio-net with MQ.
+    with TapNamespace(queues=smp) as ns:
         cmdline = (ns.guest_cmdline() + " " +
                    os.environ.get("CMDLINE", "")).strip()
         argv = skiffqemu.qemu_command(
             boot=boot, mem=int(os.environ.get("MEM") or 256),
-            smp=int(os.environ.get("SMP") or 1),
+            smp=smp, queues=smp,
             machine=os.environ.get("MACHINE") or "q35",
             cmdline=cmdline, net="tap", tap=ns.tap, serial="mon:stdio",
             pcap=os.environ.get("PCAP") or None)

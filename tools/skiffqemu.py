@@ -10,7 +10,10 @@ ACCEL=tcg|kvm, MEM (MiB), CMDLINE, NET=user|tap|none, ECHO_PORT, HTTP_PORT,
 IPERF_PORT, PCAP=file, MACHINE=q35|pc|microvm, BOOT=efi|direct|disk,
 DISK=file (BOOT=disk: build/skiff.qcow2 by default), QEMU_EXTRA,
 SMP=N (vCPUs: N > 1 runs -smp N -accel tcg,thread=multi; 1, the default,
-keeps -smp 1,maxcpus=2).
+keeps -smp 1,maxcpus=2). With NET=tap and SMP=N > 1 the tap has N queues
+and virtio-net offers N queue pairs (mq=on, rss=on, 2N+2 MSI-X vectors):
+one pair per vCPU. QEMU's user networking has one queue, so NET=user
+stays on one pair whatever SMP is.
 
 BOOT=direct starts build/skiff-pvh.elf with -kernel (the PVH entry: no
 firmware in the way); MACHINE=microvm implies it (microvm has no UEFI).
@@ -83,7 +86,7 @@ def fw_cfg_string(text):
 
 
 def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
-                 smp=1,
+                 smp=1, queues=1,
                  net="user", hostfwd=(), pcap=None, tap=None, serial="stdio",
                  vars_tag="run", nic=True, nic_opts="disable-legacy=on", extra=(),
                  iso=os.path.join(BUILD, "skiff.iso"),
@@ -92,6 +95,8 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
 
     hostfwd: list of (proto, host_port, guest_port).
     net: "user", "tap" (needs tap=ifname) or "none".
+    queues: tap queues and virtio-net queue pairs (> 1: the tap must be
+    multi_queue; the NIC gets mq=on,rss=on and 2 * queues + 2 vectors).
     """
     accel = accel or os.environ.get("ACCEL", "tcg")
     microvm = machine.split(",")[0] == "microvm"
@@ -147,7 +152,11 @@ def qemu_command(boot="efi", mem=256, accel=None, machine="q35", cmdline="",
     if nic and net != "none":
         if net == "tap":
             argv += ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
-                     % tap]
+                     % tap + (",queues=%d" % queues if queues > 1 else "")]
+            if queues > 1:
+                # QEMU 7.2 offers RSS only when asked (rss=on); without
+                # eBPF steering it hashes in software.
+                nic_opts += ",mq=on,rss=on,vectors=%d" % (2 * queues + 2)
         else:
             fwd = "".join(",hostfwd=%s:127.0.0.1:%d-:%d" % f for f in hostfwd)
             argv += ["-netdev", "user,id=n0" + fwd]

@@ -42,10 +42,42 @@ void xdp_hook_register(void)
 {
 	netdev_rx_hook_register(&xdp_rx_hook);
 }
-static struct xdp_hook_stats stats;
-static struct xdp_prog_stats prog_stats;
+/* Counters per CPU: the hook runs on every CPU that serves a queue, and
+ * each bumps only its own copy (a cache line apart); readers sum them.
+ * A reset on attach clears every copy: counts racing with it may be lost,
+ * never torn. */
+struct xdp_cpu_stats {
+	struct xdp_hook_stats hook;
+	struct xdp_prog_stats prog;
+	uint32_t last_queue; /* of the frame the program ran on */
+} __attribute__((aligned(64)));
+static struct xdp_cpu_stats cpu_stats[EBPF_MAX_CPUS];
+
+static struct xdp_cpu_stats *me(void)
+{
+	return &cpu_stats[ebpf_cpu_index()];
+}
+
+static void reset_prog_stats(void)
+{
+	for (unsigned i = 0; i < EBPF_MAX_CPUS; i++)
+		memset(&cpu_stats[i].prog, 0, sizeof(cpu_stats[i].prog));
+}
 static bool jitted;
-static uint32_t last_queue; /* of the frame the program ran on */
+
+/* Frees a program no CPU can reach any more, once no other CPU is still
+ * running it (ebpf_run_wait_others); kept, with a word, if one stays. */
+static void free_when_unused(struct ebpf_prog *old)
+{
+	if (!old)
+		return;
+	if (!ebpf_run_wait_others()) {
+		log_error("xdp: a CPU is stuck in %s; not freeing it",
+			  old->name);
+		return;
+	}
+	ebpf_prog_free(old);
+}
 
 int xdp_hook_attach(const char *name, bool jit)
 {
@@ -54,8 +86,10 @@ int xdp_hook_attach(const char *name, bool jit)
 	char err[160];
 
 	if (xdp_hook_prog) { /* replacing: the old program goes */
-		ebpf_prog_free(xdp_hook_prog);
-		xdp_hook_prog = NULL;
+		struct ebpf_prog *old =
+		    __atomic_exchange_n(&xdp_hook_prog, NULL, __ATOMIC_SEQ_CST);
+
+		free_when_unused(old);
 	}
 	if (!b) {
 		log_error("xdp: no built-in program '%s'; available:", name);
@@ -88,7 +122,7 @@ int xdp_hook_attach(const char *name, bool jit)
 	if (jitted)
 		log_info("xdp: %s JIT code %zu bytes (read-only, executable)",
 			 name, p->jit_size);
-	memset(&prog_stats, 0, sizeof(prog_stats));
+	reset_prog_stats();
 	xdp_hook_prog = p;
 	return 0;
 }
@@ -178,44 +212,58 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	/* A REDIRECT goes where this run's bpf_redirect_map pointed, never
 	 * where an earlier frame's did. */
 	ebpf_redirect_info.target = 0;
-	last_queue = queue;
+	me()->last_queue = queue;
 	/* Only frames with a program attached come here (the hook is armed
 	 * by the pointer), so the two rdtsc cost nothing without one. */
+	ebpf_run_enter();
+	/* Loaded once, after the mark: detach may have cleared it since the
+	 * hook was found armed. */
+	struct ebpf_prog *p = __atomic_load_n(&xdp_hook_prog, __ATOMIC_ACQUIRE);
+	if (!p) {
+		ebpf_run_exit();
+		return EBPF_XDP_PASS;
+	}
 	t0 = rdtsc();
-	v = ebpf_run(xdp_hook_prog, &ctx);
+	v = ebpf_run(p, &ctx);
 	dt = rdtsc() - t0;
-	stats.runs++;
-	stats.cycles += dt;
-	prog_stats.runs++;
-	prog_stats.cycles += dt;
+	ebpf_run_exit();
+	me()->hook.runs++;
+	me()->hook.cycles += dt;
+	me()->prog.runs++;
+	me()->prog.cycles += dt;
 	switch (v) {
 	case EBPF_XDP_PASS:
-		stats.pass++;
+		me()->hook.pass++;
 		return EBPF_XDP_PASS;
 	case EBPF_XDP_DROP:
-		stats.drop++;
+		me()->hook.drop++;
 		return EBPF_XDP_DROP;
 	case EBPF_XDP_TX:
-		stats.tx++;
+		me()->hook.tx++;
 		return EBPF_XDP_TX;
 	case EBPF_XDP_REDIRECT:
-		stats.redirect++;
+		me()->hook.redirect++;
 		return EBPF_XDP_REDIRECT;
 	default: /* ABORTED or a value Linux would not accept either */
-		stats.aborted++;
+		me()->hook.aborted++;
 		return EBPF_XDP_DROP;
 	}
 }
 
 struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
 {
-	struct ebpf_prog *old = xdp_hook_prog;
-
 	/* A frame reads the pointer once (xdp_hook_run): it runs the old
 	 * program or the new one, never a mix. */
-	__atomic_store_n(&xdp_hook_prog, p, __ATOMIC_RELEASE);
+	struct ebpf_prog *old =
+	    __atomic_exchange_n(&xdp_hook_prog, p, __ATOMIC_SEQ_CST);
+	/* The caller frees old: no other CPU may still be inside it. */
+	if (old && !ebpf_run_wait_others()) {
+		log_error("xdp: a CPU is stuck in %s; not freeing it",
+			  old->name);
+		old = NULL;
+	}
 	jitted = p && p->jitted;
-	memset(&prog_stats, 0, sizeof(prog_stats));
+	reset_prog_stats();
 	if (p)
 		log_info("xdp: %s attached at run time (%s)", p->name,
 			 p->jitted ? "JIT" : "interpreted");
@@ -226,19 +274,19 @@ struct ebpf_prog *xdp_hook_swap(struct ebpf_prog *p)
 
 void xdp_hook_detach(void)
 {
-	struct ebpf_prog *p = xdp_hook_prog;
+	struct ebpf_prog *p =
+	    __atomic_exchange_n(&xdp_hook_prog, NULL, __ATOMIC_SEQ_CST);
 
-	xdp_hook_prog = NULL;
-	if (p)
-		ebpf_prog_free(p);
+	free_when_unused(p);
 	jitted = false;
-	memset(&stats, 0, sizeof(stats));
-	memset(&prog_stats, 0, sizeof(prog_stats));
+	for (unsigned i = 0; i < EBPF_MAX_CPUS; i++)
+		memset(&cpu_stats[i].hook, 0, sizeof(cpu_stats[i].hook));
+	reset_prog_stats();
 }
 
 void xdp_hook_count_tx_failed(void)
 {
-	stats.tx_failed++;
+	me()->hook.tx_failed++;
 }
 
 /* The REDIRECT verdict: to the socket the program's bpf_redirect_map
@@ -249,26 +297,41 @@ static bool xdp_hook_redirect(void *frame, uint32_t len, uint32_t handle)
 
 	ebpf_redirect_info.target = 0;
 	if (!target) {
-		stats.redirect_no_target++;
+		me()->hook.redirect_no_target++;
 		return false;
 	}
-	if (!xsk_redirect(target, frame, len, handle, last_queue)) {
-		stats.redirect_dropped++;
+	if (!xsk_redirect(target, frame, len, handle, me()->last_queue)) {
+		me()->hook.redirect_dropped++;
 		return false;
 	}
-	stats.xsk_frames++;
-	stats.xsk_bytes += len;
+	me()->hook.xsk_frames++;
+	me()->hook.xsk_bytes += len;
 	return true;
+}
+
+/* Sums n uint64_t counters at the start of each CPU's block. */
+static void sum_u64(void *out, size_t off, size_t bytes)
+{
+	uint64_t *o = out;
+
+	memset(out, 0, bytes);
+	for (unsigned c = 0; c < ebpf_cpu_count(); c++) {
+		const uint64_t *v =
+		    (const uint64_t *)((const char *)&cpu_stats[c] + off);
+
+		for (size_t i = 0; i < bytes / sizeof(uint64_t); i++)
+			o[i] += __atomic_load_n(&v[i], __ATOMIC_RELAXED);
+	}
 }
 
 void xdp_hook_get_stats(struct xdp_hook_stats *out)
 {
-	*out = stats;
+	sum_u64(out, offsetof(struct xdp_cpu_stats, hook), sizeof(*out));
 }
 
 void xdp_hook_get_prog_stats(struct xdp_prog_stats *out)
 {
-	*out = prog_stats;
+	sum_u64(out, offsetof(struct xdp_cpu_stats, prog), sizeof(*out));
 }
 
 /* The hook's counters, declared once (kernel/counters.h). */
@@ -299,9 +362,13 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 {
 	struct ebpf_prog *p = xdp_hook_prog;
 	struct kbuf b = {buf, cap, 0};
+	struct xdp_hook_stats stats;
+	struct xdp_prog_stats prog_stats;
 
 	if (!p)
 		return ksnprintf(buf, cap, "{\"attached\":null}");
+	xdp_hook_get_stats(&stats);
+	xdp_hook_get_prog_stats(&prog_stats);
 	kbuf_printf(&b, "{\"attached\":\"%s\",\"jit\":%s", p->name,
 		    p->jitted ? "true" : "false");
 	counters_json_members(&b, xdp_hook_stats_desc, xdp_hook_stats_ndesc,
@@ -312,13 +379,16 @@ int xdp_hook_stats_json(char *buf, size_t cap)
 	kbuf_printf(&b, "},\"maps\":{");
 	for (uint32_t i = 0; i < p->nmaps; i++) {
 		const struct ebpf_map *m = p->maps[i];
+		struct ebpf_map_counts mc;
+
+		ebpf_map_get_counts(m, &mc);
 		kbuf_printf(&b,
 			    "%s\"%s\":{\"lookups\":%llu,\"updates\":%llu,"
 			    "\"misses\":%llu",
 			    i ? "," : "", m->name,
-			    (unsigned long long)m->lookups,
-			    (unsigned long long)m->updates,
-			    (unsigned long long)m->misses);
+			    (unsigned long long)mc.lookups,
+			    (unsigned long long)mc.updates,
+			    (unsigned long long)mc.misses);
 		/* Small arrays of counters (count, blocklist stats): values;
 		 * a per-CPU array's are summed over the CPUs, and each CPU's
 		 * own follow in per_cpu. Read through the control side's

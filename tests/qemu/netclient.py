@@ -6,6 +6,9 @@ or "fail ...", exit status 0/1. Every socket has a timeout.
     netclient.py tcp-echo HOST PORT SIZE
     netclient.py udp-echo HOST PORT SIZE
     netclient.py udp-burst HOST PORT COUNT
+    netclient.py udp-flows HOST PORT COUNT   (COUNT source ports, each echoed)
+    netclient.py udp-flows-some HOST PORT COUNT  (ok when any answers in 3 s)
+    netclient.py http-get HOST PORT PATH      (prints "ok <body>")
     netclient.py tcp-isn HOST PORT COUNT      (root: raw sockets)
     netclient.py syn-flood HOST PORT COUNT    (root: raw sockets)
 """
@@ -53,6 +56,84 @@ def udp_echo(host, port, size):
             return "ok udp echo %d bytes (attempt %d)" % (size, attempt + 1)
         return "fail udp echo: reply differs (%d bytes)" % len(reply)
     return "fail udp echo: no reply in 5 tries"
+
+
+def udp_flows(host, port, count):
+    """count sockets, so count source ports (flows): each sends its own
+    payload and must get exactly it back."""
+    socks = []
+    try:
+        for i in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2)
+            s.bind(("", 0))
+            socks.append(s)
+        for i, s in enumerate(socks):
+            data = b"flow-%d-" % i + os.urandom(32)
+            for attempt in range(5):
+                s.sendto(data, (host, port))
+                try:
+                    reply, _ = s.recvfrom(65536)
+                except socket.timeout:
+                    continue
+                if reply != data:
+                    return "fail udp flow %d: reply differs" % i
+                break
+            else:
+                return "fail udp flow %d: no reply in 5 tries" % i
+        return "ok %d udp flows echoed" % count
+    finally:
+        for s in socks:
+            s.close()
+
+
+def udp_flows_some(host, port, count):
+    """count flows send once each; ok when at least one is answered
+    byte-exact within 3 s (the others may sit on a busy CPU's queue)."""
+    import select
+    import time
+    socks, sent = [], {}
+    try:
+        for i in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("", 0))
+            data = b"some-%d-" % i + os.urandom(16)
+            s.sendto(data, (host, port))
+            socks.append(s)
+            sent[s] = data
+        answered = set()
+        deadline = time.time() + 3
+        while time.time() < deadline and len(answered) < count:
+            ready, _, _ = select.select(socks, [], [], 0.2)
+            for s in ready:
+                reply, _ = s.recvfrom(65536)
+                if reply != sent[s]:
+                    return "fail udp flow: reply differs"
+                answered.add(s)
+        if not answered:
+            return "fail none of %d udp flows answered in 3 s" % count
+        return "ok %d of %d udp flows answered" % (len(answered), count)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def http_get(host, port, path):
+    s = socket.create_connection((host, port), timeout=20)
+    s.settimeout(20)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+              % path.encode())
+    data = bytearray()
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data.extend(chunk)
+    s.close()
+    head, _, body = bytes(data).partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        return "fail http %s: %r" % (path, head[:80])
+    return "ok " + body.decode(errors="replace")
 
 
 def udp_burst(host, port, count, size=64):
@@ -171,11 +252,12 @@ def syn_flood(host, port, count):
 
 
 def main():
-    cmd, host, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-        int(sys.argv[4])
+    cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    size = sys.argv[4] if cmd == "http-get" else int(sys.argv[4])
     fn = {"tcp-echo": tcp_echo, "udp-echo": udp_echo,
           "udp-burst": udp_burst, "tcp-isn": tcp_isn,
-          "syn-flood": syn_flood}[cmd]
+          "syn-flood": syn_flood, "udp-flows": udp_flows,
+          "http-get": http_get, "udp-flows-some": udp_flows_some}[cmd]
     try:
         line = fn(host, port, size)
     except OSError as e:

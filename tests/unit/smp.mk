@@ -7,5 +7,5 @@ UNIT_DEPS_madt_cpus := kernel/madt_cpus.h tests/unit/check.h
 
 UNIT_TSAN_TESTS += smp_lockfree
 UNIT_TSAN_SRCS_smp_lockfree := tests/unit/test_smp_lockfree.c
-UNIT_TSAN_DEPS_smp_lockfree := kernel/spsc_ring.h kernel/spinlock.h \
+UNIT_TSAN_DEPS_smp_lockfree := kernel/spsc_ring.h kernel/spinlock.h netdev/rps.h \
 	kernel/percpu_counter.h kernel/cpu.h tests/unit/check.h

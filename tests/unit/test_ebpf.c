@@ -654,8 +654,10 @@ TEST(array_map_semantics)
 	k = 4;
 	CHECK(ebpf_map_lookup(m, &k) == NULL);
 	CHECK_EQ(ebpf_map_update(m, &k, &v, EBPF_ANY), -E2BIG);
-	CHECK_EQ(m->lookups, 3);
-	CHECK_EQ(m->misses, 1);
+	struct ebpf_map_counts mc;
+	ebpf_map_get_counts(m, &mc);
+	CHECK_EQ(mc.lookups, 3);
+	CHECK_EQ(mc.misses, 1);
 	ebpf_map_free(m);
 }
 
@@ -917,16 +919,16 @@ static bool ref_blocked(struct ebpf_map *m, const uint8_t *f, size_t len)
 	if ((f[23] == 6 || f[23] == 17) && ihl >= 20 && 14 + ihl + 8 <= len) {
 		k.port = (uint16_t)(f[14 + ihl] << 8 | f[14 + ihl + 1]);
 		/* Look the entry up without touching the map's counters. */
-		uint64_t l = m->lookups, mi = m->misses;
+		struct ebpf_map_counts saved = *ebpf_map_counts_self(m);
 		bool hit = ebpf_map_lookup(m, &k) != NULL;
-		m->lookups = l, m->misses = mi;
+		*ebpf_map_counts_self(m) = saved;
 		if (hit)
 			return true;
 	}
 	k.port = 0;
-	uint64_t l = m->lookups, mi = m->misses;
+	struct ebpf_map_counts saved = *ebpf_map_counts_self(m);
 	bool hit = ebpf_map_lookup(m, &k) != NULL;
-	m->lookups = l, m->misses = mi;
+	*ebpf_map_counts_self(m) = saved;
 	return hit;
 }
 

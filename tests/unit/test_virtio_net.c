@@ -1,4 +1,4 @@
-/* The virtio-net driver (drivers/virtio_net.c, virtio.c, virtqueue.c)
+/* The virtio-net driver (drivers/vnet_*.c, virtio.c, virtqueue.c)
  * against the simulated device: bring-up and its failures, zero-copy TX
  * chains, RX buffer ownership, untrusted used entries, batching and
  * suppression, the interrupt top half and re-enable race, counters. */
@@ -1378,6 +1378,8 @@ TEST(net_stats_json_pinned)
 	s.rx_adaptive = true;
 	s.tx_ring_size = (uint32_t)v++, s.tx_inflight = (uint32_t)v++;
 	s.tx_indirect = 0x100000000ull + v++;
+	s.queue_pair = (uint32_t)v++, s.queue_pairs = (uint32_t)v++;
+	s.rss = true;
 	s.link_up = true;
 	s.broken = false;
 
@@ -1396,7 +1398,8 @@ TEST(net_stats_json_pinned)
 		"\"rx_ring\":{\"size\":39,\"posted\":40,\"lent\":41,"
 		"\"pool_free\":42,\"pool_size\":43,\"target\":44,"
 		"\"adaptive\":true,\"grows\":37,\"shrinks\":38},\"tx_ring\":{"
-		"\"size\":45,\"inflight\":46,\"indirect\":4294967343}}"),
+		"\"size\":45,\"inflight\":46,\"indirect\":4294967343},"
+		"\"queue\":48,\"queue_pairs\":49,\"rss\":true}"),
 	    0);
 	/* The console lines, pinned the same way. */
 	CHECK_EQ(vnet_stats_format_text(&s, text, sizeof(text)), strlen(text));
