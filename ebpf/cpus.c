@@ -44,6 +44,11 @@ unsigned ebpf_cpu_count(void)
 
 static struct ebpf_redirect_state redirect_infos[EBPF_MAX_CPUS];
 
+struct ebpf_redirect_state *ebpf_redirect_info_of(unsigned cpu)
+{
+	return &redirect_infos[cpu < EBPF_MAX_CPUS ? cpu : 0];
+}
+
 struct ebpf_redirect_state *ebpf_redirect_info_self(void)
 {
 	return &redirect_infos[ebpf_cpu_index()];
@@ -55,16 +60,19 @@ static struct {
 	uint32_t pad[15];
 } run_mark[EBPF_MAX_CPUS];
 
-void ebpf_run_enter(void)
+unsigned ebpf_run_enter(void)
 {
-	__atomic_store_n(&run_mark[ebpf_cpu_index()].inside, 1,
-			 __ATOMIC_SEQ_CST);
+	unsigned cpu = ebpf_cpu_index();
+
+	__atomic_store_n(&run_mark[cpu].inside, 1, __ATOMIC_SEQ_CST);
+	return cpu;
 }
 
-void ebpf_run_exit(void)
+void ebpf_run_exit(unsigned cpu)
 {
-	__atomic_store_n(&run_mark[ebpf_cpu_index()].inside, 0,
-			 __ATOMIC_RELEASE);
+	if (cpu >= EBPF_MAX_CPUS)
+		cpu = 0;
+	__atomic_store_n(&run_mark[cpu].inside, 0, __ATOMIC_RELEASE);
 }
 
 bool ebpf_run_wait_others(void)

@@ -125,6 +125,10 @@ struct ebpf_redirect_state {
  * queue, each reads back what its own helper call left. The name stands
  * for the running CPU's copy. */
 struct ebpf_redirect_state *ebpf_redirect_info_self(void);
+/* The copy of a CPU index a hook already holds (from ebpf_run_enter):
+ * finding the running CPU is an indirect call, so a hook asks once per
+ * frame, not once per counter. */
+struct ebpf_redirect_state *ebpf_redirect_info_of(unsigned cpu);
 /* The running CPU's index (0 before ebpf_set_cpus) and how many CPUs
  * have copies, for per-CPU state of the hooks above. */
 unsigned ebpf_cpu_index(void);
@@ -133,8 +137,8 @@ unsigned ebpf_cpu_count(void);
  * pointer, exit after the run); the control side, after swapping the
  * pointer, calls ebpf_run_wait_others() before it frees the old program:
  * no other CPU is then inside it (ebpf/cpus.c). */
-void ebpf_run_enter(void);
-void ebpf_run_exit(void);
+unsigned ebpf_run_enter(void);	  /* returns the running CPU's index */
+void ebpf_run_exit(unsigned cpu); /* the index ebpf_run_enter returned */
 /* false: a CPU stayed inside for seconds; the caller must then not free
  * the old program (it logs and keeps it). */
 bool ebpf_run_wait_others(void);

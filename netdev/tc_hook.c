@@ -159,11 +159,11 @@ bool tc_ingress_run(const struct netdev_rx_port *port, void *frame,
 	bool consumed;
 
 	/* Marked inside before the pointer is loaded (ebpf_run_enter). */
-	ebpf_run_enter();
+	unsigned cpu = ebpf_run_enter();
 	consumed = tc_ingress_prog(
 	    __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE), port,
 	    frame, len, handle, csum_flags);
-	ebpf_run_exit();
+	ebpf_run_exit(cpu);
 	return consumed;
 }
 

@@ -208,44 +208,46 @@ int xdp_hook_run(void *frame, uint32_t len, uint8_t csum_flags, uint32_t queue)
 	    .csum_flags = csum_flags,
 	};
 	uint64_t v, t0, dt;
+	/* Only frames with a program attached come here (the hook is armed
+	 * by the pointer), so the two rdtsc cost nothing without one. The
+	 * CPU is looked up once per frame: every counter below is its. */
+	unsigned cpu = ebpf_run_enter();
+	struct xdp_cpu_stats *s = &cpu_stats[cpu];
 
 	/* A REDIRECT goes where this run's bpf_redirect_map pointed, never
 	 * where an earlier frame's did. */
-	ebpf_redirect_info.target = 0;
-	me()->last_queue = queue;
-	/* Only frames with a program attached come here (the hook is armed
-	 * by the pointer), so the two rdtsc cost nothing without one. */
-	ebpf_run_enter();
+	ebpf_redirect_info_of(cpu)->target = 0;
+	s->last_queue = queue;
 	/* Loaded once, after the mark: detach may have cleared it since the
 	 * hook was found armed. */
 	struct ebpf_prog *p = __atomic_load_n(&xdp_hook_prog, __ATOMIC_ACQUIRE);
 	if (!p) {
-		ebpf_run_exit();
+		ebpf_run_exit(cpu);
 		return EBPF_XDP_PASS;
 	}
 	t0 = rdtsc();
 	v = ebpf_run(p, &ctx);
 	dt = rdtsc() - t0;
-	ebpf_run_exit();
-	me()->hook.runs++;
-	me()->hook.cycles += dt;
-	me()->prog.runs++;
-	me()->prog.cycles += dt;
+	ebpf_run_exit(cpu);
+	s->hook.runs++;
+	s->hook.cycles += dt;
+	s->prog.runs++;
+	s->prog.cycles += dt;
 	switch (v) {
 	case EBPF_XDP_PASS:
-		me()->hook.pass++;
+		s->hook.pass++;
 		return EBPF_XDP_PASS;
 	case EBPF_XDP_DROP:
-		me()->hook.drop++;
+		s->hook.drop++;
 		return EBPF_XDP_DROP;
 	case EBPF_XDP_TX:
-		me()->hook.tx++;
+		s->hook.tx++;
 		return EBPF_XDP_TX;
 	case EBPF_XDP_REDIRECT:
-		me()->hook.redirect++;
+		s->hook.redirect++;
 		return EBPF_XDP_REDIRECT;
 	default: /* ABORTED or a value Linux would not accept either */
-		me()->hook.aborted++;
+		s->hook.aborted++;
 		return EBPF_XDP_DROP;
 	}
 }
