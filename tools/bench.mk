@@ -13,7 +13,8 @@
 #
 # Also honoured: ROUNDS, MODES=irq,poll,hybrid, DURATION (s per wrk/ab run),
 # MEM, ACCEL=tcg|kvm, LINUX_FW=ovmf|seabios, LINUX=stock,tuned, CPU, PIN,
-# XDP, INSNS=0, CHURN, BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH
+# XDP, INSNS=0, CHURN, BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH, SMP_BENCH=0,
+# SMP_ROUNDS
 # (tests/bench/README.md). Instruction counts need qemu-plugin.h, which
 # tools/fetch-qemu-plugin-h.sh takes from Debian's QEMU source package.
 

@@ -10,7 +10,8 @@ Environment: QUICK=1, ROUNDS, MODES, DURATION (wrk/ab seconds), MEM (MiB,
 default 256), ACCEL (tcg|kvm), LINUX_FW (ovmf|seabios, default ovmf),
 LINUX (stock,tuned, or none), CPU (default qemu64), PIN (VCPU:CLIENTS or 0),
 XDP, XSK=0, INSNS=0, HOOKS (jit,interp or 0), HOOK_ROUNDS, CHURN
-(connections per kind), BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH.
+(connections per kind), BOOT_ROUNDS, BOOT_WAYS, MEM_SEARCH, SMP_BENCH=0
+(skips the 1 vs 2 vCPU section), SMP_ROUNDS.
 
 Writes build/bench/<timestamp>/results.json, table.md, echo-cdf.png and
 the raw round-trip samples, and prints the table."""
@@ -245,8 +246,11 @@ def set_cpu(argv, cpu):
 
 
 def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None,
-              extra=(), cpu=None):
+              extra=(), cpu=None, smp=1):
+    """smp > 1: that many vCPUs under multi-threaded TCG and as many tap
+    queues and virtio-net queue pairs (ns must be a multiqueue tap)."""
     common = dict(mem=mem, accel=accel, net="tap", tap=ns.tap,
+                  smp=smp, queues=smp,
                   serial="file:" + log_path,
                   nic_opts="disable-legacy=on,mac=" + GUEST_MAC,
                   extra=list(extra))
@@ -263,21 +267,25 @@ def qemu_argv(target, ns, paths, log_path, mem, accel, cmdline=None,
                     if not (a.startswith("if=pflash") or
                             (j + 1 < len(argv) and
                              argv[j + 1].startswith("if=pflash")))]
+        append = linux_append(target)
+        if smp > 1:
+            # One nginx worker per vCPU (/init reads bench.workers=).
+            append += " bench.workers=%d" % smp
         argv += ["-kernel", paths["kernel"], "-initrd", paths["initrd"],
-                 "-append", linux_append(target)]
+                 "-append", append]
         return set_cpu(argv, cpu)
 
 
 class Guest:
     def __init__(self, target, ns, paths, outdir, tag, mem, accel,
-                 cmdline=None, extra=(), cpu=None):
+                 cmdline=None, extra=(), cpu=None, smp=1):
         self.target = target
         self.log_path = os.path.join(outdir, "logs", "%s-%s.log" % (target, tag))
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         self.argv = ns.cmd(qemu_argv(target, ns, paths, self.log_path, mem,
                                      accel, cmdline,
                                      list(extra) + ["-name", "debug-threads=on"],
-                                     cpu))
+                                     cpu, smp))
         self.proc = None
 
     def start(self):
@@ -678,6 +686,222 @@ def measure(target, ns, paths, outdir, tag, cfg):
     finally:
         g.stop()
     return res
+
+
+# ---------------------------------------------------------------- SMP
+
+# The 2-vCPU comparison (issue 14): each guest with 1 and 2 vCPUs, the
+# 2-vCPU boots with 2 tap queues and 2 virtio-net queue pairs (RSS), Skiff
+# in irq mode (one bottom half per queue, RPS to CPU 0), Linux with its
+# multiqueue virtio_net and nginx with one worker per vCPU.
+SMP_VCPUS = (1, 2)
+SMP_SKIFF = "skiff-irq"
+SMP_LINUX = "linux"
+SMP_METRICS = ("boot_s", "http16_rps", "http16_p50_us", "http16_p99_us",
+               "reflect_pps", "sent_pps")
+# The XDP reflect rate: udp_blast.py from SMP_FLOWS source ports (RSS
+# spreads them over both queues) at udp_reflect, replies counted.
+BLAST = os.path.join(HERE, "udp_blast.py")
+SMP_FLOWS = 32
+SKIFF_PAIRS = r"\d+ queue pairs? of \d+ the device offers[^\n]*"
+LINUX_QUEUES = r"queues: [^\n]*"
+
+
+def measure_smp_boot(target, vcpus, ns, paths, outdir, tag, cfg):
+    """One boot of target with vcpus vCPUs (and as many queue pairs) on
+    ns: the first echo, then wrk -c16 on /. Returns SMP_METRICS plus what
+    the guest said about its queues and, for Skiff, each queue's received
+    frames from /stats."""
+    res = {k: None for k in SMP_METRICS}
+    res.update({"vcpus": vcpus, "queues_line": None, "queue_rx": None})
+    g = Guest(target, ns, paths, outdir, "%s-smp%d" % (tag, vcpus),
+              cfg["mem"], cfg["accel"],
+              None if is_linux(target) else skiff_cmdline(target, ns, cfg),
+              cpu=cfg.get("cpu"), smp=vcpus)
+    try:
+        g.start()
+        at, why = wait_echo(ns, g, BOOT_DEADLINE)
+        if at is None:
+            log("  %s, %d vCPU: no echo (%s); serial tail:\n%s" %
+                (target, vcpus, why, g.log()[-800:]))
+            res["qemu_exited"] = why
+            return res
+        res["boot_s"] = round(at - g.t0, 3)
+        # Linux's echo server answers before nginx has started.
+        g.wait_for(LINUX_READY if is_linux(target) else SKIFF_READY, 30)
+        # Skiff says nothing of queue pairs on a single-queue NIC.
+        if is_linux(target) or vcpus > 1:
+            m = g.wait_for(LINUX_QUEUES if is_linux(target) else SKIFF_PAIRS,
+                           30)
+            res["queues_line"] = m.group(0).strip() if m else None
+        if is_xdp(target):
+            measure_reflect(target, g, ns, cfg, res)
+            return res
+        w = wrk(ns, "/", 16, cfg["duration"]) if http_up(ns) else None
+        if w:
+            res["http16_rps"] = w["rps"]
+            res["http16_p50_us"] = w["p50_us"]
+            res["http16_p99_us"] = w["p99_us"]
+        if not is_linux(target):
+            st = skiff_stats(ns) or {}
+            res["queue_rx"] = [q.get("driver", {}).get("rx_packets")
+                               for q in st.get("queues", [])] or None
+        if g.proc.poll() is not None:
+            res["qemu_exited"] = qemu_err(g.log_path + ".err")
+    finally:
+        g.stop()
+    return res
+
+
+def measure_reflect(target, g, ns, cfg, res):
+    """udp_reflect's rate under udp_blast.py: the replies the sender got
+    per second, kept only when the program is attached and (Skiff) its
+    XDP_TX counter moved at least as much."""
+    m = g.wait_for(XDP_ATTACHED, 10)
+    res["xdp_attached"] = m.group(0).strip() if m else None
+    before = None if is_linux(target) else skiff_stats(ns)
+    rc, out, err = run_ns(ns, [sys.executable, BLAST, ns.guest_ip, "7",
+                               str(SMP_FLOWS), str(cfg["duration"])],
+                          cfg["duration"] + 30)
+    try:
+        b = json.loads(out.strip().splitlines()[-1]) if rc == 0 else None
+    except (ValueError, IndexError):
+        b = None
+    if b is None:
+        log("  %s: udp_blast failed: %s" % (target, (err or out)[-300:]))
+        return
+    res["blast"] = b
+    if not is_linux(target):
+        after = skiff_stats(ns)
+        try:
+            res["xdp_tx"] = after["xdp"]["tx"] - before["xdp"]["tx"]
+        except (TypeError, KeyError):
+            res["xdp_tx"] = None
+        res["queue_rx"] = [q.get("driver", {}).get("rx_packets")
+                           for q in (after or {}).get("queues", [])] or None
+    ok = res["xdp_attached"] and b["received"] > 0 and (
+        is_linux(target) or (res["xdp_tx"] or 0) >= b["received"])
+    if not ok:
+        log("  %s: udp_reflect not answering (%s, tx %s, replies %s); no "
+            "rate" % (target, res["xdp_attached"], res.get("xdp_tx"),
+                      b["received"]))
+        return
+    res["reflect_pps"] = b["received_pps"]
+    res["sent_pps"] = b["sent_pps"]
+
+
+def smp_scaling(runs, key):
+    """{vcpus: summary of each SMP_METRICS} and the 2/1 ratio of key's
+    medians (None when either is missing)."""
+    summ = {str(v): {k: summarise_vals([r[k] for r in runs[str(v)]
+                                        if r.get(k) is not None])
+                     for k in SMP_METRICS} for v in SMP_VCPUS}
+    one = (summ["1"][key] or {}).get("median")
+    two = (summ["2"][key] or {}).get("median")
+    return summ, (round(two / one, 3) if one and two else None)
+
+
+def measure_smp(ns1, paths, outdir, cfg):
+    """The SMP section: cfg["smp_rounds"] rounds of each guest with 1 vCPU
+    (on ns1, the bench's single-queue tap) and 2 vCPUs (on a 2-queue tap
+    in a namespace of its own). No core pinning here: the vCPU threads and
+    wrk share the host's cores, which the report says."""
+    linux = bool(cfg.get("linux"))
+    targets = [SMP_SKIFF] + ([SMP_LINUX] if linux else [])
+    if cfg.get("xdp"):
+        # Skiff's hook in irq mode (one bottom half per queue), and the
+        # same object under Linux's native XDP.
+        targets += ["xdp-" + ("jit" if "jit" in cfg["xdp"] else
+                              cfg["xdp"][0])] + ([LINUX_XDP] if linux else [])
+    cfg = dict(cfg, xdp_mode="irq")
+    out = {"vcpus": list(SMP_VCPUS), "rounds": cfg["smp_rounds"],
+           "duration_s": cfg["duration"], "host_cpus": os.cpu_count(),
+           "pinned": False, "targets": {}}
+    runs = {t: {str(v): [] for v in SMP_VCPUS} for t in targets}
+    saved = dict(PIN)
+    PIN.update({"vcpu": None, "clients": None})
+    ns2 = TapNamespace(suffix="-bsmp", queues=max(SMP_VCPUS))
+    try:
+        ns2.__enter__()
+        set_guest_neighbour(ns2)
+        for rnd in range(cfg["smp_rounds"]):
+            for t in targets:
+                for v in SMP_VCPUS:
+                    log("bench: SMP round %d/%d, %s, %d vCPU" %
+                        (rnd + 1, cfg["smp_rounds"], t, v))
+                    r = measure_smp_boot(t, v, ns1 if v == 1 else ns2, paths,
+                                         outdir, "r%d" % (rnd + 1), cfg)
+                    r["round"] = rnd + 1
+                    runs[t][str(v)].append(r)
+                    log("  " + ", ".join("%s=%s" % (k, r.get(k)) for k in
+                                         SMP_METRICS + ("queues_line",
+                                                        "queue_rx")))
+    finally:
+        PIN.update(saved)
+        ns2.close()
+    for t in targets:
+        key = "reflect_pps" if is_xdp(t) else "http16_rps"
+        summ, ratio = smp_scaling(runs[t], key)
+        out["targets"][t] = {"runs": runs[t], "summary": summ,
+                             "metric": key, "scaling": ratio}
+    return out
+
+
+def smp_table(results):
+    """Per guest: HTTP req/s at 16 connections (or udp_reflect's reflected
+    packets/s) with 1 and 2 vCPUs, and the 2/1 ratio."""
+    smp = results.get("smp")
+    if not smp or not smp.get("targets"):
+        return []
+    lines = ["", "Several vCPUs (issue 14), %d s per run, %d round(s), "
+             "medians [min–max]. 1 vCPU: `-smp 1,maxcpus=2`, one queue pair; "
+             "2 vCPUs: `-smp 2 -accel tcg,thread=multi`, a 2-queue tap, "
+             "`virtio-net-pci,mq=on,rss=on,vectors=6`. HTTP: keep-alive on "
+             "/, `wrk -t1 -c16`; Skiff in irq mode (a bottom half per "
+             "queue, frames handed to CPU 0's lwIP), Linux with its "
+             "multiqueue virtio_net and one nginx worker per vCPU. XDP "
+             "reflect: udp_reflect (Skiff's hook JIT-compiled, irq mode; "
+             "Linux native XDP) answering `udp_blast.py` from %d source "
+             "ports, replies received per second. Nothing is pinned here: on "
+             "this %s-core host the load generators (wrk, udp_blast.py) and "
+             "QEMU's device thread share the cores with the vCPU threads, "
+             "so a ratio near 1 can mean the host ran out of cores, not the "
+             "guest of parallelism." % (smp["duration_s"], smp["rounds"],
+                                        SMP_FLOWS, smp.get("host_cpus")),
+             "", "| guest | figure | 1 vCPU | 2 vCPUs | 2/1 | queues seen "
+             "with 2 vCPUs |", "|---|---|---|---|---|---|"]
+    for t, d in smp["targets"].items():
+        key = d.get("metric", "http16_rps")
+        unit = "pkt/s" if key == "reflect_pps" else "req/s"
+        two = d["runs"]["2"]
+        seen = next((r["queues_line"] for r in two if r.get("queues_line")),
+                    None)
+        rx = next((r["queue_rx"] for r in two if r.get("queue_rx")), None)
+        if rx:
+            seen = "%s; frames per queue %s" % (seen, rx)
+        ratio = d.get("scaling")
+        cells = [cell(d["summary"][v][key], unit) for v in ("1", "2")]
+        if key == "reflect_pps":
+            # What the sender managed: reflected close to sent means the
+            # sender, not the guest, was the limit.
+            cells = ["%s of %s sent" % (c, fmt(d["summary"][v]["sent_pps"]
+                                               ["median"], unit))
+                     for c, v in zip(cells, ("1", "2"))]
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            target_label(t), "reflected (pkt/s)" if key == "reflect_pps"
+            else "HTTP -c16 (req/s)", cells[0], cells[1],
+            "%.2f" % ratio if ratio else "–", seen or "–"))
+    missing = ["%s %s vCPU round %d" % (t, v, r["round"])
+               for t, d in smp["targets"].items() for v, rs in
+               d["runs"].items() for r in rs
+               if r.get(d.get("metric", "http16_rps")) is None]
+    if missing:
+        lines += ["", "SMP boots without a figure: " + ", ".join(missing) +
+                  "."]
+    lines += ["", "XDP drop rates are not measured (no drop program in "
+              "the bench yet). A reflect rate close to its sent rate was "
+              "bounded by the Python sender, not the guest."]
+    return lines
 
 
 # Instruction counting: per operation, on a boot of its own with the
@@ -1296,7 +1520,7 @@ def fmt(v, unit):
         return "–"
     if unit == "us" and v >= 10000:
         return "%.1f ms" % (v / 1000)
-    if unit in ("us", "req/s", "conn/s", "packets", "pbufs"):
+    if unit in ("us", "req/s", "conn/s", "packets", "pbufs", "pkt/s"):
         return "%.0f" % v
     if unit == "s":
         return "%.2f" % v
@@ -1393,6 +1617,7 @@ def table(results, run_dir=None):
     lines += hooks_table(results)
     lines += churn_table(results)
     lines += boot_table(results)
+    lines += smp_table(results)
     lines += incomplete_notes(results, run_dir)
     lines += memory_table(results)
     if not all(results["http_available"].values()):
@@ -1773,6 +1998,9 @@ def config(args):
     cfg["insn_echo_count"] = 500 if quick else 2000
     cfg["insn_http_s"] = 2 if quick else 3
     cfg["insn_conns"] = 100 if quick else 300
+    # The 1 vs 2 vCPU section (SMP_BENCH=0 skips it; SMP_ROUNDS rounds).
+    cfg["smp"] = env("SMP_BENCH") not in ("0", "no", "none")
+    cfg["smp_rounds"] = int(env("SMP_ROUNDS") or (1 if quick else 3))
     return cfg
 
 
@@ -1865,7 +2093,9 @@ def run(cfg, outdir=None, skip_make=False):
     cfg.setdefault("boot_rounds", 0)
     cfg.setdefault("boot_ways", list(BOOT_WAYS))
     cfg.setdefault("boot_timeout", 60)
-    churns = boots = hooks = None
+    cfg.setdefault("smp", False)
+    cfg.setdefault("smp_rounds", 1)
+    churns = boots = hooks = smp = None
     insns = {"error": None, "targets": {}} if cfg["insns"] else None
     nginx_v = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True,
                              text=True).stderr.strip().split("/")[-1]
@@ -1904,6 +2134,8 @@ def run(cfg, outdir=None, skip_make=False):
                                       "http1_rps", "http16_rps",
                                       "heap_peak_KiB", "xdp_tx")
                                      if r.get(k) is not None))
+        if cfg["smp"]:
+            smp = measure_smp(ns, paths, outdir, cfg)
         if cfg["insns"]:
             insns = count_instructions(targets, ns, paths, outdir, cfg)
         if cfg["hooks"]:
@@ -1978,6 +2210,7 @@ def run(cfg, outdir=None, skip_make=False):
     results["churn"] = churns
     results["hooks"] = hooks
     results["boots"] = boots
+    results["smp"] = smp
     ks, ki = os.path.getsize(paths["kernel"]), os.path.getsize(paths["initrd"])
     es = os.path.getsize(paths["efi"])
     results["sizes"] = {"skiff_efi_bytes": es, "linux_kernel_bytes": ks,

@@ -25,6 +25,38 @@ def _check(results, name, cond, msg=""):
     results.append(bool(cond))
 
 
+def smp_checks(checks, res):
+    """The 1 vs 2 vCPU section: each guest (HTTP, and udp_reflect's
+    reflect rate) boots both ways and gives a figure, the 2-vCPU guest
+    runs 2 queues (Skiff: both received frames; Linux: rx-0, rx-1 and 2
+    CPUs) and the table has the rows. No figure is asserted."""
+    smp = (res.get("smp") or {}).get("targets") or {}
+    for t in (bench.SMP_SKIFF, bench.SMP_LINUX, "xdp-jit", bench.LINUX_XDP):
+        d = smp.get(t) or {}
+        key = "reflect_pps" if bench.is_xdp(t) else "http16_rps"
+        name = t.replace("-", "_")
+        for v in bench.SMP_VCPUS:
+            r = ((d.get("runs") or {}).get(str(v)) or [{}])[0]
+            _check(checks, "smp_%s_%dvcpu" % (name, v),
+                   r.get("boot_s") is not None and r.get(key) is not None,
+                   "no boot or no %s figure: %s" % (key, r))
+        r = ((d.get("runs") or {}).get("2") or [{}])[0]
+        line = r.get("queues_line") or ""
+        if bench.is_linux(t):
+            ok = "rx-1" in line and "cpus=2" in line
+        else:
+            rx = r.get("queue_rx") or []
+            ok = line.startswith("2 queue pairs") and len(rx) == 2 and all(
+                (x or 0) > 0 for x in rx)
+        _check(checks, "smp_%s_two_queues" % name, ok,
+               "the 2-vCPU guest did not run 2 queues: %r, rx per queue %r"
+               % (line, r.get("queue_rx")))
+    md = "\n".join(bench.smp_table(res))
+    _check(checks, "smp_table", all(
+        "| %s |" % bench.target_label(t) in md for t in smp) and len(smp) == 4
+        and "share the cores" in md, "the SMP table lacks rows:\n" + md)
+
+
 def run_smoke():
     """Returns (passed, failed)."""
     checks = []
@@ -44,6 +76,7 @@ def run_smoke():
            "insns": True, "insn_echo_count": 50,
            "xsk": True, "hooks": ["jit"], "hook_rounds": 1,
            "insn_http_s": 1, "insn_conns": 10,
+           "smp": True, "smp_rounds": 1,
            "accel": os.environ.get("ACCEL") or "tcg",
            "linux_fw": os.environ.get("LINUX_FW") or "ovmf"}
     start = time.time()
@@ -152,6 +185,7 @@ def run_smoke():
     _check(checks, "boot_row_skiff_microvm",
            b.get("first_echo_s") is not None and b.get("guest_s") is not None,
            "Skiff's direct boot on microvm gave no boot row: %s" % b)
+    smp_checks(checks, res)
     mem = res.get("memory") or {}
     _check(checks, "memory_search",
            all((mem.get(g) or {}).get("tries") for g in ("skiff", "linux")),
@@ -200,7 +234,7 @@ def run_smoke():
                      if k not in (mem.get(g) or {})]
         gaps += [k for k in ("http_available", "plot", "plot_rps", "order",
                              "memory", "insns", "churn", "plot_churn", "boots",
-                             "hooks",
+                             "hooks", "smp",
                              "linux_best", "linux_winner")
                  if k not in data]
         _check(checks, "json_fields", not gaps, "missing: " + ", ".join(gaps))
