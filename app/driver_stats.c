@@ -58,9 +58,10 @@ int vnet_stats_format_text(const struct vnet_stats *s, char *buf, size_t size)
 	kbuf_printf(&f, ", polls %llu empty %llu\n", vnet_u(s->polls),
 		    vnet_u(s->empty_polls));
 	kbuf_printf(&f,
-		    "notify rx %llu (suppressed %llu) tx %llu (suppressed "
-		    "%llu)\n",
+		    "notify rx %llu (suppressed %llu, siblings %llu) tx %llu "
+		    "(suppressed %llu)\n",
 		    vnet_u(s->rx_notifications), vnet_u(s->rx_kicks_suppressed),
+		    vnet_u(s->rx_sibling_notifications),
 		    vnet_u(s->tx_notifications),
 		    vnet_u(s->tx_kicks_suppressed));
 	kbuf_printf(&f, "rx batch");

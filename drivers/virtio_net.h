@@ -341,6 +341,8 @@ struct vnet_stats {
 	uint64_t irqs[VNET_IRQ_SOURCES];
 	uint64_t polls, empty_polls;
 	uint64_t rx_notifications, rx_kicks_suppressed;
+	/* Other pairs' RX queues notified after this one ran dry (RSS). */
+	uint64_t rx_sibling_notifications;
 	uint64_t tx_notifications, tx_kicks_suppressed;
 	uint64_t rx_batch[VNET_HIST_BUCKETS]; /* non-empty polls by size */
 	uint64_t tx_batch[VNET_HIST_BUCKETS]; /* non-empty flushes by size */

@@ -117,12 +117,35 @@ unsigned vnet_rx_post(struct vnet *n)
 	return posted;
 }
 
+/* A device that steers by our RSS table may hold a frame back on the queue
+ * it arrived on when the queue it steered it to was full, and look at it
+ * again only when that arrival queue is notified. QEMU's software RSS (used
+ * when its eBPF RSS cannot load, as under QEMU 7.2 here) does exactly this:
+ * the frame waits on the tap queue of the same number, which stops reading,
+ * and the guest never notifies an RX queue that still has buffers. So the
+ * tap queue, and every flow the host steers to it, stalls for good (issue
+ * 14). A full queue is the only way in, and a full queue asks for the
+ * notify that its refill sends; that is when the other RX queues are
+ * notified too. Only the notify register is touched: the other pairs' rings
+ * belong to their CPUs. */
+static void vnet_rx_notify_siblings(struct vnet *n)
+{
+	const struct vnet_dev *nd = n->nd;
+
+	for (unsigned i = 0; i < nd->npairs; i++) {
+		if (i == n->pair)
+			continue;
+		n->dev->ops->notify(n->dev, nd->qp[i]->rxq.index);
+		n->stats.rx_sibling_notifications++;
+	}
+}
+
 unsigned vnet_rx_refill(struct vnet *n)
 {
 	unsigned posted = vnet_rx_post(n);
 
-	if (posted)
-		vq_kick(&n->rxq);
+	if (posted && vq_kick(&n->rxq) && n->nd->rss)
+		vnet_rx_notify_siblings(n);
 	return posted;
 }
 

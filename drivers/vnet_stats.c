@@ -52,6 +52,7 @@ const struct counter_desc vnet_stats_counters[] = {
     VS(U64, empty_polls, "empty_polls"),
     VS(U64, rx_notifications, "notify.rx"),
     VS(U64, rx_kicks_suppressed, "notify.rx_suppressed"),
+    VS(U64, rx_sibling_notifications, "notify.rx_siblings"),
     VS(U64, tx_notifications, "notify.tx"),
     VS(U64, tx_kicks_suppressed, "notify.tx_suppressed"),
     COUNTER_ARRAY(U64, struct vnet_stats, rx_batch, VNET_HIST_BUCKETS,

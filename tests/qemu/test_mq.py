@@ -194,3 +194,38 @@ def mq_xdp_replaced_under_traffic_on_both_queues():
     expect(st["xdp"]["attached"] is None, "a program is still attached")
     for q in st["queues"]:
         expect(q["driver"]["rx_packets"] > 0, "queue %d idle" % q["queue"])
+
+
+@test
+def mq_new_connections_answered_right_after_an_xdp_tx_flood():
+    """A 2 s flood of 32 UDP flows, reflected at the hook on both queues
+    with few buffers posted so the rings keep running dry, then 8 new TCP
+    connections, each of which must be answered at once. This catches a
+    queue left idle after the flood: QEMU's software RSS parks a frame it
+    steered to a full queue on the tap queue it came from, and reads that
+    tap queue again only when the guest notifies the queue of the same
+    number (drivers/vnet_rx.c, vnet_rx_refill)."""
+    blast = os.path.join(ROOT, "tests", "bench", "udp_blast.py")
+    with TapNamespace(suffix="-mqflood", queues=2) as ns:
+        g = mq_guest(ns, "mq-flood", "net.mode=irq xdp.prog=udp_reflect "
+                     "xdp.jit=1 net.rx_posted=16")
+        with g:
+            expect_two_pairs(g)
+            expect(g.wait_for(r"xdp: udp_reflect attached", 5),
+                   "udp_reflect not attached", g)
+            r = subprocess.run(ns.cmd([sys.executable, blast, ns.guest_ip,
+                                       "7", str(FLOWS), "2"]),
+                               capture_output=True, text=True, timeout=60)
+            expect(r.returncode == 0, "udp_blast: " + r.stderr[-300:], g)
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            expect(res["received"] > 0, "nothing reflected: %r" % res, g)
+            rc, out = run_in(ns, ["tcp-connects", ns.guest_ip, "7", "8"],
+                             timeout=90)
+            expect(rc == 0, "after the flood (%r): %s" % (res, out), g)
+            st = get_stats(ns, g)
+    for q in st["queues"]:
+        d = q["driver"]
+        expect(d["rx_packets"] > 0, "queue %d idle: %r" % (q["queue"], d))
+    # The flood did run the rings dry, or the check above proved nothing.
+    expect(sum(q["driver"]["notify"]["rx_siblings"] for q in st["queues"]) > 0,
+           "no ring ran dry during the flood: %r" % st["queues"])

@@ -1367,6 +1367,7 @@ TEST(net_stats_json_pinned)
 	s.polls = v++, s.empty_polls = v++;
 	s.rx_notifications = v++, s.rx_kicks_suppressed = v++;
 	s.tx_notifications = v++, s.tx_kicks_suppressed = v++;
+	s.rx_sibling_notifications = 1000; /* added later, out of order */
 	for (unsigned i = 0; i < VNET_HIST_BUCKETS; i++)
 		s.rx_batch[i] = v++;
 	for (unsigned i = 0; i < VNET_HIST_BUCKETS; i++)
@@ -1393,7 +1394,8 @@ TEST(net_stats_json_pinned)
 		"\"too_short\":9,\"bad_hdr\":10},\"tx_ring_full\":11,"
 		"\"irqs\":{\"rx\":12,\"tx\":13,\"config\":14},\"polls\":15,"
 		"\"empty_polls\":16,\"notify\":{\"rx\":17,\"rx_suppressed\":18,"
-		"\"tx\":19,\"tx_suppressed\":20},\"rx_batch_log2\":[21,22,23,"
+		"\"rx_siblings\":1000,\"tx\":19,\"tx_suppressed\":20},\"rx_"
+		"batch_log2\":[21,22,23,"
 		"24,25,26,27,28],\"tx_batch_log2\":[29,30,31,32,33,34,35,36],"
 		"\"rx_ring\":{\"size\":39,\"posted\":40,\"lent\":41,"
 		"\"pool_free\":42,\"pool_size\":43,\"target\":44,"
@@ -1414,7 +1416,8 @@ TEST(net_stats_json_pinned)
 		"drops ring_full 5 bad_len 6 bad_id 7 no_buffer 8 too_short 9 "
 		"bad_hdr 10\n"
 		"irqs rx 12 tx 13 config 14, polls 15 empty 16\n"
-		"notify rx 17 (suppressed 18) tx 19 (suppressed 20)\n"
+		"notify rx 17 (suppressed 18, siblings 1000) tx 19 (suppressed "
+		"20)\n"
 		"rx batch 1:21 2:22 4:23 8:24 16:25 32:26 64:27 128+:28\n"
 		"tx batch 1:29 2:30 4:31 8:32 16:33 32:34 64:35 128+:36\n"),
 	    0);
