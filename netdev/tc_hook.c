@@ -30,8 +30,13 @@ struct tc_cpu_stats {
 	struct tc_stats prog[TC_NDIRS];
 } __attribute__((aligned(64)));
 static struct tc_cpu_stats tc_cpu[EBPF_MAX_CPUS];
-#define hook_stats (tc_cpu[ebpf_cpu_index()].hook)
-#define prog_stats (tc_cpu[ebpf_cpu_index()].prog)
+
+/* A hook finds its CPU once per frame (ebpf_run_enter or ebpf_cpu_index:
+ * an indirect call) and passes the index to everything it counts. */
+static struct tc_cpu_stats *tc_cpu_of(unsigned cpu)
+{
+	return &tc_cpu[cpu < EBPF_MAX_CPUS ? cpu : 0];
+}
 
 /* Sums one direction's hook (or program) counters over the CPUs. */
 static void tc_sum(enum tc_dir dir, bool prog, struct tc_stats *out)
@@ -95,15 +100,17 @@ static void skb_init(struct ebpf_skb_ctx *skb, struct ebpf_frag *frags,
 
 /* Runs prog and counts its verdict's run and time; returns the verdict
  * folded to one of OK, SHOT, STOLEN, REDIRECT (as cls_bpf does). */
-static int tc_run(enum tc_dir dir, struct ebpf_prog *prog,
+static int tc_run(unsigned cpu, enum tc_dir dir, struct ebpf_prog *prog,
 		  struct ebpf_skb_ctx *skb)
 {
-	struct tc_stats *h = &hook_stats[dir], *p = &prog_stats[dir];
+	struct tc_cpu_stats *c = tc_cpu_of(cpu);
+	struct tc_stats *h = &c->hook[dir], *p = &c->prog[dir];
+	struct ebpf_redirect_state *ri = ebpf_redirect_info_of(cpu);
 	uint64_t t0, dt;
 	int v;
 
-	ebpf_redirect_info.ifindex = 0;
-	ebpf_redirect_info.flags = 0;
+	ri->ifindex = 0;
+	ri->flags = 0;
 	t0 = rdtsc();
 	v = (int)(int32_t)ebpf_run(prog, skb);
 	dt = rdtsc() - t0;
@@ -132,24 +139,28 @@ static int tc_run(enum tc_dir dir, struct ebpf_prog *prog,
 	}
 }
 
-static void count(enum tc_dir dir, size_t field_off)
+static void count(unsigned cpu, enum tc_dir dir, size_t field_off)
 {
-	(*(uint64_t *)((char *)&hook_stats[dir] + field_off))++;
-	(*(uint64_t *)((char *)&prog_stats[dir] + field_off))++;
+	struct tc_cpu_stats *c = tc_cpu_of(cpu);
+
+	(*(uint64_t *)((char *)&c->hook[dir] + field_off))++;
+	(*(uint64_t *)((char *)&c->prog[dir] + field_off))++;
 }
 
-#define COUNT(dir, field) count(dir, offsetof(struct tc_stats, field))
+#define COUNT(cpu, dir, field) count(cpu, dir, offsetof(struct tc_stats, field))
 
 /* Where bpf_redirect sent the frame: 1 = our egress, 2 = our ingress,
  * 0 = nowhere we know. */
-static int redirect_target(void)
+static int redirect_target(unsigned cpu)
 {
-	if (ebpf_redirect_info.ifindex != OUR_IFINDEX)
+	const struct ebpf_redirect_state *ri = ebpf_redirect_info_of(cpu);
+
+	if (ri->ifindex != OUR_IFINDEX)
 		return 0;
-	return ebpf_redirect_info.flags & EBPF_F_INGRESS ? 2 : 1;
+	return ri->flags & EBPF_F_INGRESS ? 2 : 1;
 }
 
-static bool tc_ingress_prog(struct ebpf_prog *prog,
+static bool tc_ingress_prog(unsigned cpu, struct ebpf_prog *prog,
 			    const struct netdev_rx_port *port, void *frame,
 			    uint32_t len, uint32_t handle, uint8_t csum_flags);
 
@@ -161,13 +172,13 @@ bool tc_ingress_run(const struct netdev_rx_port *port, void *frame,
 	/* Marked inside before the pointer is loaded (ebpf_run_enter). */
 	unsigned cpu = ebpf_run_enter();
 	consumed = tc_ingress_prog(
-	    __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE), port,
+	    cpu, __atomic_load_n(&tc_prog[TC_INGRESS], __ATOMIC_ACQUIRE), port,
 	    frame, len, handle, csum_flags);
 	ebpf_run_exit(cpu);
 	return consumed;
 }
 
-static bool tc_ingress_prog(struct ebpf_prog *prog,
+static bool tc_ingress_prog(unsigned cpu, struct ebpf_prog *prog,
 			    const struct netdev_rx_port *port, void *frame,
 			    uint32_t len, uint32_t handle, uint8_t csum_flags)
 {
@@ -186,23 +197,23 @@ static bool tc_ingress_prog(struct ebpf_prog *prog,
 				   : PACKET_MULTICAST;
 	else
 		skb.pkt_type = PACKET_HOST;
-	switch (tc_run(TC_INGRESS, prog, &skb)) {
+	switch (tc_run(cpu, TC_INGRESS, prog, &skb)) {
 	case EBPF_TC_ACT_OK:
 		return false;
 	case EBPF_TC_ACT_REDIRECT:
-		switch (redirect_target()) {
+		switch (redirect_target(cpu)) {
 		case 2: /* our own ingress: on to the stack */
-			COUNT(TC_INGRESS, redirect);
+			COUNT(cpu, TC_INGRESS, redirect);
 			return false;
 		case 1: /* out of the NIC, from its own buffer */
-			COUNT(TC_INGRESS, redirect);
+			COUNT(cpu, TC_INGRESS, redirect);
 			if (port->tx_from_rx(port->ctx, frame, len, handle)) {
-				COUNT(TC_INGRESS, tx_failed);
+				COUNT(cpu, TC_INGRESS, tx_failed);
 				port->release(port->ctx, handle);
 			}
 			return true;
 		default:
-			COUNT(TC_INGRESS, redirect_failed);
+			COUNT(cpu, TC_INGRESS, redirect_failed);
 			break;
 		}
 		break;
@@ -221,9 +232,11 @@ bool tc_egress_run(const struct vnet_frag *frags, unsigned nfrags,
 	    __atomic_load_n(&tc_prog[TC_EGRESS], __ATOMIC_ACQUIRE);
 	struct ebpf_frag ef[VNET_TX_MAX_FRAGS];
 	struct ebpf_skb_ctx skb;
+	unsigned cpu;
 
 	if (!prog || nfrags == 0 || nfrags > VNET_TX_MAX_FRAGS)
 		return true;
+	cpu = ebpf_cpu_index();
 	/* The first fragment is the stack's header buffer or a GSO header
 	 * copy, both writable RAM; later ones may be read-only data. */
 	for (unsigned i = 0; i < nfrags; i++) {
@@ -238,17 +251,17 @@ bool tc_egress_run(const struct vnet_frag *frags, unsigned nfrags,
 			skb.gso_size = off->gso_size;
 		}
 	}
-	switch (tc_run(TC_EGRESS, prog, &skb)) {
+	switch (tc_run(cpu, TC_EGRESS, prog, &skb)) {
 	case EBPF_TC_ACT_OK:
 		return true;
 	case EBPF_TC_ACT_REDIRECT:
-		if (redirect_target() == 1) { /* our egress: send it */
-			COUNT(TC_EGRESS, redirect);
+		if (redirect_target(cpu) == 1) { /* our egress: send it */
+			COUNT(cpu, TC_EGRESS, redirect);
 			return true;
 		}
 		/* Into our own ingress would re-enter the stack from inside
 		 * its output path; elsewhere there is nowhere to go. */
-		COUNT(TC_EGRESS, redirect_failed);
+		COUNT(cpu, TC_EGRESS, redirect_failed);
 		return false;
 	default:
 		return false;
