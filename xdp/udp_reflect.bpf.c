@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* udp_reflect: answers UDP echo (IPv4, port 7) at the hook. The Ethernet
- * and IP addresses and the UDP ports are swapped, TTL is reset to 64 and
- * the IP header checksum recomputed; the UDP checksum is set to 0 (none,
- * allowed for IPv4), so a frame whose checksum the NIC left partial is
- * still answered correctly. The frame goes back out with XDP_TX; anything
- * else (other ports, fragments, IP options) is passed to the stack. */
+/* udp_reflect: answers UDP echo (IPv4, port 7) at the hook and drops UDP
+ * discard (port 9, RFC 863) there: the benchmark's reflect and drop rates
+ * come from this one object in both guests. For echo, the Ethernet and IP
+ * addresses and the UDP ports are swapped, TTL is reset to 64 and the IP
+ * header checksum recomputed; the UDP checksum is set to 0 (none, allowed
+ * for IPv4), so a frame whose checksum the NIC left partial is still
+ * answered correctly. The frame goes back out with XDP_TX; anything else
+ * (other ports, fragments, IP options) is passed to the stack. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -15,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 
 #define ECHO_PORT 7
+#define DISCARD_PORT 9
 
 SEC("xdp")
 int udp_reflect(struct xdp_md *ctx)
@@ -36,8 +39,10 @@ int udp_reflect(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (ip->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
 		return XDP_PASS;
+	/* Echo first: the reflect path pays one comparison, as before. */
 	if (udp->dest != bpf_htons(ECHO_PORT))
-		return XDP_PASS;
+		return udp->dest == bpf_htons(DISCARD_PORT) ? XDP_DROP
+							    : XDP_PASS;
 
 	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);

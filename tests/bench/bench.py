@@ -216,12 +216,15 @@ def build_all(skip_make=False):
 
 
 def build_client():
-    """The round-trip client, rebuilt when its source is newer."""
+    """The round-trip client and the UDP load, each rebuilt when its
+    source is newer."""
     os.makedirs(BENCH, exist_ok=True)
-    src = os.path.join(HERE, "rtt_client.c")
-    if (not os.path.exists(CLIENT) or
-            os.path.getmtime(src) > os.path.getmtime(CLIENT)):
-        subprocess.run(["gcc", "-O2", "-Wall", "-o", CLIENT, src], check=True)
+    for exe in (CLIENT, FLOOD):
+        src = os.path.join(HERE, os.path.basename(exe) + ".c")
+        if (not os.path.exists(exe) or
+                os.path.getmtime(src) > os.path.getmtime(exe)):
+            subprocess.run(["gcc", "-O2", "-Wall", "-o", exe, src],
+                           check=True)
 
 
 # ---------------------------------------------------------------- guests
@@ -698,10 +701,10 @@ SMP_VCPUS = (1, 2)
 SMP_SKIFF = "skiff-irq"
 SMP_LINUX = "linux"
 SMP_METRICS = ("boot_s", "http16_rps", "http16_p50_us", "http16_p99_us",
-               "reflect_pps", "sent_pps")
-# The XDP reflect rate: udp_blast.py from SMP_FLOWS source ports (RSS
+               "reflect_pps", "sent_pps", "drop_pps", "drop_sent_pps")
+# The XDP reflect rate: udp_flood from SMP_FLOWS source ports (RSS
 # spreads them over both queues) at udp_reflect, replies counted.
-BLAST = os.path.join(HERE, "udp_blast.py")
+FLOOD = os.path.join(BENCH, "udp_flood")
 SMP_FLOWS = 32
 SKIFF_PAIRS = r"\d+ queue pairs? of \d+ the device offers[^\n]*"
 LINUX_QUEUES = r"queues: [^\n]*"
@@ -736,6 +739,7 @@ def measure_smp_boot(target, vcpus, ns, paths, outdir, tag, cfg):
             res["queues_line"] = m.group(0).strip() if m else None
         if is_xdp(target):
             measure_reflect(target, g, ns, cfg, res)
+            measure_drop(target, g, ns, cfg, res)
             return res
         w = wrk(ns, "/", 16, cfg["duration"]) if http_up(ns) else None
         if w:
@@ -754,13 +758,13 @@ def measure_smp_boot(target, vcpus, ns, paths, outdir, tag, cfg):
 
 
 def measure_reflect(target, g, ns, cfg, res):
-    """udp_reflect's rate under udp_blast.py: the replies the sender got
+    """udp_reflect's rate under udp_flood: the replies the sender got
     per second, kept only when the program is attached and (Skiff) its
     XDP_TX counter moved at least as much."""
     m = g.wait_for(XDP_ATTACHED, 10)
     res["xdp_attached"] = m.group(0).strip() if m else None
     before = None if is_linux(target) else skiff_stats(ns)
-    rc, out, err = run_ns(ns, [sys.executable, BLAST, ns.guest_ip, "7",
+    rc, out, err = run_ns(ns, [FLOOD, ns.guest_ip, "7",
                                str(SMP_FLOWS), str(cfg["duration"])],
                           cfg["duration"] + 30)
     try:
@@ -768,7 +772,7 @@ def measure_reflect(target, g, ns, cfg, res):
     except (ValueError, IndexError):
         b = None
     if b is None:
-        log("  %s: udp_blast failed: %s" % (target, (err or out)[-300:]))
+        log("  %s: udp_flood failed: %s" % (target, (err or out)[-300:]))
         return
     res["blast"] = b
     if not is_linux(target):
@@ -788,6 +792,60 @@ def measure_reflect(target, g, ns, cfg, res):
         return
     res["reflect_pps"] = b["received_pps"]
     res["sent_pps"] = b["sent_pps"]
+
+
+# The Linux guest's eth0 counters, printed once a second with bench.xdp=1
+# (tests/bench/linux-guest/init).
+LINUX_NETDEV = re.compile(r"netdev: rx_packets=(\d+) rx_dropped=(\d+)")
+DISCARD_PORT = 9  # udp_reflect drops it at the hook (XDP_DROP)
+
+
+def linux_netdev(g):
+    """The last (rx_packets, rx_dropped) the Linux guest printed."""
+    m = LINUX_NETDEV.findall(g.log())
+    return tuple(int(x) for x in m[-1]) if m else None
+
+
+def xdp_dropped(target, g, ns):
+    """Frames XDP dropped so far: Skiff's xdp.drop counter, Linux's eth0
+    rx_dropped (None when the guest does not say)."""
+    if is_linux(target):
+        n = linux_netdev(g)
+        return n[1] if n else None
+    try:
+        return skiff_stats(ns)["xdp"]["drop"]
+    except (TypeError, KeyError):
+        return None
+
+
+def measure_drop(target, g, ns, cfg, res):
+    """udp_reflect's drop rate: udp_flood at the discard port, which
+    the program drops at the hook; the rate is the frames the guest
+    counted as XDP drops during the blast, per second of it. Linux's
+    counters come once a second, so both reads wait 1.5 s for a fresh
+    line; nothing else is dropped meanwhile."""
+    if is_linux(target):
+        time.sleep(1.5)
+    before = xdp_dropped(target, g, ns)
+    rc, out, err = run_ns(ns, [FLOOD, ns.guest_ip,
+                               str(DISCARD_PORT), str(SMP_FLOWS),
+                               str(cfg["duration"])], cfg["duration"] + 30)
+    try:
+        b = json.loads(out.strip().splitlines()[-1]) if rc == 0 else None
+    except (ValueError, IndexError):
+        b = None
+    if b is None or before is None:
+        log("  %s: no drop rate (counter %s, udp_flood %s)" %
+            (target, before, (err or out)[-300:]))
+        return
+    time.sleep(1.5)
+    after = xdp_dropped(target, g, ns)
+    if after is None or after <= before:
+        log("  %s: XDP dropped nothing (%s -> %s); no drop rate" %
+            (target, before, after))
+        return
+    res["drop_pps"] = round((after - before) / b["seconds"], 1)
+    res["drop_sent_pps"] = b["sent_pps"]
 
 
 def smp_scaling(runs, key):
@@ -844,6 +902,9 @@ def measure_smp(ns1, paths, outdir, cfg):
         summ, ratio = smp_scaling(runs[t], key)
         out["targets"][t] = {"runs": runs[t], "summary": summ,
                              "metric": key, "scaling": ratio}
+        if is_xdp(t):
+            out["targets"][t]["drop_scaling"] = smp_scaling(
+                runs[t], "drop_pps")[1]
     return out
 
 
@@ -861,9 +922,9 @@ def smp_table(results):
              "queue, frames handed to CPU 0's lwIP), Linux with its "
              "multiqueue virtio_net and one nginx worker per vCPU. XDP "
              "reflect: udp_reflect (Skiff's hook JIT-compiled, irq mode; "
-             "Linux native XDP) answering `udp_blast.py` from %d source "
+             "Linux native XDP) answering `udp_flood` (C, sendmmsg) from %d source "
              "ports, replies received per second. Nothing is pinned here: on "
-             "this %s-core host the load generators (wrk, udp_blast.py) and "
+             "this %s-core host the load generators (wrk, udp_flood) and "
              "QEMU's device thread share the cores with the vCPU threads, "
              "so a ratio near 1 can mean the host ran out of cores, not the "
              "guest of parallelism." % (smp["duration_s"], smp["rounds"],
@@ -891,6 +952,16 @@ def smp_table(results):
             target_label(t), "reflected (pkt/s)" if key == "reflect_pps"
             else "HTTP -c16 (req/s)", cells[0], cells[1],
             "%.2f" % ratio if ratio else "–", seen or "–"))
+        if key == "reflect_pps":
+            cells = ["%s of %s sent" % (
+                cell(d["summary"][v].get("drop_pps") or {"median": None},
+                     unit),
+                fmt((d["summary"][v].get("drop_sent_pps") or {})
+                    .get("median"), unit)) for v in ("1", "2")]
+            ratio = d.get("drop_scaling")
+            lines.append("| %s | dropped (pkt/s) | %s | %s | %s | |" % (
+                target_label(t), cells[0], cells[1],
+                "%.2f" % ratio if ratio else "–"))
     missing = ["%s %s vCPU round %d" % (t, v, r["round"])
                for t, d in smp["targets"].items() for v, rs in
                d["runs"].items() for r in rs
@@ -898,9 +969,12 @@ def smp_table(results):
     if missing:
         lines += ["", "SMP boots without a figure: " + ", ".join(missing) +
                   "."]
-    lines += ["", "XDP drop rates are not measured (no drop program in "
-              "the bench yet). A reflect rate close to its sent rate was "
-              "bounded by the Python sender, not the guest."]
+    lines += ["", "XDP drop: the same udp_reflect object drops UDP to the "
+              "discard port (9) at the hook; the rate is what the guest "
+              "counted as XDP drops (Skiff's `xdp.drop`, Linux's eth0 "
+              "rx_dropped) per second of the same `udp_flood` load. A "
+              "rate close to its sent rate was bounded by the Python "
+              "sender, not the guest."]
     return lines
 
 

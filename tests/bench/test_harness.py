@@ -27,7 +27,7 @@ def _check(results, name, cond, msg=""):
 
 def smp_checks(checks, res):
     """The 1 vs 2 vCPU section: each guest (HTTP, and udp_reflect's
-    reflect rate) boots both ways and gives a figure, the 2-vCPU guest
+    reflect and drop rates) boots both ways and gives a figure, the 2-vCPU guest
     runs 2 queues (Skiff: both received frames; Linux: rx-0, rx-1 and 2
     CPUs) and the table has the rows. No figure is asserted."""
     smp = (res.get("smp") or {}).get("targets") or {}
@@ -40,6 +40,10 @@ def smp_checks(checks, res):
             _check(checks, "smp_%s_%dvcpu" % (name, v),
                    r.get("boot_s") is not None and r.get(key) is not None,
                    "no boot or no %s figure: %s" % (key, r))
+            if bench.is_xdp(t):
+                _check(checks, "smp_%s_drop_%dvcpu" % (name, v),
+                       r.get("drop_pps") is not None,
+                       "no XDP drop rate: %s" % r)
         r = ((d.get("runs") or {}).get("2") or [{}])[0]
         line = r.get("queues_line") or ""
         if bench.is_linux(t):

@@ -205,7 +205,7 @@ def mq_new_connections_answered_right_after_an_xdp_tx_flood():
     steered to a full queue on the tap queue it came from, and reads that
     tap queue again only when the guest notifies the queue of the same
     number (drivers/vnet_rx.c, vnet_rx_refill)."""
-    blast = os.path.join(ROOT, "tests", "bench", "udp_blast.py")
+    blast = os.path.join(HERE, "udp_blast.py")
     with TapNamespace(suffix="-mqflood", queues=2) as ns:
         g = mq_guest(ns, "mq-flood", "net.mode=irq xdp.prog=udp_reflect "
                      "xdp.jit=1 net.rx_posted=16")

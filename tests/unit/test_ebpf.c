@@ -834,7 +834,7 @@ TEST(bad_c_programs_rejected)
 static size_t random_frame(uint8_t *f, size_t cap)
 {
 	size_t len = 14 + rnd() % 80;
-	static const uint16_t ports[] = {7, 7, 53, 80, 1234, 0};
+	static const uint16_t ports[] = {7, 7, 9, 53, 80, 1234, 0};
 
 	if (rnd() % 8 == 0)
 		len = rnd() % 50;
@@ -854,7 +854,7 @@ static size_t random_frame(uint8_t *f, size_t cap)
 	f[23] = protos[rnd() % 6];
 	f[26] = 10, f[27] = 0, f[28] = 0, f[29] = rnd() % 4;
 	size_t l4 = 14 + (f[14] & 15) * 4;
-	uint16_t sp = ports[rnd() % 6], dp = ports[rnd() % 6];
+	uint16_t sp = ports[rnd() % 7], dp = ports[rnd() % 7];
 	if (l4 + 4 <= cap) {
 		f[l4] = sp >> 8, f[l4 + 1] = (uint8_t)sp;
 		f[l4 + 2] = dp >> 8, f[l4 + 3] = (uint8_t)dp;
@@ -981,14 +981,18 @@ static uint16_t ip_csum(const uint8_t *h)
 	return (uint16_t)~s;
 }
 
-/* Returns the verdict and rewrites f as udp_reflect should. */
+/* Returns the verdict and rewrites f as udp_reflect should: echo (port 7)
+ * reflected, discard (port 9) dropped, the rest passed. */
 static uint64_t ref_reflect(uint8_t *f, size_t len)
 {
 	uint8_t t[6];
 
 	if (len < 42 || f[12] != 0x08 || f[13] != 0 || f[14] != 0x45 ||
-	    f[23] != 17 || ((f[20] << 8 | f[21]) & 0x3fff) || f[36] != 0 ||
-	    f[37] != 7)
+	    f[23] != 17 || ((f[20] << 8 | f[21]) & 0x3fff) || f[36] != 0)
+		return EBPF_XDP_PASS;
+	if (f[37] == 9)
+		return EBPF_XDP_DROP;
+	if (f[37] != 7)
 		return EBPF_XDP_PASS;
 	memcpy(t, f, 6), memcpy(f, f + 6, 6), memcpy(f + 6, t, 6);
 	memcpy(t, f + 26, 4), memcpy(f + 26, f + 30, 4), memcpy(f + 30, t, 4);
@@ -1005,7 +1009,7 @@ TEST(udp_reflect_interp_vs_reference)
 {
 	struct ebpf_prog *p = load_obj("udp_reflect");
 	uint8_t f[128], g[128];
-	int tx = 0;
+	int tx = 0, drop = 0;
 
 	CHECK(p != NULL);
 	if (!p)
@@ -1021,8 +1025,10 @@ TEST(udp_reflect_interp_vs_reference)
 			tx++;
 			CHECK_EQ(ip_csum(f + 14), 0); /* valid header sum */
 		}
+		drop += got == EBPF_XDP_DROP;
 	}
 	CHECK(tx > 50);
+	CHECK(drop > 20);
 	ebpf_prog_free(p);
 }
 

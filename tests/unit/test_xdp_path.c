@@ -517,6 +517,13 @@ static void udp_reflect_answers_at_the_hook(bool jit)
 	CHECK_EQ(f->sink_count, 1);
 	CHECK_EQ(lwip_stats.udp.recv, udp_recv0 + 1);
 	CHECK_EQ(hstats().pass, 2);
+
+	/* Discard (port 9) is dropped at the hook: counted, buffer back. */
+	fx_inject(f, fr, udp_frame(fr, 9, "drop me", 7));
+	CHECK_EQ(fx_round(f), 0);
+	CHECK_EQ(hstats().drop, 1);
+	CHECK_EQ(lwip_stats.udp.recv, udp_recv0 + 1);
+	check_pool_full(f);
 	fx_down(f);
 }
 
