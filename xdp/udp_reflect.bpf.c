@@ -16,7 +16,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#define ECHO_PORT 7
+#define ECHO_PORT    7
 #define DISCARD_PORT 9
 
 SEC("xdp")

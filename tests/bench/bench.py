@@ -973,8 +973,8 @@ def smp_table(results):
               "discard port (9) at the hook; the rate is what the guest "
               "counted as XDP drops (Skiff's `xdp.drop`, Linux's eth0 "
               "rx_dropped) per second of the same `udp_flood` load. A "
-              "rate close to its sent rate was bounded by the Python "
-              "sender, not the guest."]
+              "rate close to its sent rate was bounded by the sender, not "
+              "the guest."]
     return lines
 
 

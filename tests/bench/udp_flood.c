@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FLOWS 1024
+#define MAX_FLOWS   1024
 #define MAX_SECONDS 120
-#define BATCH 32
-#define DRAIN_MS 500
+#define BATCH	    32
+#define DRAIN_MS    500
 
 static double now(void)
 {
@@ -45,8 +45,8 @@ static unsigned long drain(int s)
 
 	for (int i = 0; i < BATCH; i++) {
 		iov[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
-		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
-						       .msg_iovlen = 1}};
+		msgs[i] = (struct mmsghdr){
+		    .msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 	}
 	while ((n = recvmmsg(s, msgs, BATCH, MSG_DONTWAIT, NULL)) > 0)
 		got += (unsigned long)n;
@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 	long flows, seconds, size = 64;
 
 	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: udp_flood IP PORT FLOWS SECONDS [SIZE]\n");
+		fprintf(stderr,
+			"usage: udp_flood IP PORT FLOWS SECONDS [SIZE]\n");
 		return 2;
 	}
 	if (inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) {
