@@ -475,10 +475,14 @@ int netstack_init(const char *cmdline)
 	err = setup_rps();
 	if (err)
 		return err;
+	/* AF_XDP sockets may bind to any pair: each pair's pool is a UMEM
+	 * source, its CPU serves the sockets bound to it. */
 	xsk_attach_port(skiffif_rx_port(&netif));
+	for (unsigned i = 1; i < vnet_queue_count(vnet); i++)
+		xsk_attach_port(&rps_queues[i]->port);
 	if (config.xsk_port)
 		xsk_echo_start((uint16_t)config.xsk_port, config.xsk_frames,
-			       config.xdp_jit);
+			       config.xdp_jit, vnet_queue_count(vnet));
 	netif_set_default(&netif);
 	netif_set_status_callback(&netif, status_changed);
 	netif_set_link_callback(&netif, link_changed);
@@ -619,6 +623,10 @@ void netstack_ap_work(unsigned cpu)
 		int st = netdev_rps_poll(q, config.net_budget, &wake_stack);
 		if (wake_stack)
 			smp_wake(0);
+		/* This pair's AF_XDP sockets, woken by the poll: served here,
+		 * their replies out on this pair with one notify. */
+		xsk_run_pending(cpu);
+		netdev_tx_flush(&q->tx);
 		if (st < 0) {
 			log_error("net: pair %u broken (%d); cpu %u stops "
 				  "serving it",
@@ -630,8 +638,10 @@ void netstack_ap_work(unsigned cpu)
 			empty_run = 0;
 			continue;
 		}
-		if (!irq || (config.net_mode == NET_MODE_HYBRID &&
-			     ++empty_run < config.net_hybrid_polls)) {
+		/* Frames of a socket wait for device room: poll, not sleep. */
+		if (!irq || xsk_tx_waiting(cpu) ||
+		    (config.net_mode == NET_MODE_HYBRID &&
+		     ++empty_run < config.net_hybrid_polls)) {
 			cpu_relax();
 			continue;
 		}
@@ -697,7 +707,7 @@ void netstack_run(void)
 		wake_pair_owners();
 		/* AF_XDP services the receive path (or a TX completion)
 		 * flagged: their replies go out with this round's flush. */
-		xsk_run_pending();
+		xsk_run_pending(0);
 		/* One notification for everything this round queued: replies
 		 * made during RX processing and by timers alike. */
 		skiffif_flush(&netif);

@@ -71,7 +71,6 @@ struct netdev_rps_queue *netdev_rps_create(struct vnet *vn, unsigned queue,
 	}
 	netdev_tx_rx_port(&q->tx, &q->port);
 	q->port.queue = queue;
-	q->port.redirect_refused = &q->stats.redirect_refused;
 	return q;
 }
 
@@ -233,7 +232,6 @@ const struct counter_desc netdev_rps_stats_desc[] = {
     RS(taken, "taken"),
     RS(give_backs, "give_backs"),
     RS(hand_full, "drops.hand_full"),
-    RS(redirect_refused, "drops.redirect_refused"),
     RS(back_full, "drops.back_full"),
     GAUGE(U32, struct netdev_rps_stats, to_stack_len, "to_stack_len"),
     GAUGE(U32, struct netdev_rps_stats, back_len, "back_len"),

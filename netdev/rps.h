@@ -49,19 +49,18 @@ struct netdev_rps_desc {
 
 /* Per queue, each counter written by one CPU only (named for it). */
 struct netdev_rps_stats {
-	uint64_t polls;		   /* owner: bottom-half rounds */
-	uint64_t rx_frames;	   /* owner: frames polled from the ring */
-	uint64_t handed;	   /* owner: frames put on the ring to CPU 0 */
-	uint64_t hand_full;	   /* owner: ring to CPU 0 full: dropped */
-	uint64_t hooked;	   /* owner: frames XDP/TC kept (drop, tx) */
-	uint64_t returned;	   /* owner: buffers CPU 0 gave back */
-	uint64_t redirect_refused; /* owner: REDIRECT off queue 0 */
-	uint64_t wakes_sent;	   /* owner: IPIs asked for to wake CPU 0 */
-	uint64_t taken;		   /* CPU 0: frames taken into lwIP */
-	uint64_t give_backs;	   /* CPU 0: buffers put on the back ring */
-	uint64_t back_full;	   /* CPU 0: back ring full (buffer lost) */
-	uint32_t to_stack_len;	   /* gauge: frames waiting for CPU 0 */
-	uint32_t back_len;	   /* gauge: buffers waiting for the owner */
+	uint64_t polls;	       /* owner: bottom-half rounds */
+	uint64_t rx_frames;    /* owner: frames polled from the ring */
+	uint64_t handed;       /* owner: frames put on the ring to CPU 0 */
+	uint64_t hand_full;    /* owner: ring to CPU 0 full: dropped */
+	uint64_t hooked;       /* owner: frames XDP/TC kept (drop, tx) */
+	uint64_t returned;     /* owner: buffers CPU 0 gave back */
+	uint64_t wakes_sent;   /* owner: IPIs asked for to wake CPU 0 */
+	uint64_t taken;	       /* CPU 0: frames taken into lwIP */
+	uint64_t give_backs;   /* CPU 0: buffers put on the back ring */
+	uint64_t back_full;    /* CPU 0: back ring full (buffer lost) */
+	uint32_t to_stack_len; /* gauge: frames waiting for CPU 0 */
+	uint32_t back_len;     /* gauge: buffers waiting for the owner */
 };
 
 struct netdev_rps_queue {

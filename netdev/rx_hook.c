@@ -28,11 +28,7 @@ bool netdev_rx_hook_run(const struct netdev_rx_port *port, void *frame,
 		}
 		return true;
 	case NETDEV_RX_REDIRECT:
-		if (port->queue != 0) {
-			if (port->redirect_refused)
-				(*port->redirect_refused)++;
-			port->release(port->ctx, handle);
-		} else if (!h->redirect(frame, len, handle))
+		if (!h->redirect(frame, len, handle))
 			port->release(port->ctx, handle);
 		return true;
 	default: /* DROP (ABORTED is sanitised to DROP by the hook) */

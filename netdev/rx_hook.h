@@ -37,20 +37,18 @@ struct netdev_rx_hook {
 	/* A TX verdict whose frame could not be queued (dropped). */
 	void (*tx_failed)(void);
 	/* The device finished a frame an AF_XDP socket sent from its UMEM
-	 * (port->tx_umem): addr is the TX descriptor's address, back for
-	 * the socket's completion ring. */
-	void (*umem_tx_done)(uint64_t addr);
+	 * on queue (port->tx_umem): addr is the TX descriptor's address,
+	 * back for the socket's completion ring. */
+	void (*umem_tx_done)(uint32_t queue, uint64_t addr);
 };
 
 /* What the receive path needs of the device a frame came from. */
 struct netdev_rx_port {
 	void *ctx;
 	/* The device queue (pair) the frames come from: the hook's
-	 * rx_queue_index. An AF_XDP socket serves queue 0 only, so REDIRECT
-	 * from another queue drops the frame and counts it through this
-	 * pointer (a counter of the queue's owner CPU; may be NULL). */
+	 * rx_queue_index, and the queue an AF_XDP socket must be bound to
+	 * for REDIRECT to reach it. */
 	uint32_t queue;
-	uint64_t *redirect_refused;
 	/* Queues the frame for transmission from its own RX buffer; the
 	 * buffer comes back through the TX completion. 0 or negative errno. */
 	int (*tx_from_rx)(void *ctx, void *frame, uint32_t len,
@@ -67,8 +65,8 @@ struct netdev_rx_port {
 	/* The start of buffer handle. */
 	void *(*buf)(void *ctx, uint32_t handle);
 	/* Queues len bytes at frame (inside a lent buffer) for transmission;
-	 * when the device is done, netdev_rx_hook->umem_tx_done(addr). 0 or
-	 * a negative errno (-ENOSPC: no room now, try again later). */
+	 * when the device is done, netdev_rx_hook->umem_tx_done(queue, addr). 0
+	 * or a negative errno (-ENOSPC: no room now, try again later). */
 	int (*tx_umem)(void *ctx, void *frame, uint32_t len, uint64_t addr);
 };
 

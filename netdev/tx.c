@@ -131,6 +131,7 @@ void netdev_tx_complete(void *ctx, void *cookie)
 	case NETDEV_TXC_UMEM:
 		if (netdev_rx_hook && netdev_rx_hook->umem_tx_done)
 			netdev_rx_hook->umem_tx_done(
+			    vnet_queue_index(t->vnet),
 			    (uint64_t)(txc_value(cookie) >> 2));
 		break;
 	default:

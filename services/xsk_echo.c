@@ -13,12 +13,19 @@
 
 #define BATCH 64
 
-static struct xsk_socket *sock;
+/* One socket per device queue, served on that queue's CPU (xdp/xsk.h):
+ * each keeps its own counters, so no two CPUs write one. */
+struct xsk_echo_queue {
+	struct xsk_socket *sock;
+	struct xsk_echo_stats stats;
+};
+
+static struct xsk_echo_queue queues[XSK_MAX_QUEUES];
+static unsigned nqueues;
 static uint16_t echo_port;
-static struct xsk_echo_stats stats;
 
 /* Frames the service holds between rings (none between passes). */
-static void fill_put(uint64_t addr)
+static void fill_put(struct xsk_socket *sock, uint64_t addr)
 {
 	uint32_t idx = 0;
 
@@ -66,29 +73,31 @@ static bool make_reply(uint8_t *f, uint32_t len)
 	return true;
 }
 
-static void take_completions(void)
+static void take_completions(struct xsk_echo_queue *q)
 {
+	struct xsk_socket *sock = q->sock;
 	uint32_t idx = 0, n = xsk_ring_cons_peek(&sock->comp, BATCH, &idx);
 
 	for (uint32_t i = 0; i < n; i++)
-		fill_put(*xsk_ring_addr(&sock->comp, idx + i));
+		fill_put(sock, *xsk_ring_addr(&sock->comp, idx + i));
 	if (n) {
 		xsk_ring_cons_release(&sock->comp, n);
-		stats.recycled += n;
+		q->stats.recycled += n;
 	}
 }
 
 void xsk_echo_run(void *ctx)
 {
+	struct xsk_echo_queue *q = ctx;
+	struct xsk_socket *sock = q ? q->sock : NULL;
 	uint32_t ridx = 0, tidx = 0, n, sent = 0;
 
-	(void)ctx;
 	if (!sock)
 		return;
-	take_completions();
+	take_completions(q);
 	n = xsk_ring_cons_peek(&sock->rx, BATCH, &ridx);
 	if (n)
-		stats.runs++;
+		q->stats.runs++;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xsk_desc *d = xsk_ring_desc(&sock->rx, ridx + i);
 		uint64_t addr = d->addr;
@@ -96,13 +105,13 @@ void xsk_echo_run(void *ctx)
 		uint8_t *f = xsk_umem_get_data(sock, addr, len);
 
 		if (!f || !make_reply(f, len)) {
-			stats.not_for_us++;
-			fill_put(addr);
+			q->stats.not_for_us++;
+			fill_put(sock, addr);
 			continue;
 		}
 		if (!xsk_ring_prod_reserve(&sock->tx, 1, &tidx)) {
-			stats.tx_full++;
-			fill_put(addr);
+			q->stats.tx_full++;
+			fill_put(sock, addr);
 			continue;
 		}
 		*xsk_ring_desc(&sock->tx, tidx) =
@@ -113,7 +122,7 @@ void xsk_echo_run(void *ctx)
 		xsk_ring_cons_release(&sock->rx, n);
 	if (sent) {
 		xsk_ring_prod_submit(&sock->tx, sent);
-		stats.answered += sent;
+		q->stats.answered += sent;
 		if (xsk_ring_prod_needs_wakeup(&sock->tx))
 			xsk_sendto(sock);
 	}
@@ -121,49 +130,74 @@ void xsk_echo_run(void *ctx)
 		xsk_recv_wakeup(sock);
 }
 
-int xsk_echo_start(uint16_t port, uint32_t frames, int jit)
+/* Undoes a start that failed part-way: program off, every socket closed. */
+static void stop_all(void)
 {
-	struct xsk_config cfg = {
-	    .frames = frames,
-	    .rx_size = frames / 2,
-	    .tx_size = frames / 2,
-	    .on_rx = xsk_echo_run,
-	};
+	xdp_hook_detach();
+	for (unsigned i = 0; i < nqueues; i++) {
+		xsk_socket_delete(queues[i].sock);
+		queues[i].sock = NULL;
+	}
+	nqueues = 0;
+}
+
+int xsk_echo_start(uint16_t port, uint32_t frames, int jit, unsigned nq)
+{
 	struct ebpf_map *xsks, *ports;
 	uint32_t zero = 0, p = port;
-	int err;
+	int err = 0;
 
 	if (xdp_hook_prog) {
 		log_error("xsk: an XDP program is attached already; the XSK "
 			  "echo needs xsk_udp (drop xdp.prog=)");
 		return -EBUSY;
 	}
-	err = xsk_socket_create(&cfg, &sock);
-	if (err) {
-		log_error("xsk: socket with %u frames refused (%d)", frames,
-			  err);
-		return err;
-	}
+	if (nq < 1 || nq > XSK_MAX_QUEUES)
+		return -EINVAL;
 	echo_port = port;
-	for (uint32_t i = 0; i < frames; i++)
-		fill_put(xsk_umem_frame_addr(sock, i));
+	for (nqueues = 0; nqueues < nq; nqueues++) {
+		struct xsk_echo_queue *q = &queues[nqueues];
+		struct xsk_config cfg = {
+		    .frames = frames,
+		    .rx_size = frames / 2,
+		    .tx_size = frames / 2,
+		    .queue_id = nqueues,
+		    .on_rx = xsk_echo_run,
+		    .ctx = q,
+		};
+
+		*q = (struct xsk_echo_queue){0};
+		err = xsk_socket_create(&cfg, &q->sock);
+		if (err) {
+			log_error("xsk: socket with %u frames on queue %u "
+				  "refused (%d)",
+				  frames, nqueues, err);
+			stop_all();
+			return err;
+		}
+		for (uint32_t i = 0; i < frames; i++)
+			fill_put(q->sock, xsk_umem_frame_addr(q->sock, i));
+	}
 	err = xdp_hook_attach("xsk_udp", jit);
 	xsks = xdp_hook_prog ? ebpf_prog_map(xdp_hook_prog, "xsks_map") : NULL;
 	ports = xdp_hook_prog ? ebpf_prog_map(xdp_hook_prog, "xsk_port") : NULL;
-	if (!err && (!xsks || !ports ||
-		     ebpf_map_update(xsks, &zero, &sock->id, EBPF_ANY) ||
-		     ebpf_map_update(ports, &zero, &p, EBPF_ANY)))
+	if (!err &&
+	    (!xsks || !ports || ebpf_map_update(ports, &zero, &p, EBPF_ANY)))
 		err = -EINVAL;
+	/* xsks_map[q] names queue q's socket: xsk_udp redirects a frame to
+	 * the entry of the queue it arrived on. */
+	for (uint32_t i = 0; !err && i < nqueues; i++)
+		if (ebpf_map_update(xsks, &i, &queues[i].sock->id, EBPF_ANY))
+			err = -EINVAL;
 	if (err) {
 		log_error("xsk: cannot attach xsk_udp (%d); XSK echo off", err);
-		xdp_hook_detach();
-		xsk_socket_delete(sock);
-		sock = NULL;
+		stop_all();
 		return err;
 	}
-	log_info("xsk: UDP echo on port %u: AF_XDP socket %u, %u UMEM frames, "
-		 "queue 0",
-		 port, sock->id, frames);
+	for (unsigned i = 0; i < nqueues; i++)
+		log_info("xsk: UDP echo on port %u: AF_XDP socket %u, %u UMEM "
+			 "frames, queue %u",
+			 port, queues[i].sock->id, frames, i);
 	return 0;
 }
 
@@ -173,10 +207,22 @@ const struct counter_desc xsk_echo_stats_desc[] = {
 };
 const unsigned xsk_echo_stats_ndesc = COUNTERS_LEN(xsk_echo_stats_desc);
 
+/* Each queue's counters are written by its CPU alone; summed here. */
 int xsk_echo_stats_json(char *buf, size_t cap)
 {
-	if (!sock)
+	struct xsk_echo_stats sum = {0};
+
+	if (!nqueues)
 		return -1;
+	for (unsigned i = 0; i < nqueues; i++) {
+		const struct xsk_echo_stats *s = &queues[i].stats;
+
+		sum.answered += s->answered;
+		sum.not_for_us += s->not_for_us;
+		sum.tx_full += s->tx_full;
+		sum.recycled += s->recycled;
+		sum.runs += s->runs;
+	}
 	return counters_json(buf, cap, xsk_echo_stats_desc,
-			     xsk_echo_stats_ndesc, &stats);
+			     xsk_echo_stats_ndesc, &sum);
 }

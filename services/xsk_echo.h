@@ -5,8 +5,10 @@
  * sent back from the same frame through the TX ring; the completion ring
  * gives the frame back, and it goes on the fill ring again.
  *
+ * One socket per device queue, each served by the CPU of its queue (with
+ * 2 queue pairs, CPU 1 answers the flows RSS puts on pair 1 itself).
  * Woken by the receive path (the socket's rx_pending flag, run from the
- * main loop by xsk_run_pending), never by a timer. */
+ * queue's loop by xsk_run_pending), never by a timer. */
 #ifndef SKIFF_SERVICES_XSK_ECHO_H
 #define SKIFF_SERVICES_XSK_ECHO_H
 
@@ -23,12 +25,14 @@ struct xsk_echo_stats {
 	uint64_t runs;	     /* wakeups that found work */
 };
 
-/* Creates the socket (frames UMEM frames on queue 0), fills its fill ring,
- * attaches the xsk_udp program (JIT when jit) and points its maps at the
- * socket and port. 0 or a negative errno (logged; the appliance goes on
- * without it). */
-int xsk_echo_start(uint16_t port, uint32_t frames, int jit);
-/* One service pass (also what the receive wakeup runs). */
+/* Creates a socket on each of queues 0 .. nqueues - 1 (frames UMEM frames
+ * each, from that queue's pool), fills their fill rings, attaches the
+ * xsk_udp program (JIT when jit) and points its maps at the sockets and
+ * port. 0 or a negative errno (logged; the appliance goes on without it).
+ * Call at bring-up, before the queues' CPUs serve them. */
+int xsk_echo_start(uint16_t port, uint32_t frames, int jit, unsigned nqueues);
+/* One service pass of one queue's socket (ctx: what xsk_echo_start gave
+ * the socket; also what the receive wakeup runs). */
 void xsk_echo_run(void *ctx);
 
 extern const struct counter_desc xsk_echo_stats_desc[];

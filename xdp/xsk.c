@@ -34,26 +34,38 @@ struct xsk_buf {
 #define XSK_ID_INDEX_BITS 4
 _Static_assert(XSK_MAX_SOCKETS < (1 << XSK_ID_INDEX_BITS), "socket ids");
 
-static const struct netdev_rx_port *port;
-static struct xsk_buf *bufs; /* port->pool_bufs of them */
-static uint32_t buf_shift;   /* log2(port->buf_size) */
+/* One device queue (pair): its RX pool, which the UMEMs of the sockets
+ * bound to it are carved from, and who owns each buffer. Used only by the
+ * CPU that serves the queue, and by CPU 0 while it attaches the queue and
+ * creates its sockets at bring-up, before that CPU serves it. */
+struct xsk_queue {
+	const struct netdev_rx_port *port;
+	struct xsk_buf *bufs; /* port->pool_bufs of them */
+	uint32_t buf_shift;   /* log2(port->buf_size) */
+	uint32_t nsockets;    /* open sockets bound here */
+	uint64_t no_socket;   /* redirects to an id no socket has */
+};
+
+static struct xsk_queue queues[XSK_MAX_QUEUES];
 static struct xsk_socket sockets[XSK_MAX_SOCKETS];
 static uint32_t generation;
-static uint64_t no_socket;
 
 void xsk_attach_port(const struct netdev_rx_port *p)
 {
-	kfree(bufs);
-	bufs = NULL;
-	port = NULL;
-	if (!p || !p->pool_bufs || !p->buf_size ||
-	    (p->buf_size & (p->buf_size - 1)))
+	struct xsk_queue *q;
+
+	if (!p || p->queue >= XSK_MAX_QUEUES)
 		return;
-	bufs = kcalloc(p->pool_bufs, sizeof(*bufs));
-	if (!bufs)
+	q = &queues[p->queue];
+	kfree(q->bufs);
+	*q = (struct xsk_queue){0};
+	if (!p->pool_bufs || !p->buf_size || (p->buf_size & (p->buf_size - 1)))
 		return;
-	buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
-	port = p;
+	q->bufs = kcalloc(p->pool_bufs, sizeof(*q->bufs));
+	if (!q->bufs)
+		return;
+	q->buf_shift = (uint32_t)__builtin_ctz(p->buf_size);
+	q->port = p;
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -84,10 +96,11 @@ static struct xsk_socket *sock_by_id(uint32_t id)
 static int64_t addr_handle(const struct xsk_socket *xs, uint64_t addr,
 			   uint8_t st)
 {
-	uint64_t h = addr >> buf_shift;
+	const struct xsk_queue *q = xs->q;
+	uint64_t h = addr >> q->buf_shift;
 
-	if (h >= port->pool_bufs || bufs[h].owner != sock_owner(xs) ||
-	    bufs[h].state != st)
+	if (h >= q->port->pool_bufs || q->bufs[h].owner != sock_owner(xs) ||
+	    q->bufs[h].state != st)
 		return -1;
 	return (int64_t)h;
 }
@@ -121,23 +134,26 @@ static int ring_setup(struct xsk_socket *xs, int i, uint32_t size, size_t entry,
 
 static void sock_release_buffers(struct xsk_socket *xs)
 {
+	struct xsk_queue *q = xs->q;
 	uint8_t me = sock_owner(xs);
 
-	for (uint32_t h = 0; port && h < port->pool_bufs; h++) {
-		if (bufs[h].owner != me)
+	for (uint32_t h = 0; q && q->port && h < q->port->pool_bufs; h++) {
+		if (q->bufs[h].owner != me)
 			continue;
-		if (bufs[h].state == XSK_ON_DEVICE) {
-			bufs[h] = (struct xsk_buf){0, XSK_ORPHAN};
+		if (q->bufs[h].state == XSK_ON_DEVICE) {
+			q->bufs[h] = (struct xsk_buf){0, XSK_ORPHAN};
 			continue;
 		}
-		bufs[h] = (struct xsk_buf){0, XSK_FREE};
-		port->release(port->ctx, h);
+		q->bufs[h] = (struct xsk_buf){0, XSK_FREE};
+		q->port->release(q->port->ctx, h);
 	}
 }
 
 static void sock_free(struct xsk_socket *xs)
 {
 	sock_release_buffers(xs);
+	if (xs->q && xs->id)
+		xs->q->nsockets--;
 	for (int i = 0; i < 4; i++)
 		kfree(xs->ring_mem[i]);
 	kfree(xs->initial);
@@ -147,11 +163,13 @@ static void sock_free(struct xsk_socket *xs)
 int xsk_socket_create(const struct xsk_config *cfg, struct xsk_socket **out)
 {
 	struct xsk_socket *xs = NULL;
+	struct xsk_queue *q =
+	    cfg->queue_id < XSK_MAX_QUEUES ? &queues[cfg->queue_id] : NULL;
 	uint32_t n = cfg->frames;
 	int err;
 
 	*out = NULL;
-	if (!port)
+	if (!q || !q->port)
 		return -ENODEV;
 	if (n == 0 || n > XSK_MAX_FRAMES || cfg->fill_size > XSK_MAX_FRAMES ||
 	    cfg->comp_size > XSK_MAX_FRAMES || cfg->rx_size > XSK_MAX_FRAMES ||
@@ -166,6 +184,7 @@ int xsk_socket_create(const struct xsk_config *cfg, struct xsk_socket **out)
 		return -EMFILE;
 	memset(xs, 0, sizeof(*xs));
 	xs->in_use = true;
+	xs->q = q;
 	xs->queue_id = cfg->queue_id;
 	xs->on_rx = cfg->on_rx;
 	xs->ctx = cfg->ctx;
@@ -193,16 +212,18 @@ int xsk_socket_create(const struct xsk_config *cfg, struct xsk_socket **out)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t h;
 
-		if (port->borrow(port->ctx, &h) != 0 || h >= port->pool_bufs) {
+		if (q->port->borrow(q->port->ctx, &h) != 0 ||
+		    h >= q->port->pool_bufs) {
 			err = -ENOBUFS;
 			goto fail;
 		}
-		bufs[h] = (struct xsk_buf){sock_owner(xs), XSK_USER};
+		q->bufs[h] = (struct xsk_buf){sock_owner(xs), XSK_USER};
 		xs->initial[xs->ninitial++] = h;
 	}
 	xs->stats.frames = n;
 	generation++;
 	xs->id = (generation << XSK_ID_INDEX_BITS) | sock_owner(xs);
+	q->nsockets++;
 	*out = xs;
 	return 0;
 fail:
@@ -220,12 +241,14 @@ uint64_t xsk_umem_frame_addr(const struct xsk_socket *xs, uint32_t i)
 {
 	if (i >= xs->ninitial)
 		return UINT64_MAX;
-	return ((uint64_t)xs->initial[i] << buf_shift) + port->buf_headroom;
+	return ((uint64_t)xs->initial[i] << xs->q->buf_shift) +
+	       xs->q->port->buf_headroom;
 }
 
 void *xsk_umem_get_data(const struct xsk_socket *xs, uint64_t addr,
 			uint32_t len)
 {
+	const struct netdev_rx_port *port = xs->q->port;
 	int64_t h = addr_handle(xs, addr, XSK_USER);
 	uint64_t off = addr & (port->buf_size - 1);
 
@@ -257,16 +280,28 @@ bool xsk_redirect(uint32_t id, void *frame, uint32_t len, uint32_t handle,
 		  uint32_t queue)
 {
 	struct xsk_socket *xs = sock_by_id(id);
+	const struct netdev_rx_port *port;
+	struct xsk_queue *q;
 	uint8_t *base;
 	uint32_t idx = 0;
 	int64_t fh;
 
-	if (!xs || !port || handle >= port->pool_bufs) {
-		no_socket++;
+	if (!xs) {
+		if (queue < XSK_MAX_QUEUES)
+			queues[queue].no_socket++;
 		return false;
 	}
+	/* A socket takes frames of its own queue only: the buffer must come
+	 * from that queue's pool, and only that queue's CPU may touch the
+	 * socket's rings. */
 	if (queue != xs->queue_id) {
 		xs->stats.rx_bad_queue++;
+		return false;
+	}
+	q = xs->q;
+	port = q->port;
+	if (handle >= port->pool_bufs) {
+		xs->stats.rx_bad_queue++; /* not this queue's buffer */
 		return false;
 	}
 	base = port->buf(port->ctx, handle);
@@ -288,12 +323,12 @@ bool xsk_redirect(uint32_t id, void *frame, uint32_t len, uint32_t handle,
 	}
 	/* The exchange: the fill entry's buffer goes to the driver's RX
 	 * ring, the frame's buffer becomes the socket's. */
-	bufs[fh] = (struct xsk_buf){0, XSK_FREE};
+	q->bufs[fh] = (struct xsk_buf){0, XSK_FREE};
 	port->release(port->ctx, (uint32_t)fh);
-	bufs[handle] = (struct xsk_buf){sock_owner(xs), XSK_USER};
+	q->bufs[handle] = (struct xsk_buf){sock_owner(xs), XSK_USER};
 	xsk_ring_prod_reserve(&xs->k_rx, 1, &idx);
 	*xsk_ring_desc(&xs->k_rx, idx) = (struct xsk_desc){
-	    .addr = ((uint64_t)handle << buf_shift) +
+	    .addr = ((uint64_t)handle << q->buf_shift) +
 		    (uint64_t)((uint8_t *)frame - base),
 	    .len = len,
 	};
@@ -309,6 +344,7 @@ bool xsk_redirect(uint32_t id, void *frame, uint32_t len, uint32_t handle,
  * (then the loop retries; otherwise the ring is empty). */
 static bool tx_process(struct xsk_socket *xs)
 {
+	const struct netdev_rx_port *port = xs->q->port;
 	uint32_t idx = 0;
 
 	for (;;) {
@@ -342,7 +378,7 @@ static bool tx_process(struct xsk_socket *xs)
 			xs->stats.tx_invalid++;
 			continue;
 		}
-		bufs[h].state = XSK_ON_DEVICE;
+		xs->q->bufs[h].state = XSK_ON_DEVICE;
 		xs->comp_reserved++;
 		xs->stats.tx++;
 		xs->stats.tx_bytes += d.len;
@@ -376,23 +412,24 @@ void xsk_recv_wakeup(struct xsk_socket *xs)
 			   __ATOMIC_RELAXED);
 }
 
-void xsk_umem_tx_done(uint64_t addr)
+void xsk_umem_tx_done(uint32_t queue, uint64_t addr)
 {
-	uint64_t h = port ? addr >> buf_shift : UINT64_MAX;
+	struct xsk_queue *q = queue < XSK_MAX_QUEUES ? &queues[queue] : NULL;
+	uint64_t h = q && q->port ? addr >> q->buf_shift : UINT64_MAX;
 	struct xsk_socket *xs;
 	uint32_t idx = 0;
 
-	if (h >= (port ? port->pool_bufs : 0))
+	if (h >= (q && q->port ? q->port->pool_bufs : 0))
 		return; /* cannot happen: the address was checked at send */
-	if (bufs[h].state == XSK_ORPHAN) {
-		bufs[h] = (struct xsk_buf){0, XSK_FREE};
-		port->release(port->ctx, (uint32_t)h);
+	if (q->bufs[h].state == XSK_ORPHAN) {
+		q->bufs[h] = (struct xsk_buf){0, XSK_FREE};
+		q->port->release(q->port->ctx, (uint32_t)h);
 		return;
 	}
-	if (bufs[h].state != XSK_ON_DEVICE || !bufs[h].owner)
+	if (q->bufs[h].state != XSK_ON_DEVICE || !q->bufs[h].owner)
 		return;
-	xs = &sockets[bufs[h].owner - 1];
-	bufs[h].state = XSK_USER;
+	xs = &sockets[q->bufs[h].owner - 1];
+	q->bufs[h].state = XSK_USER;
 	xs->stats.tx_inflight--;
 	/* Room was reserved when the frame was sent. */
 	if (xs->comp_reserved)
@@ -405,14 +442,16 @@ void xsk_umem_tx_done(uint64_t addr)
 	xs->comp_pending = true;
 }
 
-unsigned xsk_run_pending(void)
+unsigned xsk_run_pending(uint32_t queue)
 {
 	unsigned woken = 0;
 
+	if (queue >= XSK_MAX_QUEUES || !queues[queue].nsockets)
+		return 0;
 	for (int i = 0; i < XSK_MAX_SOCKETS; i++) {
 		struct xsk_socket *xs = &sockets[i];
 
-		if (!xs->in_use)
+		if (!xs->in_use || xs->queue_id != queue)
 			continue;
 		if (xs->rx_pending || xs->comp_pending) {
 			xs->rx_pending = xs->comp_pending = false;
@@ -427,18 +466,35 @@ unsigned xsk_run_pending(void)
 	return woken;
 }
 
+bool xsk_tx_waiting(uint32_t queue)
+{
+	if (queue >= XSK_MAX_QUEUES || !queues[queue].nsockets)
+		return false;
+	for (int i = 0; i < XSK_MAX_SOCKETS; i++)
+		if (sockets[i].in_use && sockets[i].queue_id == queue &&
+		    !(*sockets[i].k_tx.flags & XSK_RING_NEED_WAKEUP))
+			return true;
+	return false;
+}
+
 void xsk_get_stats(const struct xsk_socket *xs, struct xsk_stats *out)
 {
+	const struct xsk_queue *q = xs->q;
+
 	*out = xs->stats;
 	out->owned = 0;
-	for (uint32_t h = 0; port && h < port->pool_bufs; h++)
-		if (bufs[h].owner == sock_owner(xs))
+	for (uint32_t h = 0; q->port && h < q->port->pool_bufs; h++)
+		if (q->bufs[h].owner == sock_owner(xs))
 			out->owned++;
 }
 
 uint64_t xsk_no_socket_drops(void)
 {
-	return no_socket;
+	uint64_t n = 0;
+
+	for (int i = 0; i < XSK_MAX_QUEUES; i++)
+		n += queues[i].no_socket;
+	return n;
 }
 
 #define XS(type, f) COUNTER(type, struct xsk_stats, f, #f)
@@ -458,7 +514,7 @@ int xsk_stats_json(char *buf, size_t cap)
 	bool first = true;
 
 	kbuf_printf(&b, "{\"no_socket\":%llu,\"sockets\":[",
-		    (unsigned long long)no_socket);
+		    (unsigned long long)xsk_no_socket_drops());
 	for (int i = 0; i < XSK_MAX_SOCKETS; i++) {
 		if (!sockets[i].in_use)
 			continue;

@@ -25,11 +25,18 @@
  * or back at the driver), the frame inside the buffer; a bad one is
  * counted and skipped, never followed.
  *
- * Wake-up: the redirect path sets the socket's rx_pending flag; the main
- * loop runs xsk_run_pending() after each receive poll, which calls the
- * socket's on_rx callback (counted as a wakeup) and services TX rings that
- * do not need a wakeup. Single-threaded like the rest of the packet path;
- * see xsk_ring.h for the ring layout. */
+ * Queues and CPUs: a socket is bound to one device queue (pair) and its
+ * UMEM is carved from that queue's RX pool. Everything about it - the
+ * redirect, its rings' kernel ends, its TX on that queue, the completions,
+ * the service's on_rx callback - runs on the CPU that serves the queue
+ * (CPU i for pair i, app/netstack.c), so no lock is needed: it is as
+ * single-threaded as that queue's bottom half. Sockets are created (and
+ * deleted) at bring-up, before that CPU starts serving the queue.
+ *
+ * Wake-up: the redirect path sets the socket's rx_pending flag; the
+ * queue's loop runs xsk_run_pending(queue) after each receive poll, which
+ * calls the socket's on_rx callback (counted as a wakeup) and services TX
+ * rings that do not need a wakeup. See xsk_ring.h for the ring layout. */
 #ifndef SKIFF_XDP_XSK_H
 #define SKIFF_XDP_XSK_H
 
@@ -41,7 +48,8 @@
 #include "netdev/rx_hook.h"
 #include "xdp/xsk_ring.h"
 
-#define XSK_MAX_SOCKETS	   4
+#define XSK_MAX_QUEUES	   8 /* device queue pairs (VNET_MAX_PAIRS) */
+#define XSK_MAX_SOCKETS	   8
 #define XSK_MAX_FRAMES	   4096
 #define XSK_DEFAULT_FRAMES 256
 
@@ -77,6 +85,8 @@ struct xsk_stats {
 	uint32_t tx_inflight;  /* frames on the device */
 };
 
+struct xsk_queue;
+
 struct xsk_socket {
 	uint32_t id; /* the value an XSKMAP holds for this socket */
 	/* The service's ends of the four rings. */
@@ -84,6 +94,7 @@ struct xsk_socket {
 	/* private below */
 	struct xsk_ring k_fill, k_comp, k_rx, k_tx; /* the kernel's ends */
 	void *ring_mem[4];
+	struct xsk_queue *q; /* its queue's pool and buffer owners */
 	uint32_t queue_id;
 	uint32_t comp_reserved; /* completion entries promised to TX */
 	bool rx_pending;	/* set by the redirect, cleared by the loop */
@@ -96,12 +107,14 @@ struct xsk_socket {
 	struct xsk_stats stats;
 };
 
-/* Sets the device sockets are created on (called once at bring-up, after
- * netdev's port exists). */
+/* Makes port->queue's RX pool available to sockets bound to that queue
+ * (once per queue pair at bring-up, after netdev's port exists; again
+ * only with no socket open on the queue). */
 void xsk_attach_port(const struct netdev_rx_port *port);
 
 /* Creates a socket bound to cfg->queue_id with a UMEM of cfg->frames
- * borrowed buffers. 0 and *out, -EINVAL (sizes), -ENODEV (no device),
+ * buffers borrowed from that queue's pool. 0 and *out, -EINVAL (sizes),
+ * -ENODEV (no such queue attached),
  * -EMFILE (XSK_MAX_SOCKETS open), -ENOBUFS (the pool cannot lend that
  * many), -ENOMEM. */
 int xsk_socket_create(const struct xsk_config *cfg, struct xsk_socket **out);
@@ -128,15 +141,20 @@ void xsk_recv_wakeup(struct xsk_socket *xs);
  * when the frame must be dropped (the caller releases the buffer). */
 bool xsk_redirect(uint32_t id, void *frame, uint32_t len, uint32_t handle,
 		  uint32_t queue);
-/* The device finished a UMEM frame (netdev_rx_hook.umem_tx_done). */
-void xsk_umem_tx_done(uint64_t addr);
-/* Main loop: wakes sockets flagged by the receive path or a TX completion
- * (on_rx) and sends
- * what waits on TX rings that need no wakeup. Returns the sockets woken. */
-unsigned xsk_run_pending(void);
+/* The device finished a UMEM frame sent on queue (netdev_rx_hook
+ * .umem_tx_done). */
+void xsk_umem_tx_done(uint32_t queue, uint64_t addr);
+/* The queue's loop, on its CPU: wakes that queue's sockets flagged by the
+ * receive path or a TX completion (on_rx) and sends what waits on TX rings
+ * that need no wakeup. Returns the sockets woken. */
+unsigned xsk_run_pending(uint32_t queue);
+/* Whether a socket of the queue has frames waiting for device room (its
+ * TX ring awake): the queue's CPU must poll again rather than sleep. */
+bool xsk_tx_waiting(uint32_t queue);
 
 void xsk_get_stats(const struct xsk_socket *xs, struct xsk_stats *out);
-/* Frames redirected to an id no open socket has (stale XSKMAP entry). */
+/* Frames redirected to an id no open socket has (stale XSKMAP entry),
+ * summed over queues. */
 uint64_t xsk_no_socket_drops(void);
 extern const struct counter_desc xsk_stats_desc[];
 extern const unsigned xsk_stats_ndesc;

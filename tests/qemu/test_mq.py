@@ -229,3 +229,36 @@ def mq_new_connections_answered_right_after_an_xdp_tx_flood():
     # The flood did run the rings dry, or the check above proved nothing.
     expect(sum(q["driver"]["notify"]["rx_siblings"] for q in st["queues"]) > 0,
            "no ring ran dry during the flood: %r" % st["queues"])
+
+
+@test
+def mq_xsk_echo_answers_on_both_queues():
+    """The AF_XDP UDP echo with 2 queue pairs: a socket on each queue,
+    each served by its queue's CPU. 32 flows (RSS puts some on each
+    queue) are answered byte-exact, both sockets took and sent frames,
+    and lwIP's UDP echo beside it still answers."""
+    port = 7009
+    with TapNamespace(suffix="-mqxsk", queues=2) as ns:
+        g = mq_guest(ns, "mq-xsk", "net.mode=irq xsk.port=%d" % port)
+        with g:
+            expect_two_pairs(g)
+            for q in range(2):
+                expect(g.wait_for(r"xsk: UDP echo on port %d: AF_XDP "
+                                  r"socket \d+, \d+ UMEM frames, queue %d"
+                                  % (port, q), 5),
+                       "no XSK socket on queue %d" % q, g)
+            rc, out = run_in(ns, ["udp-flows", ns.guest_ip, str(port),
+                                  str(FLOWS)])
+            expect(rc == 0, "XSK echo: " + out, g)
+            rc, out = run_in(ns, ["udp-flows", ns.guest_ip, "7", "8"])
+            expect(rc == 0, "lwIP echo beside it: " + out, g)
+            st = get_stats(ns, g)
+    socks = {s["queue"]: s for s in st["xsk"]["sockets"]}
+    expect(sorted(socks) == [0, 1], "sockets by queue: %r" % sorted(socks))
+    for q, s in socks.items():
+        expect(s["rx"] > 0 and s["tx"] > 0 and s["rx_bad_queue"] == 0,
+               "queue %d's socket: %r" % (q, s))
+        expect(s["owned"] == s["frames"],
+               "queue %d's socket lost frames: %r" % (q, s))
+    expect(st["xsk_echo"]["answered"] >= FLOWS,
+           "answered %r" % st["xsk_echo"])

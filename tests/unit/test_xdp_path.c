@@ -824,9 +824,9 @@ static void xsk_default_program_redirects_zero_copy(bool jit)
 	CHECK_EQ(h.xsk_frames, 40);
 	CHECK_EQ(sstats(xs).rx, 40);
 	/* The receive path flagged the socket; the loop wakes it once. */
-	CHECK_EQ(xsk_run_pending(), 1);
+	CHECK_EQ(xsk_run_pending(0), 1);
 	CHECK_EQ(wakeups_seen, 1);
-	CHECK_EQ(xsk_run_pending(), 0);
+	CHECK_EQ(xsk_run_pending(0), 0);
 	rx_take(f, xs, 40, 0, addrs);
 	CHECK_EQ(xsk_cons_nb_avail(&xs->rx, 64), 0);
 	for (uint32_t i = 0; i < 40; i++)
@@ -947,7 +947,7 @@ static void xsk_tx_and_completion_rings(bool jit)
 	xsk_ring_cons_release(&xs->comp, 10);
 	/* A completion wakes the service too. */
 	wakeups_seen = 0;
-	CHECK(xsk_run_pending() >= 1);
+	CHECK(xsk_run_pending(0) >= 1);
 	CHECK(wakeups_seen >= 1);
 	CHECK_EQ(vstats(f).rx_lent, 32);
 	CHECK_EQ(sstats(xs).owned, 32);

@@ -30,3 +30,10 @@ UNIT_LIBS_xdp_path = $(NETIF_LWIP_LIB)
 UNIT_TESTS += xsk_ring
 UNIT_SRCS_xsk_ring := tests/unit/test_xsk_ring.c
 UNIT_DEPS_xsk_ring := xdp/xsk_ring.h tests/unit/check.h
+
+# AF_XDP sockets on several queue pairs (xdp/xsk.c against two fake pools).
+UNIT_TESTS += xsk_queues
+UNIT_SRCS_xsk_queues = tests/unit/test_xsk_queues.c xdp/xsk.c kernel/kbuf.c \
+	kernel/counters.c kernel/printf.c tests/unit/host_kernel_stubs.c
+UNIT_DEPS_xsk_queues = xdp/xsk.h xdp/xsk_ring.h netdev/rx_hook.h \
+	tests/unit/check.h
