@@ -741,6 +741,9 @@ def measure_smp_boot(target, vcpus, ns, paths, outdir, tag, cfg):
             measure_reflect(target, g, ns, cfg, res)
             measure_drop(target, g, ns, cfg, res)
             return res
+        if is_xsk(target):
+            measure_reflect(target, g, ns, cfg, res)
+            return res
         w = wrk(ns, "/", 16, cfg["duration"]) if http_up(ns) else None
         if w:
             res["http16_rps"] = w["rps"]
@@ -757,14 +760,26 @@ def measure_smp_boot(target, vcpus, ns, paths, outdir, tag, cfg):
     return res
 
 
+def answered_at_hook(st):
+    """What Skiff answered without lwIP: udp_reflect's XDP_TX frames and
+    the AF_XDP echo's replies (None when /stats did not answer)."""
+    try:
+        return st["xdp"]["tx"] + ((st.get("xsk_echo") or {})
+                                  .get("answered") or 0)
+    except (TypeError, KeyError):
+        return None
+
+
 def measure_reflect(target, g, ns, cfg, res):
-    """udp_reflect's rate under udp_flood: the replies the sender got
-    per second, kept only when the program is attached and (Skiff) its
-    XDP_TX counter moved at least as much."""
-    m = g.wait_for(XDP_ATTACHED, 10)
+    """udp_reflect's (or the AF_XDP echo's) rate under udp_flood: the
+    replies the sender got per second, kept only when the program is
+    attached and (Skiff) its XDP_TX or XSK counter moved at least as
+    much."""
+    m = g.wait_for(XSK_READY if is_xsk(target) else XDP_ATTACHED, 10)
     res["xdp_attached"] = m.group(0).strip() if m else None
     before = None if is_linux(target) else skiff_stats(ns)
-    rc, out, err = run_ns(ns, [FLOOD, ns.guest_ip, "7",
+    port = XSK_PORT if is_xsk(target) else 7
+    rc, out, err = run_ns(ns, [FLOOD, ns.guest_ip, str(port),
                                str(SMP_FLOWS), str(cfg["duration"])],
                           cfg["duration"] + 30)
     try:
@@ -777,10 +792,13 @@ def measure_reflect(target, g, ns, cfg, res):
     res["blast"] = b
     if not is_linux(target):
         after = skiff_stats(ns)
-        try:
-            res["xdp_tx"] = after["xdp"]["tx"] - before["xdp"]["tx"]
-        except (TypeError, KeyError):
-            res["xdp_tx"] = None
+        a, b0 = answered_at_hook(after), answered_at_hook(before)
+        res["xdp_tx"] = a - b0 if a is not None and b0 is not None else None
+        if is_xsk(target):
+            # Frames each queue's socket sent: every queue's CPU answers.
+            res["xsk_tx_per_queue"] = [
+                x.get("tx") for x in ((after or {}).get("xsk") or {})
+                .get("sockets", [])] or None
         res["queue_rx"] = [q.get("driver", {}).get("rx_packets")
                            for q in (after or {}).get("queues", [])] or None
     ok = res["xdp_attached"] and b["received"] > 0 and (
@@ -871,6 +889,9 @@ def measure_smp(ns1, paths, outdir, cfg):
         # same object under Linux's native XDP.
         targets += ["xdp-" + ("jit" if "jit" in cfg["xdp"] else
                               cfg["xdp"][0])] + ([LINUX_XDP] if linux else [])
+    if cfg.get("xsk"):
+        # The AF_XDP echo: a socket per queue, each served by its CPU.
+        targets.append(XSK_TARGET)
     cfg = dict(cfg, xdp_mode="irq")
     out = {"vcpus": list(SMP_VCPUS), "rounds": cfg["smp_rounds"],
            "duration_s": cfg["duration"], "host_cpus": os.cpu_count(),
@@ -898,7 +919,7 @@ def measure_smp(ns1, paths, outdir, cfg):
         PIN.update(saved)
         ns2.close()
     for t in targets:
-        key = "reflect_pps" if is_xdp(t) else "http16_rps"
+        key = "reflect_pps" if is_xdp(t) or is_xsk(t) else "http16_rps"
         summ, ratio = smp_scaling(runs[t], key)
         out["targets"][t] = {"runs": runs[t], "summary": summ,
                              "metric": key, "scaling": ratio}
@@ -952,7 +973,7 @@ def smp_table(results):
             target_label(t), "reflected (pkt/s)" if key == "reflect_pps"
             else "HTTP -c16 (req/s)", cells[0], cells[1],
             "%.2f" % ratio if ratio else "–", seen or "–"))
-        if key == "reflect_pps":
+        if key == "reflect_pps" and is_xdp(t):
             cells = ["%s of %s sent" % (
                 cell(d["summary"][v].get("drop_pps") or {"median": None},
                      unit),

@@ -26,14 +26,17 @@ def _check(results, name, cond, msg=""):
 
 
 def smp_checks(checks, res):
-    """The 1 vs 2 vCPU section: each guest (HTTP, and udp_reflect's
-    reflect and drop rates) boots both ways and gives a figure, the 2-vCPU guest
-    runs 2 queues (Skiff: both received frames; Linux: rx-0, rx-1 and 2
+    """The 1 vs 2 vCPU section: each guest (HTTP, udp_reflect's reflect
+    and drop rates, Skiff's AF_XDP echo) boots both ways and gives a
+    figure, the 2-vCPU guest runs 2 queues (Skiff: both received frames,
+    and both queues' AF_XDP sockets answered; Linux: rx-0, rx-1 and 2
     CPUs) and the table has the rows. No figure is asserted."""
     smp = (res.get("smp") or {}).get("targets") or {}
-    for t in (bench.SMP_SKIFF, bench.SMP_LINUX, "xdp-jit", bench.LINUX_XDP):
+    for t in (bench.SMP_SKIFF, bench.SMP_LINUX, "xdp-jit", bench.LINUX_XDP,
+              bench.XSK_TARGET):
         d = smp.get(t) or {}
-        key = "reflect_pps" if bench.is_xdp(t) else "http16_rps"
+        key = ("reflect_pps" if bench.is_xdp(t) or bench.is_xsk(t) else
+               "http16_rps")
         name = t.replace("-", "_")
         for v in bench.SMP_VCPUS:
             r = ((d.get("runs") or {}).get(str(v)) or [{}])[0]
@@ -55,9 +58,15 @@ def smp_checks(checks, res):
         _check(checks, "smp_%s_two_queues" % name, ok,
                "the 2-vCPU guest did not run 2 queues: %r, rx per queue %r"
                % (line, r.get("queue_rx")))
+        if bench.is_xsk(t):
+            tx = r.get("xsk_tx_per_queue") or []
+            _check(checks, "smp_xsk_socket_per_queue_answered",
+                   len(tx) == 2 and all((x or 0) > 0 for x in tx),
+                   "each queue's AF_XDP socket should have answered: %r"
+                   % tx)
     md = "\n".join(bench.smp_table(res))
     _check(checks, "smp_table", all(
-        "| %s |" % bench.target_label(t) in md for t in smp) and len(smp) == 4
+        "| %s |" % bench.target_label(t) in md for t in smp) and len(smp) == 5
         and "share the cores" in md, "the SMP table lacks rows:\n" + md)
 
 
