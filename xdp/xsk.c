@@ -152,8 +152,8 @@ static void sock_release_buffers(struct xsk_socket *xs)
 static void sock_free(struct xsk_socket *xs)
 {
 	sock_release_buffers(xs);
-	if (xs->q && xs->id)
-		xs->q->nsockets--;
+	if (xs->q && xs->id && xs->q->nsockets)
+		xs->q->nsockets--; /* 0 already if the queue was re-attached */
 	for (int i = 0; i < 4; i++)
 		kfree(xs->ring_mem[i]);
 	kfree(xs->initial);
