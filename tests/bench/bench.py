@@ -930,8 +930,9 @@ def measure_smp(ns1, paths, outdir, cfg):
 
 
 def smp_table(results):
-    """Per guest: HTTP req/s at 16 connections (or udp_reflect's reflected
-    packets/s) with 1 and 2 vCPUs, and the 2/1 ratio."""
+    """Per guest: HTTP req/s at 16 connections, or udp_reflect's reflected
+    and dropped packets/s, or the AF_XDP echo's replies/s, with 1 and 2
+    vCPUs, and the 2/1 ratio."""
     smp = results.get("smp")
     if not smp or not smp.get("targets"):
         return []
@@ -944,7 +945,8 @@ def smp_table(results):
              "multiqueue virtio_net and one nginx worker per vCPU. XDP "
              "reflect: udp_reflect (Skiff's hook JIT-compiled, irq mode; "
              "Linux native XDP) answering `udp_flood` (C, sendmmsg) from %d source "
-             "ports, replies received per second. Nothing is pinned here: on "
+             "ports, replies received per second; the AF_XDP echo (a socket "
+             "per queue) the same load on its port. Nothing is pinned here: on "
              "this %s-core host the load generators (wrk, udp_flood) and "
              "QEMU's device thread share the cores with the vCPU threads, "
              "so a ratio near 1 can mean the host ran out of cores, not the "

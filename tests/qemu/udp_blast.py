@@ -23,6 +23,17 @@ MAX_SECONDS = 120
 DRAIN_S = 0.5  # replies still in flight after the last send
 
 
+def drain(s):
+    """Replies waiting on the non-blocking socket s, read and counted."""
+    n = 0
+    try:
+        while True:
+            s.recv(2048)
+            n += 1
+    except (BlockingIOError, ConnectionRefusedError):
+        return n
+
+
 def blast(ip, port, flows, seconds, size):
     socks = []
     try:
@@ -42,23 +53,13 @@ def blast(ip, port, flows, seconds, size):
                     sent += 1
                 except (BlockingIOError, ConnectionRefusedError):
                     pass
-                try:
-                    while True:
-                        s.recv(2048)
-                        received += 1
-                except (BlockingIOError, ConnectionRefusedError):
-                    pass
+                received += drain(s)
         elapsed = time.monotonic() - t0
         drain_end = time.monotonic() + DRAIN_S
         while time.monotonic() < drain_end:
             ready, _, _ = select.select(socks, [], [], 0.05)
             for s in ready:
-                try:
-                    while True:
-                        s.recv(2048)
-                        received += 1
-                except (BlockingIOError, ConnectionRefusedError):
-                    pass
+                received += drain(s)
         return {"sent": sent, "received": received,
                 "seconds": round(elapsed, 3),
                 "sent_pps": round(sent / elapsed, 1),
