@@ -207,22 +207,22 @@ const struct counter_desc xsk_echo_stats_desc[] = {
 };
 const unsigned xsk_echo_stats_ndesc = COUNTERS_LEN(xsk_echo_stats_desc);
 
-/* Each queue's counters are written by its CPU alone; summed here. */
+/* Each queue's counters are written by its CPU alone; summed here, by
+ * the table, so a counter added to it is summed too (all are U64). */
 int xsk_echo_stats_json(char *buf, size_t cap)
 {
 	struct xsk_echo_stats sum = {0};
 
 	if (!nqueues)
 		return -1;
-	for (unsigned i = 0; i < nqueues; i++) {
-		const struct xsk_echo_stats *s = &queues[i].stats;
+	for (unsigned i = 0; i < nqueues; i++)
+		for (unsigned k = 0; k < xsk_echo_stats_ndesc; k++) {
+			uint16_t off = xsk_echo_stats_desc[k].offset;
 
-		sum.answered += s->answered;
-		sum.not_for_us += s->not_for_us;
-		sum.tx_full += s->tx_full;
-		sum.recycled += s->recycled;
-		sum.runs += s->runs;
-	}
+			*(uint64_t *)((uint8_t *)&sum + off) +=
+			    *(const uint64_t
+				  *)((const uint8_t *)&queues[i].stats + off);
+		}
 	return counters_json(buf, cap, xsk_echo_stats_desc,
 			     xsk_echo_stats_ndesc, &sum);
 }
